@@ -1,0 +1,95 @@
+# sendbench — build, run and test.
+#
+#   make run                      build, start the embedded PostgreSQL under var/, serve on :8080
+#   make test                     every test against a throw-away PostgreSQL
+#   make test SANITIZE=address,undefined
+#   make valgrind                 unit tests under valgrind (no leaks allowed)
+#   make bench                    performance harness (not part of make test)
+
+CC      ?= cc
+WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Wshadow -Wvla -Wpointer-arith
+OPT     ?= -O2 -g
+PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Werror -Iinclude $(PKG_CFLAGS) -pthread
+LDLIBS  += $(PKG_LIBS) -lcsv -lm -pthread
+
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+BUILD    = build/san
+BINDIR   = bin/san
+else
+BUILD    = build/rel
+BINDIR   = bin
+endif
+
+SERVER_SRC   := $(wildcard server/*.c)
+FORECAST_SRC := $(wildcard forecasts/*.c)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+SQL_FILES    := $(sort $(wildcard sql/*.sql))
+
+SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o
+LIB_OBJ      := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
+FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
+
+.PHONY: all deps run test unit valgrind bench fuzz clean
+
+all: $(BINDIR)/sendbench $(UNIT_BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Migrations are compiled into the binary so that a deployed server needs no
+# source tree beside it.
+$(BUILD)/gen/sql_migrations.c: $(SQL_FILES) scripts/embed_sql.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_sql.sh $(SQL_FILES) > $@
+
+$(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsendbench.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libforecasts.a: $(FORECAST_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/sendbench: $(BUILD)/server/main.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BINDIR=$(BINDIR) tests/run.sh
+
+unit: all
+	@BINDIR=$(BINDIR) tests/run.sh --unit-only
+
+valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@BINDIR=$(BINDIR) VALGRIND=1 tests/run.sh --unit-only
+
+bench: deps
+	@$(MAKE) --no-print-directory all OPT="-O3 -g -DNDEBUG"
+	@bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(SERVER_OBJ:.o=.d) $(FORECAST_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

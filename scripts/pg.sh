@@ -1,0 +1,70 @@
+# Sourced by scripts/run.sh, tests/run.sh and bench/run.sh: one place that
+# knows how to make, start and stop a private PostgreSQL cluster listening
+# only on a Unix socket inside its own directory (no TCP, so no clash with a
+# system PostgreSQL).  PostgreSQL refuses to run as root, so as root every
+# server-side command runs as the "postgres" user.
+
+pg_bindir() {
+    local d
+    for d in /usr/lib/postgresql/*/bin; do
+        [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+    done
+    command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return 0; }
+    echo "pg: initdb not found (apt-get install postgresql)" >&2
+    return 1
+}
+
+# pg_as CMD...: run a PostgreSQL server program as the right user.
+pg_as() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# pg_init DIR: DIR/data is the cluster, DIR/sock the socket directory.
+pg_init() {
+    local dir=$1 bin
+    bin=$(pg_bindir) || return 1
+    mkdir -p "$dir/data" "$dir/sock"
+    chmod 755 "$dir"
+    chmod 700 "$dir/data"
+    chmod 777 "$dir/sock"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$dir/data" "$dir/sock"
+        if ! runuser -u postgres -- test -w "$dir/data"; then
+            echo "pg: user postgres cannot reach $dir (a parent directory is not searchable)" >&2
+            return 1
+        fi
+    fi
+    pg_as "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir/sock'
+max_connections = 200
+shared_buffers = 128MB
+fsync = ${PG_FSYNC:-on}
+log_min_messages = warning
+CONF
+}
+
+pg_start() {
+    local dir=$1 bin
+    bin=$(pg_bindir) || return 1
+    pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+        || { tail -20 "$dir/server.log" >&2; return 1; }
+}
+
+pg_stop() {
+    local dir=$1 bin
+    bin=$(pg_bindir) || return 1
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    pg_as "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# The libpq URL of database NAME in the cluster at DIR.
+pg_url() {
+    echo "postgresql:///$2?host=$1/sock&user=postgres"
+}
