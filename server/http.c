@@ -117,6 +117,20 @@ void http_add_header(struct request *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+    switch (cmd) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "OTHER";
+    }
+}
+
 static void request_free(struct request *r)
 {
     if (r->state_free && r->state)
@@ -131,6 +145,14 @@ static void check_drained(struct app *app)
 {
     if (app->draining && app->in_flight == 0)
         event_base_loopexit(app->base, NULL);
+}
+
+static void reply_sent(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct app *app = arg;
+    app->in_flight--;
+    check_drained(app);
 }
 
 void http_reply_buffer(struct request *r, int status, const char *content_type,
@@ -153,13 +175,20 @@ void http_reply_buffer(struct request *r, int status, const char *content_type,
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     log_msg(status >= 500 ? LOG_WARN : LOG_INFO, r->id, "%s %.200s %d %.1fms",
-            evhttp_request_get_command(r->req) == EVHTTP_REQ_POST ? "POST" : "GET",
+            method_name(evhttp_request_get_command(r->req)),
             path ? path : "?", status, took * 1000);
 
-    evhttp_send_reply(r->req, status, NULL, body);
+    /* A request stays in flight until its reply has been written out, so
+     * that a draining server does not close connections under replies. */
+    struct evhttp_request *req = r->req;
     request_free(r);
-    app->in_flight--;
-    check_drained(app);
+    if (evhttp_request_get_connection(req)) {
+        evhttp_request_set_on_complete_cb(req, reply_sent, app);
+        evhttp_send_reply(req, status, NULL, body);
+    } else {
+        evhttp_send_reply(req, status, NULL, body);   /* client gone: frees req */
+        reply_sent(NULL, app);
+    }
 }
 
 void http_reply_text(struct request *r, int status, const char *content_type, const char *text,
