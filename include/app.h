@@ -11,6 +11,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct db_pool;
 struct config;
+struct ratelimit;
 
 struct app {
     struct event_base *base;
@@ -22,6 +23,9 @@ struct app {
     int in_flight;          /* requests dispatched and not yet answered */
     int draining;           /* SIGTERM received: no new connections */
     struct event *drain_check;
+    struct ratelimit *limit_addr;   /* per client address; NULL = off */
+    struct ratelimit *limit_token;  /* per bearer token; NULL = off */
+    void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
 };
 
 #endif
