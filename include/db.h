@@ -12,6 +12,7 @@
 #ifndef SENDBENCH_DB_H
 #define SENDBENCH_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
 
@@ -39,9 +40,15 @@ struct db_pool_stats {
 };
 
 /* conninfo: libpq URL or key=value string ("" = PG* environment), copied.
+ * role: the role every session switches to (SET ROLE), "" for none.
  * Starts connecting at once.  Caller frees with db_pool_free. */
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
-                            int queue_max, int wait_ms) __attribute__((warn_unused_result));
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const char *role,
+                            int size, int queue_max, int wait_ms)
+    __attribute__((warn_unused_result));
+
+/* The libpq "options" string the server's sessions use (statement timeout
+ * and role); shared with the forecast worker's connection. */
+void db_session_options(const char *role, char *out, size_t outlen);
 
 /* Closes every connection; queries still queued are answered with an error. */
 void db_pool_free(struct db_pool *pool);

@@ -31,6 +31,9 @@ static const struct setting settings[] = {
     INT_SETTING("port", "PORT", "8080", 0, 65535, port, "HTTP port (0 = any free port)"),
     STR_SETTING("db", "DATABASE_URL", "", db_url,
                 "PostgreSQL URL or conninfo; empty = libpq PG* variables"),
+    STR_SETTING("db-role", "SENDBENCH_DB_ROLE", "sendbench_app", db_role,
+                "role the server's database sessions switch to: reads and writes data, "
+                "cannot change the schema (\"\" = the login's own)"),
     INT_SETTING("pool-size", "SENDBENCH_POOL_SIZE", "8", 1, 100, pool_size,
                 "database connections in the pool"),
     INT_SETTING("pool-queue", "SENDBENCH_POOL_QUEUE", "1024", 1, 100000, pool_queue_max,

@@ -44,6 +44,7 @@ struct conn_list {
 struct db_pool {
     struct event_base *base;
     char *conninfo;
+    char options[160];
     int size, queue_max, wait_ms;
     struct db_conn *conns;      /* size entries */
     struct conn_list lists[CONN_NSTATES];
@@ -269,10 +270,12 @@ static void conn_start(struct db_conn *c)
 {
     struct db_pool *pool = c->pool;
     /* statement_timeout bounds how long any one query can hold a
-     * connection; expand_dbname lets conninfo be a URL. */
+     * connection; the role drops the login's privileges to the
+     * application's (no schema changes); expand_dbname lets conninfo be a
+     * URL. */
     const char *keys[] = {"dbname", "application_name", "options", NULL};
     const char *vals[] = {pool->conninfo, c->is_listener ? "sendbench-listen" : "sendbench",
-                          "-c statement_timeout=30000", NULL};
+                          pool->options, NULL};
     c->pg = PQconnectStartParams(keys, vals, 1);
     if (!c->pg) {
         conn_fail(c, "out of memory");
@@ -471,13 +474,22 @@ static void conn_init(struct db_pool *pool, struct db_conn *c, int is_listener)
     }
 }
 
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
-                            int queue_max, int wait_ms)
+void db_session_options(const char *role, char *out, size_t outlen)
+{
+    if (role && *role)
+        snprintf(out, outlen, "-c statement_timeout=30000 -c role=%s", role);
+    else
+        snprintf(out, outlen, "-c statement_timeout=30000");
+}
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const char *role,
+                            int size, int queue_max, int wait_ms)
 {
     struct db_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
     pool->base = base;
+    db_session_options(role, pool->options, sizeof pool->options);
     pool->conninfo = strdup(conninfo ? conninfo : "");
     pool->size = size;
     pool->queue_max = queue_max;

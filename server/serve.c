@@ -102,8 +102,8 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     the_app = &app;
-    app.pool = db_pool_new(app.base, cfg.db_url, cfg.pool_size, cfg.pool_queue_max,
-                           cfg.pool_wait_ms);
+    app.pool = db_pool_new(app.base, cfg.db_url, cfg.db_role, cfg.pool_size,
+                           cfg.pool_queue_max, cfg.pool_wait_ms);
     if (!app.pool) {
         log_error("cannot create the database pool");
         goto done;

@@ -64,3 +64,34 @@ def test_tls_with_self_signed_certificate(t):
     t.true(r.returncode == 2 and "go together" in r.stderr, "cert without key refused")
     r = harness.run_cli(t.db, "serve", "--port", "0", "--tls-cert", cert, "--tls-key", cert)
     t.true(r.returncode != 0 and "TLS" in r.stderr, "bad key refused: " + r.stderr)
+
+
+def test_app_role_reads_and_writes_data_but_cannot_change_schema(t):
+    for sql in ("ALTER TABLE observations ADD COLUMN evil int", "CREATE TABLE evil (a int)",
+                "DROP TABLE metrics", "DROP VIEW current_observations",
+                "UPDATE observations SET value = 0", "DELETE FROM submissions"):
+        try:
+            t.psql("SET ROLE sendbench_app; " + sql)
+        except RuntimeError as e:
+            t.true("permission denied" in str(e) or "must be owner" in str(e)
+                   or "append-only" in str(e), "refused for the right reason: %s" % e)
+            continue
+        raise harness.TestFailure("sendbench_app was allowed: " + sql)
+    t.eq(t.value("SET ROLE sendbench_app; SELECT count(*) > 0 FROM metrics"), "t", "reads")
+
+
+def test_server_sessions_run_as_the_app_role(t):
+    srv = harness.Server(t.db)
+    try:
+        t.eq(srv.request("GET", "/api/v1/metrics")[0], 200, "reads as the app role")
+        # Take the role's right to read the catalogue away: the server (but
+        # not the superuser login it connects with) loses it.
+        t.psql("REVOKE SELECT ON metrics FROM sendbench_app")
+        try:
+            s, h, b = srv.request("GET", "/api/v1/metrics")
+            t.eq(s, 500, "server session is subject to the role's privileges")
+        finally:
+            t.psql("GRANT SELECT ON metrics TO sendbench_app")
+        t.eq(srv.request("GET", "/api/v1/metrics")[0], 200, "back")
+    finally:
+        srv.stop()
