@@ -29,10 +29,17 @@ void log_msg(enum log_level level, uint64_t reqid, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* Keep one event on one line whatever the message holds. */
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /* One event on one line, in printable ASCII, whatever the message
+     * holds (paths and headers come from clients). */
+    char clean[sizeof msg * 4];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof clean; p++) {
+        if (*p >= 0x20 && *p < 0x7f)
+            clean[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(clean + o, sizeof clean - o, "\\x%02x", *p);
+    }
+    clean[o] = '\0';
 
     struct timespec ts;
     struct tm tm;
@@ -42,8 +49,8 @@ void log_msg(enum log_level level, uint64_t reqid, const char *fmt, ...)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     if (reqid)
         fprintf(stderr, "%s.%03ldZ %-5s req=%llu %s\n", when, ts.tv_nsec / 1000000L,
-                level_names[level], (unsigned long long)reqid, msg);
+                level_names[level], (unsigned long long)reqid, clean);
     else
         fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000L,
-                level_names[level], msg);
+                level_names[level], clean);
 }

@@ -60,11 +60,11 @@ def main(argv):
             if rc != 0:
                 failed += 1
                 print("FAIL %s: server exited %s on SIGTERM (log %s)" % (f, rc, server.log_path))
-                with open(server.log_path) as lf:
+                with open(server.log_path, errors="replace") as lf:
                     print(lf.read()[-3000:])
             else:
                 # Sanitizer reports end up in the log even when the exit is 0.
-                with open(server.log_path) as lf:
+                with open(server.log_path, errors="replace") as lf:
                     log = lf.read()
                 if "runtime error:" in log or "ERROR: AddressSanitizer" in log or \
                         "ERROR: LeakSanitizer" in log:
