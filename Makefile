@@ -31,14 +31,16 @@ FORECAST_SRC := $(wildcard forecasts/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 SQL_FILES    := $(sort $(wildcard sql/*.sql))
 
-SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o
+# With no server sources (the forecast library's own worktree) there is no
+# server, no migrations and an empty libsendbench.a.
+SERVER_OBJ   := $(if $(SERVER_SRC),$(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o)
 LIB_OBJ      := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 
 .PHONY: all deps run test unit valgrind bench fuzz clean
 
-all: $(BINDIR)/sendbench $(UNIT_BIN)
+all: $(if $(SERVER_SRC),$(BINDIR)/sendbench) $(UNIT_BIN)
 
 deps:
 	@scripts/deps.sh
@@ -66,7 +68,7 @@ $(BINDIR)/sendbench: $(BUILD)/server/main.o $(BUILD)/libsendbench.a $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+$(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(if $(SERVER_SRC),$(BUILD)/libsendbench.a) $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
