@@ -95,3 +95,8 @@ clean:
 	rm -rf build bin
 
 -include $(SERVER_OBJ:.o=.d) $(FORECAST_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+
+# Rolling-origin backtest over the shipped SEN2 history (not part of all).
+$(BINDIR)/backtest_panel: $(BUILD)/bench/backtest_panel.o $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -306,22 +306,29 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
     return FC_OK;
 }
 
-int fc_backtest_panel(const struct fc_panel *p, enum fc_model model,
-                      int min_train, int h, int calibrate,
+int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
+                      int n_models, int min_train, int h, int calibrate,
                       struct fc_backtest *out)
 {
     struct fc_calibration *cal = NULL;
     struct fc_result *r = NULL;
     int rc = FC_ERR_NOMEM;
 
-    if (!p || !out || h < 1 || h > FC_MAX_H || min_train < 1
-        || model < 0 || model > FC_AUTO)
+    if (!p || !out || !models || n_models < 1 || h < 1 || h > FC_MAX_H
+        || min_train < 1)
         return FC_ERR_ARG;
-    memset(out, 0, sizeof *out);
+    for (int k = 0; k < n_models; k++) {
+        if (models[k] < 0 || models[k] > FC_AUTO)
+            return FC_ERR_ARG;
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].model = models[k];
+        if (models[k] == FC_AUTO)
+            calibrate = 1;
+    }
     r = malloc(sizeof *r);
-    if (calibrate || model == FC_AUTO)
+    if (calibrate)
         cal = malloc(sizeof *cal);
-    if (!r || ((calibrate || model == FC_AUTO) && !cal))
+    if (!r || (calibrate && !cal))
         goto done;
     for (int o = min_train; o < p->n; o++) {
         if (cal) {
@@ -332,37 +339,39 @@ int fc_backtest_panel(const struct fc_panel *p, enum fc_model model,
         for (int i = 0; i < p->n_series; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
-            if (model == FC_AUTO)
-                rc = fc_auto(p, i, o, cal, h, r);
-            else
-                rc = fc_fit_panel(model, p, i, o, NULL, h, r);
-            if (rc == FC_ERR_NO_DATA)
-                continue;
-            if (rc != FC_OK)
-                goto done;
-            if (model != FC_AUTO && r->model != model)
-                out->n_fallback++;
-            if (calibrate && model != FC_AUTO)
-                fc_apply_calibration(cal, r);
-            score(r, y, o, p->n, scale, &out->all);
-            for (int j = 0; j < h && o + j < p->n; j++) {
-                struct fc_accuracy *a = &out->by_h[j];
-                double yt = y[o + j];
-                if (!isfinite(yt) || !(scale > 0))
+            for (int k = 0; k < n_models; k++) {
+                enum fc_model model = models[k];
+                if (model == FC_AUTO)
+                    rc = fc_auto(p, i, o, cal, h, r);
+                else
+                    rc = fc_fit_panel(model, p, i, o, NULL, h, r);
+                if (rc == FC_ERR_NO_DATA)
                     continue;
-                a->mase += fabs(yt - r->mean[j]) / scale;
-                a->smape += fc_smape1(yt, r->mean[j]);
-                a->cover80 += (yt >= r->lo80[j] && yt <= r->hi80[j]);
-                a->cover95 += (yt >= r->lo95[j] && yt <= r->hi95[j]);
-                a->winkler += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05);
-                a->msis += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05) / scale;
-                a->n++;
+                if (rc != FC_OK)
+                    goto done;
+                if (model != FC_AUTO && r->model != model)
+                    out[k].n_fallback++;
+                if (cal && model != FC_AUTO)
+                    fc_apply_calibration(cal, r);
+                score(r, y, o, p->n, scale, &out[k].all);
+                for (int j = 0; j < h && o + j < p->n; j++) {
+                    struct fc_result one = *r;
+                    one.h = 1;
+                    one.mean[0] = r->mean[j];
+                    one.lo80[0] = r->lo80[j];
+                    one.hi80[0] = r->hi80[j];
+                    one.lo95[0] = r->lo95[j];
+                    one.hi95[0] = r->hi95[j];
+                    score(&one, y, o + j, p->n, scale, &out[k].by_h[j]);
+                }
             }
         }
     }
-    acc_finish(&out->all);
-    for (int j = 0; j < h; j++)
-        acc_finish(&out->by_h[j]);
+    for (int k = 0; k < n_models; k++) {
+        acc_finish(&out[k].all);
+        for (int j = 0; j < h; j++)
+            acc_finish(&out[k].by_h[j]);
+    }
     rc = FC_OK;
 done:
     free(cal);

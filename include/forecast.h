@@ -197,17 +197,20 @@ double fc_winkler(double lo, double hi, double y, double a);
 /* sMAPE term 200|y - f| / (|y| + |f|) (0 when both are 0). */
 double fc_smape1(double y, double f);
 
-/* Rolling-origin backtest over a panel for one model (or FC_AUTO): origins
- * o = min_train..n-1, horizons 1..h; each split uses only data before o,
- * including the calibration and the automatic choice.  Averages over every
- * (series, origin, horizon) with an observed actual and a nonzero MASE
- * scale.  Per-horizon results in by_h[0..h-1] (may be NULL). */
+/* Rolling-origin backtest over a panel for n_models models (FC_AUTO
+ * allowed): origins o = min_train..n-1 (o = length of the training
+ * window), horizons 1..h.  Each split uses only data before o, including
+ * the calibration (when calibrate is set; always for FC_AUTO) and the
+ * automatic choice.  Averages over every (series, origin, horizon) with an
+ * observed actual and a nonzero MASE scale.  out[k] is for models[k]. */
 struct fc_backtest {
+    enum fc_model model;
     struct fc_accuracy all;
     struct fc_accuracy by_h[FC_MAX_H];
     int n_fallback;           /* fits that fell back to a simpler model */
 };
-FC_WUR int fc_backtest_panel(const struct fc_panel *p, enum fc_model model,
+FC_WUR int fc_backtest_panel(const struct fc_panel *p,
+                             const enum fc_model *models, int n_models,
                              int min_train, int h, int calibrate,
                              struct fc_backtest *out);
 
