@@ -27,12 +27,12 @@ pg_as() {
 pg_init() {
     local dir=$1 bin
     bin=$(pg_bindir) || return 1
-    mkdir -p "$dir/data" "$dir/sock"
+    mkdir -p "$dir/data" "$dir/sock" "$dir/log"
     chmod 755 "$dir"
     chmod 700 "$dir/data"
     chmod 777 "$dir/sock"
     if [ "$(id -u)" -eq 0 ]; then
-        chown postgres: "$dir/data" "$dir/sock"
+        chown postgres: "$dir/data" "$dir/sock" "$dir/log"
         if ! runuser -u postgres -- test -w "$dir/data"; then
             echo "pg: user postgres cannot reach $dir (a parent directory is not searchable)" >&2
             return 1
@@ -53,8 +53,8 @@ CONF
 pg_start() {
     local dir=$1 bin
     bin=$(pg_bindir) || return 1
-    pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
-        || { tail -20 "$dir/server.log" >&2; return 1; }
+    pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/log/server.log" -w -t 60 start >/dev/null \
+        || { tail -20 "$dir/log/server.log" >&2; return 1; }
 }
 
 pg_stop() {

@@ -1,0 +1,17 @@
+/* Command-line commands of bin/sendbench (table in server/main.c). */
+#ifndef SENDBENCH_CLI_H
+#define SENDBENCH_CLI_H
+
+/* Each returns the process exit status; a bad argument prints one line
+ * "sendbench: <reason>" to stderr and returns 2. */
+int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+
+/* Prints "sendbench: <reason>" and returns 2: for bad arguments. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Finds "--db URL" (or --db=URL) in argv; falls back to DATABASE_URL, then
+ * "" (libpq PG* variables).  Borrowed. */
+const char *cli_db_url(int argc, char **argv);
+
+#endif

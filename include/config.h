@@ -1,0 +1,47 @@
+/*
+ * Server settings: one table (server/config.c) gives each setting its flag,
+ * environment variable, default and bounds.  Precedence: flag, then
+ * environment, then default.
+ */
+#ifndef SENDBENCH_CONFIG_H
+#define SENDBENCH_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+    char bind[64];          /* listen address */
+    int port;
+    char db_url[1024];      /* libpq conninfo or URL; "" = libpq PG* variables */
+    int pool_size;          /* database connections */
+    int pool_queue_max;     /* requests allowed to wait for a connection */
+    int pool_wait_ms;       /* how long one may wait */
+    int max_body_bytes;
+    int max_header_bytes;
+    int timeout_s;          /* idle / read / write timeout per connection */
+    int drain_timeout_s;    /* SIGTERM: how long in-flight requests may take */
+    char log_level[16];
+    char tls_cert[512];     /* PEM certificate; with tls_key enables HTTPS */
+    char tls_key[512];
+    int rate_limit_per_min; /* requests per minute per client address and per token; 0 = off */
+    int forecast_workers;   /* threads that refit forecasts off the event loop */
+};
+
+void config_defaults(struct config *cfg);
+
+/* Reads every setting's environment variable.  On error returns -1 and
+ * writes a one-line reason into err. */
+int config_from_env(struct config *cfg, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Sets the setting whose flag is `flag` (without "--").  Returns 0, or -1
+ * with a reason in err (unknown flag, not a number, out of bounds). */
+int config_set(struct config *cfg, const char *flag, const char *value,
+               char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Logs every effective setting (the database password masked). */
+void config_log(const struct config *cfg);
+
+/* Prints the settings table for --help. */
+void config_usage(void);
+
+#endif

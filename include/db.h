@@ -1,0 +1,66 @@
+/*
+ * Non-blocking PostgreSQL connection pool on a libevent loop.
+ *
+ * Connections are made with PQconnectStartParams/PQconnectPoll, queries are
+ * sent with PQsendQueryParams and PQflush, results read with
+ * PQconsumeInput/PQisBusy/PQgetResult: nothing here ever blocks the loop.
+ * Connections sit on explicit lists (connecting, idle, busy, down) and move
+ * between them through one function.  When every connection is busy a query
+ * waits in a bounded queue for at most wait_ms; when the database goes away
+ * connections are remade with exponential back-off.
+ */
+#ifndef SENDBENCH_DB_H
+#define SENDBENCH_DB_H
+
+#include <stdint.h>
+#include <libpq-fe.h>
+
+struct event_base;
+struct db_pool;
+
+struct db_reply {
+    PGresult *res;          /* borrowed: valid only during the callback; may be NULL */
+    const char *error;      /* NULL on success */
+    const char *sqlstate;   /* SQLSTATE of a failed statement, else NULL */
+    int unavailable;        /* database unreachable or pool exhausted: answer 503 */
+};
+
+/* Called exactly once per query, always from the event loop and never from
+ * inside db_pool_query itself. */
+typedef void (*db_cb)(const struct db_reply *reply, void *arg);
+
+/* Called for each NOTIFY on a channel given to db_pool_listen; payload NULL
+ * means "the listening connection was remade: anything may have changed". */
+typedef void (*db_notify_cb)(const char *channel, const char *payload, void *arg);
+
+struct db_pool_stats {
+    int connecting, idle, busy, down, queued;
+    uint64_t queries, errors, waits, wait_timeouts, rejected, reconnects;
+};
+
+/* conninfo: libpq URL or key=value string ("" = PG* environment), copied.
+ * Starts connecting at once.  Caller frees with db_pool_free. */
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
+                            int queue_max, int wait_ms) __attribute__((warn_unused_result));
+
+/* Closes every connection; queries still queued are answered with an error. */
+void db_pool_free(struct db_pool *pool);
+
+/* Queues a parameterised statement (text parameters, copied; NULL = SQL
+ * NULL).  Returns 0, or -1 only when out of memory (cb is then not called). */
+int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
+                  const char *const *params, db_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+
+/* LISTENs on channel over a dedicated connection, remade like the others.
+ * Call once, before or after connections are up. */
+int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+
+void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out);
+
+/* 1 when at least one connection is up (idle or busy).  Otherwise 0 and
+ * *reason (borrowed) says why. */
+int db_pool_is_up(const struct db_pool *pool, const char **reason);
+
+#endif

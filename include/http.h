@@ -1,0 +1,83 @@
+/*
+ * HTTP core on libevent's evhttp: routing with {path} parameters, request
+ * ids, limits, JSON error replies, access logs and metrics.
+ *
+ * Every handler receives a struct request and must end it with exactly one
+ * http_reply_* call, also when the answer comes later (from the database).
+ * The reply frees the struct request (and its state); libevent frees the
+ * evhttp_request, also when the client has gone.
+ */
+#ifndef SENDBENCH_HTTP_H
+#define SENDBENCH_HTTP_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct db_reply;
+struct request;
+
+typedef void (*route_fn)(struct request *r);
+
+enum { HTTP_GET = 1, HTTP_POST = 2, HTTP_PUT = 4, HTTP_DELETE = 8 };
+
+struct route {
+    int methods;            /* HTTP_GET also answers HEAD */
+    const char *pattern;    /* "/api/v1/authorities/{code}" */
+    route_fn fn;
+};
+
+#define HTTP_MAX_PARAMS 4
+
+struct request {
+    struct evhttp_request *req;
+    struct app *app;
+    uint64_t id;
+    double start;                   /* monotonic seconds */
+    const struct route *route;
+    char *params[HTTP_MAX_PARAMS];  /* decoded {…} segments */
+    struct evkeyvalq query;
+    void *state;                    /* handler state between async steps */
+    void (*state_free)(void *state);
+};
+
+/* The route table (server/routes.c). */
+extern const struct route routes[];
+
+/* Binds, sets limits, TCP_NODELAY, and routes requests.  Returns 0, or -1
+ * with a reason in err. */
+int http_server_start(struct app *app, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* SIGTERM: close the listening socket so new connections are refused;
+ * requests already accepted still get their answers. */
+void http_server_stop_accepting(struct app *app);
+
+/* Borrowed strings, valid until the reply. NULL when absent. */
+const char *http_param(const struct request *r, int i);
+const char *http_query(const struct request *r, const char *name);
+const char *http_header(const struct request *r, const char *name);
+/* The request body (borrowed, NUL-terminated copy kept until the reply). */
+const char *http_body(struct request *r, size_t *len);
+
+void http_add_header(struct request *r, const char *name, const char *value);
+
+/* Replies; each frees r. */
+void http_reply_json(struct request *r, int status, json_t *body /* stolen */);
+void http_reply_error(struct request *r, int status, const char *code, const char *message,
+                      json_t *details /* stolen, may be NULL */);
+void http_reply_buffer(struct request *r, int status, const char *content_type,
+                       struct evbuffer *body /* drained, caller still frees */);
+void http_reply_text(struct request *r, int status, const char *content_type,
+                     const char *text, size_t len);
+/* 503 with Retry-After when the database is unavailable, else 500. */
+void http_reply_db_error(struct request *r, const struct db_reply *reply);
+
+/* The shape every JSON error has: {"error":{"code","message","details"}}.
+ * Returns a new reference. */
+json_t *http_error_json(const char *code, const char *message, json_t *details /* stolen */);
+
+#endif

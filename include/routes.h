@@ -1,0 +1,24 @@
+/* Handlers of the route table in server/routes.c, one file per concern. */
+#ifndef SENDBENCH_ROUTES_H
+#define SENDBENCH_ROUTES_H
+
+#include "http.h"
+
+/* server/routes_health.c */
+void route_healthz(struct request *r);
+void route_prometheus(struct request *r);
+
+/* server/routes_catalogue.c */
+void route_metric_catalogue(struct request *r);
+void route_authorities(struct request *r);
+void route_authority(struct request *r);
+
+/*
+ * Answers with the JSON document that `sql` returns as its one column of
+ * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with
+ * not_found_message.  Parameters are copied.
+ */
+void route_sql_json(struct request *r, const char *sql, int nparams, const char *const *params,
+                    const char *not_found_message);
+
+#endif

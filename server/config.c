@@ -1,0 +1,169 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum setting_type { SET_INT, SET_STR };
+
+struct setting {
+    const char *flag;
+    const char *env;
+    enum setting_type type;
+    const char *def;
+    long min, max;          /* SET_INT bounds; SET_STR: max length is the field size */
+    size_t offset;
+    size_t size;            /* SET_STR buffer size */
+    const char *help;
+};
+
+#define INT_SETTING(f, e, d, lo, hi, field, h) \
+    {f, e, SET_INT, d, lo, hi, offsetof(struct config, field), 0, h}
+#define STR_SETTING(f, e, d, field, h) \
+    {f, e, SET_STR, d, 0, 0, offsetof(struct config, field), \
+     sizeof(((struct config *)0)->field), h}
+
+static const struct setting settings[] = {
+    STR_SETTING("bind", "SENDBENCH_BIND", "127.0.0.1", bind, "address to listen on"),
+    INT_SETTING("port", "PORT", "8080", 0, 65535, port, "HTTP port (0 = any free port)"),
+    STR_SETTING("db", "DATABASE_URL", "", db_url,
+                "PostgreSQL URL or conninfo; empty = libpq PG* variables"),
+    INT_SETTING("pool-size", "SENDBENCH_POOL_SIZE", "8", 1, 100, pool_size,
+                "database connections in the pool"),
+    INT_SETTING("pool-queue", "SENDBENCH_POOL_QUEUE", "1024", 1, 100000, pool_queue_max,
+                "requests that may wait for a database connection"),
+    INT_SETTING("pool-wait-ms", "SENDBENCH_POOL_WAIT_MS", "5000", 10, 600000, pool_wait_ms,
+                "how long a request may wait for a connection before 503"),
+    INT_SETTING("max-body", "SENDBENCH_MAX_BODY", "1048576", 1024, 67108864, max_body_bytes,
+                "largest request body in bytes (413 above)"),
+    INT_SETTING("max-headers", "SENDBENCH_MAX_HEADERS", "16384", 1024, 1048576,
+                max_header_bytes, "largest request header block in bytes"),
+    INT_SETTING("timeout", "SENDBENCH_TIMEOUT", "30", 1, 3600, timeout_s,
+                "per-connection read/write timeout in seconds"),
+    INT_SETTING("drain-timeout", "SENDBENCH_DRAIN_TIMEOUT", "30", 0, 3600, drain_timeout_s,
+                "on SIGTERM, seconds to let in-flight requests finish"),
+    STR_SETTING("log-level", "SENDBENCH_LOG_LEVEL", "info", log_level,
+                "debug, info, warn or error"),
+    STR_SETTING("tls-cert", "SENDBENCH_TLS_CERT", "", tls_cert,
+                "PEM certificate file; with --tls-key serves HTTPS"),
+    STR_SETTING("tls-key", "SENDBENCH_TLS_KEY", "", tls_key, "PEM private key file"),
+    INT_SETTING("rate-limit", "SENDBENCH_RATE_LIMIT", "600", 0, 10000000, rate_limit_per_min,
+                "requests per minute per client address and per token (0 = off)"),
+    INT_SETTING("forecast-workers", "SENDBENCH_FORECAST_WORKERS", "1", 1, 64,
+                forecast_workers, "threads refitting forecasts off the event loop"),
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static int setting_apply(struct config *cfg, const struct setting *s, const char *value,
+                         const char *origin, char *err, size_t errlen)
+{
+    char *field = (char *)cfg + s->offset;
+    if (s->type == SET_STR) {
+        if (strlen(value) >= s->size) {
+            snprintf(err, errlen, "%s: %s is too long (at most %zu characters)", origin,
+                     s->flag, s->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        if (strcmp(s->flag, "log-level") == 0 && log_set_level_name(value) != 0) {
+            snprintf(err, errlen, "%s: log-level must be debug, info, warn or error", origin);
+            return -1;
+        }
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0') {
+        snprintf(err, errlen, "%s: %s must be a whole number, got \"%.40s\"", origin, s->flag,
+                 value);
+        return -1;
+    }
+    if (v < s->min || v > s->max) {
+        snprintf(err, errlen, "%s: %s must be between %ld and %ld, got %ld", origin, s->flag,
+                 s->min, s->max, v);
+        return -1;
+    }
+    *(int *)(void *)field = (int)v;
+    return 0;
+}
+
+void config_defaults(struct config *cfg)
+{
+    char err[16];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (setting_apply(cfg, &settings[i], settings[i].def, "default", err, sizeof err) != 0)
+            abort(); /* a bad default is a programming error */
+}
+
+int config_from_env(struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v && *v) {
+            char origin[64];
+            snprintf(origin, sizeof origin, "environment %s", settings[i].env);
+            if (setting_apply(cfg, &settings[i], v, origin, err, errlen) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int config_set(struct config *cfg, const char *flag, const char *value, char *err,
+               size_t errlen)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].flag, flag) == 0)
+            return setting_apply(cfg, &settings[i], value, "flag", err, errlen);
+    snprintf(err, errlen, "unknown option --%.60s", flag);
+    return -1;
+}
+
+/* The password in a URL (user:pass@) or conninfo (password=...) is masked. */
+static void mask_password(const char *in, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", in);
+    char *p = strstr(out, "password=");
+    if (p) {
+        p += 9;
+        char *e = p + strcspn(p, " &");
+        memmove(p + 3, e, strlen(e) + 1);
+        memcpy(p, "***", 3);
+        return;
+    }
+    char *scheme = strstr(out, "://");
+    char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (at && colon && colon < at) {
+        memmove(colon + 4, at, strlen(at) + 1);
+        memcpy(colon + 1, "***", 3);
+    }
+}
+
+void config_log(const struct config *cfg)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        const char *field = (const char *)cfg + s->offset;
+        if (s->type == SET_INT) {
+            log_info("setting %s=%d", s->flag, *(const int *)(const void *)field);
+        } else {
+            char shown[1100];
+            mask_password(field, shown, sizeof shown);
+            log_info("setting %s=\"%s\"", s->flag, shown);
+        }
+    }
+}
+
+void config_usage(void)
+{
+    printf("Settings (flag / environment variable / default):\n");
+    for (size_t i = 0; i < NSETTINGS; i++)
+        printf("  --%-17s %-27s %-10s %s\n", settings[i].flag, settings[i].env,
+               *settings[i].def ? settings[i].def : "\"\"", settings[i].help);
+}

@@ -1,0 +1,102 @@
+/* bin/sendbench: one binary, one subcommand per job. */
+#include <gsl/gsl_errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dbsync.h"
+#include "migrate.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"serve", cmd_serve, "serve [--port N] [--db URL] [--SETTING VALUE...]",
+     "run the HTTP server in the foreground; SIGTERM drains and exits 0"},
+    {"migrate", cmd_migrate, "migrate [--db URL]", "apply the sql/ migrations (idempotent)"},
+    {NULL, NULL, NULL, NULL},
+};
+
+int cli_usage_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sendbench: %s\n", msg);
+    return 2;
+}
+
+const char *cli_db_url(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--db=", 5) == 0)
+            return argv[i] + 5;
+    }
+    const char *env = getenv("DATABASE_URL");
+    return env ? env : "";
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--db=", 5) == 0)
+            continue;
+        return cli_usage_error("migrate: unexpected argument \"%s\" (usage: sendbench migrate [--db URL])",
+                               argv[i]);
+    }
+    char err[512];
+    PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "sendbench: migrate: %s\n", err);
+        return 1;
+    }
+    int n = migrate_apply(conn, err, sizeof err);
+    PQfinish(conn);
+    if (n < 0) {
+        fprintf(stderr, "sendbench: migrate: %s\n", err);
+        return 1;
+    }
+    printf("migrations applied: %d\n", n);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sendbench COMMAND [ARGS]\n\nCommands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(f, "  sendbench %s\n      %s\n", c->usage, c->help);
+    fprintf(f, "\nEvery command takes --db URL (default: DATABASE_URL, then libpq PG* variables).\n\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts the process; we check every status. */
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return cli_usage_error("no command given; try: sendbench --help");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        config_usage();
+        return 0;
+    }
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->fn(argc - 1, argv + 1);
+    return cli_usage_error("unknown command \"%.60s\"; try: sendbench --help", argv[1]);
+}

@@ -1,0 +1,68 @@
+#include "migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dbsync.h"
+
+static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok) {
+        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+        err[strcspn(err, "\n")] = '\0';
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* A session advisory lock serialises concurrent `migrate` runs (two servers
+ * starting together); each migration then commits with its own record. */
+int migrate_apply(PGconn *conn, char *err, size_t errlen)
+{
+    int applied = 0;
+    if (exec_ok(conn,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                err, errlen) != 0)
+        return -1;
+    if (exec_ok(conn, "SELECT pg_advisory_lock(727274)", err, errlen) != 0)
+        return -1;
+    for (const struct migration *m = migrations; m->name; m++) {
+        const char *params[1] = {m->name};
+        PGresult *r = dbsync_exec(conn, "SELECT 1 FROM schema_migrations WHERE name = $1", 1,
+                                  params, err, errlen);
+        if (!r)
+            goto fail;
+        int done = PQntuples(r) > 0;
+        PQclear(r);
+        if (done)
+            continue;
+        if (exec_ok(conn, "BEGIN", err, errlen) != 0)
+            goto fail;
+        char inner[512];
+        if (exec_ok(conn, m->sql, inner, sizeof inner) != 0) {
+            snprintf(err, errlen, "migration %s: %s", m->name, inner);
+            exec_ok(conn, "ROLLBACK", inner, sizeof inner);
+            goto fail;
+        }
+        r = dbsync_exec(conn, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, params, err,
+                        errlen);
+        if (!r) {
+            exec_ok(conn, "ROLLBACK", inner, sizeof inner);
+            goto fail;
+        }
+        PQclear(r);
+        if (exec_ok(conn, "COMMIT", err, errlen) != 0)
+            goto fail;
+        applied++;
+    }
+    exec_ok(conn, "SELECT pg_advisory_unlock(727274)", err, errlen);
+    return applied;
+fail:;
+    char ignored[64];
+    exec_ok(conn, "SELECT pg_advisory_unlock(727274)", ignored, sizeof ignored);
+    return -1;
+}

@@ -1,0 +1,147 @@
+/* `sendbench serve`: the event loop, its signals and an orderly shutdown. */
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+static struct app *the_app;   /* for the signal callbacks only */
+static int signals_seen;
+
+static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct app *app = arg;
+    log_warn("shutdown: %d request(s) still in flight after the drain timeout; exiting",
+             app->in_flight);
+    event_base_loopexit(app->base, NULL);
+}
+
+/* First SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then
+ * leave the loop.  A second: exit at once. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct app *app = arg;
+    if (++signals_seen > 1) {
+        log_warn("second signal %d: exiting now", (int)sig);
+        _exit(1);
+    }
+    log_info("signal %d: draining %d in-flight request(s)", (int)sig, app->in_flight);
+    app->draining = 1;
+    struct timeval tv = {app->cfg->drain_timeout_s, 0};
+    app->drain_check = evtimer_new(app->base, drain_timeout_cb, app);
+    if (app->drain_check)
+        evtimer_add(app->drain_check, &tv);
+    http_server_stop_accepting(app);
+}
+
+static int parse_flags(struct config *cfg, int argc, char **argv)
+{
+    char err[256];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            return cli_usage_error("serve: unexpected argument \"%.60s\"", a);
+        const char *eq = strchr(a, '=');
+        char name[64];
+        const char *value;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a - 2), a + 2);
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a + 2);
+            if (i + 1 >= argc)
+                return cli_usage_error("serve: --%s needs a value", name);
+            value = argv[++i];
+        }
+        if (config_set(cfg, name, value, err, sizeof err) != 0)
+            return cli_usage_error("serve: %s", err);
+    }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct config cfg;
+    char err[512];
+    struct app app;
+    memset(&app, 0, sizeof app);
+    int rc = 1;
+
+    config_defaults(&cfg);
+    if (config_from_env(&cfg, err, sizeof err) != 0)
+        return cli_usage_error("serve: %s", err);
+    if (parse_flags(&cfg, argc, argv) != 0)
+        return 2;
+    if ((cfg.tls_cert[0] != '\0') != (cfg.tls_key[0] != '\0'))
+        return cli_usage_error("serve: --tls-cert and --tls-key go together");
+
+    signal(SIGPIPE, SIG_IGN);
+    log_info("sendbench starting: libevent %s, libpq %d, jansson %s", event_get_version(),
+             PQlibVersion(), JANSSON_VERSION);
+    config_log(&cfg);
+
+    struct event *sigterm = NULL, *sigint = NULL;
+    app.cfg = &cfg;
+    app.base = event_base_new();
+    if (!app.base) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    the_app = &app;
+    app.pool = db_pool_new(app.base, cfg.db_url, cfg.pool_size, cfg.pool_queue_max,
+                           cfg.pool_wait_ms);
+    if (!app.pool) {
+        log_error("cannot create the database pool");
+        goto done;
+    }
+    if (http_server_start(&app, err, sizeof err) != 0) {
+        log_error("%s", err);
+        fprintf(stderr, "sendbench: serve: %s\n", err);
+        goto done;
+    }
+    sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
+    sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) {
+        log_error("cannot install signal handlers");
+        goto done;
+    }
+    log_info("listening on http://%s:%d", cfg.bind, app.port);
+    /* Tests and scripts that ask for port 0 read the chosen port here. */
+    printf("listening on %s:%d\n", cfg.bind, app.port);
+    fflush(stdout);
+
+    event_base_dispatch(app.base);
+    log_info("shutdown: closing the database pool");
+    rc = 0;
+
+done:
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (app.drain_check)
+        event_free(app.drain_check);
+    if (app.pool)
+        db_pool_free(app.pool);
+    if (app.http)
+        evhttp_free(app.http);
+    event_base_free(app.base);
+    the_app = NULL;
+    if (rc == 0)
+        log_info("shutdown complete");
+    return rc;
+}
