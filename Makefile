@@ -39,6 +39,8 @@ FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 
 .PHONY: all deps run test unit valgrind bench fuzz clean
+# Keep object files of unit tests between builds.
+.SECONDARY:
 
 all: $(if $(SERVER_SRC),$(BINDIR)/sendbench) $(UNIT_BIN)
 

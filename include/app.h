@@ -12,6 +12,7 @@ struct evhttp_bound_socket;
 struct db_pool;
 struct config;
 struct forecast_worker;
+struct ratelimit;
 
 struct app {
     struct event_base *base;
@@ -24,6 +25,9 @@ struct app {
     int draining;           /* SIGTERM received: no new connections */
     struct event *drain_check;
     struct forecast_worker *forecaster;   /* refits forecasts off the loop */
+    struct ratelimit *limit_addr;   /* per client address; NULL = off */
+    struct ratelimit *limit_token;  /* per bearer token; NULL = off */
+    void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
 };
 
 #endif

@@ -52,6 +52,9 @@ extern const struct route routes[];
 int http_server_start(struct app *app, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Frees the HTTP server, its limits and TLS context. */
+void http_server_free(struct app *app);
+
 /* SIGTERM: close the listening socket so new connections are refused;
  * requests already accepted still get their answers. */
 void http_server_stop_accepting(struct app *app);

@@ -1,12 +1,18 @@
 #include "http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -15,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 static uint64_t next_request_id = 1;
 
@@ -306,6 +313,52 @@ static void allow_header(struct request *r, int methods)
     http_add_header(r, "Allow", allow);
 }
 
+/* Health and metrics stay reachable for monitoring whatever the limits. */
+static int route_is_limited(const struct route *rt)
+{
+    return rt && strcmp(rt->pattern, "/healthz") != 0 && strcmp(rt->pattern, "/metrics") != 0;
+}
+
+/* Returns 1 when the request may go on; otherwise it has been answered
+ * with 429.  Tokens are limited by a hash of the presented token, so a
+ * token is never kept or logged in the clear. */
+static int rate_limit_ok(struct request *r)
+{
+    struct app *app = r->app;
+    int retry = 0, ok = 1;
+    double now = now_seconds();
+    struct evhttp_connection *con = evhttp_request_get_connection(r->req);
+    if (app->limit_addr && con) {
+        char *addr = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(con, &addr, &port);
+        char key[64];
+        snprintf(key, sizeof key, "a:%s", addr ? addr : "?");
+        ok = ratelimit_take(app->limit_addr, key, now, &retry);
+    }
+    const char *authz = http_header(r, "Authorization");
+    if (ok && app->limit_token && authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        unsigned char md[32];
+        unsigned int mdlen = 0;
+        char key[40] = "t:";
+        if (EVP_Digest(authz + 7, strlen(authz + 7), md, &mdlen, EVP_sha256(), NULL)) {
+            for (int i = 0; i < 12; i++)
+                snprintf(key + 2 + 2 * i, 3, "%02x", md[i]);
+            ok = ratelimit_take(app->limit_token, key, now, &retry);
+        }
+    }
+    if (ok)
+        return 1;
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry);
+    http_add_header(r, "Retry-After", ra);
+    metrics_count("rate_limited");
+    http_reply_error(r, 429, "rate_limited",
+                     "too many requests from this client or token; slow down and retry after "
+                     "the number of seconds in Retry-After", NULL);
+    return 0;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct app *app = arg;
@@ -350,6 +403,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
             memcpy(r->params, params, sizeof params);
             r->route = rt;
             free(path);
+            if (route_is_limited(rt) && !rate_limit_ok(r))
+                return;
             rt->fn(r);
             return;
         }
@@ -367,6 +422,57 @@ static void dispatch(struct evhttp_request *req, void *arg)
     http_reply_error(r, 404, "not_found", "no such resource", NULL);
 }
 
+/* Each accepted connection gets an OpenSSL bufferevent (libevent sets
+ * its socket afterwards). */
+static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
+{
+    SSL *ssl = SSL_new((SSL_CTX *)arg);
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int tls_setup(struct app *app, char *err, size_t errlen)
+{
+    const struct config *cfg = app->cfg;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, errlen, "TLS: cannot create a context");
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+        snprintf(err, errlen, "TLS: cannot load certificate %s: %s", cfg->tls_cert,
+                 ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errlen, "TLS: cannot load key %s or it does not match the certificate",
+                 cfg->tls_key);
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    app->ssl_ctx = ctx;
+    evhttp_set_bevcb(app->http, tls_bevcb, ctx);
+    return 0;
+}
+
+void http_server_free(struct app *app)
+{
+    if (app->http)
+        evhttp_free(app->http);
+    app->http = NULL;
+    ratelimit_free(app->limit_addr);
+    ratelimit_free(app->limit_token);
+    app->limit_addr = app->limit_token = NULL;
+    if (app->ssl_ctx)
+        SSL_CTX_free(app->ssl_ctx);
+    app->ssl_ctx = NULL;
+}
+
 int http_server_start(struct app *app, char *err, size_t errlen)
 {
     const struct config *cfg = app->cfg;
@@ -374,6 +480,16 @@ int http_server_start(struct app *app, char *err, size_t errlen)
     if (!app->http) {
         snprintf(err, errlen, "cannot create the HTTP server");
         return -1;
+    }
+    if (cfg->tls_cert[0] && tls_setup(app, err, errlen) != 0)
+        return -1;
+    if (cfg->rate_limit_per_min > 0) {
+        app->limit_addr = ratelimit_new(cfg->rate_limit_per_min, 65536);
+        app->limit_token = ratelimit_new(cfg->rate_limit_per_min, 65536);
+        if (!app->limit_addr || !app->limit_token) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     evhttp_set_max_body_size(app->http, cfg->max_body_bytes);
     evhttp_set_max_headers_size(app->http, cfg->max_header_bytes);

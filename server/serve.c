@@ -125,7 +125,7 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot install signal handlers");
         goto done;
     }
-    log_info("listening on http://%s:%d", cfg.bind, app.port);
+    log_info("listening on %s://%s:%d", app.ssl_ctx ? "https" : "http", cfg.bind, app.port);
     /* Tests and scripts that ask for port 0 read the chosen port here. */
     printf("listening on %s:%d\n", cfg.bind, app.port);
     fflush(stdout);
@@ -145,8 +145,7 @@ done:
         forecast_worker_stop(app.forecaster);
     if (app.pool)
         db_pool_free(app.pool);
-    if (app.http)
-        evhttp_free(app.http);
+    http_server_free(&app);
     event_base_free(app.base);
     the_app = NULL;
     if (rc == 0)

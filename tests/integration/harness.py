@@ -95,10 +95,14 @@ def fresh_db(kind="empty"):
 
 
 class Server:
-    def __init__(self, dbname, extra_args=(), env=None):
+    def __init__(self, dbname, extra_args=(), env=None, tls_context=None):
         self.dbname = dbname
+        self.tls_context = tls_context
         e = dict(os.environ)
         e["SENDBENCH_LOG_LEVEL"] = e.get("SENDBENCH_LOG_LEVEL", "warn")
+        # Tests send bursts of requests from one address: the limiter runs,
+        # with a limit they do not reach (test_security checks the limits).
+        e.setdefault("SENDBENCH_RATE_LIMIT", "1000000")
         if env:
             e.update(env)
         self.log_path = os.path.join(PGDIR, "server-%s-%d.log" % (dbname, int(time.time() * 1000)))
@@ -117,7 +121,7 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
-                s, _, _ = self.request("GET", "/healthz")
+                s, _, _ = self.request("GET", "/healthz", tls_context=self.tls_context)
                 if s == 200:
                     return
             except OSError:
@@ -125,8 +129,15 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError("server not healthy within %ss" % timeout)
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def request(self, method, path, body=None, headers=None, timeout=30, source=None,
+                tls_context=None):
+        if tls_context is not None:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=tls_context,
+                                               source_address=(source, 0) if source else None)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                              source_address=(source, 0) if source else None)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
