@@ -31,7 +31,9 @@ FORECAST_SRC := $(wildcard forecasts/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 SQL_FILES    := $(sort $(wildcard sql/*.sql))
 
-SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o
+# With no server sources (the forecast library's own worktree) there is no
+# server, no migrations and an empty libsendbench.a.
+SERVER_OBJ   := $(if $(SERVER_SRC),$(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o)
 LIB_OBJ      := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
@@ -40,7 +42,7 @@ UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
-all: $(BINDIR)/sendbench $(UNIT_BIN)
+all: $(if $(SERVER_SRC),$(BINDIR)/sendbench) $(UNIT_BIN)
 
 deps:
 	@scripts/deps.sh
@@ -68,7 +70,7 @@ $(BINDIR)/sendbench: $(BUILD)/server/main.o $(BUILD)/libsendbench.a $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+$(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(if $(SERVER_SRC),$(BUILD)/libsendbench.a) $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -95,3 +97,8 @@ clean:
 	rm -rf build bin
 
 -include $(SERVER_OBJ:.o=.d) $(FORECAST_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+
+# Rolling-origin backtest over the shipped SEN2 history (not part of all).
+$(BINDIR)/backtest_panel: $(BUILD)/bench/backtest_panel.o $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

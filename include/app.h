@@ -11,6 +11,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct db_pool;
 struct config;
+struct forecast_worker;
 struct ratelimit;
 
 struct app {
@@ -23,6 +24,7 @@ struct app {
     int in_flight;          /* requests dispatched and not yet answered */
     int draining;           /* SIGTERM received: no new connections */
     struct event *drain_check;
+    struct forecast_worker *forecaster;   /* refits forecasts off the loop */
     struct ratelimit *limit_addr;   /* per client address; NULL = off */
     struct ratelimit *limit_token;  /* per bearer token; NULL = off */
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */

@@ -6,6 +6,8 @@
  * "sendbench: <reason>" to stderr and returns 2. */
 int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 /* Prints "sendbench: <reason>" and returns 2: for bad arguments. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,9 @@ void route_metric_catalogue(struct request *r);
 void route_authorities(struct request *r);
 void route_authority(struct request *r);
 
+/* server/routes_forecasts.c */
+void route_forecast(struct request *r);
+
 /*
  * Answers with the JSON document that `sql` returns as its one column of
  * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with

@@ -21,6 +21,11 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "serve [--port N] [--db URL] [--SETTING VALUE...]",
      "run the HTTP server in the foreground; SIGTERM drains and exits 0"},
     {"migrate", cmd_migrate, "migrate [--db URL]", "apply the sql/ migrations (idempotent)"},
+    {"forecast", cmd_forecast,
+     "forecast --authority CODE --metric ID [--horizon H] [--format json|csv]",
+     "fit and print a forecast from the database (CODE: authority, region E12..., or E92000001 for England)"},
+    {"backtest", cmd_backtest, "backtest --metric ID [--origin PERIOD] [--horizon H]",
+     "rolling-origin accuracy over all authorities: MASE, sMAPE, interval coverage, per model"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,7 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/metrics", route_metric_catalogue},
     {HTTP_GET, "/api/v1/authorities", route_authorities},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority},
+    {HTTP_GET, "/api/v1/forecasts/{metric}", route_forecast},
     {0, NULL, NULL},
 };
 

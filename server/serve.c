@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "forecast_worker.h"
 #include "http.h"
 #include "log.h"
 
@@ -108,6 +109,11 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot create the database pool");
         goto done;
     }
+    app.forecaster = forecast_worker_start(cfg.db_url);
+    if (!app.forecaster) {
+        log_error("cannot start the forecast worker");
+        goto done;
+    }
     if (http_server_start(&app, err, sizeof err) != 0) {
         log_error("%s", err);
         fprintf(stderr, "sendbench: serve: %s\n", err);
@@ -135,6 +141,8 @@ done:
         event_free(sigint);
     if (app.drain_check)
         event_free(app.drain_check);
+    if (app.forecaster)
+        forecast_worker_stop(app.forecaster);
     if (app.pool)
         db_pool_free(app.pool);
     http_server_free(&app);

@@ -1,0 +1,380 @@
+/*
+ * Scoring, rolling-origin calibration, the automatic choice and the panel
+ * backtest.  Everything here respects time: a forecast made at origin o is
+ * chosen and calibrated only from errors whose targets lie before o.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "fc_internal.h"
+
+/* Calibration needs this many standardised errors for a horizon; with
+ * fewer, the quantiles of the nearest shorter horizon are borrowed (the
+ * errors are standardised by sd_h, so they transfer). */
+#define CAL_MIN_ERRORS 20
+/* Shortest training window used to collect calibration errors. */
+#define CAL_MIN_TRAIN 3
+/* Pseudo-splits given to the panel's MASE when ranking models for one
+ * series (empirical-Bayes blend of own and panel cross-validation). */
+#define CHOICE_K 8.0
+
+static const double cal_probs[4] = { 0.025, 0.10, 0.90, 0.975 };
+
+double fc_mase_scale(const double *y, int n, int m)
+{
+    double s = 0;
+    int k = 0;
+
+    if (!y || m < 1)
+        return 0;
+    for (int t = m; t < n; t++)
+        if (isfinite(y[t]) && isfinite(y[t - m])) {
+            s += fabs(y[t] - y[t - m]);
+            k++;
+        }
+    return k ? s / k : 0;
+}
+
+double fc_winkler(double lo, double hi, double y, double a)
+{
+    double w = hi - lo;
+
+    if (y < lo)
+        w += 2.0 / a * (lo - y);
+    if (y > hi)
+        w += 2.0 / a * (y - hi);
+    return w;
+}
+
+double fc_smape1(double y, double f)
+{
+    double d = fabs(y) + fabs(f);
+    return d > 0 ? 200.0 * fabs(y - f) / d : 0.0;
+}
+
+static double clamp0(double v, enum fc_kind kind)
+{
+    return (kind == FC_KIND_COUNT && v < 0) ? 0 : v;
+}
+
+void fc_apply_calibration(const struct fc_calibration *cal,
+                          struct fc_result *out)
+{
+    enum fc_kind kind = FC_KIND_LEVEL;
+
+    if (!cal || !out || out->model < 0 || out->model >= FC_MODEL_COUNT)
+        return;
+    if (out->scale == FC_SCALE_RAW) {
+        /* a count's lower bound was clamped at 0 by the fit; keep that */
+        for (int j = 0; j < out->h; j++)
+            if (out->lo95[j] == 0 && out->mean[j] >= 0)
+                kind = FC_KIND_COUNT;
+    }
+    for (int j = 0; j < out->h; j++) {
+        const double *q;
+        double m = out->mean_w[j], sd = out->sd_w[j];
+        if (cal->n[out->model][j] <= 0)
+            continue;
+        q = cal->q[out->model][j];
+        out->lo95[j] = clamp0(fc_from_scale(out->scale, m + q[0] * sd), kind);
+        out->lo80[j] = clamp0(fc_from_scale(out->scale, m + q[1] * sd), kind);
+        out->hi80[j] = clamp0(fc_from_scale(out->scale, m + q[2] * sd), kind);
+        out->hi95[j] = clamp0(fc_from_scale(out->scale, m + q[3] * sd), kind);
+        /* the point forecast must lie inside its own interval */
+        if (out->lo80[j] > out->mean[j])
+            out->lo80[j] = out->mean[j];
+        if (out->hi80[j] < out->mean[j])
+            out->hi80[j] = out->mean[j];
+        if (out->lo95[j] > out->lo80[j])
+            out->lo95[j] = out->lo80[j];
+        if (out->hi95[j] < out->hi80[j])
+            out->hi95[j] = out->hi80[j];
+        out->calibrated = 1;
+    }
+}
+
+int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
+                 struct fc_calibration *cal)
+{
+    double *buf = NULL;
+    int *cnt = NULL;
+    size_t cap;
+    int N, rc = FC_ERR_NOMEM, t0;
+    struct fc_result *r = NULL;
+
+    if (!p || !cal || !p->y || h < 1 || h > FC_MAX_H || n_use < 1
+        || n_use > p->n || p->n_series > FC_MAX_SERIES || min_train < 1)
+        return FC_ERR_ARG;
+    memset(cal, 0, sizeof *cal);
+    N = p->n_series;
+    cal->n_series = N;
+    cal->n_use = n_use;
+    cal->min_train = min_train;
+    t0 = min_train < CAL_MIN_TRAIN ? min_train : CAL_MIN_TRAIN;
+    cap = (size_t)N * (size_t)(n_use > 0 ? n_use : 1);
+    buf = malloc(sizeof *buf * cap * FC_MODEL_COUNT * (size_t)h);
+    cnt = calloc((size_t)FC_MODEL_COUNT * (size_t)h, sizeof *cnt);
+    r = malloc(sizeof *r);
+    if (!buf || !cnt || !r)
+        goto done;
+    for (int o = t0; o < n_use; o++) {
+        for (int i = 0; i < N; i++) {
+            const double *y = p->y + (size_t)i * p->n;
+            double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            for (int m = 0; m < FC_MODEL_COUNT; m++) {
+                if (fc_fit_panel((enum fc_model)m, p, i, o, NULL, h, r) != FC_OK)
+                    continue;
+                for (int j = 0; j < h && o + j < n_use; j++) {
+                    double yt = y[o + j], zt, e;
+                    if (!isfinite(yt))
+                        continue;
+                    zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / r->sd_w[j];
+                    if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))) {
+                        size_t k = (size_t)m * h + j;
+                        buf[k * cap + (size_t)cnt[k]++] = zt;
+                    }
+                    /* model choice only from the windows the user asked for */
+                    if (o >= min_train && scale > 0) {
+                        e = fabs(yt - r->mean[j]) / scale;
+                        cal->mase[m] += e;
+                        cal->mase_n[m]++;
+                        cal->series_mase_sum[i][m] += e;
+                        if (m == 0)
+                            cal->series_mase_n[i]++;
+                    }
+                }
+            }
+        }
+    }
+    for (int m = 0; m < FC_MODEL_COUNT; m++) {
+        if (cal->mase_n[m])
+            cal->mase[m] /= cal->mase_n[m];
+        for (int j = 0; j < h; j++) {
+            size_t k = (size_t)m * h + j;
+            double *v = buf + k * cap;
+            if (cnt[k] >= CAL_MIN_ERRORS) {
+                gsl_sort(v, 1, (size_t)cnt[k]);
+                for (int q = 0; q < 4; q++)
+                    cal->q[m][j][q] = gsl_stats_quantile_from_sorted_data(
+                        v, 1, (size_t)cnt[k], cal_probs[q]);
+                cal->n[m][j] = cnt[k];
+            } else if (j > 0 && cal->n[m][j - 1] > 0) {
+                memcpy(cal->q[m][j], cal->q[m][j - 1], sizeof cal->q[m][j]);
+                cal->n[m][j] = cal->n[m][j - 1];
+            }
+        }
+    }
+    rc = FC_OK;
+done:
+    free(r);
+    free(cnt);
+    free(buf);
+    return rc;
+}
+
+/* Accuracy of one fitted result against the actuals that follow n_use. */
+static void score(const struct fc_result *r, const double *y, int n_use,
+                  int n_all, double scale, struct fc_accuracy *acc)
+{
+    for (int j = 0; j < r->h && n_use + j < n_all; j++) {
+        double yt = y[n_use + j];
+        if (!isfinite(yt) || !(scale > 0))
+            continue;
+        acc->mase += fabs(yt - r->mean[j]) / scale;
+        acc->smape += fc_smape1(yt, r->mean[j]);
+        acc->cover80 += (yt >= r->lo80[j] && yt <= r->hi80[j]);
+        acc->cover95 += (yt >= r->lo95[j] && yt <= r->hi95[j]);
+        acc->winkler += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05);
+        acc->msis += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05) / scale;
+        acc->n++;
+    }
+}
+
+static void acc_finish(struct fc_accuracy *a)
+{
+    if (a->n == 0) {
+        a->mase = a->smape = a->cover80 = a->cover95 = a->winkler = a->msis = NAN;
+        return;
+    }
+    a->mase /= a->n;
+    a->smape /= a->n;
+    a->cover80 = 100.0 * a->cover80 / a->n;
+    a->cover95 = 100.0 * a->cover95 / a->n;
+    a->winkler /= a->n;
+    a->msis /= a->n;
+}
+
+static int is_ets(int m)
+{
+    return m == FC_SES || m == FC_HOLT || m == FC_DAMPED;
+}
+
+int fc_auto(const struct fc_panel *p, int idx, int n_use,
+            const struct fc_calibration *cal, int h, struct fc_result *out)
+{
+    int best = -1, rc;
+    double best_score = INFINITY, sc[FC_MODEL_COUNT];
+    char why[FC_REASON_LEN];
+
+    if (!p || !out || idx < 0 || idx >= p->n_series)
+        return FC_ERR_ARG;
+    why[0] = '\0';
+    for (int m = 0; m < FC_MODEL_COUNT; m++) {
+        sc[m] = NAN;
+        if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series)
+            continue;
+        {
+            double own = cal->series_mase_sum[idx][m];
+            int k = cal->series_mase_n[idx];
+            sc[m] = (own + CHOICE_K * cal->mase[m]) / (k + CHOICE_K);
+        }
+        if (sc[m] < best_score) {
+            best_score = sc[m];
+            best = m;
+        }
+    }
+    if (best < 0) {
+        best = FC_POOLED_COMBO;
+        fc_reason_add(why, "no backtest available: default %s",
+                      fc_model_name(best));
+    } else {
+        fc_reason_add(why, "chosen by rolling-origin MASE (own splits blended "
+                      "with %d authorities'): %s %.3f vs naive %.3f, drift %.3f",
+                      cal->n_series, fc_model_name(best), sc[best],
+                      sc[FC_NAIVE], sc[FC_DRIFT]);
+    }
+    /* within the ETS family, AICc decides */
+    if (is_ets(best)) {
+        double best_aicc = INFINITY;
+        int pick = best;
+        for (int m = FC_SES; m <= FC_DAMPED; m++) {
+            rc = fc_fit_panel((enum fc_model)m, p, idx, n_use, NULL, h, out);
+            if (rc == FC_OK && (int)out->model == m && isfinite(out->aicc)
+                && out->aicc < best_aicc) {
+                best_aicc = out->aicc;
+                pick = m;
+            }
+        }
+        if (pick != best)
+            fc_reason_add(why, "within ETS, AICc prefers %s", fc_model_name(pick));
+        best = pick;
+    }
+    rc = fc_fit_panel((enum fc_model)best, p, idx, n_use, NULL, h, out);
+    if (rc != FC_OK)
+        return rc;
+    {
+        char tail[FC_REASON_LEN];
+        memcpy(tail, out->reason, sizeof tail);
+        memcpy(out->reason, why, sizeof why);
+        if (tail[0])
+            fc_reason_add(out->reason, "%s", tail);
+    }
+    out->requested = FC_AUTO;
+    fc_apply_calibration(cal, out);
+    if (out->calibrated)
+        fc_reason_add(out->reason, "intervals calibrated on rolling-origin "
+                      "errors pooled over the panel");
+    else
+        fc_reason_add(out->reason, "intervals not calibrated (too few "
+                      "backtest errors): nominal normal intervals");
+    /* This series' own rolling-origin record (in-sample for calibration). */
+    if (cal) {
+        const double *y = p->y + (size_t)idx * p->n;
+        struct fc_result *r = malloc(sizeof *r);
+        enum fc_model ms[3] = { (enum fc_model)out->model, FC_NAIVE, FC_DRIFT };
+        struct fc_accuracy *acc[3] = { &out->acc_model, &out->acc_naive,
+                                       &out->acc_drift };
+        if (!r)
+            return FC_ERR_NOMEM;
+        for (int k = 0; k < 3; k++) {
+            memset(acc[k], 0, sizeof *acc[k]);
+            for (int o = cal->min_train; o < n_use; o++) {
+                double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+                if (fc_fit_panel(ms[k], p, idx, o, NULL, h, r) != FC_OK)
+                    continue;
+                fc_apply_calibration(cal, r);
+                score(r, y, o, n_use, scale, acc[k]);
+            }
+            acc_finish(acc[k]);
+        }
+        free(r);
+        out->has_accuracy = 1;
+    }
+    return FC_OK;
+}
+
+int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
+                      int n_models, int min_train, int h, int calibrate,
+                      struct fc_backtest *out)
+{
+    struct fc_calibration *cal = NULL;
+    struct fc_result *r = NULL;
+    int rc = FC_ERR_NOMEM;
+
+    if (!p || !out || !models || n_models < 1 || h < 1 || h > FC_MAX_H
+        || min_train < 1)
+        return FC_ERR_ARG;
+    for (int k = 0; k < n_models; k++) {
+        if (models[k] < 0 || models[k] > FC_AUTO)
+            return FC_ERR_ARG;
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].model = models[k];
+        if (models[k] == FC_AUTO)
+            calibrate = 1;
+    }
+    r = malloc(sizeof *r);
+    if (calibrate)
+        cal = malloc(sizeof *cal);
+    if (!r || (calibrate && !cal))
+        goto done;
+    for (int o = min_train; o < p->n; o++) {
+        if (cal) {
+            rc = fc_calibrate(p, o, min_train, h, cal);
+            if (rc != FC_OK)
+                goto done;
+        }
+        for (int i = 0; i < p->n_series; i++) {
+            const double *y = p->y + (size_t)i * p->n;
+            double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            for (int k = 0; k < n_models; k++) {
+                enum fc_model model = models[k];
+                if (model == FC_AUTO)
+                    rc = fc_auto(p, i, o, cal, h, r);
+                else
+                    rc = fc_fit_panel(model, p, i, o, NULL, h, r);
+                if (rc == FC_ERR_NO_DATA)
+                    continue;
+                if (rc != FC_OK)
+                    goto done;
+                if (model != FC_AUTO && r->model != model)
+                    out[k].n_fallback++;
+                if (cal && model != FC_AUTO)
+                    fc_apply_calibration(cal, r);
+                score(r, y, o, p->n, scale, &out[k].all);
+                for (int j = 0; j < h && o + j < p->n; j++) {
+                    struct fc_result one = *r;
+                    one.h = 1;
+                    one.mean[0] = r->mean[j];
+                    one.lo80[0] = r->lo80[j];
+                    one.hi80[0] = r->hi80[j];
+                    one.lo95[0] = r->lo95[j];
+                    one.hi95[0] = r->hi95[j];
+                    score(&one, y, o + j, p->n, scale, &out[k].by_h[j]);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < n_models; k++) {
+        acc_finish(&out[k].all);
+        for (int j = 0; j < h; j++)
+            acc_finish(&out[k].by_h[j]);
+    }
+    rc = FC_OK;
+done:
+    free(cal);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,586 @@
+/*
+ * fc_fit / fc_fit_panel: series preparation (gaps, scale), the pooled
+ * growth model, combinations, minimum-length fallbacks, and intervals.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "fc_internal.h"
+
+/* Pooled model tuning: recency weight of past growth (growth accelerates,
+ * so recent years say more) and the damping of growth over the horizon. */
+#define POOL_LAMBDA 0.7
+#define POOL_PHI 1.0
+/* Prior weights: neighbours, region, England (renormalised if missing). */
+#define POOL_W_NB 0.5
+#define POOL_W_REG 0.25
+#define POOL_W_ENG 0.25
+/* The own-noise variance is itself shrunk toward the panel's median with
+ * this many pseudo-observations (3-7 diffs give a very noisy variance). */
+#define POOL_S2_K0 4.0
+
+struct prep {
+    double z[FC_MAX_N];
+    int n;        /* observed span length (first..last observed) */
+    int lead;     /* missing at the start (dropped) */
+    int trail;    /* missing at the end (horizon extended) */
+    int gaps;     /* interior missing values interpolated */
+    int nonpos;   /* any observed value <= 0 */
+    int constant;
+};
+
+static int is_obs(double v)
+{
+    return isfinite(v);
+}
+
+/* Observed span, interior gaps linearly interpolated on scale sc. */
+static int prep_series(const double *y, int n, enum fc_scale sc,
+                       struct prep *p)
+{
+    int first = -1, last = -1, prev;
+
+    memset(p, 0, sizeof *p);
+    for (int t = 0; t < n; t++)
+        if (is_obs(y[t])) {
+            if (first < 0)
+                first = t;
+            last = t;
+            if (y[t] <= 0)
+                p->nonpos = 1;
+        }
+    if (first < 0)
+        return FC_ERR_NO_DATA;
+    if (sc == FC_SCALE_LOG && p->nonpos)
+        return FC_ERR_ARG;
+    p->lead = first;
+    p->trail = n - 1 - last;
+    p->n = last - first + 1;
+    prev = first;
+    p->constant = 1;
+    for (int t = first; t <= last; t++) {
+        if (!is_obs(y[t])) {
+            p->gaps++;
+            continue;
+        }
+        p->z[t - first] = fc_to_scale(sc, y[t]);
+        if (y[t] != y[first])
+            p->constant = 0;
+        for (int g = prev + 1; g < t; g++) {
+            double w = (double)(g - prev) / (t - prev);
+            p->z[g - first] = (1 - w) * p->z[prev - first] + w * p->z[t - first];
+        }
+        prev = t;
+    }
+    return FC_OK;
+}
+
+/* ---- pooled growth ------------------------------------------------------ */
+
+struct growth {
+    double g;     /* recency-weighted mean growth per step */
+    double v;     /* sampling variance of g */
+    double s2;    /* variance of one step's growth */
+    int m;        /* number of diffs */
+    int ok;
+};
+
+static void growth_of(const double *z, int n, struct growth *gr)
+{
+    double sw = 0, sw2 = 0, swd = 0, mean = 0, ss = 0, w = 1;
+    int m = n - 1;
+
+    memset(gr, 0, sizeof *gr);
+    if (m < 1)
+        return;
+    for (int t = n - 1; t >= 1; t--) {
+        double d = z[t] - z[t - 1];
+        sw += w;
+        sw2 += w * w;
+        swd += w * d;
+        mean += d;
+        w *= POOL_LAMBDA;
+    }
+    mean /= m;
+    for (int t = 1; t < n; t++)
+        ss += (z[t] - z[t - 1] - mean) * (z[t] - z[t - 1] - mean);
+    gr->g = swd / sw;
+    gr->s2 = m >= 2 ? ss / (m - 1) : NAN;
+    gr->v = sw2 / (sw * sw);   /* times s2, below */
+    gr->m = m;
+    gr->ok = 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Growth of every series of the panel (first n_use points, scale sc),
+ * then the empirical-Bayes shrinkage of series idx toward its prior. */
+static int core_pooled(const struct fc_panel *pn, int idx, int n_use,
+                       enum fc_scale sc, const struct prep *own, int h,
+                       struct fc_core *c, char *reason)
+{
+    struct growth *gr = NULL;
+    double *tmp = NULL, *prior = NULL;
+    int N = pn->n_series, n_ok = 0, rc = FC_ERR_NOMEM;
+    double s2_med, eng, tau2, num = 0, den = 0, vbar = 0;
+    double gi, vi, s2i, wi, gstar, postv;
+
+    gr = calloc((size_t)N, sizeof *gr);
+    tmp = calloc((size_t)N, sizeof *tmp);
+    prior = calloc((size_t)N, sizeof *prior);
+    if (!gr || !tmp || !prior)
+        goto done;
+    for (int j = 0; j < N; j++) {
+        struct prep pj;
+        if (prep_series(pn->y + (size_t)j * pn->n, n_use, sc, &pj) != FC_OK)
+            continue;
+        growth_of(pj.z, pj.n, &gr[j]);
+    }
+    for (int j = 0; j < N; j++)
+        if (gr[j].ok && gr[j].m >= 2)
+            tmp[n_ok++] = gr[j].s2;
+    s2_med = median_of(tmp, n_ok);
+    n_ok = 0;
+    for (int j = 0; j < N; j++)
+        if (gr[j].ok)
+            tmp[n_ok++] = gr[j].g;
+    eng = median_of(tmp, n_ok);
+    if (!isfinite(s2_med))
+        s2_med = 0.0;
+    if (!isfinite(eng))
+        eng = 0.0;
+    /* shrink each series' step variance, then v = s2 * sum w^2/(sum w)^2 */
+    for (int j = 0; j < N; j++) {
+        if (!gr[j].ok)
+            continue;
+        if (gr[j].m >= 2)
+            gr[j].s2 = ((gr[j].m - 1) * gr[j].s2 + POOL_S2_K0 * s2_med)
+                       / (gr[j].m - 1 + POOL_S2_K0);
+        else
+            gr[j].s2 = s2_med;
+        gr[j].v *= gr[j].s2;
+    }
+    /* priors: neighbours, region, England */
+    for (int j = 0; j < N; j++) {
+        double snb = 0, sreg = 0, wsum = 0, pr = 0;
+        int knb = 0, kreg = 0;
+        if (pn->neighbours)
+            for (int k = 0; k < pn->n_neighbours; k++) {
+                int nb = pn->neighbours[(size_t)j * pn->n_neighbours + k];
+                if (nb >= 0 && nb < N && nb != j && gr[nb].ok) {
+                    snb += gr[nb].g;
+                    knb++;
+                }
+            }
+        if (pn->region && pn->region[j] >= 0)
+            for (int k = 0; k < N; k++)
+                if (k != j && gr[k].ok && pn->region[k] == pn->region[j]) {
+                    sreg += gr[k].g;
+                    kreg++;
+                }
+        if (knb) {
+            pr += POOL_W_NB * snb / knb;
+            wsum += POOL_W_NB;
+        }
+        if (kreg) {
+            pr += POOL_W_REG * sreg / kreg;
+            wsum += POOL_W_REG;
+        }
+        pr += POOL_W_ENG * eng;
+        wsum += POOL_W_ENG;
+        prior[j] = pr / wsum;
+        if (gr[j].ok) {
+            num += (gr[j].g - prior[j]) * (gr[j].g - prior[j]);
+            vbar += gr[j].v;
+            den += 1;
+        }
+    }
+    /* method of moments: spread of growth around the prior, less noise */
+    tau2 = den > 0 ? num / den - vbar / den : 0.0;
+    if (!(tau2 > 1e-10))
+        tau2 = 1e-10;
+
+    {
+        struct growth go;
+        growth_of(own->z, own->n, &go);
+        if (go.ok) {
+            s2i = go.m >= 2 ? ((go.m - 1) * go.s2 + POOL_S2_K0 * s2_med)
+                                  / (go.m - 1 + POOL_S2_K0)
+                            : s2_med;
+            gi = go.g;
+            vi = go.v * s2i;
+            wi = tau2 / (tau2 + vi);
+        } else {
+            s2i = s2_med;
+            gi = 0;
+            vi = INFINITY;
+            wi = 0;
+        }
+    }
+    gstar = wi * gi + (1 - wi) * prior[idx];
+    postv = wi > 0 ? 1.0 / (1.0 / tau2 + 1.0 / vi) : tau2;
+    fc_reason_add(reason, "own growth %.4g weighted %.2f, prior %.4g "
+                  "(neighbours/region/England) weighted %.2f", gi, wi,
+                  prior[idx], 1 - wi);
+    c->fitted[0] = own->z[0];
+    for (int t = 1; t < own->n; t++)
+        c->fitted[t] = own->z[t - 1] + gstar;
+    {
+        double phisum = 0, phik = 1;
+        for (int j = 0; j < h; j++) {
+            phik *= POOL_PHI;
+            phisum += phik;
+            c->mean[j] = own->z[own->n - 1] + phisum * gstar;
+            c->sd[j] = sqrt(s2i * (j + 1) + phisum * phisum * postv);
+        }
+    }
+    c->sigma = sqrt(s2i);
+    c->df = 0;
+    c->aicc = NAN;
+    c->n_params = 4;
+    c->param_name[0] = "growth";
+    c->param[0] = gstar;
+    c->param_name[1] = "own_growth";
+    c->param[1] = gi;
+    c->param_name[2] = "prior_growth";
+    c->param[2] = prior[idx];
+    c->param_name[3] = "own_weight";
+    c->param[3] = wi;
+    rc = FC_OK;
+done:
+    free(prior);
+    free(tmp);
+    free(gr);
+    return rc;
+}
+
+/* ---- dispatch with fallbacks ------------------------------------------ */
+
+struct ctx {
+    const struct fc_panel *panel;   /* NULL: single series */
+    int idx, n_use;
+    const struct fc_options *opt;
+    enum fc_scale sc;
+    const struct prep *pr;
+};
+
+static int run_model(const struct ctx *x, enum fc_model m, int H,
+                     struct fc_core *c, enum fc_model *used, char *reason);
+
+static int fallback(const struct ctx *x, enum fc_model m, int need, int H,
+                    struct fc_core *c, enum fc_model *used, char *reason)
+{
+    enum fc_model to = x->pr->n >= 3 ? FC_DRIFT : FC_NAIVE;
+
+    fc_reason_add(reason, "%s needs at least %d points, have %d: %s instead",
+                  fc_model_name(m), need, x->pr->n, fc_model_name(to));
+    return run_model(x, to, H, c, used, reason);
+}
+
+static int combine(const struct ctx *x, const enum fc_model *parts, int k,
+                   int H, struct fc_core *c, char *reason)
+{
+    struct fc_core part;
+    enum fc_model used[4];
+    int n = x->pr->n;
+
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < k; i++) {
+        int rc = run_model(x, parts[i], H, &part, &used[i], reason);
+        if (rc != FC_OK)
+            return rc;
+        for (int t = 0; t < n; t++)
+            c->fitted[t] += part.fitted[t] / k;
+        /* sd: mean of the parts' sds (errors of the parts are highly
+         * correlated; calibration corrects the rest) */
+        for (int j = 0; j < H; j++) {
+            c->mean[j] += part.mean[j] / k;
+            c->sd[j] += part.sd[j] / k;
+        }
+        c->sigma += part.sigma / k;
+    }
+    c->df = 0;
+    c->aicc = NAN;
+    c->n_params = 0;
+    return FC_OK;
+}
+
+static int run_model(const struct ctx *x, enum fc_model m, int H,
+                     struct fc_core *c, enum fc_model *used, char *reason)
+{
+    const double *z = x->pr->z;
+    int n = x->pr->n, rc;
+
+    memset(c, 0, sizeof *c);
+    *used = m;
+    switch (m) {
+    case FC_NAIVE:
+        return fc_core_naive(z, n, H, c);
+    case FC_DRIFT:
+        if (n < 3) {
+            fc_reason_add(reason, "drift needs 3 points, have %d: naive", n);
+            *used = FC_NAIVE;
+            return fc_core_naive(z, n, H, c);
+        }
+        return fc_core_drift(z, n, H, c);
+    case FC_LINEAR:
+    case FC_LOGLINEAR:
+        if (n < 4)
+            return fallback(x, m, 4, H, c, used, reason);
+        return fc_core_linear(z, n, H, c);
+    case FC_SES:
+        if (n < FC_MIN_SES)
+            return fallback(x, m, FC_MIN_SES, H, c, used, reason);
+        rc = fc_core_ets(z, n, H, 0, x->opt, c);
+        break;
+    case FC_HOLT:
+        if (n < FC_MIN_HOLT && !(x->opt && x->opt->fixed_ets))
+            return fallback(x, m, FC_MIN_HOLT, H, c, used, reason);
+        rc = fc_core_ets(z, n, H, 1, x->opt, c);
+        break;
+    case FC_DAMPED:
+        if (n < FC_MIN_DAMPED && !(x->opt && x->opt->fixed_ets))
+            return fallback(x, m, FC_MIN_DAMPED, H, c, used, reason);
+        rc = fc_core_ets(z, n, H, 2, x->opt, c);
+        break;
+    case FC_THETA:
+        if (n < FC_MIN_SES)
+            return fallback(x, m, FC_MIN_SES, H, c, used, reason);
+        rc = fc_core_theta(z, n, H, c);
+        break;
+    case FC_COMBO: {
+        static const enum fc_model parts[3] = { FC_DRIFT, FC_THETA, FC_DAMPED };
+        rc = combine(x, parts, 3, H, c, reason);
+        break;
+    }
+    case FC_POOLED_COMBO: {
+        static const enum fc_model parts[3] = { FC_POOLED, FC_DRIFT, FC_DAMPED };
+        rc = combine(x, parts, 3, H, c, reason);
+        break;
+    }
+    case FC_POOLED:
+        if (!x->panel) {
+            fc_reason_add(reason, "no panel to pool with: own growth only");
+            {
+                /* panel of one: prior = own growth, so no shrinkage */
+                struct fc_panel self;
+                double ybuf[FC_MAX_N];
+                for (int t = 0; t < n; t++)
+                    ybuf[t] = fc_from_scale(x->sc, z[t]);
+                memset(&self, 0, sizeof self);
+                self.y = ybuf;
+                self.n_series = 1;
+                self.n = n;
+                return core_pooled(&self, 0, n, x->sc, x->pr, H, c, reason);
+            }
+        }
+        return core_pooled(x->panel, x->idx, x->n_use, x->sc, x->pr, H, c,
+                           reason);
+    default:
+        return FC_ERR_ARG;
+    }
+    if (rc != FC_OK && rc != FC_ERR_NOMEM) {
+        fc_reason_add(reason, "%s failed (%s): naive instead",
+                      fc_model_name(m), fc_status_str(rc));
+        *used = FC_NAIVE;
+        memset(c, 0, sizeof *c);
+        return fc_core_naive(z, n, H, c);
+    }
+    return rc;
+}
+
+static enum fc_scale choose_scale(enum fc_model m, enum fc_kind kind,
+                                  enum fc_scale want, int nonpos, char *reason)
+{
+    if (want == FC_SCALE_AUTO) {
+        if (kind == FC_KIND_PROPORTION)
+            return FC_SCALE_LOGIT;
+        if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_COMBO)
+            want = FC_SCALE_LOG;
+        else
+            return FC_SCALE_RAW;
+    }
+    if (want == FC_SCALE_LOG && (nonpos || kind == FC_KIND_LEVEL)) {
+        fc_reason_add(reason, "series has values <= 0 or may cross zero: "
+                      "not logged");
+        return FC_SCALE_RAW;
+    }
+    return want;
+}
+
+static int finalise(struct fc_result *out, const struct fc_core *c,
+                    const struct prep *pr, enum fc_kind kind, int n_in,
+                    const double *y, int h)
+{
+    double z80, z95;
+    enum fc_scale sc = out->scale;
+
+    if (c->df > 0) {
+        z80 = gsl_cdf_tdist_Pinv(0.90, c->df);
+        z95 = gsl_cdf_tdist_Pinv(0.975, c->df);
+    } else {
+        z80 = gsl_cdf_ugaussian_Pinv(0.90);
+        z95 = gsl_cdf_ugaussian_Pinv(0.975);
+    }
+    out->n = n_in;
+    for (int t = 0; t < n_in; t++) {
+        int k = t - pr->lead;
+        out->fitted[t] = (k >= 0 && k < pr->n && is_obs(y[t]))
+            ? fc_from_scale(sc, c->fitted[k]) : NAN;
+    }
+    out->h = h;
+    for (int j = 0; j < h; j++) {
+        int k = pr->trail + j;
+        double mw = c->mean[k], sd = c->sd[k];
+        double floor_sd = 1e-9 * (1.0 + fabs(mw));
+        if (!(sd >= floor_sd))
+            sd = floor_sd;
+        out->mean_w[j] = mw;
+        out->sd_w[j] = sd;
+        out->mean[j] = fc_from_scale(sc, mw);
+        out->lo80[j] = fc_from_scale(sc, mw - z80 * sd);
+        out->hi80[j] = fc_from_scale(sc, mw + z80 * sd);
+        out->lo95[j] = fc_from_scale(sc, mw - z95 * sd);
+        out->hi95[j] = fc_from_scale(sc, mw + z95 * sd);
+        if (!isfinite(out->mean[j]) || !isfinite(out->lo95[j])
+            || !isfinite(out->hi95[j]) || !isfinite(out->lo80[j])
+            || !isfinite(out->hi80[j]))
+            return FC_ERR_NUMERIC;
+    }
+    if (kind == FC_KIND_COUNT)
+        for (int j = 0; j < h; j++) {
+            out->mean[j] = out->mean[j] < 0 ? 0 : out->mean[j];
+            out->lo80[j] = out->lo80[j] < 0 ? 0 : out->lo80[j];
+            out->lo95[j] = out->lo95[j] < 0 ? 0 : out->lo95[j];
+            out->hi80[j] = out->hi80[j] < 0 ? 0 : out->hi80[j];
+            out->hi95[j] = out->hi95[j] < 0 ? 0 : out->hi95[j];
+        }
+    out->sigma = c->sigma;
+    out->aicc = c->aicc;
+    out->n_params = c->n_params;
+    for (int i = 0; i < c->n_params; i++) {
+        out->param_name[i] = c->param_name[i];
+        out->param[i] = c->param[i];
+    }
+    return FC_OK;
+}
+
+static int fit_common(enum fc_model model, const struct fc_panel *panel,
+                      int idx, const double *y, int n, enum fc_kind kind,
+                      const struct fc_options *opt, int h,
+                      struct fc_result *out)
+{
+    struct prep pr;
+    struct fc_core core;
+    struct ctx x;
+    enum fc_model used;
+    enum fc_scale sc;
+    int rc, H, nonpos = 0, any = 0;
+
+    if (!y || !out || n < 1 || n > FC_MAX_N || h < 1 || h > FC_MAX_H
+        || model < 0 || model >= FC_MODEL_COUNT)
+        return FC_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    out->requested = model;
+    for (int t = 0; t < n; t++)
+        if (is_obs(y[t])) {
+            any = 1;
+            if (y[t] <= 0)
+                nonpos = 1;
+        }
+    if (!any) {
+        fc_reason_add(out->reason, "no observed values");
+        return FC_ERR_NO_DATA;
+    }
+    sc = choose_scale(model, kind, opt ? opt->scale : FC_SCALE_AUTO, nonpos,
+                      out->reason);
+    if (model == FC_LOGLINEAR && sc != FC_SCALE_LOG && kind != FC_KIND_PROPORTION) {
+        fc_reason_add(out->reason, "log-linear impossible: linear trend instead");
+        model = FC_LINEAR;
+    }
+    rc = prep_series(y, n, sc, &pr);
+    if (rc != FC_OK)
+        return rc;
+    if (pr.lead)
+        fc_reason_add(out->reason, "%d leading missing values dropped", pr.lead);
+    if (pr.gaps)
+        fc_reason_add(out->reason, "%d missing values interpolated", pr.gaps);
+    if (pr.trail)
+        fc_reason_add(out->reason, "last %d values missing: forecasting from "
+                      "the last observed", pr.trail);
+    if (pr.constant && pr.n > 1)
+        fc_reason_add(out->reason, "series is constant");
+    H = h + pr.trail;
+    if (H > FC_MAX_H) {
+        fc_reason_add(out->reason, "too many trailing missing values");
+        return FC_ERR_ARG;
+    }
+    if (pr.n < 3 && model != FC_NAIVE && model != FC_POOLED)
+        fc_reason_add(out->reason, "only %d observed point%s", pr.n,
+                      pr.n == 1 ? "" : "s");
+    x.panel = panel;
+    x.idx = idx;
+    x.n_use = n;
+    x.opt = opt;
+    x.sc = sc;
+    x.pr = &pr;
+    rc = run_model(&x, model, H, &core, &used, out->reason);
+    if (rc != FC_OK)
+        return rc;
+    out->model = used;
+    out->name = fc_model_name(used);
+    out->scale = sc;
+    rc = finalise(out, &core, &pr, kind, n, y, h);
+    if (rc != FC_OK && used != FC_NAIVE) {
+        /* e.g. exp overflow on a huge log-scale trend: say so, use naive */
+        fc_reason_add(out->reason, "%s gave non-finite forecasts: naive on "
+                      "the raw scale", fc_model_name(used));
+        out->scale = sc = (kind == FC_KIND_PROPORTION) ? FC_SCALE_LOGIT
+                                                        : FC_SCALE_RAW;
+        rc = prep_series(y, n, sc, &pr);
+        if (rc != FC_OK)
+            return rc;
+        rc = fc_core_naive(pr.z, pr.n, H, &core);
+        if (rc != FC_OK)
+            return rc;
+        out->model = FC_NAIVE;
+        out->name = fc_model_name(FC_NAIVE);
+        rc = finalise(out, &core, &pr, kind, n, y, h);
+    }
+    return rc;
+}
+
+int fc_fit(enum fc_model model, const struct fc_series *s,
+           const struct fc_options *opt, int h, struct fc_result *out)
+{
+    if (!s)
+        return FC_ERR_ARG;
+    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, out);
+}
+
+int fc_fit_panel(enum fc_model model, const struct fc_panel *p, int idx,
+                 int n_use, const struct fc_options *opt, int h,
+                 struct fc_result *out)
+{
+    if (!p || !p->y || idx < 0 || idx >= p->n_series || n_use < 1
+        || n_use > p->n)
+        return FC_ERR_ARG;
+    return fit_common(model, p, idx, p->y + (size_t)idx * p->n, n_use,
+                      p->kind, opt, h, out);
+}

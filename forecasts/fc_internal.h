@@ -1,0 +1,40 @@
+/* Internals shared by the files of forecasts/; not part of the API. */
+#ifndef SENDBENCH_FC_INTERNAL_H
+#define SENDBENCH_FC_INTERNAL_H
+
+#include <stdarg.h>
+#include "forecast.h"
+
+/* Output of a model on its working scale, before intervals are drawn. */
+struct fc_core {
+    double fitted[FC_MAX_N];
+    double mean[FC_MAX_H];
+    double sd[FC_MAX_H];
+    double df;                  /* Student t degrees of freedom, 0 = normal */
+    double sigma;
+    double aicc;
+    int n_params;
+    const char *param_name[FC_MAX_PARAMS];
+    double param[FC_MAX_PARAMS];
+};
+
+/* Minimum lengths (as R's forecast package). */
+#define FC_MIN_SES 7
+#define FC_MIN_HOLT 9
+#define FC_MIN_DAMPED 10
+
+double fc_to_scale(enum fc_scale sc, double y);
+double fc_from_scale(enum fc_scale sc, double z);
+
+int fc_core_naive(const double *z, int n, int h, struct fc_core *c);
+int fc_core_drift(const double *z, int n, int h, struct fc_core *c);
+int fc_core_linear(const double *z, int n, int h, struct fc_core *c);
+/* trend: 0 SES, 1 Holt, 2 damped */
+int fc_core_ets(const double *z, int n, int h, int trend,
+                const struct fc_options *fixed, struct fc_core *c);
+int fc_core_theta(const double *z, int n, int h, struct fc_core *c);
+
+void fc_reason_add(char *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

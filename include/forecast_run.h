@@ -1,0 +1,90 @@
+/*
+ * Forecasts for the server and the CLI: loads a metric's history from the
+ * database as a panel (every authority, its region and statistical
+ * neighbours), fits it with the forecasts/ library, reconciles England and
+ * regions with the authorities, and turns each result into the JSON
+ * document the API serves.
+ *
+ * Blocking libpq: used by the forecast worker thread and CLI commands only,
+ * never on the event loop.
+ */
+#ifndef SENDBENCH_FORECAST_RUN_H
+#define SENDBENCH_FORECAST_RUN_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "forecast.h"
+
+#define FR_MAX_HORIZON 5
+#define FR_DEFAULT_HORIZON 3
+#define FR_NEIGHBOURS 10
+#define FR_MAX_REGIONS 16
+#define FR_ENGLAND_CODE "E92000001"
+
+struct fr_authority {
+    char code[12];
+    char old_code[4];
+    char name[128];
+    int region;          /* index into fr_panel.region_codes */
+    int current;         /* 1 when it exists now (no valid_to) */
+};
+
+/* One metric's annual history: n_series authorities x n years. */
+struct fr_panel {
+    char metric[64];
+    char label[200];
+    char unit[8];
+    char period_kind[20];   /* census_year, calendar_year or financial_year */
+    enum fc_kind kind;
+    int first_year;         /* time index 0 */
+    int n;                  /* years */
+    int n_series;
+    double *y;              /* n_series * n, NAN = missing */
+    int *region;            /* n_series */
+    int *neighbours;        /* n_series * FR_NEIGHBOURS, -1 = none */
+    struct fr_authority *auth;
+    int n_regions;
+    char region_codes[FR_MAX_REGIONS][12];
+    char region_names[FR_MAX_REGIONS][64];
+};
+
+/* Loads metric's history.  Returns 0 (p filled; free with fr_panel_free),
+ * 1 when the metric has no annual data (p empty), -1 with err on failure
+ * (unknown metric, database error). */
+int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *err,
+                  size_t errlen) __attribute__((warn_unused_result));
+void fr_panel_free(struct fr_panel *p);
+
+/* The label of the period `year` on this panel's axis ("2023", "2023-24"). */
+void fr_period_label(const struct fr_panel *p, int year, char *out, size_t outlen);
+
+/* Called for each document made by fr_fit; doc is a new reference the
+ * callee must take (json_decref when done).  Return non-zero to stop. */
+typedef int (*fr_emit_fn)(const char *scope, const char *scope_code, json_t *doc, void *arg);
+
+/* Fits every current authority (or only the one whose code is `only`, when
+ * not NULL: England/region codes select the aggregates) with the automatic
+ * choice and calibrated intervals, then England and the regions reconciled
+ * bottom-up; each document goes to emit.  Returns the number of documents,
+ * or -1 with err. */
+int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const char *only,
+           fr_emit_fn emit, void *arg, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Refits one metric and stores every document in `forecasts` in one
+ * transaction.  Returns documents stored (0 when the metric has no data),
+ * or -1 with err. */
+int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Keeps the first `horizon` forecasts of a stored document (borrowed doc is
+ * changed in place). */
+void fr_doc_truncate(json_t *doc, int horizon);
+
+/* Writes the forecasts of doc as CSV: period,forecast,lo80,hi80,lo95,hi95.
+ * Returns a malloc'd string (caller frees) or NULL. */
+char *fr_doc_csv(const json_t *doc);
+
+#endif

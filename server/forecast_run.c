@@ -1,0 +1,562 @@
+#include "forecast_run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dbsync.h"
+
+
+void fr_panel_free(struct fr_panel *p)
+{
+    free(p->y);
+    free(p->region);
+    free(p->neighbours);
+    free(p->auth);
+    memset(p, 0, sizeof *p);
+}
+
+void fr_period_label(const struct fr_panel *p, int year, char *out, size_t outlen)
+{
+    if (strcmp(p->period_kind, "financial_year") == 0)
+        snprintf(out, outlen, "%d-%02d", year, (year + 1) % 100);
+    else
+        snprintf(out, outlen, "%d", year);
+}
+
+static int region_index(struct fr_panel *p, const char *code, const char *name)
+{
+    for (int i = 0; i < p->n_regions; i++)
+        if (strcmp(p->region_codes[i], code) == 0)
+            return i;
+    if (p->n_regions == FR_MAX_REGIONS)
+        return -1;
+    snprintf(p->region_codes[p->n_regions], sizeof p->region_codes[0], "%s", code);
+    snprintf(p->region_names[p->n_regions], sizeof p->region_names[0], "%s", name);
+    return p->n_regions++;
+}
+
+static int auth_index(const struct fr_panel *p, const char *code)
+{
+    /* The panel is sorted by code: binary search. */
+    int lo = 0, hi = p->n_series - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(p->auth[mid].code, code);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *err, size_t errlen)
+{
+    PGresult *meta = NULL, *data = NULL, *auths = NULL, *nb = NULL;
+    int rc = -1;
+    memset(p, 0, sizeof *p);
+
+    const char *mp[1] = {metric};
+    meta = dbsync_exec(conn, "SELECT label, unit, annual_period FROM metrics WHERE id = $1", 1, mp,
+                       err, errlen);
+    if (!meta)
+        goto done;
+    if (PQntuples(meta) != 1) {
+        snprintf(err, errlen, "unknown metric \"%.60s\"", metric);
+        goto done;
+    }
+    snprintf(p->metric, sizeof p->metric, "%s", metric);
+    snprintf(p->label, sizeof p->label, "%s", PQgetvalue(meta, 0, 0));
+    snprintf(p->unit, sizeof p->unit, "%s", PQgetvalue(meta, 0, 1));
+    snprintf(p->period_kind, sizeof p->period_kind, "%s", PQgetvalue(meta, 0, 2));
+
+    /* Only authorities with data for this metric join the panel. */
+    const char *dp[2] = {metric, p->period_kind};
+    auths = dbsync_exec(conn,
+        "SELECT a.new_la_code, a.old_la_code, a.name, a.region_code, a.region_name,"
+        "       a.valid_to IS NULL"
+        " FROM authorities a"
+        " WHERE EXISTS (SELECT 1 FROM forecast_input f WHERE f.authority = a.new_la_code"
+        "               AND f.metric = $1 AND f.period_kind = $2)"
+        " ORDER BY a.new_la_code",
+        2, dp, err, errlen);
+    if (!auths)
+        goto done;
+    data = dbsync_exec(conn,
+        "SELECT authority, substr(period, 1, 4)::int AS year, value::float8"
+        " FROM forecast_input WHERE metric = $1 AND period_kind = $2",
+        2, dp, err, errlen);
+    if (!data)
+        goto done;
+    nb = dbsync_exec(conn, "SELECT authority, rank, neighbour FROM statistical_neighbours", 0,
+                     NULL, err, errlen);
+    if (!nb)
+        goto done;
+
+    int ns = PQntuples(auths), nd = PQntuples(data);
+    if (ns == 0 || nd == 0) {
+        rc = 1;
+        goto done;
+    }
+    int y0 = 99999, y1 = -1;
+    for (int i = 0; i < nd; i++) {
+        int y = atoi(PQgetvalue(data, i, 1));
+        y0 = y < y0 ? y : y0;
+        y1 = y > y1 ? y : y1;
+    }
+    p->first_year = y0;
+    p->n = y1 - y0 + 1;
+    if (p->n > FC_MAX_N)
+        p->n = FC_MAX_N;
+    p->n_series = ns;
+    p->y = malloc(sizeof(double) * (size_t)ns * (size_t)p->n);
+    p->region = malloc(sizeof(int) * (size_t)ns);
+    p->neighbours = malloc(sizeof(int) * (size_t)ns * FR_NEIGHBOURS);
+    p->auth = calloc((size_t)ns, sizeof *p->auth);
+    if (!p->y || !p->region || !p->neighbours || !p->auth) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < ns * p->n; i++)
+        p->y[i] = NAN;
+    for (int i = 0; i < ns * FR_NEIGHBOURS; i++)
+        p->neighbours[i] = -1;
+    for (int i = 0; i < ns; i++) {
+        struct fr_authority *a = &p->auth[i];
+        snprintf(a->code, sizeof a->code, "%s", PQgetvalue(auths, i, 0));
+        snprintf(a->old_code, sizeof a->old_code, "%s", PQgetvalue(auths, i, 1));
+        snprintf(a->name, sizeof a->name, "%s", PQgetvalue(auths, i, 2));
+        a->region = region_index(p, PQgetvalue(auths, i, 3), PQgetvalue(auths, i, 4));
+        a->current = PQgetvalue(auths, i, 5)[0] == 't';
+        p->region[i] = a->region;
+    }
+    int in_unit_range = 1;
+    for (int i = 0; i < nd; i++) {
+        int s = auth_index(p, PQgetvalue(data, i, 0));
+        int t = atoi(PQgetvalue(data, i, 1)) - y0;
+        if (s < 0 || t < 0 || t >= p->n)
+            continue;
+        double v = strtod(PQgetvalue(data, i, 2), NULL);
+        p->y[s * p->n + t] = v;
+        if (v < 0 || v > 100)
+            in_unit_range = 0;
+    }
+    for (int i = 0; i < PQntuples(nb); i++) {
+        int s = auth_index(p, PQgetvalue(nb, i, 0));
+        int rank = atoi(PQgetvalue(nb, i, 1));
+        int other = auth_index(p, PQgetvalue(nb, i, 2));
+        if (s >= 0 && rank >= 1 && rank <= FR_NEIGHBOURS)
+            p->neighbours[s * FR_NEIGHBOURS + rank - 1] = other;
+    }
+    /* Percentages that stay within 0-100 are modelled on a logit scale;
+     * money and balances (which cross zero) are never logged. */
+    if (strcmp(p->unit, "%") == 0 && in_unit_range)
+        p->kind = FC_KIND_PROPORTION;
+    else if (strcmp(p->unit, "£") == 0 || strcmp(p->unit, "%") == 0)
+        p->kind = FC_KIND_LEVEL;
+    else
+        p->kind = FC_KIND_COUNT;
+    rc = 0;
+done:
+    PQclear(meta);
+    PQclear(data);
+    PQclear(auths);
+    PQclear(nb);
+    if (rc != 0 && rc != 1)
+        fr_panel_free(p);
+    if (rc == 1)
+        fr_panel_free(p);
+    return rc;
+}
+
+/* JSON has no NaN or infinity: a value that is not finite is null. */
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *accuracy_json(const struct fc_accuracy *a)
+{
+    if (a->n <= 0)
+        return json_null();
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:i}", "mase", jnum(a->mase), "smape",
+                     jnum(a->smape), "coverage80", jnum(a->cover80), "coverage95",
+                     jnum(a->cover95), "winkler95", jnum(a->winkler), "n", a->n);
+}
+
+static const char *scale_name(enum fc_scale s)
+{
+    switch (s) {
+    case FC_SCALE_LOG: return "log";
+    case FC_SCALE_LOGIT: return "logit";
+    default: return "raw";
+    }
+}
+
+/* The document for one series: model, history with fitted values,
+ * forecasts with both intervals, and the rolling-origin record. */
+static json_t *doc_new(const struct fr_panel *p, const char *scope, const char *code,
+                       const char *name, const double *y, const struct fc_result *r,
+                       int horizon, long long data_version)
+{
+    char label[16];
+    json_t *params = json_object();
+    for (int k = 0; k < r->n_params; k++)
+        json_object_set_new(params, r->param_name[k], jnum(r->param[k]));
+    json_t *history = json_array();
+    for (int t = 0; t < p->n; t++) {
+        fr_period_label(p, p->first_year + t, label, sizeof label);
+        json_array_append_new(history, json_pack("{s:s, s:o, s:o}", "period", label, "value",
+                                                 jnum(y[t]), "fitted", jnum(r->fitted[t])));
+    }
+    json_t *fc = json_array();
+    for (int j = 0; j < horizon && j < r->h; j++) {
+        fr_period_label(p, p->first_year + p->n + j, label, sizeof label);
+        json_array_append_new(fc, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "period", label,
+                                            "forecast", jnum(r->mean[j]), "lo80",
+                                            jnum(r->lo80[j]), "hi80", jnum(r->hi80[j]), "lo95",
+                                            jnum(r->lo95[j]), "hi95", jnum(r->hi95[j])));
+    }
+    char fitted_at[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(fitted_at, sizeof fitted_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:{s:s, s:s, s:s, s:o, s:b, s:o}, "
+        "s:o, s:o, s:{s:s, s:o, s:o, s:o}, s:I, s:s}",
+        "metric", p->metric, "label", p->label, "unit", p->unit, "scope", scope,
+        "area", "code", code, "name", name,
+        "frequency", "annual", "period_kind", p->period_kind,
+        "model", "name", r->name, "reason", r->reason, "scale", scale_name(r->scale),
+        "parameters", params, "calibrated", r->calibrated, "aicc", jnum(r->aicc),
+        "history", history, "forecasts", fc,
+        "accuracy", "method",
+        "rolling-origin backtest on this series' own history (forecasts made only from the "
+        "years before each origin, horizons 1-3 years): mean absolute scaled error, sMAPE "
+        "(%), share of actuals inside the 80% and 95% intervals, and the 95% Winkler score",
+        "chosen", accuracy_json(&r->acc_model), "naive", accuracy_json(&r->acc_naive),
+        "drift", accuracy_json(&r->acc_drift),
+        "data_version", (json_int_t)data_version, "fitted_at", fitted_at);
+    return doc;
+}
+
+/* England (index n_regions) and the regions as their own small panel, so
+ * that they get models and calibrated intervals of their own. */
+struct aggregates {
+    int n_series;       /* n_regions + 1 */
+    double *y;          /* sums of the authorities' figures */
+    double *bottom_up;  /* [series][h]: sums of the authorities' forecasts */
+    int *contributors;  /* current authorities forecast, per series */
+    int *region;
+};
+
+static int fit_aggregates(const struct fr_panel *p, const struct fc_result *res,
+                          const int *have, int horizon, long long data_version,
+                          const char *only, fr_emit_fn emit, void *arg, char *err,
+                          size_t errlen)
+{
+    int na = p->n_regions + 1, emitted = 0, rc = -1;
+    struct aggregates a = {na, NULL, NULL, NULL, NULL};
+    struct fc_calibration *cal = NULL;
+    struct fc_result *r = NULL;
+    a.y = malloc(sizeof(double) * (size_t)na * (size_t)p->n);
+    a.bottom_up = calloc((size_t)na * FC_MAX_H, sizeof(double));
+    a.contributors = calloc((size_t)na, sizeof(int));
+    a.region = malloc(sizeof(int) * (size_t)na);
+    cal = calloc(1, sizeof *cal);
+    r = calloc(1, sizeof *r);
+    if (!a.y || !a.bottom_up || !a.contributors || !a.region || !cal || !r) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int s = 0; s < na; s++) {
+        a.region[s] = s < p->n_regions ? s : -1;
+        for (int t = 0; t < p->n; t++) {
+            double sum = 0;
+            int k = 0;
+            for (int i = 0; i < p->n_series; i++) {
+                if (s < p->n_regions && p->region[i] != s)
+                    continue;
+                double v = p->y[i * p->n + t];
+                if (isfinite(v)) {
+                    sum += v;
+                    k++;
+                }
+            }
+            a.y[s * p->n + t] = k ? sum : NAN;
+        }
+        for (int i = 0; i < p->n_series; i++) {
+            if (!have[i] || (s < p->n_regions && p->region[i] != s))
+                continue;
+            a.contributors[s]++;
+            for (int j = 0; j < horizon; j++)
+                a.bottom_up[s * FC_MAX_H + j] += res[i].mean[j];
+        }
+    }
+    struct fc_panel fp = {a.y, na, p->n, 1, p->kind, a.region, NULL, 0};
+    int min_train = p->n >= 10 ? 5 : (p->n >= 6 ? 4 : 3);
+    int have_cal = fc_calibrate(&fp, p->n, min_train, horizon, cal) == FC_OK;
+    for (int s = 0; s < na; s++) {
+        const char *code = s < p->n_regions ? p->region_codes[s] : FR_ENGLAND_CODE;
+        const char *name = s < p->n_regions ? p->region_names[s] : "England";
+        const char *scope = s < p->n_regions ? "region" : "england";
+        if (only && strcmp(only, code) != 0)
+            continue;
+        int st = have_cal ? fc_auto(&fp, s, p->n, cal, horizon, r)
+                          : fc_fit(FC_DRIFT, &(struct fc_series){a.y + s * p->n, p->n, 1, p->kind},
+                                   NULL, horizon, r);
+        if (st != FC_OK)
+            continue;
+        /* Bottom-up: the point forecast is the sum of the authorities'
+         * forecasts; the aggregate's own model gives the width of the
+         * intervals, shifted onto that sum. */
+        double shift[FC_MAX_H];
+        for (int j = 0; j < horizon; j++) {
+            shift[j] = a.contributors[s] ? a.bottom_up[s * FC_MAX_H + j] - r->mean[j] : 0;
+            r->mean[j] += shift[j];
+            r->lo80[j] += shift[j];
+            r->hi80[j] += shift[j];
+            r->lo95[j] += shift[j];
+            r->hi95[j] += shift[j];
+            if (p->kind == FC_KIND_COUNT) {
+                r->lo80[j] = r->lo80[j] < 0 ? 0 : r->lo80[j];
+                r->lo95[j] = r->lo95[j] < 0 ? 0 : r->lo95[j];
+            }
+        }
+        json_t *doc = doc_new(p, scope, code, name, a.y + s * p->n, r, horizon, data_version);
+        json_t *shifts = json_array();
+        for (int j = 0; j < horizon; j++)
+            json_array_append_new(shifts, jnum(shift[j]));
+        json_object_set_new(doc, "reconciliation", json_pack(
+            "{s:s, s:i, s:s, s:o}", "method", "bottom-up",
+            "authorities", a.contributors[s],
+            "note", "The point forecast is the sum of the forecasts of the authorities in this "
+                    "area, so England, regions and authorities add up. The history is the sum of "
+                    "the authorities' published figures (suppressed values left out). The "
+                    "intervals come from this area's own model, moved by the difference between "
+                    "its own forecast and the sum (adjustment).",
+            "adjustment", shifts));
+        emitted++;
+        if (emit(scope, code, doc, arg) != 0)
+            break;
+    }
+    rc = emitted;
+done:
+    free(a.y);
+    free(a.bottom_up);
+    free(a.contributors);
+    free(a.region);
+    free(cal);
+    free(r);
+    return rc;
+}
+
+int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const char *only,
+           fr_emit_fn emit, void *arg, char *err, size_t errlen)
+{
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result *res = calloc((size_t)p->n_series, sizeof *res);
+    int *have = calloc((size_t)p->n_series, sizeof(int));
+    int emitted = 0, rc = -1, stopped = 0;
+    if (!cal || !res || !have) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (horizon < 1 || horizon > FR_MAX_HORIZON) {
+        snprintf(err, errlen, "horizon must be 1 to %d", FR_MAX_HORIZON);
+        goto done;
+    }
+    struct fc_panel fp = {p->y, p->n_series, p->n, 1, p->kind, p->region, p->neighbours,
+                          FR_NEIGHBOURS};
+    int min_train = p->n >= 10 ? 5 : (p->n >= 6 ? 4 : 3);
+    int st = fc_calibrate(&fp, p->n, min_train, horizon, cal);
+    if (st != FC_OK) {
+        snprintf(err, errlen, "calibration failed: %s", fc_status_str((enum fc_status)st));
+        goto done;
+    }
+    int want_aggregates = !only || strncmp(only, "E12", 3) == 0 ||
+                          strcmp(only, FR_ENGLAND_CODE) == 0;
+    for (int i = 0; i < p->n_series; i++) {
+        if (!p->auth[i].current)
+            continue;
+        if (only && !want_aggregates && strcmp(only, p->auth[i].code) != 0)
+            continue;
+        if (fc_auto(&fp, i, p->n, cal, horizon, &res[i]) != FC_OK)
+            continue;
+        have[i] = 1;
+        if (only && (want_aggregates || strcmp(only, p->auth[i].code) != 0))
+            continue;
+        json_t *doc = doc_new(p, "authority", p->auth[i].code, p->auth[i].name,
+                              p->y + i * p->n, &res[i], horizon, data_version);
+        emitted++;
+        if (emit("authority", p->auth[i].code, doc, arg) != 0) {
+            stopped = 1;
+            break;
+        }
+    }
+    /* Percentages do not add up: their England and regional figures would
+     * need the numerators' and denominators' forecasts, so none is made. */
+    if (!stopped && want_aggregates && p->kind != FC_KIND_PROPORTION &&
+        strcmp(p->unit, "%") != 0) {
+        int n = fit_aggregates(p, res, have, horizon, data_version, only, emit, arg, err,
+                               errlen);
+        if (n < 0)
+            goto done;
+        emitted += n;
+    }
+    rc = emitted;
+done:
+    free(cal);
+    free(res);
+    free(have);
+    return rc;
+}
+
+struct store_ctx {
+    PGconn *conn;
+    const char *metric;
+    char version[32];
+    int failed;
+    char *err;
+    size_t errlen;
+};
+
+static int store_doc(const char *scope, const char *code, json_t *doc, void *arg)
+{
+    struct store_ctx *c = arg;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(doc);
+    if (!text) {
+        snprintf(c->err, c->errlen, "out of memory");
+        c->failed = 1;
+        return 1;
+    }
+    const char *params[5] = {c->metric, scope, code, c->version, text};
+    PGresult *r = dbsync_exec(c->conn,
+        "INSERT INTO forecasts (metric, scope, scope_code, frequency, data_version, doc)"
+        " VALUES ($1, $2, $3, 'annual', $4, $5::jsonb)"
+        " ON CONFLICT (metric, frequency, scope_code) DO UPDATE"
+        " SET scope = EXCLUDED.scope, data_version = EXCLUDED.data_version,"
+        "     fitted_at = now(), doc = EXCLUDED.doc",
+        5, params, c->err, c->errlen);
+    free(text);
+    if (!r) {
+        c->failed = 1;
+        return 1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = dbsync_exec(conn, sql, 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errlen)
+{
+    struct fr_panel p;
+    struct store_ctx c = {conn, metric, "", 0, err, errlen};
+    clock_t c0 = clock();
+    int n = -1;
+
+    /* Read the version first: data arriving during the fit leave the
+     * forecast marked stale, and it is refitted again. */
+    PGresult *v = dbsync_exec(conn, "SELECT data_version()", 0, NULL, err, errlen);
+    if (!v)
+        return -1;
+    snprintf(c.version, sizeof c.version, "%s", PQgetvalue(v, 0, 0));
+    PQclear(v);
+
+    int lr = fr_panel_load(conn, metric, &p, err, errlen);
+    if (lr < 0)
+        return -1;
+    if (exec_simple(conn, "BEGIN", err, errlen) != 0) {
+        fr_panel_free(&p);
+        return -1;
+    }
+    int n_series = 0;
+    if (lr == 0) {
+        n_series = p.n_series;
+        n = fr_fit(&p, FR_MAX_HORIZON, atoll(c.version), NULL, store_doc, &c, err, errlen);
+        fr_panel_free(&p);
+        if (n < 0 || c.failed)
+            goto fail;
+    } else {
+        n = 0;
+    }
+    char cpu[32], ns[16];
+    snprintf(cpu, sizeof cpu, "%.3f", (double)(clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
+    snprintf(ns, sizeof ns, "%d", n_series);
+    const char *params[4] = {metric, c.version, ns, cpu};
+    PGresult *r = dbsync_exec(conn,
+        "INSERT INTO forecast_runs (metric, frequency, data_version, n_series, cpu_ms)"
+        " VALUES ($1, 'annual', $2, $3, $4)"
+        " ON CONFLICT (metric, frequency) DO UPDATE SET data_version = EXCLUDED.data_version,"
+        "   fitted_at = now(), n_series = EXCLUDED.n_series, cpu_ms = EXCLUDED.cpu_ms",
+        4, params, err, errlen);
+    if (!r)
+        goto fail;
+    PQclear(r);
+    if (exec_simple(conn, "COMMIT", err, errlen) != 0)
+        return -1;
+    return n;
+fail:;
+    char ignored[64];
+    exec_simple(conn, "ROLLBACK", ignored, sizeof ignored);
+    return -1;
+}
+
+void fr_doc_truncate(json_t *doc, int horizon)
+{
+    json_t *fc = json_object_get(doc, "forecasts");
+    while (json_is_array(fc) && (int)json_array_size(fc) > horizon)
+        json_array_remove(fc, json_array_size(fc) - 1);
+    json_t *adj = json_object_get(json_object_get(doc, "reconciliation"), "adjustment");
+    while (json_is_array(adj) && (int)json_array_size(adj) > horizon)
+        json_array_remove(adj, json_array_size(adj) - 1);
+}
+
+/* Plain numbers, no thousands separators; an empty cell where a value is
+ * missing. */
+static void csv_num(char *buf, size_t len, const json_t *v)
+{
+    if (json_is_number(v))
+        snprintf(buf, len, "%.10g", json_number_value(v));
+    else
+        buf[0] = '\0';
+}
+
+char *fr_doc_csv(const json_t *doc)
+{
+    const json_t *fc = json_object_get(doc, "forecasts");
+    size_t cap = 64 + 160 * json_array_size(fc), used = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    used += (size_t)snprintf(out, cap, "period,forecast,lo80,hi80,lo95,hi95\n");
+    size_t i;
+    const json_t *row;
+    json_array_foreach(fc, i, row) {
+        const char *keys[5] = {"forecast", "lo80", "hi80", "lo95", "hi95"};
+        char cells[5][32];
+        for (int k = 0; k < 5; k++)
+            csv_num(cells[k], sizeof cells[k], json_object_get(row, keys[k]));
+        const char *period = json_string_value(json_object_get(row, "period"));
+        used += (size_t)snprintf(out + used, cap - used, "%s,%s,%s,%s,%s,%s\n",
+                                 period ? period : "", cells[0], cells[1], cells[2], cells[3],
+                                 cells[4]);
+    }
+    return out;
+}

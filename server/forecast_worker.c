@@ -1,0 +1,154 @@
+#include "forecast_worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dbsync.h"
+#include "forecast_run.h"
+#include "log.h"
+
+#define RECHECK_MS 30000     /* data version checked at least this often */
+#define DEBOUNCE_MS 300      /* a burst of notifications causes one refit */
+
+struct forecast_worker {
+    pthread_t thread;
+    char *conninfo;
+    int wake[2];             /* a byte on wake[1] asks the thread to stop */
+    atomic_int stop;
+};
+
+int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
+{
+    PGconn *conn = pgconn;
+    /* Metrics with annual data whose stored forecasts are missing or
+     * older than the current data version. */
+    PGresult *r = dbsync_exec(conn,
+        "SELECT m.id FROM metrics m"
+        " WHERE EXISTS (SELECT 1 FROM forecast_input f WHERE f.metric = m.id"
+        "               AND f.period_kind = m.annual_period)"
+        "   AND NOT EXISTS (SELECT 1 FROM forecast_runs r WHERE r.metric = m.id"
+        "               AND r.frequency = 'annual' AND r.data_version >= data_version())"
+        " ORDER BY m.sort_order",
+        0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    int done = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *metric = PQgetvalue(r, i, 0);
+        int n = fr_refit_and_store(conn, metric, err, errlen);
+        if (n < 0) {
+            log_warn("forecast worker: %s: %s", metric, err);
+            if (PQstatus(conn) != CONNECTION_OK) {
+                PQclear(r);
+                return -1;
+            }
+            continue;
+        }
+        log_info("forecast worker: %s refitted (%d forecasts)", metric, n);
+        done++;
+    }
+    PQclear(r);
+    return done;
+}
+
+/* Waits until the database signals, the timeout passes or we are asked to
+ * stop.  Returns 1 when asked to stop. */
+static int wait_for_change(struct forecast_worker *w, PGconn *conn, int timeout_ms)
+{
+    struct pollfd fds[2] = {{w->wake[0], POLLIN, 0}, {conn ? PQsocket(conn) : -1, POLLIN, 0}};
+    int rc = poll(fds, conn ? 2 : 1, timeout_ms);
+    if (w->stop)
+        return 1;
+    if (rc > 0 && conn && (fds[1].revents & POLLIN)) {
+        PQconsumeInput(conn);
+        PGnotify *n;
+        while ((n = PQnotifies(conn)) != NULL)
+            PQfreemem(n);
+        /* Let a burst of writes (an import, several submissions) settle. */
+        poll(fds, 1, DEBOUNCE_MS);
+        if (conn) {
+            PQconsumeInput(conn);
+            while ((n = PQnotifies(conn)) != NULL)
+                PQfreemem(n);
+        }
+    }
+    return w->stop;
+}
+
+static void *worker_main(void *arg)
+{
+    struct forecast_worker *w = arg;
+    PGconn *conn = NULL;
+    int backoff_ms = 200;
+    char err[512];
+
+    while (!w->stop) {
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+            if (conn)
+                PQfinish(conn);
+            conn = dbsync_connect(w->conninfo, err, sizeof err);
+            if (!conn) {
+                if (wait_for_change(w, NULL, backoff_ms))
+                    break;
+                backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
+                continue;
+            }
+            backoff_ms = 200;
+            PGresult *l = dbsync_exec(conn, "LISTEN sendbench_data", 0, NULL, err, sizeof err);
+            if (!l) {
+                log_warn("forecast worker: LISTEN failed: %s", err);
+            }
+            PQclear(l);
+        }
+        if (forecast_refit_stale(conn, err, sizeof err) < 0)
+            log_warn("forecast worker: %s", err);
+        if (wait_for_change(w, conn, RECHECK_MS))
+            break;
+    }
+    if (conn)
+        PQfinish(conn);
+    return NULL;
+}
+
+struct forecast_worker *forecast_worker_start(const char *conninfo)
+{
+    struct forecast_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->conninfo = strdup(conninfo ? conninfo : "");
+    if (!w->conninfo || pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        free(w->conninfo);
+        free(w);
+        return NULL;
+    }
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        close(w->wake[0]);
+        close(w->wake[1]);
+        free(w->conninfo);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void forecast_worker_stop(struct forecast_worker *w)
+{
+    if (!w)
+        return;
+    w->stop = 1;
+    ssize_t ignored = write(w->wake[1], "x", 1);
+    (void)ignored;
+    pthread_join(w->thread, NULL);
+    close(w->wake[0]);
+    close(w->wake[1]);
+    free(w->conninfo);
+    free(w);
+}

@@ -1,0 +1,149 @@
+/* GET /api/v1/forecasts/{metric}: forecasts fitted by the worker, served
+ * from the forecasts table; marked stale when the data have moved on. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "forecast_run.h"
+#include "routes.h"
+
+struct fc_req {
+    int horizon;
+    int csv;
+};
+
+static void forecast_done(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct fc_req *st = r->state;
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    PGresult *res = reply->res;
+    if (PQgetisnull(res, 0, 0)) {
+        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        return;
+    }
+    if (PQgetisnull(res, 0, 1)) {
+        http_reply_error(r, 404, "unknown_area",
+                         "authority must be an authority's ONS code or DfE number, a region "
+                         "code (E12...) or E92000001 for England",
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule", "known code"));
+        return;
+    }
+    if (PQgetisnull(res, 0, 2)) {
+        if (PQgetvalue(res, 0, 6)[0] != 't') {
+            http_reply_error(r, 404, "no_data",
+                             "this metric has no annual figures yet, so nothing to forecast",
+                             NULL);
+            return;
+        }
+        if (PQgetvalue(res, 0, 4)[0] == 't') {
+            /* The metric has data but this area has no forecast: too
+             * little history, or an area that no longer exists. */
+            http_reply_error(r, 404, "no_forecast",
+                             "there is no forecast for this metric and area: it has no usable "
+                             "annual history, it ceased to exist, or (for a percentage) England "
+                             "and regional forecasts are not made",
+                             NULL);
+            return;
+        }
+        http_add_header(r, "Retry-After", "5");
+        http_reply_error(r, 503, "forecast_pending",
+                         "the forecast is being computed; try again in a few seconds", NULL);
+        return;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loads(PQgetvalue(res, 0, 2), 0, &jerr);
+    if (!doc) {
+        http_reply_error(r, 500, "internal_error", "stored forecast is unreadable", NULL);
+        return;
+    }
+    long long stored = atoll(PQgetvalue(res, 0, 3));
+    long long current = atoll(PQgetvalue(res, 0, 5));
+    fr_doc_truncate(doc, st->horizon);
+    json_object_set_new(doc, "stale", json_boolean(stored < current));
+    json_object_set_new(doc, "current_data_version", json_integer(current));
+    http_add_header(r, "Cache-Control", "public, max-age=60");
+    if (st->csv) {
+        char *csv = fr_doc_csv(doc);
+        json_decref(doc);
+        if (!csv) {
+            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            return;
+        }
+        http_reply_text(r, 200, "text/csv; charset=utf-8", csv, strlen(csv));
+        free(csv);
+        return;
+    }
+    http_reply_json(r, 200, doc);
+}
+
+void route_forecast(struct request *r)
+{
+    const char *metric = http_param(r, 0);
+    const char *area = http_query(r, "authority");
+    const char *h = http_query(r, "horizon");
+    const char *fmt = http_query(r, "format");
+    const char *accept = http_header(r, "Accept");
+    struct fc_req *st = calloc(1, sizeof *st);
+    if (!st) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    r->state = st;
+    r->state_free = free;
+    st->horizon = FR_DEFAULT_HORIZON;
+    if (h) {
+        char *end = NULL;
+        long v = strtol(h, &end, 10);
+        if (!*h || *end || v < 1 || v > FR_MAX_HORIZON) {
+            http_reply_error(r, 400, "bad_parameter", "horizon must be a whole number of years from 1 to 5",
+                             json_pack("[{s:s, s:s}]", "field", "horizon", "rule", "1..5"));
+            return;
+        }
+        st->horizon = (int)v;
+    }
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json or csv",
+                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json or csv"));
+        return;
+    }
+    st->csv = (fmt && strcmp(fmt, "csv") == 0) ||
+              (!fmt && accept && strstr(accept, "text/csv") != NULL);
+    if (!area || !*area || strcmp(area, "england") == 0)
+        area = FR_ENGLAND_CODE;
+    if (strlen(metric) > 64) {
+        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        return;
+    }
+    if (strlen(area) > 20) {
+        http_reply_error(r, 404, "unknown_area", "no authority, region or country with this code",
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule", "known code"));
+        return;
+    }
+    const char *params[2] = {metric, area};
+    /* One round trip: the metric, the area resolved to its ONS code, the
+     * stored forecast, whether the metric has data, and the data version. */
+    if (db_pool_query(r->app->pool,
+            "WITH m AS (SELECT id, annual_period FROM metrics WHERE id = $1),"
+            " a AS (SELECT new_la_code AS code FROM authorities"
+            "        WHERE new_la_code = $2 OR old_la_code = $2"
+            "       UNION SELECT DISTINCT region_code FROM authorities WHERE region_code = $2"
+            "       UNION SELECT 'E92000001' WHERE $2 = 'E92000001')"
+            " SELECT (SELECT id FROM m), (SELECT code FROM a LIMIT 1),"
+            "  (SELECT doc::text FROM forecasts f WHERE f.metric = $1 AND f.frequency = 'annual'"
+            "     AND f.scope_code = (SELECT code FROM a LIMIT 1)),"
+            "  (SELECT data_version FROM forecasts f WHERE f.metric = $1 AND f.frequency = 'annual'"
+            "     AND f.scope_code = (SELECT code FROM a LIMIT 1)),"
+            "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
+            "  data_version(),"
+            "  EXISTS (SELECT 1 FROM forecast_input fi, m WHERE fi.metric = m.id"
+            "          AND fi.period_kind = m.annual_period)",
+            2, params, forecast_done, r) != 0)
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+}
