@@ -243,6 +243,36 @@ void http_reply_db_error(struct request *r, const struct db_reply *reply)
                      NULL);
 }
 
+/* Well-formed UTF-8 without control characters: everything else in a path
+ * or query value is refused before it can reach a handler or PostgreSQL
+ * (which rejects invalid UTF-8 with an error, not a 4xx). */
+static int text_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || (*p == 0xc0 || *p == 0xc1) || *p > 0xf4)
+            return 0;
+        unsigned cp = *p & (0x3f >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        /* overlong forms and surrogates */
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 /* Matches a decoded path against a pattern, capturing {…} segments. */
 static int route_match(const char *pattern, const char *path, char **params)
 {
@@ -381,15 +411,22 @@ static void dispatch(struct evhttp_request *req, void *arg)
         raw_path = "/";
     size_t dlen = 0;
     char *path = evhttp_uridecode(raw_path, 0, &dlen);
-    if (!path || strlen(path) != dlen || raw_path[0] != '/') {
+    if (!path || strlen(path) != dlen || raw_path[0] != '/' || !text_ok(path)) {
         free(path);
-        http_reply_error(r, 400, "bad_path", "the request path is not valid", NULL);
+        http_reply_error(r, 400, "bad_path",
+                         "the request path is not valid (NUL, control characters or invalid UTF-8)",
+                         NULL);
         return;
     }
     const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (qs && evhttp_parse_query_str(qs, &r->query) != 0) {
+    int query_ok = !qs || evhttp_parse_query_str(qs, &r->query) == 0;
+    for (struct evkeyval *kv = r->query.tqh_first; query_ok && kv; kv = kv->next.tqe_next)
+        query_ok = text_ok(kv->key) && text_ok(kv->value);
+    if (!query_ok) {
         free(path);
-        http_reply_error(r, 400, "bad_query", "the query string is not valid", NULL);
+        http_reply_error(r, 400, "bad_query",
+                         "the query string is not valid (control characters or invalid UTF-8)",
+                         NULL);
         return;
     }
 

@@ -56,7 +56,10 @@ def build_cases():
                       {"X-Forwarded-For": latin1(s[:200]), "Accept": latin1(s[:200])}, None,
                       404, "not_found"))
     for i, path in enumerate(TRAVERSALS):
-        cases.append(("traversal-%d" % i, "GET", path, {}, None, 404, None))
+        # Overlong UTF-8 ("%c0%ae" = ".") is refused as a bad path.
+        bad = "%c0" in path
+        cases.append(("traversal-%d" % i, "GET", path, {}, None, 400 if bad else 404,
+                      "bad_path" if bad else None))
     for i, m in enumerate(["DELETE", "PUT", "PATCH", "OPTIONS"]):
         cases.append(("method-%s-metrics" % m, m, "/api/v1/metrics", {}, None, 405,
                       "method_not_allowed"))
@@ -65,10 +68,11 @@ def build_cases():
         cases.append(("method-%s-forecast" % m, m, "/api/v1/forecasts/ehcp_caseload", {}, None, 405,
                       "method_not_allowed"))
     cases.append(("nul-in-path", "GET", "/api/v1/authorities/E06%00000059", {}, None, 400, "bad_path"))
-    cases.append(("huge-query", "GET", "/api/v1/metrics?" + "a=b&" * 3000, {}, None, 400,
-                  "bad_request"))
-    cases.append(("body-on-get-too-large", "GET", "/api/v1/metrics", {"Content-Type": "text/plain"},
-                  b"x" * (2 * 1024 * 1024), 413, "payload_too_large"))
+    for i, bad in enumerate(["%ff", "%c0%ae", "%ed%a0%80", "%01", "%7f", "%e2%82", "%f8%88%80%80%80"]):
+        cases.append(("bad-utf8-query-%d" % i, "GET", "/api/v1/forecasts/ehcp_caseload?authority=" + bad,
+                      {}, None, 400, "bad_query"))
+        cases.append(("bad-utf8-path-%d" % i, "GET", "/api/v1/authorities/E06" + bad, {}, None, 400,
+                      "bad_path"))
     return cases
 
 
@@ -86,8 +90,11 @@ RAW_CASES = [
      413, "payload_too_large"),
     ("negative-content-length", b"POST /api/v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
      400, "bad_request"),
-    ("invalid-utf8-path", b"GET /api/v1/authorities/\xff\xfe\xfd HTTP/1.1\r\nHost: x\r\n\r\n", 404, None),
+    ("invalid-utf8-path", b"GET /api/v1/authorities/\xff\xfe\xfd HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+     "bad_path"),
     ("control-chars-path", b"GET /api/v1/authorities/E06\x01\x02 HTTP/1.1\r\nHost: x\r\n\r\n", 400, None),
+    ("huge-request-line", b"GET /api/v1/metrics?" + b"a=b&" * 6000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+     400, "bad_request"),
 ]
 
 
