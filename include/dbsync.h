@@ -14,6 +14,11 @@
 PGconn *dbsync_connect(const char *url, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* The same with libpq session options (e.g. db_session_options()) and an
+ * application name. */
+PGconn *dbsync_connect_as(const char *url, const char *options, const char *app_name, char *err,
+                          size_t errlen) __attribute__((warn_unused_result));
+
 /* Runs one parameterised statement.  Returns the result (caller PQclear()s)
  * when it succeeded, else NULL with the server's message in err. */
 PGresult *dbsync_exec(PGconn *conn, const char *sql, int nparams,

@@ -10,8 +10,9 @@
 
 struct forecast_worker;
 
-/* conninfo is copied.  NULL when the thread cannot be started. */
-struct forecast_worker *forecast_worker_start(const char *conninfo)
+/* conninfo is copied; the session runs as role (see db_session_options).
+ * NULL when the thread cannot be started. */
+struct forecast_worker *forecast_worker_start(const char *conninfo, const char *role)
     __attribute__((warn_unused_result));
 
 /* Asks the thread to stop, waits for it (at most the fit in progress) and

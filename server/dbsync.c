@@ -5,8 +5,14 @@
 
 PGconn *dbsync_connect(const char *url, char *err, size_t errlen)
 {
-    const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {url, "sendbench-cli", NULL};
+    return dbsync_connect_as(url, NULL, "sendbench-cli", err, errlen);
+}
+
+PGconn *dbsync_connect_as(const char *url, const char *options, const char *app_name, char *err,
+                          size_t errlen)
+{
+    const char *keys[] = {"dbname", "application_name", options ? "options" : NULL, NULL};
+    const char *vals[] = {url, app_name, options, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn) {
         snprintf(err, errlen, "database: out of memory");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "dbsync.h"
 #include "forecast_run.h"
 #include "log.h"
@@ -21,6 +22,7 @@
 struct forecast_worker {
     pthread_t thread;
     char *conninfo;
+    char options[160];
     int wake[2];             /* a byte on wake[1] asks the thread to stop */
     atomic_int stop;
 };
@@ -94,7 +96,8 @@ static void *worker_main(void *arg)
         if (!conn || PQstatus(conn) != CONNECTION_OK) {
             if (conn)
                 PQfinish(conn);
-            conn = dbsync_connect(w->conninfo, err, sizeof err);
+            conn = dbsync_connect_as(w->conninfo, w->options, "sendbench-forecaster", err,
+                                     sizeof err);
             if (!conn) {
                 if (wait_for_change(w, NULL, backoff_ms))
                     break;
@@ -118,11 +121,12 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct forecast_worker *forecast_worker_start(const char *conninfo)
+struct forecast_worker *forecast_worker_start(const char *conninfo, const char *role)
 {
     struct forecast_worker *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    db_session_options(role, w->options, sizeof w->options);
     w->conninfo = strdup(conninfo ? conninfo : "");
     if (!w->conninfo || pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(w->conninfo);

@@ -109,7 +109,7 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot create the database pool");
         goto done;
     }
-    app.forecaster = forecast_worker_start(cfg.db_url);
+    app.forecaster = forecast_worker_start(cfg.db_url, cfg.db_role);
     if (!app.forecaster) {
         log_error("cannot start the forecast worker");
         goto done;

@@ -18,6 +18,8 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO sendbench_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO sendbench_app;
 -- What the server writes: append-only history, and the audit log.
 GRANT INSERT ON submissions, observations, audit_log TO sendbench_app;
+-- The forecast worker keeps the latest forecasts (and runs as this role).
+GRANT INSERT, UPDATE ON forecasts, forecast_runs TO sendbench_app;
 -- Tables created by later migrations are readable by default; each grants
 -- any writes it needs.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO sendbench_app;
