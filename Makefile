@@ -16,7 +16,15 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Werror -Iinclude $(PKG_CFLAGS) -pthread
 LDLIBS  += $(PKG_LIBS) -lcsv -lm -pthread
 
-ifdef SANITIZE
+ifdef FUZZ
+# libFuzzer targets (make fuzz): clang, every object instrumented.
+CC       = clang
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+BUILD    = build/fuzz
+BINDIR   = bin/fuzz
+else ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 BUILD    = build/san
@@ -37,8 +45,11 @@ SERVER_OBJ   := $(if $(SERVER_SRC),$(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/s
 LIB_OBJ      := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench fuzz clean
+.PHONY: all deps run test unit valgrind bench fuzz fuzz-build clean
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -73,6 +84,19 @@ $(BINDIR)/sendbench: $(BUILD)/server/main.o $(BUILD)/libsendbench.a $(BUILD)/lib
 $(BINDIR)/tests/%: $(BUILD)/tests/unit/%.o $(if $(SERVER_SRC),$(BUILD)/libsendbench.a) $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each libFuzzer target runs for FUZZ_SECONDS under ASan and UBSan, starting
+# from its seed corpus in tests/fuzz/corpus/<target>/.
+fuzz: deps
+	@SENDBENCH_EXTRA_PKGS="clang libclang-rt-14-dev" scripts/deps.sh
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
