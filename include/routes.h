@@ -13,6 +13,15 @@ void route_metric_catalogue(struct request *r);
 void route_authorities(struct request *r);
 void route_authority(struct request *r);
 
+/* server/routes_tables.c: comparative tables and profiles, and the cache
+ * that holds them (tables_start: before serving; tables_stop: after). */
+struct app;
+void route_table(struct request *r);
+void route_table_meta(struct request *r);
+void route_profile(struct request *r);
+int tables_start(struct app *app) __attribute__((warn_unused_result));
+void tables_stop(struct app *app);
+
 /*
  * Answers with the JSON document that `sql` returns as its one column of
  * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with

@@ -16,6 +16,9 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/metrics", route_metric_catalogue},
     {HTTP_GET, "/api/v1/authorities", route_authorities},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority},
+    {HTTP_GET, "/api/v1/authorities/{code}/profile", route_profile},
+    {HTTP_GET, "/api/v1/tables/{metric}", route_table},
+    {HTTP_GET, "/api/v1/tables/{metric}/meta", route_table_meta},
     {0, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "routes.h"
 
 static struct app *the_app;   /* for the signal callbacks only */
 static int signals_seen;
@@ -108,6 +109,10 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot create the database pool");
         goto done;
     }
+    if (tables_start(&app) != 0) {
+        log_error("cannot start the table cache");
+        goto done;
+    }
     if (http_server_start(&app, err, sizeof err) != 0) {
         log_error("%s", err);
         fprintf(stderr, "sendbench: serve: %s\n", err);
@@ -137,6 +142,7 @@ done:
         event_free(app.drain_check);
     if (app.pool)
         db_pool_free(app.pool);
+    tables_stop(&app);
     if (app.http)
         evhttp_free(app.http);
     event_base_free(app.base);
