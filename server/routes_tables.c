@@ -916,7 +916,7 @@ static const char PROFILE_SQL[] =
     "         CASE WHEN value IS NULL THEN 'x' END, published, reason FROM derived_observations),"
     " chosen AS ("
     "  SELECT DISTINCT ON (s.metric) s.metric, s.period FROM src s"
-    "  WHERE $2::date IS NULL OR s.period_start <= $2::date"
+    "  WHERE $2::date IS NULL OR s.period_start < $2::date"
     "  ORDER BY s.metric, (s.authority = (SELECT new_la_code FROM subj)) DESC,"
     "           s.period_start DESC, s.published DESC)"
     " SELECT 'a' AS t, NULL AS metric, NULL AS period, s.new_la_code AS code,"
@@ -1205,9 +1205,19 @@ static void serve_or_compute(struct request *r)
         break;
     }
     case TQ_PROFILE: {
+        /* "As at P": each metric's latest period that begins before the
+         * period after P begins (so P = 2022 takes the January 2022 census). */
         char start[16];
-        if (q->period[0])
-            period_start_date(&q->per, start, sizeof start);
+        if (q->period[0]) {
+            struct period next = q->per;
+            if (next.kind != PERIOD_QUARTER) {
+                next.year++;
+            } else if (++next.quarter > 4) {
+                next.quarter = 1;
+                next.year++;
+            }
+            period_start_date(&next, start, sizeof start);
+        }
         const char *params[2] = {q->authority, q->period[0] ? start : NULL};
         rc = db_pool_query(r->app->pool, PROFILE_SQL, 2, params, profile_fetched, r);
         break;
