@@ -19,26 +19,79 @@ $$;
 -- NULL and `reason` says why: missing is never 0.  A derived figure is
 -- published only when every input is.
 CREATE VIEW derived_observations AS
-WITH ratio_def (metric, num, den, sign, scale) AS (VALUES
-    ('pct_within_20_weeks', 'new_plans_within_20_weeks', 'new_plans_issued', 1, 100),
-    ('pct_within_20_weeks_ex', 'new_plans_within_20_weeks_ex', 'new_plans_issued_ex', 1, 100),
-    ('caseload_per_officer', 'ehcp_caseload', 'case_officers_fte', 1, 1),
-    ('deficit_pct_of_hnb', 'dsg_cumulative_balance_gbp', 'hnb_allocation_gbp', -1, 100),
-    ('request_to_assessment_rate', 'requests_decided_to_assess', 'requests_received', 1, 100)
-),
-inputs AS (
-    SELECT d.metric, d.num, d.den, d.sign, d.scale, c.authority, c.period, c.period_kind,
+-- One branch per ratio with constant metric ids, so that a query for one
+-- derived metric and period prunes the other branches and reads only its
+-- inputs through the (metric, period) index.
+WITH inputs AS (
+    SELECT 'pct_within_20_weeks'::text AS metric, 'new_plans_within_20_weeks'::text AS num, 'new_plans_issued'::text AS den,
+           1::numeric AS sign, 100::numeric AS scale, c.authority, c.period, c.period_kind,
            min(c.period_start) AS period_start,
-           bool_or(c.metric = d.num) AS has_n,
-           max(c.value) FILTER (WHERE c.metric = d.num) AS nv,
-           max(c.symbol) FILTER (WHERE c.metric = d.num) AS ns,
-           bool_or(c.metric = d.den) AS has_d,
-           max(c.value) FILTER (WHERE c.metric = d.den) AS dv,
-           max(c.symbol) FILTER (WHERE c.metric = d.den) AS ds,
+           bool_or(c.metric = 'new_plans_within_20_weeks') AS has_n,
+           max(c.value) FILTER (WHERE c.metric = 'new_plans_within_20_weeks') AS nv,
+           max(c.symbol) FILTER (WHERE c.metric = 'new_plans_within_20_weeks') AS ns,
+           bool_or(c.metric = 'new_plans_issued') AS has_d,
+           max(c.value) FILTER (WHERE c.metric = 'new_plans_issued') AS dv,
+           max(c.symbol) FILTER (WHERE c.metric = 'new_plans_issued') AS ds,
            bool_and(c.published) AS published
-    FROM ratio_def d
-    JOIN current_observations c ON c.metric IN (d.num, d.den)
-    GROUP BY d.metric, d.num, d.den, d.sign, d.scale, c.authority, c.period, c.period_kind
+    FROM current_observations c
+    WHERE c.metric IN ('new_plans_within_20_weeks', 'new_plans_issued')
+    GROUP BY c.authority, c.period, c.period_kind
+    UNION ALL
+    SELECT 'pct_within_20_weeks_ex'::text AS metric, 'new_plans_within_20_weeks_ex'::text AS num, 'new_plans_issued_ex'::text AS den,
+           1::numeric AS sign, 100::numeric AS scale, c.authority, c.period, c.period_kind,
+           min(c.period_start) AS period_start,
+           bool_or(c.metric = 'new_plans_within_20_weeks_ex') AS has_n,
+           max(c.value) FILTER (WHERE c.metric = 'new_plans_within_20_weeks_ex') AS nv,
+           max(c.symbol) FILTER (WHERE c.metric = 'new_plans_within_20_weeks_ex') AS ns,
+           bool_or(c.metric = 'new_plans_issued_ex') AS has_d,
+           max(c.value) FILTER (WHERE c.metric = 'new_plans_issued_ex') AS dv,
+           max(c.symbol) FILTER (WHERE c.metric = 'new_plans_issued_ex') AS ds,
+           bool_and(c.published) AS published
+    FROM current_observations c
+    WHERE c.metric IN ('new_plans_within_20_weeks_ex', 'new_plans_issued_ex')
+    GROUP BY c.authority, c.period, c.period_kind
+    UNION ALL
+    SELECT 'caseload_per_officer'::text AS metric, 'ehcp_caseload'::text AS num, 'case_officers_fte'::text AS den,
+           1::numeric AS sign, 1::numeric AS scale, c.authority, c.period, c.period_kind,
+           min(c.period_start) AS period_start,
+           bool_or(c.metric = 'ehcp_caseload') AS has_n,
+           max(c.value) FILTER (WHERE c.metric = 'ehcp_caseload') AS nv,
+           max(c.symbol) FILTER (WHERE c.metric = 'ehcp_caseload') AS ns,
+           bool_or(c.metric = 'case_officers_fte') AS has_d,
+           max(c.value) FILTER (WHERE c.metric = 'case_officers_fte') AS dv,
+           max(c.symbol) FILTER (WHERE c.metric = 'case_officers_fte') AS ds,
+           bool_and(c.published) AS published
+    FROM current_observations c
+    WHERE c.metric IN ('ehcp_caseload', 'case_officers_fte')
+    GROUP BY c.authority, c.period, c.period_kind
+    UNION ALL
+    SELECT 'deficit_pct_of_hnb'::text AS metric, 'dsg_cumulative_balance_gbp'::text AS num, 'hnb_allocation_gbp'::text AS den,
+           -1::numeric AS sign, 100::numeric AS scale, c.authority, c.period, c.period_kind,
+           min(c.period_start) AS period_start,
+           bool_or(c.metric = 'dsg_cumulative_balance_gbp') AS has_n,
+           max(c.value) FILTER (WHERE c.metric = 'dsg_cumulative_balance_gbp') AS nv,
+           max(c.symbol) FILTER (WHERE c.metric = 'dsg_cumulative_balance_gbp') AS ns,
+           bool_or(c.metric = 'hnb_allocation_gbp') AS has_d,
+           max(c.value) FILTER (WHERE c.metric = 'hnb_allocation_gbp') AS dv,
+           max(c.symbol) FILTER (WHERE c.metric = 'hnb_allocation_gbp') AS ds,
+           bool_and(c.published) AS published
+    FROM current_observations c
+    WHERE c.metric IN ('dsg_cumulative_balance_gbp', 'hnb_allocation_gbp')
+    GROUP BY c.authority, c.period, c.period_kind
+    UNION ALL
+    SELECT 'request_to_assessment_rate'::text AS metric, 'requests_decided_to_assess'::text AS num, 'requests_received'::text AS den,
+           1::numeric AS sign, 100::numeric AS scale, c.authority, c.period, c.period_kind,
+           min(c.period_start) AS period_start,
+           bool_or(c.metric = 'requests_decided_to_assess') AS has_n,
+           max(c.value) FILTER (WHERE c.metric = 'requests_decided_to_assess') AS nv,
+           max(c.symbol) FILTER (WHERE c.metric = 'requests_decided_to_assess') AS ns,
+           bool_or(c.metric = 'requests_received') AS has_d,
+           max(c.value) FILTER (WHERE c.metric = 'requests_received') AS dv,
+           max(c.symbol) FILTER (WHERE c.metric = 'requests_received') AS ds,
+           bool_and(c.published) AS published
+    FROM current_observations c
+    WHERE c.metric IN ('requests_decided_to_assess', 'requests_received')
+    GROUP BY c.authority, c.period, c.period_kind
 ),
 ratios AS (
     SELECT authority, metric, period, period_kind, period_start,
