@@ -13,6 +13,7 @@ struct db_pool;
 struct config;
 struct forecast_worker;
 struct ratelimit;
+struct cache;
 
 struct app {
     struct event_base *base;
@@ -28,6 +29,7 @@ struct app {
     struct ratelimit *limit_addr;   /* per client address; NULL = off */
     struct ratelimit *limit_token;  /* per bearer token; NULL = off */
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
+    struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
 };
 
 #endif

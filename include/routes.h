@@ -15,6 +15,14 @@ void route_authority(struct request *r);
 
 /* server/routes_forecasts.c */
 void route_forecast(struct request *r);
+/* server/routes_tables.c: comparative tables and profiles, and the cache
+ * that holds them (tables_start: before serving; tables_stop: after). */
+struct app;
+void route_table(struct request *r);
+void route_table_meta(struct request *r);
+void route_profile(struct request *r);
+int tables_start(struct app *app) __attribute__((warn_unused_result));
+void tables_stop(struct app *app);
 
 /*
  * Answers with the JSON document that `sql` returns as its one column of

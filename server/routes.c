@@ -17,6 +17,9 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/authorities", route_authorities},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority},
     {HTTP_GET, "/api/v1/forecasts/{metric}", route_forecast},
+    {HTTP_GET, "/api/v1/authorities/{code}/profile", route_profile},
+    {HTTP_GET, "/api/v1/tables/{metric}", route_table},
+    {HTTP_GET, "/api/v1/tables/{metric}/meta", route_table_meta},
     {0, NULL, NULL},
 };
 

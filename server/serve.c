@@ -16,6 +16,7 @@
 #include "forecast_worker.h"
 #include "http.h"
 #include "log.h"
+#include "routes.h"
 
 static struct app *the_app;   /* for the signal callbacks only */
 static int signals_seen;
@@ -114,6 +115,10 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot start the forecast worker");
         goto done;
     }
+    if (tables_start(&app) != 0) {
+        log_error("cannot start the table cache");
+        goto done;
+    }
     if (http_server_start(&app, err, sizeof err) != 0) {
         log_error("%s", err);
         fprintf(stderr, "sendbench: serve: %s\n", err);
@@ -146,6 +151,7 @@ done:
     if (app.pool)
         db_pool_free(app.pool);
     http_server_free(&app);
+    tables_stop(&app);
     event_base_free(app.base);
     the_app = NULL;
     if (rc == 0)

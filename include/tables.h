@@ -1,0 +1,178 @@
+/*
+ * Comparative tables: pure computation, no I/O.
+ *
+ * Periods, competition ranking with polarity, quartile bands, changes and
+ * improvement, mean/median summaries with contributor counts, and the
+ * masking of unpublished (council-submitted) figures.  server/routes_tables.c
+ * fetches the rows (one query per table) and serialises what this computes.
+ */
+#ifndef SENDBENCH_TABLES_H
+#define SENDBENCH_TABLES_H
+
+#include <stddef.h>
+
+enum polarity { POLARITY_HIGHER_BETTER, POLARITY_LOWER_BETTER, POLARITY_NEUTRAL };
+
+/* "higher_better" | "lower_better" | "neutral".  Returns 0, or -1. */
+int table_polarity_parse(const char *s, enum polarity *out) __attribute__((warn_unused_result));
+
+/* ---- periods ----
+ * PERIOD_YEAR    '2022'        census year (stocks) or calendar year (flows)
+ * PERIOD_FY      '2021-22'     financial year April 2021 - March 2022
+ * PERIOD_QUARTER '2024-25 Q2'  July - September 2024 (Q1 = April - June) */
+enum period_kind { PERIOD_YEAR, PERIOD_FY, PERIOD_QUARTER };
+
+struct period {
+    enum period_kind kind;
+    int year;       /* the (first) calendar year */
+    int quarter;    /* 1..4 for PERIOD_QUARTER, else 0 */
+};
+
+#define PERIOD_MAX 16   /* buffer size that holds any formatted period */
+
+/* Strict: the second year of a financial year must follow the first.
+ * Returns 0, or -1 when s is not a period. */
+int period_parse(const char *s, struct period *out) __attribute__((warn_unused_result));
+void period_format(const struct period *p, char *buf, size_t len);
+/* The period just before p: a year earlier for annual periods, the
+ * previous quarter for quarters. */
+struct period period_previous(const struct period *p);
+struct period period_year_earlier(const struct period *p);
+/* First day p covers, "YYYY-MM-DD" (buf of at least 11 bytes). */
+void period_start_date(const struct period *p, char *buf, size_t len);
+/* A base for growth: a year "2015" (read in p's kind: '2015', '2015-16' or
+ * '2015-16 Qn' with p's quarter) or a full period of p's kind.  Returns 0,
+ * or -1 when base is neither or does not come before p. */
+int period_base(const struct period *p, const char *base, struct period *out)
+    __attribute__((warn_unused_result));
+/* The DfE tidy-data time_period ("2022", "202122") and time_identifier
+ * ("Calendar year", "Financial year", "Financial year Q2"; borrowed). */
+void period_tidy(const struct period *p, char *time_period, size_t len,
+                 const char **time_identifier);
+
+/* ---- ranking, bands, changes, summaries ---- */
+
+/* Competition ranking ("1224") of the present values: rank 1 is the best
+ * given the polarity (largest for higher_better and neutral, smallest for
+ * lower_better); equal values share the better rank.  ranks[i] = 0 where
+ * present[i] is 0.  Returns how many values were ranked. */
+size_t table_rank(const double *values, const int *present, size_t n, enum polarity pol,
+                  int *ranks);
+
+/* Quartile band of a competition rank among n ranked values:
+ * floor(4 (rank - 1) / n) -> 'A' (best quarter) .. 'D'.  Tied values share
+ * the better rank and so the better band.  0 for neutral polarity (no
+ * quarter is "best") or when rank is 0. */
+char table_band(int rank, size_t n, enum polarity pol);
+
+/* Rounds to dp decimal places, halves away from zero (as published). */
+double table_round(double v, int dp);
+
+/* cur - prev and the same as a % of |prev|.  Returns 1 when pct is
+ * defined (prev != 0), else 0 (abs is still set). */
+int table_change(double cur, double prev, double *abs, double *pct);
+
+enum improvement { IMPROVEMENT_NONE, IMPROVEMENT_IMPROVED, IMPROVEMENT_WORSENED,
+                   IMPROVEMENT_UNCHANGED };
+/* Whether a change is an improvement given the polarity; NONE for neutral. */
+enum improvement table_improvement(enum polarity pol, double change);
+/* "improved" | "worsened" | "unchanged"; NULL for NONE. */
+const char *table_improvement_name(enum improvement imp);
+
+struct table_summary {
+    size_t n;           /* contributing authorities (with a value) */
+    size_t n_missing;   /* in scope but missing or suppressed */
+    size_t n_unpublished;
+    double mean, median, total;
+    int suppressed;     /* shown as `c`: unpublished figures and n < minimum */
+};
+
+/* Mean, median (middle value, or the mean of the two middle values) and
+ * total of values[i] where present[i]; scratch holds n doubles.  An
+ * aggregate that includes an unpublished figure is suppressed when fewer
+ * than min_contributors authorities contribute, unless show_all (admin). */
+void table_summarise(const double *values, const int *present, const int *unpublished,
+                     size_t n, size_t min_contributors, int show_all, double *scratch,
+                     struct table_summary *out);
+
+/* ---- callers and masking ---- */
+
+enum caller_kind { CALLER_ANONYMOUS, CALLER_COUNCIL, CALLER_ADMIN };
+
+struct caller {
+    enum caller_kind kind;
+    char authority[16];     /* CALLER_COUNCIL: its ONS code */
+};
+
+/* Whether the caller may see authority `code`'s unpublished figures beside
+ * its name: admin, the authority itself, or an authority that consented. */
+int table_may_name(const struct caller *c, const char *code, int consent_to_name);
+
+/* "Neighbour A" .. "Neighbour Z", "Neighbour AA" ... for index 0, 1, ... */
+void table_mask_label(size_t index, char *buf, size_t len);
+
+/* Assigns letter indexes to the n masked authorities `codes`: ordered by
+ * HMAC-SHA256(key, table_id "\n" code), so stable for one table identity,
+ * different between tables, and not recomputable without the key.
+ * letter[i] receives i's index.  Returns 0, or -1 when hashing fails. */
+int table_mask_assign(const char *const *codes, size_t n, const char *key,
+                      const char *table_id, size_t *letter) __attribute__((warn_unused_result));
+
+/* ---- a whole table ---- */
+
+struct table_cell {
+    int exists;         /* an observation (value or symbol) is recorded */
+    int has_value;
+    double value;
+    const char *symbol; /* borrowed: c, x, z, low; NULL when has_value */
+    int published;
+};
+
+enum table_group { GROUP_ENGLAND, GROUP_REGION, GROUP_NEIGHBOURS };
+
+struct table_row {
+    /* inputs; strings borrowed */
+    const char *code, *old_code, *name, *region_code, *region_name;
+    int consent_to_name;
+    int neighbour_rank;     /* 0 the focal authority, 1..10 its neighbours, -1 neither */
+    struct table_cell cur, prev, year, base;
+    /* outputs of table_compute */
+    int in_group;
+    int masked;             /* show as mask_label, without code, name or region */
+    char mask_label[24];
+    int rank;               /* within the group, 0 when not ranked */
+    int rank_england;
+    char band;              /* 'A'..'D', 0 none */
+    int has_change_prev, has_change_prev_pct, has_change_year, has_change_year_pct;
+    double change_prev, change_prev_pct, change_year, change_year_pct;
+    enum improvement improvement;   /* on the previous period */
+    int has_growth, has_growth_pct;
+    double growth, growth_pct;
+};
+
+struct table {
+    /* inputs */
+    struct table_row *rows;
+    size_t n;
+    enum polarity polarity;
+    int dp;
+    enum table_group group;
+    long focal;                 /* index of the focal authority, -1 none */
+    struct caller caller;
+    size_t min_contributors;    /* 3 */
+    const char *mask_key;
+    const char *table_id;       /* metric|period|group|authority */
+    /* outputs */
+    size_t n_in_group, n_ranked_england;
+    struct table_summary england, region, neighbours;
+    int has_region, has_neighbours;
+    size_t *order;              /* row indexes of the group in display order; n_in_group */
+};
+
+/* Rounds, ranks, bands, changes, masks and summarises; fills the outputs
+ * and t->order (malloc'd: free with table_release).  Returns 0, or -1 when
+ * out of memory or hashing fails. */
+int table_compute(struct table *t) __attribute__((warn_unused_result));
+void table_release(struct table *t);
+
+#endif

@@ -1,0 +1,545 @@
+/* Comparative tables: pure computation (see include/tables.h). */
+#include "tables.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int table_polarity_parse(const char *s, enum polarity *out)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "higher_better") == 0)
+        *out = POLARITY_HIGHER_BETTER;
+    else if (strcmp(s, "lower_better") == 0)
+        *out = POLARITY_LOWER_BETTER;
+    else if (strcmp(s, "neutral") == 0)
+        *out = POLARITY_NEUTRAL;
+    else
+        return -1;
+    return 0;
+}
+
+/* ---- periods ---- */
+
+static int digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int num(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+int period_parse(const char *s, struct period *out)
+{
+    if (!s)
+        return -1;
+    size_t len = strlen(s);
+    if (len < 4 || !digits(s, 4))
+        return -1;
+    int year = num(s, 4);
+    if (year < 1900 || year > 2200)
+        return -1;
+    struct period p = {PERIOD_YEAR, year, 0};
+    if (len == 4) {
+        *out = p;
+        return 0;
+    }
+    if ((len != 7 && len != 10) || s[4] != '-' || !digits(s + 5, 2) ||
+        num(s + 5, 2) != (year + 1) % 100)
+        return -1;
+    p.kind = PERIOD_FY;
+    if (len == 10) {
+        if (s[7] != ' ' || s[8] != 'Q' || s[9] < '1' || s[9] > '4')
+            return -1;
+        p.kind = PERIOD_QUARTER;
+        p.quarter = s[9] - '0';
+    }
+    *out = p;
+    return 0;
+}
+
+void period_format(const struct period *p, char *buf, size_t len)
+{
+    switch (p->kind) {
+    case PERIOD_YEAR:
+        snprintf(buf, len, "%04d", p->year);
+        break;
+    case PERIOD_FY:
+        snprintf(buf, len, "%04d-%02d", p->year, (p->year + 1) % 100);
+        break;
+    case PERIOD_QUARTER:
+        snprintf(buf, len, "%04d-%02d Q%d", p->year, (p->year + 1) % 100, p->quarter);
+        break;
+    }
+}
+
+struct period period_previous(const struct period *p)
+{
+    struct period q = *p;
+    if (p->kind != PERIOD_QUARTER) {
+        q.year--;
+    } else if (p->quarter > 1) {
+        q.quarter--;
+    } else {
+        q.quarter = 4;
+        q.year--;
+    }
+    return q;
+}
+
+struct period period_year_earlier(const struct period *p)
+{
+    struct period q = *p;
+    q.year--;
+    return q;
+}
+
+void period_start_date(const struct period *p, char *buf, size_t len)
+{
+    switch (p->kind) {
+    case PERIOD_YEAR:
+        snprintf(buf, len, "%04d-01-01", p->year);
+        break;
+    case PERIOD_FY:
+        snprintf(buf, len, "%04d-04-01", p->year);
+        break;
+    case PERIOD_QUARTER:
+        /* Q1 April, Q2 July, Q3 October, Q4 January of the next year. */
+        if (p->quarter == 4)
+            snprintf(buf, len, "%04d-01-01", p->year + 1);
+        else
+            snprintf(buf, len, "%04d-%02d-01", p->year, 4 + 3 * (p->quarter - 1));
+        break;
+    }
+}
+
+int period_base(const struct period *p, const char *base, struct period *out)
+{
+    struct period b;
+    if (!base || period_parse(base, &b) != 0)
+        return -1;
+    if (b.kind == PERIOD_YEAR && p->kind != PERIOD_YEAR) {
+        /* A bare year names the financial year (or its same quarter) that
+         * starts in it. */
+        b.kind = p->kind;
+        b.quarter = p->quarter;
+    }
+    if (b.kind != p->kind || b.year > p->year ||
+        (b.year == p->year && b.quarter >= p->quarter))
+        return -1;
+    *out = b;
+    return 0;
+}
+
+void period_tidy(const struct period *p, char *time_period, size_t len,
+                 const char **time_identifier)
+{
+    static const char *const quarters[] = {"Financial year Q1", "Financial year Q2",
+                                           "Financial year Q3", "Financial year Q4"};
+    switch (p->kind) {
+    case PERIOD_YEAR:
+        snprintf(time_period, len, "%04d", p->year);
+        *time_identifier = "Calendar year";
+        break;
+    case PERIOD_FY:
+        snprintf(time_period, len, "%04d%02d", p->year, (p->year + 1) % 100);
+        *time_identifier = "Financial year";
+        break;
+    case PERIOD_QUARTER:
+        snprintf(time_period, len, "%04d%02d", p->year, (p->year + 1) % 100);
+        *time_identifier = quarters[p->quarter - 1];
+        break;
+    }
+}
+
+/* ---- ranking, bands, changes, summaries ---- */
+
+struct rank_item {
+    double v;
+    size_t i;
+};
+
+static int cmp_desc(const void *a, const void *b)
+{
+    const struct rank_item *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v > y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int cmp_asc(const void *a, const void *b)
+{
+    return cmp_desc(b, a);
+}
+
+size_t table_rank(const double *values, const int *present, size_t n, enum polarity pol,
+                  int *ranks)
+{
+    struct rank_item stack[256];
+    struct rank_item *items = n <= 256 ? stack : malloc(n * sizeof *items);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        ranks[i] = 0;
+    if (!items)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (present[i])
+            items[m++] = (struct rank_item){values[i], i};
+    qsort(items, m, sizeof *items, pol == POLARITY_LOWER_BETTER ? cmp_asc : cmp_desc);
+    for (size_t k = 0; k < m; k++) {
+        /* Competition ranking: a tie takes the rank of its first member. */
+        if (k > 0 && items[k].v == items[k - 1].v)
+            ranks[items[k].i] = ranks[items[k - 1].i];
+        else
+            ranks[items[k].i] = (int)k + 1;
+    }
+    if (items != stack)
+        free(items);
+    return m;
+}
+
+char table_band(int rank, size_t n, enum polarity pol)
+{
+    if (pol == POLARITY_NEUTRAL || rank <= 0 || n == 0 || (size_t)rank > n)
+        return 0;
+    size_t q = 4 * (size_t)(rank - 1) / n;
+    return (char)('A' + (q > 3 ? 3 : q));
+}
+
+double table_round(double v, int dp)
+{
+    double f = pow(10.0, dp);
+    return round(v * f) / f;
+}
+
+int table_change(double cur, double prev, double *abs, double *pct)
+{
+    *abs = cur - prev;
+    if (prev == 0) {
+        *pct = 0;
+        return 0;
+    }
+    *pct = (cur - prev) / fabs(prev) * 100.0;
+    return 1;
+}
+
+enum improvement table_improvement(enum polarity pol, double change)
+{
+    if (pol == POLARITY_NEUTRAL)
+        return IMPROVEMENT_NONE;
+    if (change == 0)
+        return IMPROVEMENT_UNCHANGED;
+    int up = change > 0;
+    return up == (pol == POLARITY_HIGHER_BETTER) ? IMPROVEMENT_IMPROVED : IMPROVEMENT_WORSENED;
+}
+
+const char *table_improvement_name(enum improvement imp)
+{
+    switch (imp) {
+    case IMPROVEMENT_IMPROVED: return "improved";
+    case IMPROVEMENT_WORSENED: return "worsened";
+    case IMPROVEMENT_UNCHANGED: return "unchanged";
+    default: return NULL;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void table_summarise(const double *values, const int *present, const int *unpublished,
+                     size_t n, size_t min_contributors, int show_all, double *scratch,
+                     struct table_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!present[i]) {
+            out->n_missing++;
+            continue;
+        }
+        if (unpublished && unpublished[i])
+            out->n_unpublished++;
+        scratch[out->n++] = values[i];
+        sum += values[i];
+    }
+    if (out->n > 0) {
+        qsort(scratch, out->n, sizeof *scratch, cmp_double);
+        size_t h = out->n / 2;
+        out->median = out->n % 2 ? scratch[h] : (scratch[h - 1] + scratch[h]) / 2;
+        out->mean = sum / (double)out->n;
+        out->total = sum;
+    }
+    out->suppressed = !show_all && out->n_unpublished > 0 && out->n < min_contributors;
+    if (out->suppressed)
+        out->mean = out->median = out->total = 0;
+}
+
+/* ---- callers and masking ---- */
+
+int table_may_name(const struct caller *c, const char *code, int consent_to_name)
+{
+    if (consent_to_name || c->kind == CALLER_ADMIN)
+        return 1;
+    return c->kind == CALLER_COUNCIL && code && strcmp(c->authority, code) == 0;
+}
+
+void table_mask_label(size_t index, char *buf, size_t len)
+{
+    /* Spreadsheet-style letters: A..Z, AA..AZ, BA... */
+    char letters[8];
+    size_t k = sizeof letters - 1;
+    letters[k] = '\0';
+    size_t v = index + 1;
+    while (v > 0 && k > 0) {
+        v--;
+        letters[--k] = (char)('A' + v % 26);
+        v /= 26;
+    }
+    snprintf(buf, len, "Neighbour %s", letters + k);
+}
+
+struct mask_item {
+    unsigned char mac[32];
+    size_t i;
+};
+
+static int cmp_mac(const void *a, const void *b)
+{
+    return memcmp(((const struct mask_item *)a)->mac, ((const struct mask_item *)b)->mac, 32);
+}
+
+int table_mask_assign(const char *const *codes, size_t n, const char *key,
+                      const char *table_id, size_t *letter)
+{
+    int rc = -1;
+    struct mask_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        char msg[512];
+        int len = snprintf(msg, sizeof msg, "%s\n%s", table_id, codes[i]);
+        unsigned int maclen = 0;
+        if (len < 0 || (size_t)len >= sizeof msg ||
+            !HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, (size_t)len,
+                  items[i].mac, &maclen) ||
+            maclen != 32)
+            goto done;
+        items[i].i = i;
+    }
+    qsort(items, n, sizeof *items, cmp_mac);
+    for (size_t k = 0; k < n; k++)
+        letter[items[k].i] = k;
+    rc = 0;
+done:
+    free(items);
+    return rc;
+}
+
+/* ---- a whole table ---- */
+
+static int row_shows_unpublished(const struct table_row *r)
+{
+    const struct table_cell *cells[] = {&r->cur, &r->prev, &r->year, &r->base};
+    for (size_t k = 0; k < 4; k++)
+        if (cells[k]->exists && !cells[k]->published)
+            return 1;
+    return 0;
+}
+
+static const char *row_label(const struct table_row *r)
+{
+    return r->masked ? r->mask_label : (r->name ? r->name : "");
+}
+
+static const struct table *sort_table;   /* qsort has no context argument */
+
+static int cmp_display(const void *a, const void *b)
+{
+    const struct table_row *x = &sort_table->rows[*(const size_t *)a];
+    const struct table_row *y = &sort_table->rows[*(const size_t *)b];
+    if ((x->rank == 0) != (y->rank == 0))
+        return x->rank == 0 ? 1 : -1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    /* Named rows before masked ones, so that where a masked row sits among
+     * ties says nothing about its name. */
+    if (x->masked != y->masked)
+        return x->masked - y->masked;
+    return strcmp(row_label(x), row_label(y));
+}
+
+static void round_cell(struct table_cell *c, int dp)
+{
+    if (c->has_value)
+        c->value = table_round(c->value, dp);
+}
+
+static void summarise_where(struct table *t, int (*in)(const struct table *, size_t),
+                            double *vals, int *present, int *unpub, double *scratch,
+                            struct table_summary *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!in(t, i))
+            continue;
+        const struct table_cell *c = &t->rows[i].cur;
+        vals[m] = c->has_value ? c->value : 0;
+        present[m] = c->has_value;
+        unpub[m] = c->exists && !c->published;
+        m++;
+    }
+    table_summarise(vals, present, unpub, m, t->min_contributors,
+                    t->caller.kind == CALLER_ADMIN, scratch, out);
+}
+
+static int in_england(const struct table *t, size_t i)
+{
+    (void)t;
+    (void)i;
+    return 1;
+}
+
+static int in_region(const struct table *t, size_t i)
+{
+    const char *focal = t->rows[t->focal].region_code;
+    return focal && t->rows[i].region_code && strcmp(t->rows[i].region_code, focal) == 0;
+}
+
+static int in_neighbours(const struct table *t, size_t i)
+{
+    return t->rows[i].neighbour_rank >= 0;
+}
+
+int table_compute(struct table *t)
+{
+    int rc = -1;
+    size_t n = t->n;
+    double *vals = calloc(n ? n : 1, sizeof *vals);
+    double *scratch = calloc(n ? n : 1, sizeof *scratch);
+    int *present = calloc(n ? n : 1, sizeof *present);
+    int *unpub = calloc(n ? n : 1, sizeof *unpub);
+    int *ranks = calloc(n ? n : 1, sizeof *ranks);
+    const char **codes = calloc(n ? n : 1, sizeof *codes);
+    size_t *masked_idx = calloc(n ? n : 1, sizeof *masked_idx);
+    size_t *letters = calloc(n ? n : 1, sizeof *letters);
+    t->order = calloc(n ? n : 1, sizeof *t->order);
+    if (!vals || !scratch || !present || !unpub || !ranks || !codes || !masked_idx ||
+        !letters || !t->order)
+        goto done;
+    if (t->focal >= (long)n)
+        t->focal = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        struct table_row *r = &t->rows[i];
+        round_cell(&r->cur, t->dp);
+        round_cell(&r->prev, t->dp);
+        round_cell(&r->year, t->dp);
+        round_cell(&r->base, t->dp);
+        switch (t->group) {
+        case GROUP_ENGLAND: r->in_group = 1; break;
+        case GROUP_REGION: r->in_group = t->focal >= 0 && in_region(t, i); break;
+        case GROUP_NEIGHBOURS: r->in_group = in_neighbours(t, i); break;
+        }
+    }
+
+    /* Bands are over every authority; ranks within the group. */
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = t->rows[i].cur.value;
+        present[i] = t->rows[i].cur.has_value;
+    }
+    t->n_ranked_england = table_rank(vals, present, n, t->polarity, ranks);
+    for (size_t i = 0; i < n; i++) {
+        t->rows[i].rank_england = ranks[i];
+        t->rows[i].band = table_band(ranks[i], t->n_ranked_england, t->polarity);
+        present[i] = present[i] && t->rows[i].in_group;
+    }
+    table_rank(vals, present, n, t->polarity, ranks);
+
+    size_t n_masked = 0;
+    t->n_in_group = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct table_row *r = &t->rows[i];
+        r->rank = ranks[i];
+        r->improvement = IMPROVEMENT_NONE;
+        if (r->cur.has_value && r->prev.has_value) {
+            r->has_change_prev = 1;
+            r->has_change_prev_pct = table_change(r->cur.value, r->prev.value, &r->change_prev,
+                                                  &r->change_prev_pct);
+            r->improvement = table_improvement(t->polarity, r->change_prev);
+        }
+        if (r->cur.has_value && r->year.has_value) {
+            r->has_change_year = 1;
+            r->has_change_year_pct = table_change(r->cur.value, r->year.value, &r->change_year,
+                                                  &r->change_year_pct);
+        }
+        if (r->cur.has_value && r->base.has_value) {
+            r->has_growth = 1;
+            r->has_growth_pct = table_change(r->cur.value, r->base.value, &r->growth,
+                                             &r->growth_pct);
+        }
+        r->masked = r->in_group && row_shows_unpublished(r) &&
+                    !table_may_name(&t->caller, r->code, r->consent_to_name);
+        if (r->masked) {
+            codes[n_masked] = r->code ? r->code : "";
+            masked_idx[n_masked++] = i;
+        }
+        if (r->in_group)
+            t->order[t->n_in_group++] = i;
+    }
+    if (n_masked > 0) {
+        if (table_mask_assign(codes, n_masked, t->mask_key ? t->mask_key : "",
+                              t->table_id ? t->table_id : "", letters) != 0)
+            goto done;
+        for (size_t k = 0; k < n_masked; k++) {
+            struct table_row *r = &t->rows[masked_idx[k]];
+            table_mask_label(letters[k], r->mask_label, sizeof r->mask_label);
+        }
+    }
+
+    summarise_where(t, in_england, vals, present, unpub, scratch, &t->england);
+    t->has_region = t->has_neighbours = t->focal >= 0;
+    if (t->focal >= 0) {
+        summarise_where(t, in_region, vals, present, unpub, scratch, &t->region);
+        summarise_where(t, in_neighbours, vals, present, unpub, scratch, &t->neighbours);
+    }
+
+    sort_table = t;
+    qsort(t->order, t->n_in_group, sizeof *t->order, cmp_display);
+    sort_table = NULL;
+    rc = 0;
+done:
+    free(vals);
+    free(scratch);
+    free(present);
+    free(unpub);
+    free(ranks);
+    free(codes);
+    free(masked_idx);
+    free(letters);
+    if (rc != 0) {
+        free(t->order);
+        t->order = NULL;
+    }
+    return rc;
+}
+
+void table_release(struct table *t)
+{
+    free(t->order);
+    t->order = NULL;
+}

@@ -1,0 +1,437 @@
+/* Pure table code: periods, ranking with ties and polarity, bands, changes,
+ * summaries with the minimum-contributor rule, masking. */
+#include "tables.h"
+
+#include <stdlib.h>
+
+#include "unit.h"
+
+static void test_periods(void)
+{
+    static const struct {
+        const char *in;
+        int ok;
+        const char *prev, *year, *start, *tidy_period, *tidy_id;
+    } cases[] = {
+        {"2022", 1, "2021", "2021", "2022-01-01", "2022", "Calendar year"},
+        {"2021-22", 1, "2020-21", "2020-21", "2021-04-01", "202122", "Financial year"},
+        {"1999-00", 1, "1998-99", "1998-99", "1999-04-01", "199900", "Financial year"},
+        {"2024-25 Q2", 1, "2024-25 Q1", "2023-24 Q2", "2024-07-01", "202425", "Financial year Q2"},
+        {"2024-25 Q1", 1, "2023-24 Q4", "2023-24 Q1", "2024-04-01", "202425", "Financial year Q1"},
+        {"2024-25 Q4", 1, "2024-25 Q3", "2023-24 Q4", "2025-01-01", "202425", "Financial year Q4"},
+        {"2021-23", 0, 0, 0, 0, 0, 0},
+        {"2021-22 Q5", 0, 0, 0, 0, 0, 0},
+        {"2021-22Q1", 0, 0, 0, 0, 0, 0},
+        {"202", 0, 0, 0, 0, 0, 0},
+        {"20x2", 0, 0, 0, 0, 0, 0},
+        {"2022 ", 0, 0, 0, 0, 0, 0},
+        {"", 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct period p;
+        int rc = period_parse(cases[i].in, &p);
+        CHECK((rc == 0) == cases[i].ok);
+        if (rc != 0)
+            continue;
+        char buf[PERIOD_MAX], tp[16];
+        const char *tid = NULL;
+        period_format(&p, buf, sizeof buf);
+        CHECK_STR(buf, cases[i].in);
+        struct period q = period_previous(&p);
+        period_format(&q, buf, sizeof buf);
+        CHECK_STR(buf, cases[i].prev);
+        q = period_year_earlier(&p);
+        period_format(&q, buf, sizeof buf);
+        CHECK_STR(buf, cases[i].year);
+        period_start_date(&p, buf, sizeof buf);
+        CHECK_STR(buf, cases[i].start);
+        period_tidy(&p, tp, sizeof tp, &tid);
+        CHECK_STR(tp, cases[i].tidy_period);
+        CHECK_STR(tid, cases[i].tidy_id);
+    }
+    CHECK(period_parse(NULL, &(struct period){0}) != 0);
+}
+
+static void test_period_base(void)
+{
+    static const struct {
+        const char *period, *base, *want;   /* want NULL: rejected */
+    } cases[] = {
+        {"2022", "2015", "2015"},
+        {"2021-22", "2015", "2015-16"},
+        {"2021-22", "2015-16", "2015-16"},
+        {"2024-25 Q2", "2019", "2019-20 Q2"},
+        {"2024-25 Q2", "2024-25 Q1", "2024-25 Q1"},
+        {"2022", "2022", NULL},
+        {"2022", "2023", NULL},
+        {"2022", "2015-16", NULL},
+        {"2021-22", "2015-16 Q1", NULL},
+        {"2022", "abc", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct period p, b;
+        CHECK(period_parse(cases[i].period, &p) == 0);
+        int rc = period_base(&p, cases[i].base, &b);
+        if (!cases[i].want) {
+            CHECK(rc != 0);
+            continue;
+        }
+        CHECK(rc == 0);
+        char buf[PERIOD_MAX];
+        period_format(&b, buf, sizeof buf);
+        CHECK_STR(buf, cases[i].want);
+    }
+}
+
+#define NMAX 8
+static void test_rank_ties_and_polarity(void)
+{
+    static const struct {
+        enum polarity pol;
+        size_t n;
+        double v[NMAX];
+        int present[NMAX];
+        int want[NMAX];
+        size_t ranked;
+    } cases[] = {
+        /* higher is better: the largest is 1; ties share the better rank */
+        {POLARITY_HIGHER_BETTER, 5, {50, 70, 70, 10, 60}, {1, 1, 1, 1, 1}, {4, 1, 1, 5, 3}, 5},
+        /* lower is better: the smallest is 1 */
+        {POLARITY_LOWER_BETTER, 5, {50, 70, 70, 10, 60}, {1, 1, 1, 1, 1}, {2, 4, 4, 1, 3}, 5},
+        /* neutral ranks like higher (largest first) */
+        {POLARITY_NEUTRAL, 3, {1, 3, 2}, {1, 1, 1}, {3, 1, 2}, 3},
+        /* missing values are not ranked and not counted */
+        {POLARITY_HIGHER_BETTER, 4, {5, 0, 5, 7}, {1, 0, 1, 1}, {2, 0, 2, 1}, 3},
+        /* all tied */
+        {POLARITY_LOWER_BETTER, 4, {2, 2, 2, 2}, {1, 1, 1, 1}, {1, 1, 1, 1}, 4},
+        /* negative values (DSG balance) */
+        {POLARITY_HIGHER_BETTER, 4, {-10, 5, -3, -10}, {1, 1, 1, 1}, {3, 1, 2, 3}, 4},
+        {POLARITY_HIGHER_BETTER, 0, {0}, {0}, {0}, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int ranks[NMAX];
+        size_t m = table_rank(cases[c].v, cases[c].present, cases[c].n, cases[c].pol, ranks);
+        CHECK(m == cases[c].ranked);
+        for (size_t i = 0; i < cases[c].n; i++) {
+            if (ranks[i] != cases[c].want[i])
+                fprintf(stderr, "case %zu row %zu: rank %d want %d\n", c, i, ranks[i],
+                        cases[c].want[i]);
+            CHECK(ranks[i] == cases[c].want[i]);
+        }
+    }
+}
+
+static void test_bands(void)
+{
+    static const struct {
+        int rank;
+        size_t n;
+        enum polarity pol;
+        char want;
+    } cases[] = {
+        {1, 152, POLARITY_HIGHER_BETTER, 'A'},  {38, 152, POLARITY_HIGHER_BETTER, 'A'},
+        {39, 152, POLARITY_HIGHER_BETTER, 'B'}, {76, 152, POLARITY_LOWER_BETTER, 'B'},
+        {77, 152, POLARITY_LOWER_BETTER, 'C'},  {114, 152, POLARITY_LOWER_BETTER, 'C'},
+        {115, 152, POLARITY_LOWER_BETTER, 'D'}, {152, 152, POLARITY_LOWER_BETTER, 'D'},
+        {1, 1, POLARITY_HIGHER_BETTER, 'A'},    {2, 3, POLARITY_HIGHER_BETTER, 'B'},
+        {3, 3, POLARITY_HIGHER_BETTER, 'C'},    {4, 4, POLARITY_HIGHER_BETTER, 'D'},
+        {1, 10, POLARITY_NEUTRAL, 0},           {0, 10, POLARITY_HIGHER_BETTER, 0},
+        {11, 10, POLARITY_HIGHER_BETTER, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(table_band(cases[i].rank, cases[i].n, cases[i].pol) == cases[i].want);
+}
+
+static void test_changes_and_improvement(void)
+{
+    static const struct {
+        double cur, prev;
+        enum polarity pol;
+        double abs, pct;
+        int has_pct;
+        enum improvement want;
+    } cases[] = {
+        {60, 50, POLARITY_HIGHER_BETTER, 10, 20, 1, IMPROVEMENT_IMPROVED},
+        {40, 50, POLARITY_HIGHER_BETTER, -10, -20, 1, IMPROVEMENT_WORSENED},
+        {40, 50, POLARITY_LOWER_BETTER, -10, -20, 1, IMPROVEMENT_IMPROVED},
+        {60, 50, POLARITY_LOWER_BETTER, 10, 20, 1, IMPROVEMENT_WORSENED},
+        {50, 50, POLARITY_LOWER_BETTER, 0, 0, 1, IMPROVEMENT_UNCHANGED},
+        {60, 50, POLARITY_NEUTRAL, 10, 20, 1, IMPROVEMENT_NONE},
+        {5, 0, POLARITY_HIGHER_BETTER, 5, 0, 0, IMPROVEMENT_IMPROVED},
+        /* from a deficit of 10 to a deficit of 5: +50% of |prev| */
+        {-5, -10, POLARITY_HIGHER_BETTER, 5, 50, 1, IMPROVEMENT_IMPROVED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double abs, pct;
+        int has = table_change(cases[i].cur, cases[i].prev, &abs, &pct);
+        CHECK(has == cases[i].has_pct);
+        CHECK_NEAR(abs, cases[i].abs, 1e-12);
+        if (has)
+            CHECK_NEAR(pct, cases[i].pct, 1e-12);
+        CHECK(table_improvement(cases[i].pol, abs) == cases[i].want);
+    }
+    CHECK_STR(table_improvement_name(IMPROVEMENT_IMPROVED), "improved");
+    CHECK(table_improvement_name(IMPROVEMENT_NONE) == NULL);
+    CHECK_NEAR(table_round(2.345, 1), 2.3, 1e-12);
+    CHECK_NEAR(table_round(2.35, 0), 2, 1e-12);
+    CHECK_NEAR(table_round(-2.5, 0), -3, 1e-12);
+    CHECK_NEAR(table_round(12.3456, 2), 12.35, 1e-12);
+}
+
+static void test_summaries_and_min_contributors(void)
+{
+    static const struct {
+        size_t n;
+        double v[NMAX];
+        int present[NMAX], unpub[NMAX];
+        int show_all;
+        size_t want_n, want_missing;
+        double mean, median, total;
+        int suppressed;
+    } cases[] = {
+        /* published: any count is shown; missing left out and counted */
+        {4, {1, 2, 9, 0}, {1, 1, 1, 0}, {0, 0, 0, 0}, 0, 3, 1, 4, 2, 12, 0},
+        {2, {1, 3}, {1, 1}, {0, 0}, 0, 2, 0, 2, 2, 4, 0},
+        /* even count: median is the mean of the middle two */
+        {4, {4, 1, 3, 2}, {1, 1, 1, 1}, {0, 0, 0, 0}, 0, 4, 0, 2.5, 2.5, 10, 0},
+        /* unpublished with 2 contributors: c */
+        {3, {10, 20, 0}, {1, 1, 0}, {1, 0, 0}, 0, 2, 1, 0, 0, 0, 1},
+        /* ... with 3 contributors: shown */
+        {3, {10, 20, 30}, {1, 1, 1}, {1, 1, 0}, 0, 3, 0, 20, 20, 60, 0},
+        /* ... 2 contributors, admin sees it */
+        {2, {10, 20}, {1, 1}, {1, 1}, 1, 2, 0, 15, 15, 30, 0},
+        /* a missing unpublished cell does not count as unpublished */
+        {3, {10, 20, 0}, {1, 1, 0}, {0, 0, 1}, 0, 2, 1, 15, 15, 30, 0},
+        /* nothing at all */
+        {2, {0, 0}, {0, 0}, {0, 0}, 0, 0, 2, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double scratch[NMAX];
+        struct table_summary s;
+        int unpub[NMAX];
+        for (size_t k = 0; k < cases[i].n; k++)
+            unpub[k] = cases[i].unpub[k] && cases[i].present[k];
+        table_summarise(cases[i].v, cases[i].present, unpub, cases[i].n, 3, cases[i].show_all,
+                        scratch, &s);
+        CHECK(s.n == cases[i].want_n);
+        CHECK(s.n_missing == cases[i].want_missing);
+        CHECK(s.suppressed == cases[i].suppressed);
+        CHECK_NEAR(s.mean, cases[i].mean, 1e-12);
+        CHECK_NEAR(s.median, cases[i].median, 1e-12);
+        CHECK_NEAR(s.total, cases[i].total, 1e-12);
+    }
+}
+
+static void test_mask_labels_and_assignment(void)
+{
+    char buf[24];
+    static const struct {
+        size_t i;
+        const char *want;
+    } labels[] = {{0, "Neighbour A"}, {1, "Neighbour B"}, {25, "Neighbour Z"},
+                  {26, "Neighbour AA"}, {27, "Neighbour AB"}, {52, "Neighbour BA"}};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        table_mask_label(labels[i].i, buf, sizeof buf);
+        CHECK_STR(buf, labels[i].want);
+    }
+
+    const char *codes[] = {"E06000001", "E06000002", "E06000003", "E06000004", "E06000005",
+                           "E06000006"};
+    size_t n = 6, a[6], b[6], c[6];
+    CHECK(table_mask_assign(codes, n, "k1", "m|2022|england|", a) == 0);
+    CHECK(table_mask_assign(codes, n, "k1", "m|2022|england|", b) == 0);
+    /* a permutation, and the same for the same table */
+    int seen[6] = {0};
+    for (size_t i = 0; i < n; i++) {
+        CHECK(a[i] < n);
+        if (a[i] < n)
+            seen[a[i]]++;
+        CHECK(a[i] == b[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        CHECK(seen[i] == 1);
+    /* not alphabetical for every table, and differs between tables */
+    int differs_between_tables = 0, alphabetical_everywhere = 1;
+    const char *ids[] = {"m|2022|england|", "m|2021|england|", "x|2022|england|",
+                         "m|2022|region|E06000001", "m|2022|neighbours|E06000001"};
+    for (size_t t = 0; t < sizeof ids / sizeof ids[0]; t++) {
+        CHECK(table_mask_assign(codes, n, "k1", ids[t], c) == 0);
+        for (size_t i = 0; i < n; i++) {
+            if (c[i] != a[i])
+                differs_between_tables = 1;
+            if (c[i] != i)
+                alphabetical_everywhere = 0;
+        }
+    }
+    CHECK(differs_between_tables);
+    CHECK(!alphabetical_everywhere);
+    /* the key matters: a reader without it cannot recompute the order */
+    int key_matters = 0;
+    const char *keys[] = {"k2", "k3", "k4", "k5"};
+    for (size_t k = 0; k < 4; k++) {
+        CHECK(table_mask_assign(codes, n, keys[k], "m|2022|england|", c) == 0);
+        for (size_t i = 0; i < n; i++)
+            key_matters |= c[i] != a[i];
+    }
+    CHECK(key_matters);
+
+    struct caller anon = {CALLER_ANONYMOUS, ""}, own = {CALLER_COUNCIL, "E06000001"},
+                  other = {CALLER_COUNCIL, "E06000002"}, admin = {CALLER_ADMIN, ""};
+    CHECK(!table_may_name(&anon, "E06000001", 0));
+    CHECK(table_may_name(&anon, "E06000001", 1));
+    CHECK(table_may_name(&own, "E06000001", 0));
+    CHECK(!table_may_name(&other, "E06000001", 0));
+    CHECK(table_may_name(&admin, "E06000001", 0));
+}
+
+/* A neighbour table of unpublished (submitted) figures seen by each kind of
+ * caller. */
+static struct table_row make_row(const char *code, const char *name, const char *region,
+                                 int nb, int has, double v, int published, int consent)
+{
+    struct table_row r;
+    memset(&r, 0, sizeof r);
+    r.code = code;
+    r.name = name;
+    r.region_code = region;
+    r.neighbour_rank = nb;
+    r.consent_to_name = consent;
+    r.cur.exists = 1;
+    r.cur.has_value = has;
+    r.cur.value = v;
+    r.cur.symbol = has ? NULL : "c";
+    r.cur.published = published;
+    return r;
+}
+
+static void fill_rows(struct table_row *rows)
+{
+    rows[0] = make_row("E06000001", "Alpha", "E12000001", 0, 1, 30, 0, 0);
+    rows[1] = make_row("E06000002", "Beta", "E12000001", 1, 1, 10, 0, 0);
+    rows[2] = make_row("E06000003", "Gamma", "E12000002", 2, 1, 30, 0, 1);
+    rows[3] = make_row("E06000004", "Delta", "E12000001", -1, 1, 20, 0, 0);
+    rows[4] = make_row("E06000005", "Eps", "E12000002", -1, 0, 0, 0, 0);
+    rows[3].prev.exists = rows[3].prev.has_value = 1;
+    rows[3].prev.value = 25;
+    rows[3].prev.published = 0;
+}
+
+static void test_table_compute_callers(void)
+{
+    static const struct {
+        struct caller caller;
+        int masked[5];      /* in the neighbours group: rows 0..2 */
+        int region_suppressed;
+    } cases[] = {
+        {{CALLER_ANONYMOUS, ""}, {1, 1, 0, 0, 0}, 0},
+        {{CALLER_COUNCIL, "E06000004"}, {1, 1, 0, 0, 0}, 0},
+        {{CALLER_COUNCIL, "E06000001"}, {0, 1, 0, 0, 0}, 0},
+        {{CALLER_ADMIN, ""}, {0, 0, 0, 0, 0}, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct table_row rows[5];
+        fill_rows(rows);
+        struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_LOWER_BETTER, .dp = 0,
+                          .group = GROUP_NEIGHBOURS, .focal = 0, .caller = cases[c].caller,
+                          .min_contributors = 3, .mask_key = "key", .table_id = "m|p|n|A"};
+        CHECK(table_compute(&t) == 0);
+        CHECK(t.n_in_group == 3);
+        for (size_t i = 0; i < 3; i++)
+            CHECK(rows[i].masked == cases[c].masked[i]);
+        /* lower is better: Beta 10 is 1st; Alpha and Gamma tie at 30 (2nd) */
+        CHECK(rows[1].rank == 1 && rows[0].rank == 2 && rows[2].rank == 2);
+        /* England: 10, 20, 30, 30 -> 1, 2, 3, 3; bands over 4 ranked */
+        CHECK(rows[1].rank_england == 1 && rows[3].rank_england == 2);
+        CHECK(rows[0].rank_england == 3 && rows[2].rank_england == 3);
+        CHECK(rows[1].band == 'A' && rows[3].band == 'B' && rows[0].band == 'C');
+        CHECK(rows[4].rank_england == 0 && rows[4].band == 0);
+        /* neighbours: 3 contributors, unpublished: shown */
+        CHECK(t.neighbours.n == 3 && !t.neighbours.suppressed);
+        CHECK_NEAR(t.neighbours.median, 30, 1e-12);
+        /* region E12000001: Alpha 30, Beta 10, Delta 20: 3 contributors */
+        CHECK(t.region.n == 3 && t.region.suppressed == cases[c].region_suppressed);
+        CHECK(t.england.n == 4 && t.england.n_missing == 1);
+        /* display order: ranked first; the tie puts the named row first */
+        CHECK(rows[t.order[0]].code == rows[1].code);
+        if (rows[0].masked != rows[2].masked)
+            CHECK(!rows[t.order[1]].masked);
+        /* letters are consecutive from A among the masked */
+        size_t nm = 0;
+        for (size_t i = 0; i < 3; i++)
+            nm += rows[i].masked;
+        for (size_t i = 0; i < 3; i++)
+            if (rows[i].masked)
+                CHECK(strncmp(rows[i].mask_label, "Neighbour ", 10) == 0 &&
+                      (size_t)(rows[i].mask_label[10] - 'A') < nm);
+        table_release(&t);
+    }
+}
+
+static void test_table_compute_min_contributors(void)
+{
+    /* Region E12000002 has Gamma (30, consented) and Eps (missing): one
+     * contributor over unpublished figures: c for everyone but admin. */
+    struct caller callers[] = {{CALLER_ANONYMOUS, ""}, {CALLER_COUNCIL, "E06000003"},
+                               {CALLER_ADMIN, ""}};
+    int want[] = {1, 1, 0};
+    for (size_t c = 0; c < 3; c++) {
+        struct table_row rows[5];
+        fill_rows(rows);
+        struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_HIGHER_BETTER,
+                          .group = GROUP_REGION, .focal = 2, .caller = callers[c],
+                          .min_contributors = 3, .mask_key = "key", .table_id = "t"};
+        CHECK(table_compute(&t) == 0);
+        CHECK(t.n_in_group == 2);
+        CHECK(t.region.n == 1 && t.region.n_missing == 1);
+        CHECK(t.region.suppressed == want[c]);
+        /* Delta's change on the previous period: 20 vs 25, lower... here
+         * higher is better, so worse */
+        CHECK(rows[3].has_change_prev && rows[3].change_prev == -5);
+        CHECK_NEAR(rows[3].change_prev_pct, -20, 1e-12);
+        CHECK(rows[3].improvement == IMPROVEMENT_WORSENED);
+        /* Eps is not in the rank; its symbol row is last */
+        CHECK(rows[4].rank == 0 && rows[t.order[1]].code == rows[4].code);
+        table_release(&t);
+    }
+}
+
+static void test_table_compute_published_never_masked(void)
+{
+    struct table_row rows[5];
+    fill_rows(rows);
+    for (size_t i = 0; i < 5; i++)
+        rows[i].cur.published = 1;
+    rows[3].prev.published = 1;
+    struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_HIGHER_BETTER,
+                      .group = GROUP_ENGLAND, .focal = -1, .min_contributors = 3,
+                      .mask_key = "key", .table_id = "t"};
+    CHECK(table_compute(&t) == 0);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(!rows[i].masked);
+    CHECK(!t.has_region && !t.has_neighbours);
+    /* published: 4 contributors, never suppressed */
+    CHECK(!t.england.suppressed && t.england.n == 4);
+    CHECK_NEAR(t.england.total, 90, 1e-12);
+    /* higher is better: Alpha and Gamma tie for 1st, Delta 3rd, Beta 4th */
+    CHECK(rows[0].rank == 1 && rows[2].rank == 1 && rows[3].rank == 3 && rows[1].rank == 4);
+    CHECK(rows[0].band == 'A' && rows[2].band == 'A' && rows[3].band == 'C' &&
+          rows[1].band == 'D');
+    CHECK_STR(rows[t.order[0]].name, "Alpha");
+    CHECK_STR(rows[t.order[1]].name, "Gamma");
+    table_release(&t);
+}
+
+int main(void)
+{
+    RUN(test_periods);
+    RUN(test_period_base);
+    RUN(test_rank_ties_and_polarity);
+    RUN(test_bands);
+    RUN(test_changes_and_improvement);
+    RUN(test_summaries_and_min_contributors);
+    RUN(test_mask_labels_and_assignment);
+    RUN(test_table_compute_callers);
+    RUN(test_table_compute_min_contributors);
+    RUN(test_table_compute_published_never_masked);
+    return UNIT_DONE();
+}
