@@ -96,7 +96,7 @@ static int setting_apply(struct config *cfg, const struct setting *s, const char
 
 void config_defaults(struct config *cfg)
 {
-    char err[16];
+    char err[256]; /* -O3 inlines setting_apply and checks every message fits */
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < NSETTINGS; i++)
         if (setting_apply(cfg, &settings[i], settings[i].def, "default", err, sizeof err) != 0)

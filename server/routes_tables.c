@@ -837,7 +837,7 @@ static void latest_fetched(const struct db_reply *reply, void *arg)
 static void meta_row(struct evbuffer *b, const char *col, const char *label, const char *unit,
                      int dp)
 {
-    char d[8];
+    char d[16];
     snprintf(d, sizeof d, "%d", dp);
     csv_put(b, col, 1);
     csv_put(b, label, 0);
