@@ -29,6 +29,10 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 BUILD    = build/san
 BINDIR   = bin/san
+else ifdef BENCH
+# make bench: optimised objects of their own, so that -O3 never mixes with -O2.
+BUILD    = build/bench
+BINDIR   = bin/bench
 else
 BUILD    = build/rel
 BINDIR   = bin
@@ -49,7 +53,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench fuzz fuzz-build clean
+.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -114,8 +118,21 @@ valgrind: deps
 	@BINDIR=$(BINDIR) VALGRIND=1 tests/run.sh --unit-only
 
 bench: deps
-	@$(MAKE) --no-print-directory all OPT="-O3 -g -DNDEBUG"
-	@bench/run.sh
+	@SENDBENCH_EXTRA_PKGS="wrk hyperfine time r-base-core r-cran-forecast linux-perf" scripts/deps.sh
+	@$(MAKE) --no-print-directory -j2 BENCH=1 OPT="-O3 -g -DNDEBUG" all bench-tools
+	@BINDIR=bin/bench bench/run.sh
+
+# Programs of the benchmark (bench/*.c except the forecast branch's backtest).
+BENCH_TOOLS := $(BINDIR)/limit_server $(BINDIR)/bench_forecast
+bench-tools: $(BENCH_TOOLS)
+
+$(BINDIR)/limit_server: $(BUILD)/bench/limit_server.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/bench_forecast: $(BUILD)/bench/bench_forecast.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build bin
