@@ -21,6 +21,10 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "serve [--port N] [--db URL] [--SETTING VALUE...]",
      "run the HTTP server in the foreground; SIGTERM drains and exits 0"},
     {"migrate", cmd_migrate, "migrate [--db URL]", "apply the sql/ migrations (idempotent)"},
+    {"import", cmd_import,
+     "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | import dsg FILE",
+     "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %; "
+     "idempotent, one transaction per file; prints rows read / loaded / skipped"},
     {NULL, NULL, NULL, NULL},
 };
 
