@@ -26,6 +26,10 @@ static const struct command commands[] = {
      "fit and print a forecast from the database (CODE: authority, region E12..., or E92000001 for England)"},
     {"backtest", cmd_backtest, "backtest --metric ID [--origin PERIOD] [--horizon H]",
      "rolling-origin accuracy over all authorities: MASE, sMAPE, interval coverage, per model"},
+    {"import", cmd_import,
+     "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | import dsg FILE",
+     "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %; "
+     "idempotent, one transaction per file; prints rows read / loaded / skipped"},
     {NULL, NULL, NULL, NULL},
 };
 

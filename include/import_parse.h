@@ -1,0 +1,99 @@
+/*
+ * Pure parsing for the DfE importers: cells (numbers and suppression
+ * symbols), period strings, authority codes, SEN2 layouts detected from the
+ * header, closeness labels, and COPY text escaping.  No I/O, no libpq:
+ * unit-tested in tests/unit/test_import_parse.c.
+ */
+#ifndef SENDBENCH_IMPORT_PARSE_H
+#define SENDBENCH_IMPORT_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum import_cell_kind {
+    IMPORT_CELL_VALUE,      /* a number; text holds it normalised */
+    IMPORT_CELL_SYMBOL,     /* x c z low: text holds the symbol */
+    IMPORT_CELL_EMPTY,
+    IMPORT_CELL_INVALID,
+};
+
+struct import_cell {
+    enum import_cell_kind kind;
+    char text[48];
+};
+
+/* Reads one cell.  integer: counts must be whole numbers ("12", not "12.5").
+ * Accepts surrounding spaces, a leading '-', digits and (unless integer) one
+ * '.' with digits after; anything else (thousands separators, "1e3", "NaN")
+ * is IMPORT_CELL_INVALID.  Symbols are the DfE's x c z low, lower case. */
+enum import_cell_kind import_cell_parse(const char *s, bool integer, struct import_cell *out);
+
+enum import_period_kind {
+    IMPORT_PERIOD_CENSUS_YEAR,      /* '2022': January 2022 census */
+    IMPORT_PERIOD_CALENDAR_YEAR,    /* '2021': Jan-Dec 2021 */
+    IMPORT_PERIOD_FINANCIAL_YEAR,   /* '2021-22': Apr 2021-Mar 2022 */
+};
+
+/* "census_year", "calendar_year", "financial_year" (metrics.annual_period). */
+const char *import_period_kind_name(enum import_period_kind kind);
+
+/* Day of the January census of year y: the third Thursday of January (the
+ * school census day, to which SEN2 aligns its snapshot), as "YYYY-MM-DD". */
+void import_census_day(int year, char out[16]);
+
+/* Converts a DfE time_period to our period string and its first day:
+ *   census:    "2022" -> "2022"; academic "202122" -> "2022" (the January
+ *              census falls in the second calendar year of the school year)
+ *   calendar:  "2021" -> "2021", start 2021-01-01
+ *   financial: "202122" or "2021-22" -> "2021-22", start 2021-04-01
+ * Years 1990-2100.  Returns 0, or -1 when the string does not fit. */
+int import_period_parse(const char *time_period, enum import_period_kind kind,
+                        char period[16], char start[16]) __attribute__((warn_unused_result));
+
+/* Code shapes the schema accepts (authorities CHECKs). */
+bool import_is_old_la_code(const char *s);      /* 3 digits */
+bool import_is_new_la_code(const char *s);      /* E06/E08/E09/E10/E11 + 6 digits */
+bool import_is_region_code(const char *s);      /* E12/E13 + 6 digits */
+
+/* The statistical-neighbour closeness label in its canonical spelling
+ * ("Very Close" -> "Very close"), or NULL when it is not a DfE label. */
+const char *import_closeness_canonical(const char *label);
+
+/* One column of a SEN2 layout and the metric it feeds. */
+struct sen2_column {
+    const char *column;
+    const char *metric;
+};
+
+struct sen2_layout {
+    const char *name;               /* e.g. "SEN2 2022 caseload" */
+    const char *release;            /* default release, e.g. "DfE SEN2 2022" */
+    const char *published;          /* its publication date, YYYY-MM-DD */
+    const char *marker;             /* column whose presence identifies it */
+    enum import_period_kind period_kind;
+    const char *filter_column;      /* rows kept only where this column ... */
+    const char *filter_value;       /* ... equals this (NULL: no filter) */
+    const char *filter_reason;      /* skip reason for the other rows */
+    struct sen2_column columns[8];  /* terminated by {NULL, NULL} */
+};
+
+/* Geography and code columns every SEN2 layout has. */
+extern const char *const sen2_common_columns[];
+
+/* The layout whose marker column is in the header and whose every required
+ * column is present, or NULL with the reason in err (missing column named,
+ * or "not a known SEN2 layout"). */
+const struct sen2_layout *import_sen2_detect(char *const *header, size_t n, char *err,
+                                             size_t errlen);
+
+/* Appends s to a COPY text-format row: backslash, tab, newline and carriage
+ * return escaped; NULL s writes \N.  Returns 0, -1 when out of memory. */
+struct import_buf {
+    char *data;
+    size_t len, cap;
+};
+int import_buf_copy_field(struct import_buf *b, const char *s, bool last)
+    __attribute__((warn_unused_result));
+void import_buf_free(struct import_buf *b);
+
+#endif

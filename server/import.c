@@ -1,0 +1,1164 @@
+/*
+ * sendbench import sen2|neighbours|dsg: loads the DfE's published statistics
+ * (data/dfe/) into the database.  CLI only: blocking libpq (dbsync.h), one
+ * transaction per file, rows staged with COPY into temporary tables and then
+ * written with set-based, version-aware statements.  docs/import.md has the
+ * column mapping, period conventions and boundary changes.
+ */
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "dbsync.h"
+#include "import_csv.h"
+#include "import_parse.h"
+
+/* Serialises imports (two `make run` first starts, a manual import during
+ * load_history.sh) so the version numbers computed from the database hold. */
+#define IMPORT_LOCK_KEY "727275"
+
+/* ---------------------------------------------------------------- register */
+
+/* The authorities as the database knows them when a file's transaction
+ * starts, plus the ones the file adds: codes are resolved in C so that an
+ * error can name the line. */
+struct reg_authority {
+    char old_code[4];
+    char code[10];
+    char name[201];
+    char valid_from[11];    /* "" when open */
+    char valid_to[11];
+    bool from_file;         /* added by the file being imported */
+    char region_code[10];
+    char region_name[101];
+};
+
+struct reg_alias {
+    char code[10], current[10], old_code[4];
+};
+
+struct reg_reference {
+    char old_code[4], code[10];
+};
+
+struct registry {
+    struct reg_authority *auth;
+    size_t nauth, capauth;
+    struct reg_alias *alias;
+    size_t nalias;
+    struct reg_reference *ref;
+    size_t nref;
+};
+
+static void registry_free(struct registry *r)
+{
+    free(r->auth);
+    free(r->alias);
+    free(r->ref);
+    memset(r, 0, sizeof *r);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static struct reg_authority *registry_add(struct registry *r)
+{
+    if (r->nauth == r->capauth) {
+        size_t cap = r->capauth ? r->capauth * 2 : 256;
+        struct reg_authority *n = realloc(r->auth, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        r->auth = n;
+        r->capauth = cap;
+    }
+    struct reg_authority *a = &r->auth[r->nauth++];
+    memset(a, 0, sizeof *a);
+    return a;
+}
+
+static int registry_load(PGconn *conn, struct registry *r, char *err, size_t errlen)
+{
+    PGresult *res = dbsync_exec(conn,
+                                "SELECT old_la_code, new_la_code, name, coalesce(valid_from::text, ''),"
+                                " coalesce(valid_to::text, ''), region_code, region_name"
+                                " FROM authorities ORDER BY old_la_code",
+                                0, NULL, err, errlen);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct reg_authority *a = registry_add(r);
+        if (!a) {
+            PQclear(res);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        copy_str(a->old_code, sizeof a->old_code, PQgetvalue(res, i, 0));
+        copy_str(a->code, sizeof a->code, PQgetvalue(res, i, 1));
+        copy_str(a->name, sizeof a->name, PQgetvalue(res, i, 2));
+        copy_str(a->valid_from, sizeof a->valid_from, PQgetvalue(res, i, 3));
+        copy_str(a->valid_to, sizeof a->valid_to, PQgetvalue(res, i, 4));
+        copy_str(a->region_code, sizeof a->region_code, PQgetvalue(res, i, 5));
+        copy_str(a->region_name, sizeof a->region_name, PQgetvalue(res, i, 6));
+    }
+    PQclear(res);
+
+    res = dbsync_exec(conn, "SELECT code, current_code, old_la_code FROM authority_code_aliases", 0,
+                      NULL, err, errlen);
+    if (!res)
+        return -1;
+    r->nalias = (size_t)PQntuples(res);
+    r->alias = calloc(r->nalias ? r->nalias : 1, sizeof *r->alias);
+    if (!r->alias) {
+        PQclear(res);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r->nalias; i++) {
+        copy_str(r->alias[i].code, sizeof r->alias[i].code, PQgetvalue(res, (int)i, 0));
+        copy_str(r->alias[i].current, sizeof r->alias[i].current, PQgetvalue(res, (int)i, 1));
+        copy_str(r->alias[i].old_code, sizeof r->alias[i].old_code, PQgetvalue(res, (int)i, 2));
+    }
+    PQclear(res);
+
+    res = dbsync_exec(conn, "SELECT old_la_code, new_la_code FROM authority_reference", 0, NULL,
+                      err, errlen);
+    if (!res)
+        return -1;
+    r->nref = (size_t)PQntuples(res);
+    r->ref = calloc(r->nref ? r->nref : 1, sizeof *r->ref);
+    if (!r->ref) {
+        PQclear(res);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r->nref; i++) {
+        copy_str(r->ref[i].old_code, sizeof r->ref[i].old_code, PQgetvalue(res, (int)i, 0));
+        copy_str(r->ref[i].code, sizeof r->ref[i].code, PQgetvalue(res, (int)i, 1));
+    }
+    PQclear(res);
+    return 0;
+}
+
+static struct reg_authority *registry_by_old(struct registry *r, const char *old_code)
+{
+    for (size_t i = 0; i < r->nauth; i++)
+        if (strcmp(r->auth[i].old_code, old_code) == 0)
+            return &r->auth[i];
+    return NULL;
+}
+
+static struct reg_authority *registry_by_code(struct registry *r, const char *code)
+{
+    for (size_t i = 0; i < r->nauth; i++)
+        if (strcmp(r->auth[i].code, code) == 0)
+            return &r->auth[i];
+    return NULL;
+}
+
+/* Resolves a SEN2 row's (old code, ONS code) to the authority's current ONS
+ * code, adding the authority when the register does not know either code.
+ * *aliased is set when the row used a superseded code.  Returns the current
+ * code (borrowed from the register) or NULL with the reason in err. */
+static const char *registry_resolve(struct registry *r, const char *old_code, const char *code,
+                                    const char *name, const char *region_code,
+                                    const char *region_name, bool *aliased, char *err,
+                                    size_t errlen)
+{
+    *aliased = false;
+    if (!import_is_old_la_code(old_code)) {
+        snprintf(err, errlen, "unknown authority code: old_la_code \"%.20s\" is not 3 digits",
+                 old_code);
+        return NULL;
+    }
+    if (!import_is_new_la_code(code)) {
+        snprintf(err, errlen,
+                 "unknown authority code: new_la_code \"%.20s\" is not an English local authority "
+                 "code (E06, E08, E09, E10 or E11 and 6 digits)",
+                 code);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->nalias; i++)
+        if (strcmp(r->alias[i].code, code) == 0) {
+            if (strcmp(r->alias[i].old_code, old_code) != 0) {
+                snprintf(err, errlen,
+                         "unknown authority code: %s is a superseded code of authority %s, not %s",
+                         code, r->alias[i].old_code, old_code);
+                return NULL;
+            }
+            code = r->alias[i].current;
+            *aliased = true;
+            break;
+        }
+    for (size_t i = 0; i < r->nref; i++)
+        if ((strcmp(r->ref[i].old_code, old_code) == 0) != (strcmp(r->ref[i].code, code) == 0)) {
+            snprintf(err, errlen,
+                     "unknown authority code: %s / %s contradicts the boundary-change register "
+                     "(%s is %s)",
+                     old_code, code, r->ref[i].old_code, r->ref[i].code);
+            return NULL;
+        }
+    struct reg_authority *a = registry_by_old(r, old_code);
+    if (a) {
+        if (strcmp(a->code, code) != 0) {
+            snprintf(err, errlen,
+                     "unknown authority code: authority %s is %s in the database, the file says %s",
+                     old_code, a->code, code);
+            return NULL;
+        }
+        return a->code;
+    }
+    a = registry_by_code(r, code);
+    if (a) {
+        snprintf(err, errlen,
+                 "unknown authority code: %s is authority %s in the database, the file says %s",
+                 code, a->old_code, old_code);
+        return NULL;
+    }
+    if (!name[0] || strlen(name) > 200) {
+        snprintf(err, errlen, "authority %s has no usable la_name", old_code);
+        return NULL;
+    }
+    if (!import_is_region_code(region_code) || !region_name[0] || strlen(region_name) > 100) {
+        snprintf(err, errlen, "authority %s has no usable region_code / region_name (\"%.20s\")",
+                 old_code, region_code);
+        return NULL;
+    }
+    a = registry_add(r);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    copy_str(a->old_code, sizeof a->old_code, old_code);
+    copy_str(a->code, sizeof a->code, code);
+    copy_str(a->name, sizeof a->name, name);
+    copy_str(a->region_code, sizeof a->region_code, region_code);
+    copy_str(a->region_name, sizeof a->region_name, region_name);
+    a->from_file = true;
+    return a->code;
+}
+
+/* ------------------------------------------------------------ db helpers */
+
+static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = dbsync_exec(conn, sql, 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* Sends buf to an open "COPY ... FROM STDIN" and collects its result. */
+static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, char *err,
+                   size_t errlen)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+        err[strcspn(err, "\n")] = '\0';
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    int ok = 1;
+    if (buf->len > 0 && PQputCopyData(conn, buf->data, (int)buf->len) != 1)
+        ok = 0;
+    if (PQputCopyEnd(conn, ok ? NULL : "client failed to send data") != 1)
+        ok = 0;
+    int rc = ok ? 0 : -1;
+    if (!ok)
+        snprintf(err, errlen, "COPY: %s", PQerrorMessage(conn));
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    err[strcspn(err, "\n")] = '\0';
+    return rc;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------- one file's state */
+
+#define MAX_SKIP_KINDS 8
+
+struct import_run {
+    const char *path;
+    const char *file_name;      /* basename of path */
+    char source[201];           /* observations.source */
+    char release[121];
+    char published[11];         /* "" when unknown */
+    size_t rows_read, rows_loaded;
+    const char *skip_reason[MAX_SKIP_KINDS];
+    size_t skip_count[MAX_SKIP_KINDS];
+    size_t aliased_rows;
+    struct import_buf obs;      /* COPY rows for import_obs */
+    size_t nobs;
+    char err[600];
+    unsigned err_line;
+};
+
+static void run_skip(struct import_run *run, const char *reason)
+{
+    for (int i = 0; i < MAX_SKIP_KINDS; i++) {
+        if (run->skip_reason[i] == reason || !run->skip_reason[i] ||
+            strcmp(run->skip_reason[i], reason) == 0) {
+            run->skip_reason[i] = reason;
+            run->skip_count[i]++;
+            return;
+        }
+    }
+}
+
+static int run_fail(struct import_run *run, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int run_fail(struct import_run *run, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->err, sizeof run->err, fmt, ap);
+    va_end(ap);
+    run->err_line = line;
+    return -1;
+}
+
+static void run_print_rows(const struct import_run *run)
+{
+    size_t skipped = 0;
+    for (int i = 0; i < MAX_SKIP_KINDS && run->skip_reason[i]; i++)
+        skipped += run->skip_count[i];
+    printf("  rows read %zu, loaded %zu, skipped %zu\n", run->rows_read, run->rows_loaded, skipped);
+    for (int i = 0; i < MAX_SKIP_KINDS && run->skip_reason[i]; i++)
+        printf("    skipped %zu: %s\n", run->skip_count[i], run->skip_reason[i]);
+}
+
+static int stage_observation(struct import_run *run, const char *authority, const char *metric,
+                             const char *period, const char *kind, const char *start,
+                             const struct import_cell *cell, unsigned line)
+{
+    char line_text[16];
+    snprintf(line_text, sizeof line_text, "%u", line);
+    bool value = cell->kind == IMPORT_CELL_VALUE;
+    if (import_buf_copy_field(&run->obs, authority, false) != 0 ||
+        import_buf_copy_field(&run->obs, metric, false) != 0 ||
+        import_buf_copy_field(&run->obs, period, false) != 0 ||
+        import_buf_copy_field(&run->obs, kind, false) != 0 ||
+        import_buf_copy_field(&run->obs, start, false) != 0 ||
+        import_buf_copy_field(&run->obs, value ? cell->text : NULL, false) != 0 ||
+        import_buf_copy_field(&run->obs, value ? NULL : cell->text, false) != 0 ||
+        import_buf_copy_field(&run->obs, line_text, true) != 0)
+        return run_fail(run, line, "out of memory");
+    run->nobs++;
+    return 0;
+}
+
+/* Checks the line has as many fields as the header: a truncated line (or
+ * one with stray commas) is refused rather than read into wrong columns. */
+static int check_width(struct import_run *run, const struct import_csv *csv, size_t i)
+{
+    const struct import_csv_record *rec = &csv->record[i];
+    size_t want = csv->record[0].nfield;
+    if (rec->nfield < want)
+        return run_fail(run, rec->line, "truncated line: %zu fields, the header has %zu",
+                        rec->nfield, want);
+    if (rec->nfield > want)
+        return run_fail(run, rec->line, "line has %zu fields, the header has %zu", rec->nfield,
+                        want);
+    return 0;
+}
+
+static int read_csv(struct import_run *run, struct import_csv *csv)
+{
+    char err[300];
+    if (import_csv_read(run->path, csv, err, sizeof err) != 0) {
+        unsigned line = 0;
+        if (sscanf(err, "line %u:", &line) == 1) {
+            const char *colon = strchr(err, ':');
+            return run_fail(run, line, "%s", colon ? colon + 2 : err);
+        }
+        return run_fail(run, 0, "%s", err);
+    }
+    if (csv->nrecord == 0)
+        return run_fail(run, 0, "empty file (no header line)");
+    if (csv->nrecord == 1)
+        return run_fail(run, csv->record[0].line, "no data rows after the header");
+    run->rows_read = csv->nrecord - 1;
+    return 0;
+}
+
+/* ------------------------------------------------ versioned observations */
+
+struct obs_counts {
+    long added, revised, unchanged, older;
+};
+
+/* Writes the staged observations (run->obs) as new versions where they
+ * differ from the figure in force.  A figure from a release published
+ * before the one in force is not recorded (counted as "older").  Runs inside
+ * the file's transaction. */
+static int load_observations(PGconn *conn, struct import_run *run, struct obs_counts *c)
+{
+    char err[512];
+    if (exec_simple(conn,
+                    "CREATE TEMP TABLE import_obs (authority text NOT NULL, metric text NOT NULL,"
+                    " period text NOT NULL, period_kind text NOT NULL, period_start date NOT NULL,"
+                    " value numeric, symbol text, line integer NOT NULL) ON COMMIT DROP",
+                    err, sizeof err) != 0 ||
+        copy_in(conn, "COPY import_obs FROM STDIN", &run->obs, err, sizeof err) != 0)
+        return run_fail(run, 0, "staging: %s", err);
+
+    PGresult *r = dbsync_exec(conn,
+                              "SELECT min(line), max(line), authority, metric, period FROM import_obs"
+                              " GROUP BY authority, metric, period HAVING count(*) > 1"
+                              " ORDER BY 2 LIMIT 1",
+                              0, NULL, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    if (PQntuples(r) > 0) {
+        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 1)),
+                 "duplicate row: authority %s, %s, period %s already given on line %s",
+                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
+                 PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+
+    /* A metric whose catalogue period kind is not the one the layout gives
+     * would mix periods on one time line: a bug in the layout table. */
+    r = dbsync_exec(conn,
+                    "SELECT s.line, s.metric, s.period_kind, coalesce(m.annual_period, 'no such metric')"
+                    " FROM import_obs s LEFT JOIN metrics m ON m.id = s.metric"
+                    " WHERE m.id IS NULL OR m.annual_period <> s.period_kind ORDER BY s.line LIMIT 1",
+                    0, NULL, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    if (PQntuples(r) > 0) {
+        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 0)),
+                 "metric %s: period kind %s, the catalogue says %s", PQgetvalue(r, 0, 1),
+                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+
+    if (exec_simple(conn,
+                    "CREATE TEMP TABLE import_cls ON COMMIT DROP AS"
+                    " SELECT s.*, c.version AS cur_version,"
+                    "  (c.version IS NOT NULL AND c.value IS NOT DISTINCT FROM s.value"
+                    "   AND c.symbol IS NOT DISTINCT FROM s.symbol) AS same,"
+                    "  src.published AS cur_published"
+                    " FROM import_obs s"
+                    " LEFT JOIN LATERAL (SELECT o.version, o.value, o.symbol, o.source"
+                    "   FROM observations o WHERE o.authority = s.authority AND o.metric = s.metric"
+                    "   AND o.period = s.period ORDER BY o.version DESC LIMIT 1) c ON true"
+                    " LEFT JOIN import_sources src ON src.source = c.source",
+                    err, sizeof err) != 0)
+        return run_fail(run, 0, "%s", err);
+
+    const char *pub = run->published[0] ? run->published : NULL;
+    const char *p1[1] = {pub};
+    r = dbsync_exec(conn,
+                    "SELECT count(*) FILTER (WHERE cur_version IS NULL),"
+                    " count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same"
+                    "   AND NOT coalesce($1::date < cur_published, false)),"
+                    " count(*) FILTER (WHERE same),"
+                    " count(*) FILTER (WHERE NOT same AND coalesce($1::date < cur_published, false))"
+                    " FROM import_cls",
+                    1, p1, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    c->added = atol(PQgetvalue(r, 0, 0));
+    c->revised = atol(PQgetvalue(r, 0, 1));
+    c->unchanged = atol(PQgetvalue(r, 0, 2));
+    c->older = atol(PQgetvalue(r, 0, 3));
+    PQclear(r);
+
+    const char *p2[2] = {run->source, pub};
+    r = dbsync_exec(conn,
+                    "INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+                    " value, symbol, published, source, version)"
+                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
+                    " $1, coalesce(cur_version, 0) + 1 FROM import_cls"
+                    " WHERE cur_version IS NULL OR (NOT same"
+                    "   AND NOT coalesce($2::date < cur_published, false))"
+                    " ORDER BY authority, metric, period",
+                    2, p2, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    PQclear(r);
+
+    const char *p3[4] = {run->source, run->release, pub, run->file_name};
+    r = dbsync_exec(conn,
+                    "INSERT INTO import_sources (source, release, published, file_name)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT (source) DO NOTHING",
+                    4, p3, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    PQclear(r);
+    r = dbsync_exec(conn,
+                    "SELECT coalesce(published::text, 'unknown') FROM import_sources"
+                    " WHERE source = $1 AND published IS DISTINCT FROM $3::date"
+                    "  AND $2::text IS NOT NULL",
+                    3, p3, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    if (PQntuples(r) > 0) {
+        run_fail(run, 0, "source \"%s\" was imported before as published %s, not %s",
+                 run->source, PQgetvalue(r, 0, 0), pub ? pub : "unknown");
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int write_audit(PGconn *conn, struct import_run *run, const char *what,
+                       const struct obs_counts *c, long authorities, long boundaries,
+                       long neighbours)
+{
+    char err[512], added[24], revised[24], auth[24], bound[24], nb[24], rows[24];
+    snprintf(added, sizeof added, "%ld", c ? c->added : 0);
+    snprintf(revised, sizeof revised, "%ld", c ? c->revised : 0);
+    snprintf(auth, sizeof auth, "%ld", authorities);
+    snprintf(bound, sizeof bound, "%ld", boundaries);
+    snprintf(nb, sizeof nb, "%ld", neighbours);
+    snprintf(rows, sizeof rows, "%zu", run->rows_read);
+    const char *p[9] = {what, run->file_name, run->source, rows, added, revised, auth, bound, nb};
+    PGresult *r = dbsync_exec(conn,
+                              "INSERT INTO audit_log (actor, action, detail) VALUES ('import', $1,"
+                              " jsonb_build_object('file', $2::text, 'source', $3::text,"
+                              "  'rows_read', $4::int, 'observations_added', $5::int,"
+                              "  'observations_revised', $6::int, 'authorities_added', $7::int,"
+                              "  'boundary_changes', $8::int, 'neighbour_links_written', $9::int))",
+                              9, p, err, sizeof err);
+    if (!r)
+        return run_fail(run, 0, "audit: %s", err);
+    PQclear(r);
+    return 0;
+}
+
+static int begin_file(PGconn *conn, struct import_run *run)
+{
+    char err[512];
+    if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
+        exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
+        return run_fail(run, 0, "%s", err);
+    return 0;
+}
+
+static int commit_file(PGconn *conn, struct import_run *run)
+{
+    char err[512];
+    if (exec_simple(conn, "COMMIT", err, sizeof err) != 0)
+        return run_fail(run, 0, "commit: %s", err);
+    return 0;
+}
+
+static void rollback_file(PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "ROLLBACK");
+    PQclear(r);
+}
+
+static int set_source(struct import_run *run, const char *release, const char *published)
+{
+    copy_str(run->release, sizeof run->release, release);
+    copy_str(run->published, sizeof run->published, published);
+    int n = snprintf(run->source, sizeof run->source, "%s: %s", release, run->file_name);
+    if (n < 0 || (size_t)n >= sizeof run->source)
+        return run_fail(run, 0, "file name too long for a source (200 characters)");
+    return 0;
+}
+
+/* -------------------------------------------------------------- SEN2 */
+
+struct sen2_opts {
+    const char *release;        /* NULL: the layout's */
+    const char *published;
+};
+
+static const char SKIP_NATIONAL[] =
+    "national rows (published England totals, not authority figures)";
+static const char SKIP_REGIONAL[] =
+    "regional rows (published regional totals, not authority figures)";
+
+static int sen2_stage(struct import_run *run, const struct import_csv *csv,
+                      const struct sen2_layout *lay, struct registry *reg)
+{
+    int c_tp = import_csv_column(csv, "time_period");
+    int c_geo = import_csv_column(csv, "geographic_level");
+    int c_old = import_csv_column(csv, "old_la_code");
+    int c_new = import_csv_column(csv, "new_la_code");
+    int c_name = import_csv_column(csv, "la_name");
+    int c_rcode = import_csv_column(csv, "region_code");
+    int c_rname = import_csv_column(csv, "region_name");
+    int c_filter = lay->filter_column ? import_csv_column(csv, lay->filter_column) : -1;
+    int c_val[8];
+    size_t nval = 0;
+    for (const struct sen2_column *c = lay->columns; c->column; c++)
+        c_val[nval++] = import_csv_column(csv, c->column);
+    const char *kind = import_period_kind_name(lay->period_kind);
+
+    for (size_t i = 1; i < csv->nrecord; i++) {
+        const struct import_csv_record *rec = &csv->record[i];
+        if (check_width(run, csv, i) != 0)
+            return -1;
+        char **f = rec->field;
+        const char *geo = f[c_geo];
+        if (strcmp(geo, "National") == 0) {
+            run_skip(run, SKIP_NATIONAL);
+            continue;
+        }
+        if (strcmp(geo, "Regional") == 0) {
+            run_skip(run, SKIP_REGIONAL);
+            continue;
+        }
+        if (strcmp(geo, "Local authority") != 0)
+            return run_fail(run, rec->line, "unexpected geographic_level \"%.40s\"", geo);
+        if (c_filter >= 0 && strcmp(f[c_filter], lay->filter_value) != 0) {
+            run_skip(run, lay->filter_reason);
+            continue;
+        }
+        char period[16], start[16];
+        if (import_period_parse(f[c_tp], lay->period_kind, period, start) != 0)
+            return run_fail(run, rec->line, "time_period \"%.20s\" is not a %s", f[c_tp], kind);
+        char why[300];
+        bool aliased;
+        const char *code = registry_resolve(reg, f[c_old], f[c_new], f[c_name], f[c_rcode],
+                                            f[c_rname], &aliased, why, sizeof why);
+        if (!code)
+            return run_fail(run, rec->line, "%s", why);
+        if (aliased)
+            run->aliased_rows++;
+        for (size_t v = 0; v < nval; v++) {
+            struct import_cell cell;
+            const char *text = f[c_val[v]];
+            switch (import_cell_parse(text, true, &cell)) {
+            case IMPORT_CELL_EMPTY:
+                return run_fail(run, rec->line, "empty cell in column %s", lay->columns[v].column);
+            case IMPORT_CELL_INVALID:
+                return run_fail(run, rec->line,
+                                "non-numeric cell \"%.40s\" in column %s (want a whole number or "
+                                "one of x c z low)",
+                                text, lay->columns[v].column);
+            default:
+                break;
+            }
+            if (stage_observation(run, code, lay->columns[v].metric, period, kind, start, &cell,
+                                  rec->line) != 0)
+                return -1;
+        }
+        run->rows_loaded++;
+    }
+    return 0;
+}
+
+static int sen2_add_authorities(PGconn *conn, struct import_run *run, struct registry *reg,
+                                long *added)
+{
+    struct import_buf b = {0};
+    char err[512];
+    *added = 0;
+    for (size_t i = 0; i < reg->nauth; i++) {
+        struct reg_authority *a = &reg->auth[i];
+        if (!a->from_file)
+            continue;
+        if (import_buf_copy_field(&b, a->code, false) != 0 ||
+            import_buf_copy_field(&b, a->old_code, false) != 0 ||
+            import_buf_copy_field(&b, a->name, false) != 0 ||
+            import_buf_copy_field(&b, a->region_code, false) != 0 ||
+            import_buf_copy_field(&b, a->region_name, true) != 0) {
+            import_buf_free(&b);
+            return run_fail(run, 0, "out of memory");
+        }
+        (*added)++;
+    }
+    int rc = 0;
+    if (*added > 0 &&
+        copy_in(conn, "COPY authorities (new_la_code, old_la_code, name, region_code, region_name)"
+                      " FROM STDIN",
+                &b, err, sizeof err) != 0)
+        rc = run_fail(run, 0, "adding authorities: %s", err);
+    import_buf_free(&b);
+    return rc;
+}
+
+static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opts,
+                     struct import_run *run)
+{
+    struct import_csv csv = {0};
+    struct registry reg = {0};
+    char err[512];
+    int rc = -1;
+    double t0 = now_seconds();
+
+    if (read_csv(run, &csv) != 0)
+        goto done;
+    const struct sen2_layout *lay =
+        import_sen2_detect(csv.record[0].field, csv.record[0].nfield, err, sizeof err);
+    if (!lay) {
+        run_fail(run, csv.record[0].line, "%s", err);
+        goto done;
+    }
+    if (set_source(run, opts->release ? opts->release : lay->release,
+                   opts->published ? opts->published : lay->published) != 0)
+        goto done;
+    if (begin_file(conn, run) != 0)
+        goto done;
+    if (registry_load(conn, &reg, err, sizeof err) != 0) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    if (sen2_stage(run, &csv, lay, &reg) != 0)
+        goto done;
+    long added_auth = 0, boundaries = 0;
+    if (sen2_add_authorities(conn, run, &reg, &added_auth) != 0)
+        goto done;
+    PGresult *r = dbsync_exec(conn, "SELECT import_apply_boundaries()", 0, NULL, err, sizeof err);
+    if (!r) {
+        run_fail(run, 0, "boundary changes: %s", err);
+        goto done;
+    }
+    boundaries = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    struct obs_counts c = {0};
+    if (load_observations(conn, run, &c) != 0)
+        goto done;
+    if ((c.added || c.revised || added_auth || boundaries) &&
+        write_audit(conn, run, "import sen2", &c, added_auth, boundaries, 0) != 0)
+        goto done;
+    if (commit_file(conn, run) != 0)
+        goto done;
+
+    printf("%s: %s (source \"%s\", published %s)\n", path, lay->name, run->source,
+           run->published[0] ? run->published : "unknown");
+    run_print_rows(run);
+    printf("  authorities: %ld added from the file; boundary register: %ld changes "
+           "(successors, end dates, links)\n",
+           added_auth, boundaries);
+    if (run->aliased_rows)
+        printf("  %zu row(s) used a superseded ONS code, filed under the current code "
+               "(authority_code_aliases)\n",
+               run->aliased_rows);
+    printf("  observations: %ld new, %ld revised (new version), %ld unchanged, %ld not recorded "
+           "(the figure in force comes from a later release)\n",
+           c.added, c.revised, c.unchanged, c.older);
+    printf("  time %.3f s\n", now_seconds() - t0);
+    rc = 0;
+done:
+    if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        rollback_file(conn);
+    registry_free(&reg);
+    import_csv_free(&csv);
+    return rc;
+}
+
+/* --------------------------------------------------------- neighbours */
+
+static const char *const neighbour_header[5] = {"LA num", "LA Name", "LA number", "GOInd", "GOReg"};
+
+static int neighbours_stage(struct import_run *run, const struct import_csv *csv,
+                            struct registry *reg, struct import_buf *b, size_t *skipped_ranks)
+{
+    const struct import_csv_record *h = &csv->record[0];
+    if (h->nfield != 25)
+        return run_fail(run, h->line,
+                        "wrong header: %zu columns, a neighbours file has 25 (LA num, LA Name, "
+                        "LA number, GOInd, GOReg, then SN1, SNP ... SN10, SNP)",
+                        h->nfield);
+    for (size_t i = 0; i < 25; i++) {
+        char want[16];
+        if (i < 5)
+            snprintf(want, sizeof want, "%s", neighbour_header[i]);
+        else if ((i - 5) % 2 == 0)
+            snprintf(want, sizeof want, "SN%zu", (i - 5) / 2 + 1);
+        else
+            snprintf(want, sizeof want, "SNP");
+        if (strcmp(h->field[i], want) != 0)
+            return run_fail(run, h->line, "wrong header: column %zu is \"%.40s\", expected \"%s\"",
+                            i + 1, h->field[i], want);
+    }
+    for (size_t i = 1; i < csv->nrecord; i++) {
+        const struct import_csv_record *rec = &csv->record[i];
+        if (check_width(run, csv, i) != 0)
+            return -1;
+        char **f = rec->field;
+        struct reg_authority *a = registry_by_old(reg, f[0]);
+        if (!a)
+            return run_fail(run, rec->line, "unknown authority code \"%.20s\" (LA num)", f[0]);
+        if (strcmp(f[2], f[0]) != 0)
+            return run_fail(run, rec->line, "LA num %s and LA number %.20s differ", f[0], f[2]);
+        for (size_t j = 1; j < i; j++)
+            if (strcmp(csv->record[j].field[0], f[0]) == 0)
+                return run_fail(run, rec->line, "authority %s already listed on line %u", f[0],
+                                csv->record[j].line);
+        for (int rank = 1; rank <= 10; rank++) {
+            const char *sn = f[5 + 2 * (rank - 1)], *snp = f[6 + 2 * (rank - 1)];
+            if (!sn[0] && !snp[0]) {
+                (*skipped_ranks)++;
+                continue;
+            }
+            struct reg_authority *n = registry_by_old(reg, sn);
+            if (!n)
+                return run_fail(run, rec->line, "unknown authority code \"%.20s\" (SN%d)", sn,
+                                rank);
+            const char *label = import_closeness_canonical(snp);
+            if (!label)
+                return run_fail(run, rec->line, "unknown closeness label \"%.40s\" (SN%d)", snp,
+                                rank);
+            char rank_text[4], line_text[16];
+            snprintf(rank_text, sizeof rank_text, "%d", rank);
+            snprintf(line_text, sizeof line_text, "%u", rec->line);
+            if (import_buf_copy_field(b, a->code, false) != 0 ||
+                import_buf_copy_field(b, rank_text, false) != 0 ||
+                import_buf_copy_field(b, n->code, false) != 0 ||
+                import_buf_copy_field(b, label, false) != 0 ||
+                import_buf_copy_field(b, line_text, true) != 0)
+                return run_fail(run, rec->line, "out of memory");
+        }
+        run->rows_loaded++;
+    }
+    return 0;
+}
+
+static int neighbours_file(PGconn *conn, const char *path, struct import_run *run)
+{
+    struct import_csv csv = {0};
+    struct registry reg = {0};
+    struct import_buf b = {0};
+    char err[512];
+    int rc = -1;
+    size_t skipped_ranks = 0;
+    double t0 = now_seconds();
+
+    if (read_csv(run, &csv) != 0)
+        goto done;
+    if (set_source(run, "DfE statistical neighbours", "") != 0)
+        goto done;
+    if (begin_file(conn, run) != 0)
+        goto done;
+    if (registry_load(conn, &reg, err, sizeof err) != 0) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    if (neighbours_stage(run, &csv, &reg, &b, &skipped_ranks) != 0)
+        goto done;
+    if (exec_simple(conn,
+                    "CREATE TEMP TABLE import_sn (authority text NOT NULL, rank smallint NOT NULL,"
+                    " neighbour text NOT NULL, closeness text NOT NULL, line integer NOT NULL)"
+                    " ON COMMIT DROP",
+                    err, sizeof err) != 0 ||
+        copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err) != 0) {
+        run_fail(run, 0, "staging: %s", err);
+        goto done;
+    }
+    PGresult *r = dbsync_exec(conn,
+                              "SELECT max(line), authority, neighbour FROM import_sn"
+                              " GROUP BY authority, neighbour HAVING count(*) > 1 ORDER BY 1 LIMIT 1",
+                              0, NULL, err, sizeof err);
+    if (!r) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    if (PQntuples(r) > 0) {
+        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 0)), "neighbour %s listed twice for %s",
+                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1));
+        PQclear(r);
+        goto done;
+    }
+    PQclear(r);
+    /* Replace, for the authorities in the file, only the rows that differ:
+     * a second import of the same file changes nothing. */
+    const char *p[1] = {run->source};
+    r = dbsync_exec(conn,
+                    "DELETE FROM statistical_neighbours n"
+                    " WHERE n.authority IN (SELECT authority FROM import_sn)"
+                    " AND NOT EXISTS (SELECT 1 FROM import_sn s WHERE s.authority = n.authority"
+                    "  AND s.rank = n.rank AND s.neighbour = n.neighbour AND s.closeness = n.closeness)",
+                    0, NULL, err, sizeof err);
+    if (!r) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    long removed = atol(PQcmdTuples(r));
+    PQclear(r);
+    r = dbsync_exec(conn,
+                    "INSERT INTO statistical_neighbours (authority, rank, neighbour, closeness, source)"
+                    " SELECT s.authority, s.rank, s.neighbour, s.closeness, $1 FROM import_sn s"
+                    " WHERE NOT EXISTS (SELECT 1 FROM statistical_neighbours n"
+                    "  WHERE n.authority = s.authority AND n.rank = s.rank)",
+                    1, p, err, sizeof err);
+    if (!r) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    long inserted = atol(PQcmdTuples(r));
+    PQclear(r);
+    if ((removed || inserted) && write_audit(conn, run, "import neighbours", NULL, 0, 0, inserted) != 0)
+        goto done;
+    if (commit_file(conn, run) != 0)
+        goto done;
+    printf("%s: statistical neighbours (source \"%s\")\n", path, run->source);
+    run_print_rows(run);
+    printf("  neighbour links: %ld written, %ld replaced or removed, %zu empty ranks skipped\n",
+           inserted, removed, skipped_ranks);
+    printf("  time %.3f s\n", now_seconds() - t0);
+    rc = 0;
+done:
+    if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        rollback_file(conn);
+    import_buf_free(&b);
+    registry_free(&reg);
+    import_csv_free(&csv);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- DSG */
+
+static const char DSG_COLUMN[] = "DSG cumulative balance as a % of the total income";
+
+/* The DSG file names authorities, so the name is matched exactly among the
+ * authorities that existed on the first day of the financial year (this
+ * tells Dorset 835, gone 2019-04-01, from Dorset 838). */
+static struct reg_authority *registry_by_name_on(struct registry *r, const char *name,
+                                                 const char *day, int *matches)
+{
+    struct reg_authority *found = NULL;
+    *matches = 0;
+    for (size_t i = 0; i < r->nauth; i++) {
+        struct reg_authority *a = &r->auth[i];
+        if (strcmp(a->name, name) != 0)
+            continue;
+        if (a->valid_from[0] && strcmp(day, a->valid_from) < 0)
+            continue;
+        if (a->valid_to[0] && strcmp(day, a->valid_to) >= 0)
+            continue;
+        found = a;
+        (*matches)++;
+    }
+    return found;
+}
+
+static int dsg_stage(struct import_run *run, const struct import_csv *csv, struct registry *reg)
+{
+    const char *need[] = {"time_period", "geographic_level", "la_name", DSG_COLUMN, "financial_year",
+                          NULL};
+    int col[5];
+    for (int i = 0; need[i]; i++)
+        if ((col[i] = import_csv_column(csv, need[i])) < 0)
+            return run_fail(run, csv->record[0].line,
+                            "wrong header: no column \"%s\" (a DfE DSG balance file has time_period, "
+                            "geographic_level, la_name, \"%s\", financial_year)",
+                            need[i], DSG_COLUMN);
+    for (size_t i = 1; i < csv->nrecord; i++) {
+        const struct import_csv_record *rec = &csv->record[i];
+        if (check_width(run, csv, i) != 0)
+            return -1;
+        char **f = rec->field;
+        const char *geo = f[col[1]];
+        if (strcmp(geo, "National") == 0) {
+            run_skip(run, SKIP_NATIONAL);
+            continue;
+        }
+        if (strcmp(geo, "Regional") == 0) {
+            run_skip(run, SKIP_REGIONAL);
+            continue;
+        }
+        if (strcmp(geo, "Local authority") != 0)
+            return run_fail(run, rec->line, "unexpected geographic_level \"%.40s\"", geo);
+        char period[16], start[16], period2[16], start2[16];
+        if (import_period_parse(f[col[4]], IMPORT_PERIOD_FINANCIAL_YEAR, period, start) != 0)
+            return run_fail(run, rec->line, "financial_year \"%.20s\" is not like 2021-22",
+                            f[col[4]]);
+        if (import_period_parse(f[col[0]], IMPORT_PERIOD_FINANCIAL_YEAR, period2, start2) != 0 ||
+            strcmp(period, period2) != 0)
+            return run_fail(run, rec->line, "time_period \"%.20s\" does not match financial_year %s",
+                            f[col[0]], period);
+        int matches;
+        struct reg_authority *a = registry_by_name_on(reg, f[col[2]], start, &matches);
+        if (matches == 0)
+            return run_fail(run, rec->line,
+                            "unknown authority \"%.100s\" (no authority of that name existed on %s)",
+                            f[col[2]], start);
+        if (matches > 1)
+            return run_fail(run, rec->line, "ambiguous authority name \"%.100s\" on %s", f[col[2]],
+                            start);
+        struct import_cell cell;
+        switch (import_cell_parse(f[col[3]], false, &cell)) {
+        case IMPORT_CELL_EMPTY:
+            return run_fail(run, rec->line, "empty cell in column %s", DSG_COLUMN);
+        case IMPORT_CELL_INVALID:
+            return run_fail(run, rec->line,
+                            "non-numeric cell \"%.40s\" in column %s (want a number or one of x c "
+                            "z low)",
+                            f[col[3]], DSG_COLUMN);
+        default:
+            break;
+        }
+        if (stage_observation(run, a->code, "dsg_balance_pct_of_income", period, "financial_year",
+                              start, &cell, rec->line) != 0)
+            return -1;
+        run->rows_loaded++;
+    }
+    return 0;
+}
+
+static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
+{
+    struct import_csv csv = {0};
+    struct registry reg = {0};
+    char err[512];
+    int rc = -1;
+    double t0 = now_seconds();
+
+    if (read_csv(run, &csv) != 0)
+        goto done;
+    if (set_source(run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "") != 0)
+        goto done;
+    if (begin_file(conn, run) != 0)
+        goto done;
+    if (registry_load(conn, &reg, err, sizeof err) != 0) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    if (dsg_stage(run, &csv, &reg) != 0)
+        goto done;
+    struct obs_counts c = {0};
+    if (load_observations(conn, run, &c) != 0)
+        goto done;
+    if ((c.added || c.revised) && write_audit(conn, run, "import dsg", &c, 0, 0, 0) != 0)
+        goto done;
+    if (commit_file(conn, run) != 0)
+        goto done;
+    printf("%s: DSG cumulative balance as %% of income (source \"%s\")\n", path, run->source);
+    run_print_rows(run);
+    printf("  observations: %ld new, %ld revised (new version), %ld unchanged, %ld not recorded "
+           "(the figure in force comes from a later release)\n",
+           c.added, c.revised, c.unchanged, c.older);
+    printf("  time %.3f s\n", now_seconds() - t0);
+    rc = 0;
+done:
+    if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        rollback_file(conn);
+    registry_free(&reg);
+    import_csv_free(&csv);
+    return rc;
+}
+
+/* ------------------------------------------------------------- command */
+
+static bool is_iso_date(const char *s)
+{
+    int y, m, d;
+    char extra;
+    return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3 && s[4] == '-' &&
+           s[7] == '-' && y >= 1990 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: sendbench import sen2 [--release NAME --published YYYY-MM-DD] FILE... | "
+        "import neighbours FILE | import dsg FILE  [--db URL]";
+    if (argc < 2)
+        return cli_usage_error("import: say what to import (%s)", usage);
+    const char *what = argv[1];
+    bool sen2 = strcmp(what, "sen2") == 0, nb = strcmp(what, "neighbours") == 0,
+         dsg = strcmp(what, "dsg") == 0;
+    if (!sen2 && !nb && !dsg)
+        return cli_usage_error("import: unknown kind \"%.40s\" (%s)", what, usage);
+    struct sen2_opts opts = {0};
+    const char **files = calloc((size_t)argc, sizeof *files);
+    if (!files)
+        return cli_usage_error("import: out of memory");
+    int nfiles = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--db") == 0 && i + 1 < argc) {
+            i++;
+        } else if (strncmp(a, "--db=", 5) == 0) {
+        } else if (sen2 && strcmp(a, "--release") == 0 && i + 1 < argc) {
+            opts.release = argv[++i];
+        } else if (sen2 && strcmp(a, "--published") == 0 && i + 1 < argc) {
+            opts.published = argv[++i];
+        } else if (a[0] == '-' && a[1] == '-') {
+            free(files);
+            return cli_usage_error("import: unknown option \"%.40s\" (%s)", a, usage);
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    int rc = 0;
+    if (nfiles == 0)
+        rc = cli_usage_error("import %s: no FILE given (%s)", what, usage);
+    else if ((nb || dsg) && nfiles != 1)
+        rc = cli_usage_error("import %s: exactly one FILE (%s)", what, usage);
+    else if (opts.published && !is_iso_date(opts.published))
+        rc = cli_usage_error("import sen2: --published \"%.20s\" is not a date YYYY-MM-DD",
+                             opts.published);
+    else if (opts.release && (!opts.release[0] || strlen(opts.release) > 120))
+        rc = cli_usage_error("import sen2: --release must be 1-120 characters");
+    else if ((opts.release != NULL) != (opts.published != NULL))
+        rc = cli_usage_error("import sen2: --release and --published go together");
+    if (rc != 0) {
+        free(files);
+        return rc;
+    }
+
+    char err[512];
+    PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "sendbench: import %s: %s\n", what, err);
+        free(files);
+        return 1;
+    }
+    double t0 = now_seconds();
+    int loaded = 0;
+    for (int i = 0; i < nfiles; i++) {
+        struct import_run run = {.path = files[i]};
+        char *dup = strdup(files[i]);
+        run.file_name = dup ? basename(dup) : files[i];
+        int frc = sen2 ? sen2_file(conn, files[i], &opts, &run)
+                  : nb ? neighbours_file(conn, files[i], &run)
+                       : dsg_file(conn, files[i], &run);
+        import_buf_free(&run.obs);
+        if (frc != 0) {
+            fflush(stdout);
+            if (run.err_line)
+                fprintf(stderr, "sendbench: import %s: %s:%u: %s\n", what, files[i], run.err_line,
+                        run.err);
+            else
+                fprintf(stderr, "sendbench: import %s: %s: %s\n", what, files[i], run.err);
+            fprintf(stderr, "sendbench: import %s: nothing from %s was loaded%s\n", what, files[i],
+                    loaded ? " (the files before it were)" : "");
+            free(dup);
+            rc = 1;
+            break;
+        }
+        free(dup);
+        loaded++;
+    }
+    if (rc == 0)
+        printf("import %s: %d file%s in %.3f s\n", what, loaded, loaded == 1 ? "" : "s",
+               now_seconds() - t0);
+    PQfinish(conn);
+    free(files);
+    return rc;
+}

@@ -1,0 +1,216 @@
+#include "import_csv.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct reader {
+    struct import_csv *out;
+    size_t cap_record;
+    char **field;           /* fields of the record being read */
+    size_t nfield, cap_field;
+    unsigned line;          /* physical line being fed to libcsv */
+    int oom;
+};
+
+static char *trimmed_copy(const char *s, size_t len)
+{
+    while (len > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        len--;
+    char *c = malloc(len + 1);
+    if (!c)
+        return NULL;
+    if (len)
+        memcpy(c, s, len);
+    c[len] = '\0';
+    return c;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct reader *r = data;
+    if (r->oom)
+        return;
+    if (r->nfield == r->cap_field) {
+        size_t cap = r->cap_field ? r->cap_field * 2 : 32;
+        char **f = realloc(r->field, cap * sizeof *f);
+        if (!f) {
+            r->oom = 1;
+            return;
+        }
+        r->field = f;
+        r->cap_field = cap;
+    }
+    char *c = trimmed_copy(s ? s : "", s ? len : 0);
+    if (!c) {
+        r->oom = 1;
+        return;
+    }
+    r->field[r->nfield++] = c;
+}
+
+static void on_record(int term, void *data)
+{
+    (void)term;
+    struct reader *r = data;
+    if (r->oom)
+        return;
+    struct import_csv *out = r->out;
+    if (out->nrecord == r->cap_record) {
+        size_t cap = r->cap_record ? r->cap_record * 2 : 256;
+        struct import_csv_record *n = realloc(out->record, cap * sizeof *n);
+        if (!n) {
+            r->oom = 1;
+            return;
+        }
+        out->record = n;
+        r->cap_record = cap;
+    }
+    /* The record takes the field array; a fresh one is grown for the next. */
+    struct import_csv_record *rec = &out->record[out->nrecord++];
+    rec->line = r->line;
+    rec->nfield = r->nfield;
+    rec->field = r->field;
+    r->field = NULL;
+    r->nfield = r->cap_field = 0;
+}
+
+static void reader_drop_partial(struct reader *r)
+{
+    for (size_t i = 0; i < r->nfield; i++)
+        free(r->field[i]);
+    free(r->field);
+    r->field = NULL;
+    r->nfield = r->cap_field = 0;
+}
+
+/* libcsv knows nothing of line numbers, so the input is fed one physical
+ * line at a time: a record completed while line N is being fed ends on N. */
+int import_csv_parse(const char *buf, size_t len, struct import_csv *out, char *err,
+                     size_t errlen)
+{
+    struct csv_parser p;
+    struct reader r = {.out = out};
+    int rc = -1;
+    out->nrecord = 0;
+    out->record = NULL;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        buf += 3;
+        len -= 3;
+    }
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t chunk = nl ? (size_t)(nl - (buf + pos)) + 1 : len - pos;
+        r.line++;
+        if (memchr(buf + pos, '\0', chunk)) {
+            snprintf(err, errlen, "line %u: NUL byte (not a text CSV file)", r.line);
+            goto done;
+        }
+        if (csv_parse(&p, buf + pos, chunk, on_field, on_record, &r) != chunk) {
+            snprintf(err, errlen, "line %u: %s", r.line, csv_strerror(csv_error(&p)));
+            goto done;
+        }
+        if (r.oom) {
+            snprintf(err, errlen, "line %u: out of memory", r.line);
+            goto done;
+        }
+        pos += chunk;
+    }
+    if (csv_fini(&p, on_field, on_record, &r) != 0) {
+        snprintf(err, errlen, "line %u: unterminated quoted field at end of file", r.line);
+        goto done;
+    }
+    if (r.oom) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    rc = 0;
+done:
+    reader_drop_partial(&r);
+    csv_free(&p);
+    if (rc != 0)
+        import_csv_free(out);
+    return rc;
+}
+
+int import_csv_read(const char *path, struct import_csv *out, char *err, size_t errlen)
+{
+    int rc = -1;
+    char *buf = NULL;
+    out->nrecord = 0;
+    out->record = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    buf = malloc(cap);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap >= IMPORT_CSV_MAX_BYTES) {
+                snprintf(err, errlen, "file larger than %u bytes", IMPORT_CSV_MAX_BYTES);
+                goto done;
+            }
+            char *n = realloc(buf, cap * 2);
+            if (!n) {
+                snprintf(err, errlen, "out of memory");
+                goto done;
+            }
+            buf = n;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                snprintf(err, errlen, "read error: %s", strerror(errno));
+                goto done;
+            }
+            break;
+        }
+    }
+    rc = import_csv_parse(buf, len, out, err, errlen);
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+void import_csv_free(struct import_csv *csv)
+{
+    for (size_t i = 0; i < csv->nrecord; i++) {
+        for (size_t j = 0; j < csv->record[i].nfield; j++)
+            free(csv->record[i].field[j]);
+        free(csv->record[i].field);
+    }
+    free(csv->record);
+    csv->record = NULL;
+    csv->nrecord = 0;
+}
+
+int import_csv_column(const struct import_csv *csv, const char *name)
+{
+    if (csv->nrecord == 0)
+        return -1;
+    const struct import_csv_record *h = &csv->record[0];
+    for (size_t i = 0; i < h->nfield; i++)
+        if (strcmp(h->field[i], name) == 0)
+            return (int)i;
+    return -1;
+}

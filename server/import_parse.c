@@ -1,0 +1,306 @@
+#include "import_parse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum import_cell_kind import_cell_parse(const char *s, bool integer, struct import_cell *out)
+{
+    out->text[0] = '\0';
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return out->kind = IMPORT_CELL_EMPTY;
+    static const char *const symbols[] = {"x", "c", "z", "low", NULL};
+    for (const char *const *sym = symbols; *sym; sym++)
+        if (strlen(*sym) == len && memcmp(*sym, s, len) == 0) {
+            memcpy(out->text, s, len + 1);
+            out->text[len] = '\0';
+            return out->kind = IMPORT_CELL_SYMBOL;
+        }
+    if (len >= sizeof out->text)
+        return out->kind = IMPORT_CELL_INVALID;
+    size_t i = 0, digits = 0, frac = 0;
+    bool dot = false;
+    if (s[0] == '-')
+        i++;
+    for (; i < len; i++) {
+        if (isdigit((unsigned char)s[i])) {
+            digits++;
+            if (dot)
+                frac++;
+        } else if (s[i] == '.' && !dot && !integer) {
+            dot = true;
+        } else {
+            return out->kind = IMPORT_CELL_INVALID;
+        }
+    }
+    if (digits == 0 || (dot && frac == 0) || (dot && digits == frac))
+        return out->kind = IMPORT_CELL_INVALID;
+    memcpy(out->text, s, len);
+    out->text[len] = '\0';
+    return out->kind = IMPORT_CELL_VALUE;
+}
+
+const char *import_period_kind_name(enum import_period_kind kind)
+{
+    switch (kind) {
+    case IMPORT_PERIOD_CENSUS_YEAR:
+        return "census_year";
+    case IMPORT_PERIOD_CALENDAR_YEAR:
+        return "calendar_year";
+    case IMPORT_PERIOD_FINANCIAL_YEAR:
+        return "financial_year";
+    }
+    return "?";
+}
+
+/* Sakamoto's day of the week: 0 = Sunday. */
+static int weekday(int y, int m, int d)
+{
+    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    if (m < 3)
+        y -= 1;
+    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+void import_census_day(int year, char out[16])
+{
+    int first_thursday = 1 + (4 - weekday(year, 1, 1) + 7) % 7;
+    snprintf(out, 16, "%04d-01-%02d", year, first_thursday + 14);
+}
+
+static int parse_year(const char *s, size_t n)
+{
+    int y = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        y = y * 10 + (s[i] - '0');
+    }
+    return y >= 1990 && y <= 2100 ? y : -1;
+}
+
+/* "YYYYZZ" or "YYYY-ZZ" where ZZ is the next year: returns YYYY or -1. */
+static int parse_span(const char *s)
+{
+    size_t len = strlen(s);
+    const char *zz;
+    if (len == 6)
+        zz = s + 4;
+    else if (len == 7 && s[4] == '-')
+        zz = s + 5;
+    else
+        return -1;
+    int y = parse_year(s, 4);
+    if (y < 0 || !isdigit((unsigned char)zz[0]) || !isdigit((unsigned char)zz[1]))
+        return -1;
+    int next = (zz[0] - '0') * 10 + (zz[1] - '0');
+    return next == (y + 1) % 100 ? y : -1;
+}
+
+int import_period_parse(const char *tp, enum import_period_kind kind, char period[16],
+                        char start[16])
+{
+    size_t len = strlen(tp);
+    int y;
+    switch (kind) {
+    case IMPORT_PERIOD_CENSUS_YEAR:
+        if (len == 4)
+            y = parse_year(tp, 4);
+        else if ((y = parse_span(tp)) >= 0)
+            y += 1;
+        if (y < 0 || y > 2100)
+            return -1;
+        snprintf(period, 16, "%04d", y);
+        import_census_day(y, start);
+        return 0;
+    case IMPORT_PERIOD_CALENDAR_YEAR:
+        y = len == 4 ? parse_year(tp, 4) : -1;
+        if (y < 0)
+            return -1;
+        snprintf(period, 16, "%04d", y);
+        snprintf(start, 16, "%04u-01-01", (unsigned)y % 10000u);
+        return 0;
+    case IMPORT_PERIOD_FINANCIAL_YEAR:
+        y = parse_span(tp);
+        if (y < 0)
+            return -1;
+        snprintf(period, 16, "%04d-%02d", y, (y + 1) % 100);
+        snprintf(start, 16, "%04u-04-01", (unsigned)y % 10000u);
+        return 0;
+    }
+    return -1;
+}
+
+static bool digits_only(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool import_is_old_la_code(const char *s)
+{
+    return strlen(s) == 3 && digits_only(s, 3);
+}
+
+bool import_is_new_la_code(const char *s)
+{
+    if (strlen(s) != 9 || s[0] != 'E' || !digits_only(s + 1, 8))
+        return false;
+    return (s[1] == '0' && (s[2] == '6' || s[2] == '8' || s[2] == '9')) ||
+           (s[1] == '1' && (s[2] == '0' || s[2] == '1'));
+}
+
+bool import_is_region_code(const char *s)
+{
+    return strlen(s) == 9 && s[0] == 'E' && s[1] == '1' && (s[2] == '2' || s[2] == '3') &&
+           digits_only(s + 3, 6);
+}
+
+const char *import_closeness_canonical(const char *label)
+{
+    /* The DfE labels (statistical neighbours model, May 2025); the file
+     * writes some with a capital C ("Very Close"): the same label. */
+    static const char *const labels[] = {"Extremely close", "Very close", "Close",
+                                         "Somewhat close", "Not close", NULL};
+    for (const char *const *l = labels; *l; l++)
+        if (strcasecmp(*l, label) == 0)
+            return *l;
+    return NULL;
+}
+
+const char *const sen2_common_columns[] = {
+    "time_period", "geographic_level", "region_code", "region_name",
+    "old_la_code", "new_la_code",      "la_name",     NULL,
+};
+
+/* Mapping choices are explained in docs/import.md ("Column mapping"). */
+static const struct sen2_layout layouts[] = {
+    {"SEN2 2022 caseload", "DfE SEN2 2022", "2022-06-23", "characteristic_age",
+     IMPORT_PERIOD_CENSUS_YEAR, "characteristic_age", "Total",
+     "age breakdown rows (only characteristic_age \"Total\" is imported)",
+     {{"Total_all", "ehcp_caseload"}, {NULL, NULL}}},
+    {"SEN2 2022 management information", "DfE SEN2 2022", "2022-06-23", "NewallEHC",
+     IMPORT_PERIOD_CALENDAR_YEAR, NULL, NULL, NULL,
+     {{"NewallEHC", "new_plans_issued"},
+      {"InreqEHC", "requests_received"},
+      {"AssRefusedEHC", "requests_refused"},
+      {"TotIncExcEHC", "new_plans_timeliness_den"},
+      {"IncExc20weekEHC", "new_plans_within_20_weeks"},
+      {"TotNoExcEHC", "new_plans_issued_ex"},
+      {"NoExc20weekEHC", "new_plans_within_20_weeks_ex"},
+      {NULL, NULL}}},
+    {"SEN2 2025 caseload", "DfE SEN2 2025", "2025-06-26", "ehcplans",
+     IMPORT_PERIOD_CENSUS_YEAR, "breakdown_topic", "All EHC plans",
+     "breakdown rows (only breakdown_topic \"All EHC plans\" is imported)",
+     {{"ehcplans", "ehcp_caseload"}, {NULL, NULL}}},
+    {"SEN2 2025 new plans", "DfE SEN2 2025", "2025-06-26", "new_ehc_plans",
+     IMPORT_PERIOD_CALENDAR_YEAR, "breakdown_topic", "New EHC plans",
+     "breakdown rows (only breakdown_topic \"New EHC plans\" is imported)",
+     {{"new_ehc_plans", "new_plans_issued"}, {NULL, NULL}}},
+    {"SEN2 2025 requests", "DfE SEN2 2025", "2025-06-26", "requests_received_in_year",
+     IMPORT_PERIOD_CALENDAR_YEAR, "breakdown_topic", "All requests for EHC needs assessments",
+     "breakdown rows (only breakdown_topic \"All requests for EHC needs assessments\" is imported)",
+     {{"requests_received_in_year", "requests_received"},
+      {"requests_decided_to_assess", "requests_decided_to_assess"},
+      {"requests_decided_not_to_assess", "requests_refused"},
+      {NULL, NULL}}},
+    {"SEN2 2025 20-week timeliness", "DfE SEN2 2025", "2025-06-26", "plans_issued_den",
+     IMPORT_PERIOD_CALENDAR_YEAR, "breakdown_topic", "All EHC plans issued",
+     "breakdown rows (only breakdown_topic \"All EHC plans issued\" is imported)",
+     {{"plans_issued_den", "new_plans_timeliness_den"},
+      {"plans_issued_within_20_weeks", "new_plans_within_20_weeks"},
+      {"plans_issued_den_ex", "new_plans_issued_ex"},
+      {"plans_issued_20_weeks_ex", "new_plans_within_20_weeks_ex"},
+      {NULL, NULL}}},
+};
+
+static bool header_has(char *const *header, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(header[i], name) == 0)
+            return true;
+    return false;
+}
+
+const struct sen2_layout *import_sen2_detect(char *const *header, size_t n, char *err,
+                                             size_t errlen)
+{
+    for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+        const struct sen2_layout *lay = &layouts[l];
+        if (!header_has(header, n, lay->marker))
+            continue;
+        for (const char *const *c = sen2_common_columns; *c; c++)
+            if (!header_has(header, n, *c)) {
+                snprintf(err, errlen, "wrong header: %s layout but no column \"%s\"", lay->name, *c);
+                return NULL;
+            }
+        if (lay->filter_column && !header_has(header, n, lay->filter_column)) {
+            snprintf(err, errlen, "wrong header: %s layout but no column \"%s\"", lay->name,
+                     lay->filter_column);
+            return NULL;
+        }
+        for (const struct sen2_column *c = lay->columns; c->column; c++)
+            if (!header_has(header, n, c->column)) {
+                snprintf(err, errlen, "wrong header: %s layout but no column \"%s\"", lay->name,
+                         c->column);
+                return NULL;
+            }
+        return lay;
+    }
+    snprintf(err, errlen,
+             "wrong header: not a known SEN2 layout (expected a column characteristic_age, "
+             "NewallEHC, ehcplans, new_ehc_plans, requests_received_in_year or plans_issued_den)");
+    return NULL;
+}
+
+static int buf_reserve(struct import_buf *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *n = realloc(b->data, cap);
+    if (!n)
+        return -1;
+    b->data = n;
+    b->cap = cap;
+    return 0;
+}
+
+int import_buf_copy_field(struct import_buf *b, const char *s, bool last)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (buf_reserve(b, 2 * len + 3) != 0)
+        return -1;
+    if (!s) {
+        b->data[b->len++] = '\\';
+        b->data[b->len++] = 'N';
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            char c = s[i];
+            if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+                b->data[b->len++] = '\\';
+                c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+            }
+            b->data[b->len++] = c;
+        }
+    }
+    b->data[b->len++] = last ? '\n' : '\t';
+    return 0;
+}
+
+void import_buf_free(struct import_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
