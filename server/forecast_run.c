@@ -82,14 +82,18 @@ int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *er
         "       a.valid_to IS NULL"
         " FROM authorities a"
         " WHERE EXISTS (SELECT 1 FROM forecast_input f WHERE f.authority = a.new_la_code"
-        "               AND f.metric = $1 AND f.period_kind = $2)"
+        "               AND f.metric = $1 AND f.period_kind = $2"
+        "               AND NOT (f.period_kind = 'calendar_year' AND substr(f.period, 1, 4)::int < 2015))"
         " ORDER BY a.new_la_code",
         2, dp, err, errlen);
     if (!auths)
         goto done;
+    /* EHC plans began in September 2014, so calendar 2014 holds four months
+     * of the new system's flows: a growth rate from it is meaningless. */
     data = dbsync_exec(conn,
         "SELECT authority, substr(period, 1, 4)::int AS year, value::float8"
-        " FROM forecast_input WHERE metric = $1 AND period_kind = $2",
+        " FROM forecast_input WHERE metric = $1 AND period_kind = $2"
+        "   AND NOT (period_kind = 'calendar_year' AND substr(period, 1, 4)::int < 2015)",
         2, dp, err, errlen);
     if (!data)
         goto done;
