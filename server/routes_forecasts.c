@@ -135,15 +135,20 @@ void route_forecast(struct request *r)
             "        WHERE new_la_code = $2 OR old_la_code = $2"
             "       UNION SELECT DISTINCT region_code FROM authorities WHERE region_code = $2"
             "       UNION SELECT 'E92000001' WHERE $2 = 'E92000001')"
+            " , f AS (SELECT doc::text AS doc, data_version FROM forecasts f"
+            "         WHERE f.metric = $1 AND f.frequency = 'annual'"
+            "           AND f.scope_code = (SELECT code FROM a LIMIT 1))"
             " SELECT (SELECT id FROM m), (SELECT code FROM a LIMIT 1),"
-            "  (SELECT doc::text FROM forecasts f WHERE f.metric = $1 AND f.frequency = 'annual'"
-            "     AND f.scope_code = (SELECT code FROM a LIMIT 1)),"
-            "  (SELECT data_version FROM forecasts f WHERE f.metric = $1 AND f.frequency = 'annual'"
-            "     AND f.scope_code = (SELECT code FROM a LIMIT 1)),"
+            "  (SELECT doc FROM f), (SELECT data_version FROM f),"
             "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
             "  data_version(),"
-            "  EXISTS (SELECT 1 FROM forecast_input fi, m WHERE fi.metric = m.id"
-            "          AND fi.period_kind = m.annual_period)",
+            /* Whether the metric has annual data matters only without a
+             * stored document; forecast_input sorts every observation
+             * (current_observations), 14 ms on the shipped history, so
+             * the CASE asks it only then. */
+            "  CASE WHEN EXISTS (SELECT 1 FROM f) THEN true"
+            "       ELSE EXISTS (SELECT 1 FROM forecast_input fi, m WHERE fi.metric = m.id"
+            "                    AND fi.period_kind = m.annual_period) END",
             2, params, forecast_done, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }
