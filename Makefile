@@ -119,7 +119,7 @@ valgrind: deps
 
 bench: deps
 	@SENDBENCH_EXTRA_PKGS="wrk hyperfine time r-base-core r-cran-forecast linux-perf" scripts/deps.sh
-	@$(MAKE) --no-print-directory -j2 BENCH=1 OPT="-O3 -g -DNDEBUG" all bench-tools
+	@$(MAKE) --no-print-directory -j2 BENCH=1 OPT="-O3 -g -DNDEBUG" bin/bench/sendbench bench-tools
 	@BINDIR=bin/bench bench/run.sh
 
 # Programs of the benchmark (bench/*.c except the forecast branch's backtest).
