@@ -11,6 +11,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct db_pool;
 struct config;
+struct submit_catalogue;
 
 struct app {
     struct event_base *base;
@@ -22,6 +23,7 @@ struct app {
     int in_flight;          /* requests dispatched and not yet answered */
     int draining;           /* SIGTERM received: no new connections */
     struct event *drain_check;
+    struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */
 };
 
 #endif

@@ -6,6 +6,7 @@
  * "sendbench: <reason>" to stderr and returns 2. */
 int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_token(int argc, char **argv);      /* server/cli_token.c */
 
 /* Prints "sendbench: <reason>" and returns 2: for bad arguments. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,12 @@ void route_metric_catalogue(struct request *r);
 void route_authorities(struct request *r);
 void route_authority(struct request *r);
 
+/* server/routes_submissions.c */
+void route_submission_create(struct request *r);
+void route_submissions_list(struct request *r);
+void route_submission_get(struct request *r);
+void submissions_catalogue_free(struct app *app);
+
 /*
  * Answers with the JSON document that `sql` returns as its one column of
  * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with

@@ -21,6 +21,9 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "serve [--port N] [--db URL] [--SETTING VALUE...]",
      "run the HTTP server in the foreground; SIGTERM drains and exits 0"},
     {"migrate", cmd_migrate, "migrate [--db URL]", "apply the sql/ migrations (idempotent)"},
+    {"token", cmd_token,
+     "token create (--authority CODE | --admin) [--expires-days N] [--label TEXT] | token revoke ID | token list",
+     "issue a bearer token (printed once; only its hash is stored), revoke one, list them"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,9 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/metrics", route_metric_catalogue},
     {HTTP_GET, "/api/v1/authorities", route_authorities},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority},
+    {HTTP_POST, "/api/v1/submissions", route_submission_create},
+    {HTTP_GET, "/api/v1/submissions", route_submissions_list},
+    {HTTP_GET, "/api/v1/submissions/{id}", route_submission_get},
     {0, NULL, NULL},
 };
 

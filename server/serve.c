@@ -15,6 +15,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "routes.h"
 
 static struct app *the_app;   /* for the signal callbacks only */
 static int signals_seen;
@@ -139,6 +140,7 @@ done:
         db_pool_free(app.pool);
     if (app.http)
         evhttp_free(app.http);
+    submissions_catalogue_free(&app);
     event_base_free(app.base);
     the_app = NULL;
     if (rc == 0)
