@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 
 import harness
 
@@ -431,6 +432,25 @@ def test_notify_on_commit(t):
     text = out.stdout + out.stderr
     t.true('Asynchronous notification "sendbench_data"' in text, "notified: %r" % text)
     t.true('"authority": "E06000052"' in text and '"ehcp_caseload"' in text, "payload: %r" % text)
+
+
+def test_concurrent_submissions_get_distinct_versions(t):
+    results = []
+
+    def one(i):
+        s, _, b = post(t, sub("2018-19 Q2", ehcp_caseload=1000 + i))
+        results.append((s, json.loads(b)))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    t.eq(sorted(s for s, _ in results), [201] * 8, "all stored")
+    t.eq(sorted(d["version"] for _, d in results), list(range(1, 9)), "versions 1..8, no gap, no clash")
+    t.eq(t.value("SELECT string_agg(version::text, ',' ORDER BY version) FROM observations"
+                 " WHERE authority = '%s' AND period = '2018-19 Q2'" % DORSET),
+         "1,2,3,4,5,6,7,8", "observation versions")
 
 
 def test_durability_sigkill_and_restart(t):
