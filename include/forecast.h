@@ -64,8 +64,12 @@ enum fc_kind {
 };
 
 /* Scale a model is fitted on.  AUTO: logit for proportions; log for the
- * log-linear and pooled models when every value is > 0; raw otherwise. */
-enum fc_scale { FC_SCALE_AUTO = 0, FC_SCALE_RAW, FC_SCALE_LOG, FC_SCALE_LOGIT };
+ * log-linear and pooled models when every value is > 0, log(1 + y) for
+ * counts with zeros; raw otherwise (never a log of a series that can be
+ * negative). */
+enum fc_scale { FC_SCALE_AUTO = 0, FC_SCALE_RAW, FC_SCALE_LOG, FC_SCALE_LOGIT,
+                FC_SCALE_LOG1P };
+#define FC_N_SCALES 5
 
 struct fc_series {
     const double *y;     /* borrowed; NAN = missing */
@@ -113,12 +117,12 @@ struct fc_accuracy {
 struct fc_calibration {
     double q[FC_MODEL_COUNT][FC_MAX_H][4];  /* 0.025, 0.10, 0.90, 0.975 */
     int n[FC_MODEL_COUNT][FC_MAX_H];
-    /* Rolling-origin MASE of each model pooled over the panel, and per
-     * series (sums and counts), for the automatic choice. */
+    /* Rolling-origin MASE of each model pooled over the panel. */
     double mase[FC_MODEL_COUNT];
     int mase_n[FC_MODEL_COUNT];
-    double series_mase_sum[FC_MAX_SERIES][FC_MODEL_COUNT];
-    int series_mase_n[FC_MAX_SERIES];
+    /* Each series' own rolling-origin accuracy per model (means; coverage
+     * of the uncalibrated nominal intervals). */
+    struct fc_accuracy series_acc[FC_MAX_SERIES][FC_MODEL_COUNT];
     int n_series;
     int n_use;         /* data used: time points < n_use */
     int min_train;     /* shortest training window of the rolling origins */
@@ -145,7 +149,9 @@ struct fc_result {
     double aicc;                     /* NAN where not defined */
     int calibrated;                  /* intervals from fc_calibration */
     int has_accuracy;
-    struct fc_accuracy acc_model, acc_naive, acc_drift;  /* from fc_auto */
+    /* fc_auto only: this series' own rolling-origin record (from the
+     * calibration: MASE, sMAPE, Winkler, coverage of nominal intervals) */
+    struct fc_accuracy acc_model, acc_naive, acc_drift;
     char reason[FC_REASON_LEN];      /* why this model, every fallback */
 };
 
@@ -183,7 +189,7 @@ FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
  * interval quantiles and the pooled MASE per model. */
 FC_WUR int fc_calibrate(const struct fc_panel *p, int n_use, int min_train,
                         int h, struct fc_calibration *cal);
-/* (struct fc_calibration is ~50 KB: keep it on the heap or in the caller's
+/* (struct fc_calibration is ~250 KB: keep it on the heap or in the caller's
  * long-lived state rather than on a small thread stack.  fc_calibrate
  * allocates temporary workspace and frees it before returning.) */
 
