@@ -461,7 +461,7 @@ static int run_model(const struct ctx *x, enum fc_model m, int H,
     case FC_THETA:
         if (n < FC_MIN_SES)
             return fallback(x, m, FC_MIN_SES, H, c, used, reason);
-        rc = fc_core_theta(z, n, H, c);
+        rc = fc_core_theta(z, n, H, x->opt, c);
         break;
     case FC_COMBO: {
         static const enum fc_model parts[3] = { FC_DRIFT, FC_THETA, FC_DAMPED };

@@ -32,7 +32,8 @@ int fc_core_linear(const double *z, int n, int h, struct fc_core *c);
 /* trend: 0 SES, 1 Holt, 2 damped */
 int fc_core_ets(const double *z, int n, int h, int trend,
                 const struct fc_options *fixed, struct fc_core *c);
-int fc_core_theta(const double *z, int n, int h, struct fc_core *c);
+int fc_core_theta(const double *z, int n, int h,
+                  const struct fc_options *fixed, struct fc_core *c);
 
 /* Growth statistics of a panel at one origin on one scale (fc_fit.c). */
 struct fc_pool;
