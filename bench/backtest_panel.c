@@ -242,7 +242,7 @@ static double cpu_now(void)
 
 static const enum fc_model models[] = {
     FC_NAIVE, FC_DRIFT, FC_LINEAR, FC_LOGLINEAR, FC_SES, FC_HOLT, FC_DAMPED,
-    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_COMBO, FC_AUTO
+    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_DAMPED, FC_POOLED_COMBO, FC_AUTO
 };
 #define N_MODELS ((int)(sizeof models / sizeof models[0]))
 

@@ -19,7 +19,7 @@
 #define CAL_MIN_TRAIN 3
 /* Pseudo-splits given to the panel's MASE when ranking models for one
  * series (empirical-Bayes blend of own and panel cross-validation). */
-#define CHOICE_K 8.0
+#define CHOICE_K 30.0
 
 static const double cal_probs[4] = { 0.025, 0.10, 0.90, 0.975 };
 

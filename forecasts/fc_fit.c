@@ -14,7 +14,7 @@
 /* Pooled model tuning: recency weight of past growth (growth accelerates,
  * so recent years say more) and the damping of growth over the horizon. */
 #define POOL_LAMBDA 0.7
-#define POOL_PHI 1.0
+#define POOL_PHI_DAMPED 0.6
 /* Clip diffs at median +- POOL_CLIP robust sd (see growth_of). */
 #define POOL_CLIP 2.5
 /* Prior weights: neighbours, region, England (renormalised if missing). */
@@ -320,8 +320,8 @@ done:
 /* The pooled forecast of series idx: growth shrunk toward the prior by the
  * noise of its own growth estimate. */
 static int core_pooled(const struct fc_pool *pl, int idx,
-                       const struct prep *own, int h, struct fc_core *c,
-                       char *reason)
+                       const struct prep *own, int h, double phi,
+                       struct fc_core *c, char *reason)
 {
     double gi = 0, vi = INFINITY, s2i = pl->s2_med, wi = 0, gstar, postv;
 
@@ -348,7 +348,7 @@ static int core_pooled(const struct fc_pool *pl, int idx,
     {
         double phisum = 0, phik = 1;
         for (int j = 0; j < h; j++) {
-            phik *= POOL_PHI;
+            phik *= phi;
             phisum += phik;
             c->mean[j] = own->z[own->n - 1] + phisum * gstar;
             c->sd[j] = sqrt(s2i * (j + 1) + phisum * phisum * postv);
@@ -469,14 +469,20 @@ static int run_model(const struct ctx *x, enum fc_model m, int H,
         break;
     }
     case FC_POOLED_COMBO: {
-        static const enum fc_model parts[3] = { FC_POOLED, FC_DRIFT, FC_DAMPED };
+        static const enum fc_model parts[3] = { FC_POOLED, FC_POOLED_DAMPED,
+                                                FC_NAIVE };
         rc = combine(x, parts, 3, H, c, reason);
         break;
     }
     case FC_POOLED:
         if (!x->pool)
             return FC_ERR_ARG;
-        rc = core_pooled(x->pool, x->idx, x->pr, H, c, reason);
+        rc = core_pooled(x->pool, x->idx, x->pr, H, 1.0, c, reason);
+        break;
+    case FC_POOLED_DAMPED:
+        if (!x->pool)
+            return FC_ERR_ARG;
+        rc = core_pooled(x->pool, x->idx, x->pr, H, POOL_PHI_DAMPED, c, reason);
         break;
     default:
         return FC_ERR_ARG;
@@ -497,7 +503,8 @@ static enum fc_scale choose_scale(enum fc_model m, enum fc_kind kind,
     if (want == FC_SCALE_AUTO) {
         if (kind == FC_KIND_PROPORTION)
             return FC_SCALE_LOGIT;
-        if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_COMBO)
+        if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_DAMPED
+            || m == FC_POOLED_COMBO)
             want = FC_SCALE_LOG;
         else
             return FC_SCALE_RAW;
@@ -624,7 +631,8 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
         fc_reason_add(out->reason, "too many trailing missing values");
         return FC_ERR_ARG;
     }
-    if (pr.n < 3 && model != FC_NAIVE && model != FC_POOLED)
+    if (pr.n < 3 && model != FC_NAIVE && model != FC_POOLED
+        && model != FC_POOLED_DAMPED)
         fc_reason_add(out->reason, "only %d observed point%s", pr.n,
                       pr.n == 1 ? "" : "s");
     x.pool = NULL;
@@ -633,7 +641,8 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
     x.opt = opt;
     x.sc = sc;
     x.pr = &pr;
-    if (model == FC_POOLED || model == FC_POOLED_COMBO) {
+    if (model == FC_POOLED || model == FC_POOLED_DAMPED
+        || model == FC_POOLED_COMBO) {
         rc = FC_OK;
         if (pools && pools[sc] && pools[sc]->n_use == n)
             x.pool = pools[sc];

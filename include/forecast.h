@@ -51,7 +51,8 @@ enum fc_model {
     FC_THETA,        /* SES with drift (Hyndman & Billah) */
     FC_COMBO,        /* equal-weight drift + Theta + damped */
     FC_POOLED,       /* growth shrunk toward neighbours/region/England */
-    FC_POOLED_COMBO, /* equal-weight pooled + drift + damped */
+    FC_POOLED_DAMPED,/* the same growth, damped over the horizon (phi 0.6) */
+    FC_POOLED_COMBO, /* equal-weight pooled + pooled damped + naive */
     FC_MODEL_COUNT,
     FC_AUTO = FC_MODEL_COUNT
 };
