@@ -43,7 +43,11 @@ for (r in seq_len(nrow(sp))) {
   for (m in names(methods)) {
     fb <- 0
     fc <- tryCatch(methods[[m]](y, H), error = function(e) NULL)
-    if (is.null(fc)) { fc <- naive(y, h = H, level = c(80, 95)); fb <- 1 }
+    # an error, or intervals R cannot compute (rwf drift on 2 points):
+    # naive for this split, counted as a fallback
+    if (is.null(fc) || any(!is.finite(as.numeric(fc$upper[, 2])))) {
+      fc <- naive(y, h = H, level = c(80, 95)); fb <- 1
+    }
     idx <- trail + seq_along(test)
     f <- as.numeric(fc$mean)[idx]
     lo80 <- as.numeric(fc$lower[, 1])[idx]; hi80 <- as.numeric(fc$upper[, 1])[idx]
