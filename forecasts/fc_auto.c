@@ -118,6 +118,7 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     size_t cap;
     int N, rc = FC_ERR_NOMEM, t0;
     struct fc_result *r = NULL;
+    struct fc_memo *memo = NULL;
     struct fc_pool *pools[FC_N_SCALES] = { NULL };
 
     if (!p || !cal || !p->y || h < 1 || h > FC_MAX_H || n_use < 1
@@ -133,7 +134,8 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     buf = malloc(sizeof *buf * cap * FC_MODEL_COUNT * (size_t)h);
     cnt = calloc((size_t)FC_MODEL_COUNT * (size_t)h, sizeof *cnt);
     r = malloc(sizeof *r);
-    if (!buf || !cnt || !r)
+    memo = malloc(sizeof *memo);
+    if (!buf || !cnt || !r || !memo)
         goto done;
     for (int o = t0; o < n_use; o++) {
         rc = fc_pools_build(p, o, pools);
@@ -143,9 +145,10 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
         for (int i = 0; i < N; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            fc_memo_reset(memo);
             for (int m = 0; m < FC_MODEL_COUNT; m++) {
                 if (fc_fit_panel_pools((enum fc_model)m, p, i, o, NULL, h,
-                                       pools, r) != FC_OK)
+                                       pools, memo, r) != FC_OK)
                     continue;
                 for (int j = 0; j < h && o + j < n_use; j++) {
                     double yt = y[o + j], zt;
@@ -190,6 +193,7 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     rc = FC_OK;
 done:
     fc_pools_free(pools);
+    free(memo);
     free(r);
     free(cnt);
     free(buf);
@@ -229,7 +233,8 @@ static int is_ets(int m)
 
 static int auto_pools(const struct fc_panel *p, int idx, int n_use,
                       const struct fc_calibration *cal, int h,
-                      struct fc_pool *const *pools, struct fc_result *out)
+                      struct fc_pool *const *pools, struct fc_memo *memo,
+                      struct fc_result *out)
 {
     int best = -1, rc;
     double best_score = INFINITY, sc[FC_MODEL_COUNT];
@@ -267,7 +272,7 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         int pick = best;
         for (int m = FC_SES; m <= FC_DAMPED; m++) {
             rc = fc_fit_panel_pools((enum fc_model)m, p, idx, n_use, NULL, h,
-                                    pools, out);
+                                    pools, memo, out);
             if (rc == FC_OK && (int)out->model == m && isfinite(out->aicc)
                 && out->aicc < best_aicc) {
                 best_aicc = out->aicc;
@@ -279,7 +284,7 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         best = pick;
     }
     rc = fc_fit_panel_pools((enum fc_model)best, p, idx, n_use, NULL, h, pools,
-                            out);
+                            memo, out);
     if (rc != FC_OK)
         return rc;
     {
@@ -309,7 +314,7 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
 int fc_auto(const struct fc_panel *p, int idx, int n_use,
             const struct fc_calibration *cal, int h, struct fc_result *out)
 {
-    return auto_pools(p, idx, n_use, cal, h, NULL, out);
+    return auto_pools(p, idx, n_use, cal, h, NULL, NULL, out);
 }
 
 int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
@@ -318,6 +323,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
 {
     struct fc_calibration *cal = NULL;
     struct fc_result *r = NULL;
+    struct fc_memo *memo = NULL;
     struct fc_pool *pools[FC_N_SCALES] = { NULL };
     int rc = FC_ERR_NOMEM;
 
@@ -333,9 +339,10 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
             calibrate = 1;
     }
     r = malloc(sizeof *r);
+    memo = malloc(sizeof *memo);
     if (calibrate)
         cal = malloc(sizeof *cal);
-    if (!r || (calibrate && !cal))
+    if (!r || !memo || (calibrate && !cal))
         goto done;
     for (int o = min_train; o < p->n; o++) {
         if (cal) {
@@ -349,12 +356,14 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
         for (int i = 0; i < p->n_series; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            fc_memo_reset(memo);
             for (int k = 0; k < n_models; k++) {
                 enum fc_model model = models[k];
                 if (model == FC_AUTO)
-                    rc = auto_pools(p, i, o, cal, h, pools, r);
+                    rc = auto_pools(p, i, o, cal, h, pools, memo, r);
                 else
-                    rc = fc_fit_panel_pools(model, p, i, o, NULL, h, pools, r);
+                    rc = fc_fit_panel_pools(model, p, i, o, NULL, h, pools,
+                                            memo, r);
                 if (rc == FC_ERR_NO_DATA)
                     continue;
                 if (rc != FC_OK)
@@ -381,6 +390,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
     rc = FC_OK;
 done:
     fc_pools_free(pools);
+    free(memo);
     free(cal);
     free(r);
     return rc;

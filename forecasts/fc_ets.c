@@ -129,11 +129,11 @@ static int ets_minimise(struct ets_data *d, struct ets_par *best)
             rc = FC_ERR_NUMERIC;
             goto done;
         }
-        for (int it = 0; it < 600 && status == GSL_CONTINUE; it++) {
+        for (int it = 0; it < 400 && status == GSL_CONTINUE; it++) {
             if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS)
                 break;   /* no further progress possible: keep the best */
             status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s),
-                                            1e-5);
+                                            1e-4);
         }
         gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
     }

@@ -372,6 +372,7 @@ static int core_pooled(const struct fc_pool *pl, int idx,
 /* ---- dispatch with fallbacks ------------------------------------------ */
 
 struct ctx {
+    struct fc_memo *memo;           /* may be NULL */
     const struct fc_pool *pool;     /* growth of the panel on scale sc */
     int idx, n_use;
     const struct fc_options *opt;
@@ -420,8 +421,54 @@ static int combine(const struct ctx *x, const enum fc_model *parts, int k,
     return FC_OK;
 }
 
+void fc_memo_reset(struct fc_memo *mm)
+{
+    if (mm)
+        memset(mm->valid, 0, sizeof mm->valid);
+}
+
+static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
+                         struct fc_core *c, enum fc_model *used, char *reason);
+
+/* run_model_raw through the memo: a part of a combination fitted before,
+ * on the same scale and horizon, is copied with its reasons. */
 static int run_model(const struct ctx *x, enum fc_model m, int H,
                      struct fc_core *c, enum fc_model *used, char *reason)
+{
+    struct fc_memo *mm = x->memo;
+    int sc = x->sc, rc;
+    size_t len0;
+
+    if (!mm || m < 0 || m >= FC_MODEL_COUNT || sc < 0 || sc >= FC_N_SCALES)
+        return run_model_raw(x, m, H, c, used, reason);
+    if (mm->valid[m][sc] && mm->H[m][sc] == H) {
+        *c = mm->core[m][sc];
+        *used = mm->used[m][sc];
+        if (mm->reason[m][sc][0])
+            fc_reason_add(reason, "%s", mm->reason[m][sc]);
+        return mm->rc[m][sc];
+    }
+    len0 = strlen(reason);
+    rc = run_model_raw(x, m, H, c, used, reason);
+    if (rc == FC_ERR_NOMEM)
+        return rc;
+    mm->core[m][sc] = *c;
+    mm->used[m][sc] = *used;
+    mm->rc[m][sc] = rc;
+    mm->H[m][sc] = H;
+    /* the reasons this call added, without the "; " joint */
+    {
+        const char *add = reason + len0;
+        while (*add == ';' || *add == ' ')
+            add++;
+        snprintf(mm->reason[m][sc], FC_REASON_LEN, "%s", add);
+    }
+    mm->valid[m][sc] = 1;
+    return rc;
+}
+
+static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
+                         struct fc_core *c, enum fc_model *used, char *reason)
 {
     const double *z = x->pr->z;
     int n = x->pr->n, rc;
@@ -581,7 +628,8 @@ static int finalise(struct fc_result *out, const struct fc_core *c,
 static int fit_common(enum fc_model model, const struct fc_panel *panel,
                       int idx, const double *y, int n, enum fc_kind kind,
                       const struct fc_options *opt, int h,
-                      struct fc_pool *const *pools, struct fc_result *out)
+                      struct fc_pool *const *pools, struct fc_memo *memo,
+                      struct fc_result *out)
 {
     struct prep pr;
     struct fc_core core;
@@ -636,6 +684,7 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
         fc_reason_add(out->reason, "only %d observed point%s", pr.n,
                       pr.n == 1 ? "" : "s");
     x.pool = NULL;
+    x.memo = (opt && opt->fixed_ets) ? NULL : memo;
     x.idx = idx;
     x.n_use = n;
     x.opt = opt;
@@ -696,26 +745,27 @@ int fc_fit(enum fc_model model, const struct fc_series *s,
 {
     if (!s)
         return FC_ERR_ARG;
-    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, NULL, out);
+    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, NULL, NULL,
+                      out);
 }
 
 int fc_fit_panel_pools(enum fc_model model, const struct fc_panel *p,
                        int idx, int n_use, const struct fc_options *opt,
                        int h, struct fc_pool *const *pools,
-                       struct fc_result *out)
+                       struct fc_memo *memo, struct fc_result *out)
 {
     if (!p || !p->y || idx < 0 || idx >= p->n_series || n_use < 1
         || n_use > p->n)
         return FC_ERR_ARG;
     return fit_common(model, p, idx, p->y + (size_t)idx * p->n, n_use,
-                      p->kind, opt, h, pools, out);
+                      p->kind, opt, h, pools, memo, out);
 }
 
 int fc_fit_panel(enum fc_model model, const struct fc_panel *p, int idx,
                  int n_use, const struct fc_options *opt, int h,
                  struct fc_result *out)
 {
-    return fc_fit_panel_pools(model, p, idx, n_use, opt, h, NULL, out);
+    return fc_fit_panel_pools(model, p, idx, n_use, opt, h, NULL, NULL, out);
 }
 
 /* Pools a panel needs at one origin: the scales its pooled models use. */

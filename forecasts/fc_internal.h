@@ -44,10 +44,22 @@ void fc_pool_free(struct fc_pool *pl);
 int fc_pools_build(const struct fc_panel *p, int n_use,
                    struct fc_pool *pools[FC_N_SCALES]);
 void fc_pools_free(struct fc_pool *pools[FC_N_SCALES]);
+/* Model cores already computed for one series at one origin, so that
+ * combinations reuse their parts instead of refitting them.  Reset
+ * (fc_memo_reset) before moving to another series or origin. */
+struct fc_memo {
+    int valid[FC_MODEL_COUNT][FC_N_SCALES];
+    int H[FC_MODEL_COUNT][FC_N_SCALES];
+    int rc[FC_MODEL_COUNT][FC_N_SCALES];
+    enum fc_model used[FC_MODEL_COUNT][FC_N_SCALES];
+    struct fc_core core[FC_MODEL_COUNT][FC_N_SCALES];
+    char reason[FC_MODEL_COUNT][FC_N_SCALES][FC_REASON_LEN];
+};
+void fc_memo_reset(struct fc_memo *mm);
 int fc_fit_panel_pools(enum fc_model model, const struct fc_panel *p,
                        int idx, int n_use, const struct fc_options *opt,
                        int h, struct fc_pool *const *pools,
-                       struct fc_result *out);
+                       struct fc_memo *memo, struct fc_result *out);
 
 void fc_reason_add(char *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
