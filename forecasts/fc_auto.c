@@ -16,7 +16,7 @@
  * errors are standardised by sd_h, so they transfer). */
 #define CAL_MIN_ERRORS 20
 /* Shortest training window used to collect calibration errors. */
-#define CAL_MIN_TRAIN 3
+#define CAL_MIN_TRAIN 2
 /* Pseudo-splits given to the panel's MASE when ranking models for one
  * series (empirical-Bayes blend of own and panel cross-validation). */
 #define CHOICE_K 30.0
@@ -129,7 +129,7 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     cal->n_series = N;
     cal->n_use = n_use;
     cal->min_train = min_train;
-    t0 = min_train < CAL_MIN_TRAIN ? min_train : CAL_MIN_TRAIN;
+    t0 = min_train - 1 < CAL_MIN_TRAIN ? CAL_MIN_TRAIN : min_train - 1;
     cap = (size_t)N * (size_t)(n_use > 0 ? n_use : 1);
     buf = malloc(sizeof *buf * cap * FC_MODEL_COUNT * (size_t)h);
     cnt = calloc((size_t)FC_MODEL_COUNT * (size_t)h, sizeof *cnt);
@@ -155,7 +155,10 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                     if (!isfinite(yt))
                         continue;
                     zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / r->sd_w[j];
-                    if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))) {
+                    /* keyed by the model actually used: a fallback's
+                     * errors calibrate the fallback, as applied later */
+                    if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))
+                        && (int)r->model == m) {
                         size_t k = (size_t)m * h + j;
                         buf[k * cap + (size_t)cnt[k]++] = zt;
                     }
