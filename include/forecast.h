@@ -161,8 +161,10 @@ const char *fc_status_str(enum fc_status s);
 
 /* Fit one model to one series and forecast h steps.  Falls back to a
  * simpler model when the series is too short or degenerate (stated in
- * out->reason).  FC_POOLED needs a panel: through fc_fit it falls back to
- * drift on the log scale. */
+ * out->reason).  FC_POOLED through fc_fit has no panel to borrow from: it
+ * uses the series' own robust growth (said in the reason).  Returns FC_OK,
+ * FC_ERR_NO_DATA (no observed value) or FC_ERR_ARG; on FC_OK every bound
+ * is finite and lo95 <= lo80 <= mean <= hi80 <= hi95. */
 FC_WUR int fc_fit(enum fc_model model, const struct fc_series *s,
                   const struct fc_options *opt, int h, struct fc_result *out);
 
@@ -178,16 +180,21 @@ void fc_apply_calibration(const struct fc_calibration *cal,
                           struct fc_result *out);
 
 /* Automatic choice for series idx of panel p: the model with the lowest
- * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use),
- * with the minimum-length fallbacks; intervals calibrated; backtest accuracy
- * of the chosen model, naive and drift attached. */
+ * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use;
+ * the series' own MASE blended with the panel's, which counts as 30
+ * splits), AICc within the ETS family, with the minimum-length fallbacks;
+ * intervals calibrated; this series' backtest accuracy of the chosen
+ * model, naive and drift attached.  cal NULL: a stated default
+ * (pooled_combo) with nominal intervals. */
 FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
                    const struct fc_calibration *cal, int h,
                    struct fc_result *out);
 
-/* Rolling-origin errors over the panel using only time points < n_use:
- * origins o = min_train..n_use-1, horizons 1..h, every model.  Fills the
- * interval quantiles and the pooled MASE per model. */
+/* Rolling-origin errors over the panel using only time points < n_use,
+ * horizons 1..h, every model.  Interval quantiles come from training
+ * windows of max(2, min_train - 1) points or more, pooled over the panel
+ * and keyed by the model actually used; MASE for the choice from windows
+ * of min_train or more. */
 FC_WUR int fc_calibrate(const struct fc_panel *p, int n_use, int min_train,
                         int h, struct fc_calibration *cal);
 /* (struct fc_calibration is ~250 KB: keep it on the heap or in the caller's
