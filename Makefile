@@ -143,3 +143,4 @@ clean:
 $(BINDIR)/backtest_panel: $(BUILD)/bench/backtest_panel.o $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+-include $(BUILD)/bench/backtest_panel.d

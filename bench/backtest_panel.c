@@ -8,7 +8,8 @@
  *
  * Caseload: sen2_2022_age_caseload.csv, "Local authority" rows, age "Total",
  * Total_all, January 2010-2022.  Flows: sen2_2022_mi.csv, calendar
- * 2014-2021: NewallEHC, InreqEHC, IncExc20weekRate.  Neighbours:
+ * 2015-2021 (2014 held only the four months after the reform):
+ * NewallEHC, InreqEHC, IncExc20weekRate.  Neighbours:
  * dfe_statistical_neighbours_may2025.csv (3-digit old_la_code); region:
  * the SEN2 region_code.  Suppressed or unavailable cells become NAN.
  */
@@ -241,7 +242,7 @@ static double cpu_now(void)
 
 static const enum fc_model models[] = {
     FC_NAIVE, FC_DRIFT, FC_LINEAR, FC_LOGLINEAR, FC_SES, FC_HOLT, FC_DAMPED,
-    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_COMBO, FC_AUTO
+    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_DAMPED, FC_POOLED_COMBO, FC_AUTO
 };
 #define N_MODELS ((int)(sizeof models / sizeof models[0]))
 
@@ -258,6 +259,15 @@ static void panel_of(struct world *w, struct metric *m, struct fc_panel *p)
     p->n_neighbours = 10;
 }
 
+/* Missing values are written as NA, which R reads as missing. */
+static void put_value(FILE *f, const char *sep, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%s%.17g", sep, v);
+    else
+        fprintf(f, "%sNA", sep);
+}
+
 static void write_splits(FILE *f, struct world *w, struct metric *m)
 {
     for (int o = m->min_train; o < m->n; o++)
@@ -270,10 +280,10 @@ static void write_splits(FILE *f, struct world *w, struct metric *m)
                 continue;
             fprintf(f, "%s,%s,%d,%d,", m->name, w->code[i], m->kind, o);
             for (int t = 0; t < o; t++)
-                fprintf(f, "%s%.17g", t ? ";" : "", y[t]);
+                put_value(f, t ? ";" : "", y[t]);
             fputc(',', f);
             for (int j = 0; j < H && o + j < m->n; j++)
-                fprintf(f, "%s%.17g", j ? ";" : "", y[o + j]);
+                put_value(f, j ? ";" : "", y[o + j]);
             fputc('\n', f);
         }
 }
@@ -296,10 +306,13 @@ int main(int argc, char **argv)
     {
         struct metric defs[4] = {
             { "plans_in_place", "Total_all", 2010, 13, FC_KIND_COUNT, 5, {0} },
-            { "new_plans", "NewallEHC", 2014, 8, FC_KIND_COUNT, 4, {0} },
-            { "requests", "InreqEHC", 2014, 8, FC_KIND_COUNT, 4, {0} },
-            { "timeliness_20wk", "IncExc20weekRate", 2014, 8,
-              FC_KIND_PROPORTION, 4, {0} },
+            /* 2014 is left out of the flows: EHC plans began on
+             * 1 September 2014, so calendar 2014 holds four months
+             * (England: 1,359 new plans against 24,654 in 2015) */
+            { "new_plans", "NewallEHC", 2015, 7, FC_KIND_COUNT, 3, {0} },
+            { "requests", "InreqEHC", 2015, 7, FC_KIND_COUNT, 3, {0} },
+            { "timeliness_20wk", "IncExc20weekRate", 2015, 7,
+              FC_KIND_PROPORTION, 3, {0} },
         };
         for (int k = 0; k < 4; k++) {
             w->m[k].name = defs[k].name;

@@ -16,10 +16,10 @@
  * errors are standardised by sd_h, so they transfer). */
 #define CAL_MIN_ERRORS 20
 /* Shortest training window used to collect calibration errors. */
-#define CAL_MIN_TRAIN 3
+#define CAL_MIN_TRAIN 2
 /* Pseudo-splits given to the panel's MASE when ranking models for one
  * series (empirical-Bayes blend of own and panel cross-validation). */
-#define CHOICE_K 8.0
+#define CHOICE_K 30.0
 
 static const double cal_probs[4] = { 0.025, 0.10, 0.90, 0.975 };
 
@@ -96,6 +96,20 @@ void fc_apply_calibration(const struct fc_calibration *cal,
     }
 }
 
+static void acc_add(struct fc_accuracy *a, const struct fc_result *r, int j,
+                    double yt, double scale)
+{
+    a->mase += fabs(yt - r->mean[j]) / scale;
+    a->smape += fc_smape1(yt, r->mean[j]);
+    a->cover80 += (yt >= r->lo80[j] && yt <= r->hi80[j]);
+    a->cover95 += (yt >= r->lo95[j] && yt <= r->hi95[j]);
+    a->winkler += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05);
+    a->msis += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05) / scale;
+    a->n++;
+}
+
+static void acc_finish(struct fc_accuracy *a);
+
 int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                  struct fc_calibration *cal)
 {
@@ -104,6 +118,8 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     size_t cap;
     int N, rc = FC_ERR_NOMEM, t0;
     struct fc_result *r = NULL;
+    struct fc_memo *memo = NULL;
+    struct fc_pool *pools[FC_N_SCALES] = { NULL };
 
     if (!p || !cal || !p->y || h < 1 || h > FC_MAX_H || n_use < 1
         || n_use > p->n || p->n_series > FC_MAX_SERIES || min_train < 1)
@@ -113,45 +129,55 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     cal->n_series = N;
     cal->n_use = n_use;
     cal->min_train = min_train;
-    t0 = min_train < CAL_MIN_TRAIN ? min_train : CAL_MIN_TRAIN;
+    t0 = min_train - 1 < CAL_MIN_TRAIN ? CAL_MIN_TRAIN : min_train - 1;
     cap = (size_t)N * (size_t)(n_use > 0 ? n_use : 1);
     buf = malloc(sizeof *buf * cap * FC_MODEL_COUNT * (size_t)h);
     cnt = calloc((size_t)FC_MODEL_COUNT * (size_t)h, sizeof *cnt);
     r = malloc(sizeof *r);
-    if (!buf || !cnt || !r)
+    memo = malloc(sizeof *memo);
+    if (!buf || !cnt || !r || !memo)
         goto done;
     for (int o = t0; o < n_use; o++) {
+        rc = fc_pools_build(p, o, pools);
+        if (rc != FC_OK)
+            goto done;
+        rc = FC_ERR_NOMEM;
         for (int i = 0; i < N; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            fc_memo_reset(memo);
             for (int m = 0; m < FC_MODEL_COUNT; m++) {
-                if (fc_fit_panel((enum fc_model)m, p, i, o, NULL, h, r) != FC_OK)
+                if (fc_fit_panel_pools((enum fc_model)m, p, i, o, NULL, h,
+                                       pools, memo, r) != FC_OK)
                     continue;
                 for (int j = 0; j < h && o + j < n_use; j++) {
-                    double yt = y[o + j], zt, e;
+                    double yt = y[o + j], zt;
                     if (!isfinite(yt))
                         continue;
                     zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / r->sd_w[j];
-                    if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))) {
+                    /* keyed by the model actually used: a fallback's
+                     * errors calibrate the fallback, as applied later */
+                    if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))
+                        && (int)r->model == m) {
                         size_t k = (size_t)m * h + j;
                         buf[k * cap + (size_t)cnt[k]++] = zt;
                     }
                     /* model choice only from the windows the user asked for */
                     if (o >= min_train && scale > 0) {
-                        e = fabs(yt - r->mean[j]) / scale;
-                        cal->mase[m] += e;
+                        cal->mase[m] += fabs(yt - r->mean[j]) / scale;
                         cal->mase_n[m]++;
-                        cal->series_mase_sum[i][m] += e;
-                        if (m == 0)
-                            cal->series_mase_n[i]++;
+                        acc_add(&cal->series_acc[i][m], r, j, yt, scale);
                     }
                 }
             }
         }
+        fc_pools_free(pools);
     }
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
         if (cal->mase_n[m])
             cal->mase[m] /= cal->mase_n[m];
+        for (int i = 0; i < N; i++)
+            acc_finish(&cal->series_acc[i][m]);
         for (int j = 0; j < h; j++) {
             size_t k = (size_t)m * h + j;
             double *v = buf + k * cap;
@@ -169,6 +195,8 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     }
     rc = FC_OK;
 done:
+    fc_pools_free(pools);
+    free(memo);
     free(r);
     free(cnt);
     free(buf);
@@ -183,13 +211,7 @@ static void score(const struct fc_result *r, const double *y, int n_use,
         double yt = y[n_use + j];
         if (!isfinite(yt) || !(scale > 0))
             continue;
-        acc->mase += fabs(yt - r->mean[j]) / scale;
-        acc->smape += fc_smape1(yt, r->mean[j]);
-        acc->cover80 += (yt >= r->lo80[j] && yt <= r->hi80[j]);
-        acc->cover95 += (yt >= r->lo95[j] && yt <= r->hi95[j]);
-        acc->winkler += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05);
-        acc->msis += fc_winkler(r->lo95[j], r->hi95[j], yt, 0.05) / scale;
-        acc->n++;
+        acc_add(acc, r, j, yt, scale);
     }
 }
 
@@ -212,8 +234,10 @@ static int is_ets(int m)
     return m == FC_SES || m == FC_HOLT || m == FC_DAMPED;
 }
 
-int fc_auto(const struct fc_panel *p, int idx, int n_use,
-            const struct fc_calibration *cal, int h, struct fc_result *out)
+static int auto_pools(const struct fc_panel *p, int idx, int n_use,
+                      const struct fc_calibration *cal, int h,
+                      struct fc_pool *const *pools, struct fc_memo *memo,
+                      struct fc_result *out)
 {
     int best = -1, rc;
     double best_score = INFINITY, sc[FC_MODEL_COUNT];
@@ -223,14 +247,13 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
         return FC_ERR_ARG;
     why[0] = '\0';
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
+        const struct fc_accuracy *own;
         sc[m] = NAN;
         if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series)
             continue;
-        {
-            double own = cal->series_mase_sum[idx][m];
-            int k = cal->series_mase_n[idx];
-            sc[m] = (own + CHOICE_K * cal->mase[m]) / (k + CHOICE_K);
-        }
+        own = &cal->series_acc[idx][m];
+        sc[m] = ((own->n ? own->mase * own->n : 0) + CHOICE_K * cal->mase[m])
+                / (own->n + CHOICE_K);
         if (sc[m] < best_score) {
             best_score = sc[m];
             best = m;
@@ -251,7 +274,8 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
         double best_aicc = INFINITY;
         int pick = best;
         for (int m = FC_SES; m <= FC_DAMPED; m++) {
-            rc = fc_fit_panel((enum fc_model)m, p, idx, n_use, NULL, h, out);
+            rc = fc_fit_panel_pools((enum fc_model)m, p, idx, n_use, NULL, h,
+                                    pools, memo, out);
             if (rc == FC_OK && (int)out->model == m && isfinite(out->aicc)
                 && out->aicc < best_aicc) {
                 best_aicc = out->aicc;
@@ -262,7 +286,8 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
             fc_reason_add(why, "within ETS, AICc prefers %s", fc_model_name(pick));
         best = pick;
     }
-    rc = fc_fit_panel((enum fc_model)best, p, idx, n_use, NULL, h, out);
+    rc = fc_fit_panel_pools((enum fc_model)best, p, idx, n_use, NULL, h, pools,
+                            memo, out);
     if (rc != FC_OK)
         return rc;
     {
@@ -280,30 +305,19 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
     else
         fc_reason_add(out->reason, "intervals not calibrated (too few "
                       "backtest errors): nominal normal intervals");
-    /* This series' own rolling-origin record (in-sample for calibration). */
-    if (cal) {
-        const double *y = p->y + (size_t)idx * p->n;
-        struct fc_result *r = malloc(sizeof *r);
-        enum fc_model ms[3] = { (enum fc_model)out->model, FC_NAIVE, FC_DRIFT };
-        struct fc_accuracy *acc[3] = { &out->acc_model, &out->acc_naive,
-                                       &out->acc_drift };
-        if (!r)
-            return FC_ERR_NOMEM;
-        for (int k = 0; k < 3; k++) {
-            memset(acc[k], 0, sizeof *acc[k]);
-            for (int o = cal->min_train; o < n_use; o++) {
-                double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
-                if (fc_fit_panel(ms[k], p, idx, o, NULL, h, r) != FC_OK)
-                    continue;
-                fc_apply_calibration(cal, r);
-                score(r, y, o, n_use, scale, acc[k]);
-            }
-            acc_finish(acc[k]);
-        }
-        free(r);
+    if (cal && idx < cal->n_series) {
+        out->acc_model = cal->series_acc[idx][out->model];
+        out->acc_naive = cal->series_acc[idx][FC_NAIVE];
+        out->acc_drift = cal->series_acc[idx][FC_DRIFT];
         out->has_accuracy = 1;
     }
     return FC_OK;
+}
+
+int fc_auto(const struct fc_panel *p, int idx, int n_use,
+            const struct fc_calibration *cal, int h, struct fc_result *out)
+{
+    return auto_pools(p, idx, n_use, cal, h, NULL, NULL, out);
 }
 
 int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
@@ -312,6 +326,8 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
 {
     struct fc_calibration *cal = NULL;
     struct fc_result *r = NULL;
+    struct fc_memo *memo = NULL;
+    struct fc_pool *pools[FC_N_SCALES] = { NULL };
     int rc = FC_ERR_NOMEM;
 
     if (!p || !out || !models || n_models < 1 || h < 1 || h > FC_MAX_H
@@ -326,9 +342,10 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
             calibrate = 1;
     }
     r = malloc(sizeof *r);
+    memo = malloc(sizeof *memo);
     if (calibrate)
         cal = malloc(sizeof *cal);
-    if (!r || (calibrate && !cal))
+    if (!r || !memo || (calibrate && !cal))
         goto done;
     for (int o = min_train; o < p->n; o++) {
         if (cal) {
@@ -336,15 +353,20 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
             if (rc != FC_OK)
                 goto done;
         }
+        rc = fc_pools_build(p, o, pools);
+        if (rc != FC_OK)
+            goto done;
         for (int i = 0; i < p->n_series; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            fc_memo_reset(memo);
             for (int k = 0; k < n_models; k++) {
                 enum fc_model model = models[k];
                 if (model == FC_AUTO)
-                    rc = fc_auto(p, i, o, cal, h, r);
+                    rc = auto_pools(p, i, o, cal, h, pools, memo, r);
                 else
-                    rc = fc_fit_panel(model, p, i, o, NULL, h, r);
+                    rc = fc_fit_panel_pools(model, p, i, o, NULL, h, pools,
+                                            memo, r);
                 if (rc == FC_ERR_NO_DATA)
                     continue;
                 if (rc != FC_OK)
@@ -355,17 +377,13 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
                     fc_apply_calibration(cal, r);
                 score(r, y, o, p->n, scale, &out[k].all);
                 for (int j = 0; j < h && o + j < p->n; j++) {
-                    struct fc_result one = *r;
-                    one.h = 1;
-                    one.mean[0] = r->mean[j];
-                    one.lo80[0] = r->lo80[j];
-                    one.hi80[0] = r->hi80[j];
-                    one.lo95[0] = r->lo95[j];
-                    one.hi95[0] = r->hi95[j];
-                    score(&one, y, o + j, p->n, scale, &out[k].by_h[j]);
+                    double yt = y[o + j];
+                    if (isfinite(yt) && scale > 0)
+                        acc_add(&out[k].by_h[j], r, j, yt, scale);
                 }
             }
         }
+        fc_pools_free(pools);
     }
     for (int k = 0; k < n_models; k++) {
         acc_finish(&out[k].all);
@@ -374,6 +392,8 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
     }
     rc = FC_OK;
 done:
+    fc_pools_free(pools);
+    free(memo);
     free(cal);
     free(r);
     return rc;

@@ -129,11 +129,11 @@ static int ets_minimise(struct ets_data *d, struct ets_par *best)
             rc = FC_ERR_NUMERIC;
             goto done;
         }
-        for (int it = 0; it < 2000 && status == GSL_CONTINUE; it++) {
+        for (int it = 0; it < 400 && status == GSL_CONTINUE; it++) {
             if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS)
                 break;   /* no further progress possible: keep the best */
             status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s),
-                                            1e-8);
+                                            1e-4);
         }
         gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
     }
@@ -258,10 +258,11 @@ int fc_core_ets(const double *z, int n, int h, int trend,
 
 /* Theta method = SES plus half the OLS slope (Hyndman & Billah 2003, as
  * forecast::thetaf); intervals are the SES ones. */
-int fc_core_theta(const double *z, int n, int h, struct fc_core *c)
+int fc_core_theta(const double *z, int n, int h,
+                  const struct fc_options *fixed, struct fc_core *c)
 {
     double t[FC_MAX_N], c0, c1, cov00, cov01, cov11, sumsq, alpha;
-    int rc = fc_core_ets(z, n, h, 0, NULL, c);
+    int rc = fc_core_ets(z, n, h, 0, fixed, c);
 
     if (rc != FC_OK)
         return rc;

@@ -14,7 +14,9 @@
 /* Pooled model tuning: recency weight of past growth (growth accelerates,
  * so recent years say more) and the damping of growth over the horizon. */
 #define POOL_LAMBDA 0.7
-#define POOL_PHI 1.0
+#define POOL_PHI_DAMPED 0.6
+/* Clip diffs at median +- POOL_CLIP robust sd (see growth_of). */
+#define POOL_CLIP 2.5
 /* Prior weights: neighbours, region, England (renormalised if missing). */
 #define POOL_W_NB 0.5
 #define POOL_W_REG 0.25
@@ -30,6 +32,7 @@ struct prep {
     int trail;    /* missing at the end (horizon extended) */
     int gaps;     /* interior missing values interpolated */
     int nonpos;   /* any observed value <= 0 */
+    int neg;      /* any observed value < 0 */
     int constant;
 };
 
@@ -44,7 +47,7 @@ static int prep_series(const double *y, int n, enum fc_scale sc,
 {
     int first = -1, last = -1, prev;
 
-    memset(p, 0, sizeof *p);
+    p->n = p->lead = p->trail = p->gaps = p->nonpos = p->neg = p->constant = 0;
     for (int t = 0; t < n; t++)
         if (is_obs(y[t])) {
             if (first < 0)
@@ -52,10 +55,12 @@ static int prep_series(const double *y, int n, enum fc_scale sc,
             last = t;
             if (y[t] <= 0)
                 p->nonpos = 1;
+            if (y[t] < 0)
+                p->neg = 1;
         }
     if (first < 0)
         return FC_ERR_NO_DATA;
-    if (sc == FC_SCALE_LOG && p->nonpos)
+    if ((sc == FC_SCALE_LOG && p->nonpos) || (sc == FC_SCALE_LOG1P && p->neg))
         return FC_ERR_ARG;
     p->lead = first;
     p->trail = n - 1 - last;
@@ -83,36 +88,56 @@ static int prep_series(const double *y, int n, enum fc_scale sc,
 
 struct growth {
     double g;     /* recency-weighted mean growth per step */
-    double v;     /* sampling variance of g */
-    double s2;    /* variance of one step's growth */
+    double vf;    /* sampling-variance factor: var(g) = vf * s2 */
+    double s2;    /* variance of one step's growth (NAN if one diff) */
     int m;        /* number of diffs */
     int ok;
 };
 
+static int cmp_double(const void *a, const void *b);
+
+/* Growth per step, robust to a structural break: each diff is clipped to
+ * median +- 2.5 robust sd of the series' diffs before the recency-weighted
+ * mean (SEN2's first year, 2014, jumps 2 -> 111 when the 2014 reform began
+ * issuing EHC plans; one such step must not set the growth for years). */
 static void growth_of(const double *z, int n, struct growth *gr)
 {
+    double d[FC_MAX_N], srt[FC_MAX_N], med, mad, lo, hi;
     double sw = 0, sw2 = 0, swd = 0, mean = 0, ss = 0, w = 1;
     int m = n - 1;
 
-    memset(gr, 0, sizeof *gr);
+    gr->ok = 0;
+    gr->m = m;
     if (m < 1)
         return;
-    for (int t = n - 1; t >= 1; t--) {
-        double d = z[t] - z[t - 1];
+    for (int t = 1; t < n; t++)
+        srt[t - 1] = d[t - 1] = z[t] - z[t - 1];
+    qsort(srt, (size_t)m, sizeof *srt, cmp_double);
+    med = m % 2 ? srt[m / 2] : 0.5 * (srt[m / 2 - 1] + srt[m / 2]);
+    for (int k = 0; k < m; k++)
+        srt[k] = fabs(d[k] - med);
+    qsort(srt, (size_t)m, sizeof *srt, cmp_double);
+    mad = 1.4826 * (m % 2 ? srt[m / 2] : 0.5 * (srt[m / 2 - 1] + srt[m / 2]));
+    if (m >= 3) {
+        lo = med - POOL_CLIP * mad;
+        hi = med + POOL_CLIP * mad;
+        for (int k = 0; k < m; k++)
+            d[k] = d[k] < lo ? lo : d[k] > hi ? hi : d[k];
+    }
+    for (int k = m - 1; k >= 0; k--) {
         sw += w;
         sw2 += w * w;
-        swd += w * d;
-        mean += d;
+        swd += w * d[k];
+        mean += d[k];
         w *= POOL_LAMBDA;
     }
     mean /= m;
-    for (int t = 1; t < n; t++)
-        ss += (z[t] - z[t - 1] - mean) * (z[t] - z[t - 1] - mean);
+    for (int k = 0; k < m; k++)
+        ss += (d[k] - mean) * (d[k] - mean);
     gr->g = swd / sw;
     gr->s2 = m >= 2 ? ss / (m - 1) : NAN;
-    gr->v = sw2 / (sw * sw);   /* times s2, below */
-    gr->m = m;
-    gr->ok = 1;
+    gr->vf = sw2 / (sw * sw);
+    gr->ok = isfinite(gr->g);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -121,6 +146,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of v[0..n-1] (reorders v); NAN when n == 0. */
 static double median_of(double *v, int n)
 {
     if (n == 0)
@@ -129,122 +155,200 @@ static double median_of(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Growth of every series of the panel (first n_use points, scale sc),
- * then the empirical-Bayes shrinkage of series idx toward its prior. */
-static int core_pooled(const struct fc_panel *pn, int idx, int n_use,
-                       enum fc_scale sc, const struct prep *own, int h,
-                       struct fc_core *c, char *reason)
-{
-    struct growth *gr = NULL;
-    double *tmp = NULL, *prior = NULL;
-    int N = pn->n_series, n_ok = 0, rc = FC_ERR_NOMEM;
-    double s2_med, eng, tau2, num = 0, den = 0, vbar = 0;
-    double gi, vi, s2i, wi, gstar, postv;
+/* Growth statistics of a whole panel at one origin, on one scale.  Built
+ * once per origin and shared by every series' pooled fit. */
+struct fc_pool {
+    int n_series, n_use;
+    enum fc_scale sc;
+    double tau2;      /* between-authority variance of growth around prior */
+    double s2_med;    /* typical one-step variance */
+    double eng;       /* England: median growth */
+    int n_growth;     /* series with a growth estimate */
+    double *g, *v, *s2, *prior, *last;
+    int *ok;
+};
 
+void fc_pool_free(struct fc_pool *pl)
+{
+    if (!pl)
+        return;
+    free(pl->g);
+    free(pl->ok);
+    free(pl);
+}
+
+/* Robust empirical Bayes: growth is winsorised at England +- 4 robust sd
+ * (one authority's 30-fold jump from a tiny base must not drag its
+ * neighbours), tau^2 from the median absolute deviation around the
+ * prior, less the median sampling variance. */
+int fc_pool_build(const struct fc_panel *pn, int n_use, enum fc_scale sc,
+                  struct fc_pool **out)
+{
+    struct fc_pool *pl = NULL;
+    struct growth *gr = NULL;
+    double *tmp = NULL, *rsum = NULL, mad, vmed, lo, hi;
+    int *rcnt = NULL, N, k, rc = FC_ERR_NOMEM, n_two = 0;
+
+    *out = NULL;
+    if (!pn || !pn->y || n_use < 1 || n_use > pn->n || pn->n_series < 1)
+        return FC_ERR_ARG;
+    N = pn->n_series;
+    pl = calloc(1, sizeof *pl);
     gr = calloc((size_t)N, sizeof *gr);
     tmp = calloc((size_t)N, sizeof *tmp);
-    prior = calloc((size_t)N, sizeof *prior);
-    if (!gr || !tmp || !prior)
+    rsum = calloc((size_t)N + 1, sizeof *rsum);
+    rcnt = calloc((size_t)N + 1, sizeof *rcnt);
+    if (!pl || !gr || !tmp || !rsum || !rcnt)
         goto done;
+    pl->g = calloc((size_t)N * 5, sizeof *pl->g);
+    pl->ok = calloc((size_t)N, sizeof *pl->ok);
+    if (!pl->g || !pl->ok)
+        goto done;
+    pl->v = pl->g + N;
+    pl->s2 = pl->g + 2 * N;
+    pl->prior = pl->g + 3 * N;
+    pl->last = pl->g + 4 * N;
+    pl->n_series = N;
+    pl->n_use = n_use;
+    pl->sc = sc;
     for (int j = 0; j < N; j++) {
         struct prep pj;
         if (prep_series(pn->y + (size_t)j * pn->n, n_use, sc, &pj) != FC_OK)
             continue;
         growth_of(pj.z, pj.n, &gr[j]);
+        pl->last[j] = pj.z[pj.n - 1];
     }
-    for (int j = 0; j < N; j++)
-        if (gr[j].ok && gr[j].m >= 2)
-            tmp[n_ok++] = gr[j].s2;
-    s2_med = median_of(tmp, n_ok);
-    n_ok = 0;
+    k = 0;
     for (int j = 0; j < N; j++)
         if (gr[j].ok)
-            tmp[n_ok++] = gr[j].g;
-    eng = median_of(tmp, n_ok);
-    if (!isfinite(s2_med))
-        s2_med = 0.0;
-    if (!isfinite(eng))
-        eng = 0.0;
-    /* shrink each series' step variance, then v = s2 * sum w^2/(sum w)^2 */
-    for (int j = 0; j < N; j++) {
-        if (!gr[j].ok)
-            continue;
-        if (gr[j].m >= 2)
-            gr[j].s2 = ((gr[j].m - 1) * gr[j].s2 + POOL_S2_K0 * s2_med)
-                       / (gr[j].m - 1 + POOL_S2_K0);
-        else
-            gr[j].s2 = s2_med;
-        gr[j].v *= gr[j].s2;
+            tmp[k++] = gr[j].g;
+    pl->n_growth = k;
+    pl->eng = k ? median_of(tmp, k) : 0.0;
+    for (int j = 0, kk = 0; j < N; j++)
+        if (gr[j].ok)
+            tmp[kk++] = fabs(gr[j].g - pl->eng);
+    mad = k ? 1.4826 * median_of(tmp, k) : 0.0;
+    lo = pl->eng - 4 * mad;
+    hi = pl->eng + 4 * mad;
+    for (int j = 0; j < N; j++)
+        if (gr[j].ok) {
+            pl->ok[j] = 1;
+            pl->g[j] = gr[j].g < lo ? lo : gr[j].g > hi ? hi : gr[j].g;
+        }
+    /* typical one-step variance: from series with >= 2 diffs, else from
+     * the spread of single diffs across authorities (an upper bound) */
+    for (int j = 0; j < N; j++)
+        if (pl->ok[j] && gr[j].m >= 2 && isfinite(gr[j].s2))
+            tmp[n_two++] = gr[j].s2;
+    if (n_two >= 10) {
+        pl->s2_med = median_of(tmp, n_two);
+    } else {
+        pl->s2_med = mad * mad;
     }
-    /* priors: neighbours, region, England */
+    if (!(pl->s2_med > 0))
+        pl->s2_med = 1e-12;
     for (int j = 0; j < N; j++) {
-        double snb = 0, sreg = 0, wsum = 0, pr = 0;
-        int knb = 0, kreg = 0;
+        if (!pl->ok[j])
+            continue;
+        pl->s2[j] = (gr[j].m >= 2 && isfinite(gr[j].s2))
+            ? ((gr[j].m - 1) * gr[j].s2 + POOL_S2_K0 * pl->s2_med)
+                  / (gr[j].m - 1 + POOL_S2_K0)
+            : pl->s2_med;
+        pl->v[j] = gr[j].vf * pl->s2[j];
+    }
+    /* region sums (self excluded below) */
+    if (pn->region)
+        for (int j = 0; j < N; j++) {
+            int r = pn->region[j];
+            if (pl->ok[j] && r >= 0 && r < N) {
+                rsum[r] += pl->g[j];
+                rcnt[r]++;
+            }
+        }
+    for (int j = 0; j < N; j++) {
+        double snb = 0, pr = 0, wsum = 0;
+        int knb = 0, r = pn->region ? pn->region[j] : -1;
         if (pn->neighbours)
-            for (int k = 0; k < pn->n_neighbours; k++) {
-                int nb = pn->neighbours[(size_t)j * pn->n_neighbours + k];
-                if (nb >= 0 && nb < N && nb != j && gr[nb].ok) {
-                    snb += gr[nb].g;
+            for (int q = 0; q < pn->n_neighbours; q++) {
+                int nb = pn->neighbours[(size_t)j * pn->n_neighbours + q];
+                if (nb >= 0 && nb < N && nb != j && pl->ok[nb]) {
+                    snb += pl->g[nb];
                     knb++;
                 }
             }
-        if (pn->region && pn->region[j] >= 0)
-            for (int k = 0; k < N; k++)
-                if (k != j && gr[k].ok && pn->region[k] == pn->region[j]) {
-                    sreg += gr[k].g;
-                    kreg++;
-                }
         if (knb) {
             pr += POOL_W_NB * snb / knb;
             wsum += POOL_W_NB;
         }
-        if (kreg) {
-            pr += POOL_W_REG * sreg / kreg;
-            wsum += POOL_W_REG;
+        if (r >= 0 && r < N) {
+            double s = rsum[r] - (pl->ok[j] ? pl->g[j] : 0);
+            int c = rcnt[r] - (pl->ok[j] ? 1 : 0);
+            if (c > 0) {
+                pr += POOL_W_REG * s / c;
+                wsum += POOL_W_REG;
+            }
         }
-        pr += POOL_W_ENG * eng;
+        pr += POOL_W_ENG * pl->eng;
         wsum += POOL_W_ENG;
-        prior[j] = pr / wsum;
-        if (gr[j].ok) {
-            num += (gr[j].g - prior[j]) * (gr[j].g - prior[j]);
-            vbar += gr[j].v;
-            den += 1;
-        }
+        pl->prior[j] = pr / wsum;
     }
-    /* method of moments: spread of growth around the prior, less noise */
-    tau2 = den > 0 ? num / den - vbar / den : 0.0;
-    if (!(tau2 > 1e-10))
-        tau2 = 1e-10;
+    k = 0;
+    for (int j = 0; j < N; j++)
+        if (pl->ok[j])
+            tmp[k++] = fabs(pl->g[j] - pl->prior[j]);
+    mad = k ? 1.4826 * median_of(tmp, k) : 0.0;
+    k = 0;
+    for (int j = 0; j < N; j++)
+        if (pl->ok[j])
+            tmp[k++] = pl->v[j];
+    vmed = k ? median_of(tmp, k) : 0.0;
+    pl->tau2 = mad * mad - vmed;
+    if (!(pl->tau2 > 1e-3 * pl->s2_med))
+        pl->tau2 = 1e-3 * pl->s2_med;
+    *out = pl;
+    pl = NULL;
+    rc = FC_OK;
+done:
+    fc_pool_free(pl);
+    free(rcnt);
+    free(rsum);
+    free(tmp);
+    free(gr);
+    return rc;
+}
 
-    {
-        struct growth go;
-        growth_of(own->z, own->n, &go);
-        if (go.ok) {
-            s2i = go.m >= 2 ? ((go.m - 1) * go.s2 + POOL_S2_K0 * s2_med)
-                                  / (go.m - 1 + POOL_S2_K0)
-                            : s2_med;
-            gi = go.g;
-            vi = go.v * s2i;
-            wi = tau2 / (tau2 + vi);
-        } else {
-            s2i = s2_med;
-            gi = 0;
-            vi = INFINITY;
-            wi = 0;
-        }
+/* The pooled forecast of series idx: growth shrunk toward the prior by the
+ * noise of its own growth estimate. */
+static int core_pooled(const struct fc_pool *pl, int idx,
+                       const struct prep *own, int h, double phi,
+                       struct fc_core *c, char *reason)
+{
+    double gi = 0, vi = INFINITY, s2i = pl->s2_med, wi = 0, gstar, postv;
+
+    if (pl->n_growth < 1 || (pl->n_series > 1 && pl->n_growth < 5)) {
+        fc_reason_add(reason, "pooled: too few series with two or more "
+                      "points to estimate growth");
+        return FC_ERR_NO_DATA;
     }
-    gstar = wi * gi + (1 - wi) * prior[idx];
-    postv = wi > 0 ? 1.0 / (1.0 / tau2 + 1.0 / vi) : tau2;
+
+    if (idx >= 0 && idx < pl->n_series && pl->ok[idx]) {
+        gi = pl->g[idx];
+        vi = pl->v[idx];
+        s2i = pl->s2[idx];
+        wi = pl->tau2 / (pl->tau2 + vi);
+    }
+    gstar = wi * gi + (1 - wi) * pl->prior[idx];
+    postv = wi > 0 ? 1.0 / (1.0 / pl->tau2 + 1.0 / vi) : pl->tau2;
     fc_reason_add(reason, "own growth %.4g weighted %.2f, prior %.4g "
                   "(neighbours/region/England) weighted %.2f", gi, wi,
-                  prior[idx], 1 - wi);
+                  pl->prior[idx], 1 - wi);
     c->fitted[0] = own->z[0];
     for (int t = 1; t < own->n; t++)
         c->fitted[t] = own->z[t - 1] + gstar;
     {
         double phisum = 0, phik = 1;
         for (int j = 0; j < h; j++) {
-            phik *= POOL_PHI;
+            phik *= phi;
             phisum += phik;
             c->mean[j] = own->z[own->n - 1] + phisum * gstar;
             c->sd[j] = sqrt(s2i * (j + 1) + phisum * phisum * postv);
@@ -259,21 +363,17 @@ static int core_pooled(const struct fc_panel *pn, int idx, int n_use,
     c->param_name[1] = "own_growth";
     c->param[1] = gi;
     c->param_name[2] = "prior_growth";
-    c->param[2] = prior[idx];
+    c->param[2] = pl->prior[idx];
     c->param_name[3] = "own_weight";
     c->param[3] = wi;
-    rc = FC_OK;
-done:
-    free(prior);
-    free(tmp);
-    free(gr);
-    return rc;
+    return FC_OK;
 }
 
 /* ---- dispatch with fallbacks ------------------------------------------ */
 
 struct ctx {
-    const struct fc_panel *panel;   /* NULL: single series */
+    struct fc_memo *memo;           /* may be NULL */
+    const struct fc_pool *pool;     /* growth of the panel on scale sc */
     int idx, n_use;
     const struct fc_options *opt;
     enum fc_scale sc;
@@ -321,8 +421,54 @@ static int combine(const struct ctx *x, const enum fc_model *parts, int k,
     return FC_OK;
 }
 
+void fc_memo_reset(struct fc_memo *mm)
+{
+    if (mm)
+        memset(mm->valid, 0, sizeof mm->valid);
+}
+
+static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
+                         struct fc_core *c, enum fc_model *used, char *reason);
+
+/* run_model_raw through the memo: a part of a combination fitted before,
+ * on the same scale and horizon, is copied with its reasons. */
 static int run_model(const struct ctx *x, enum fc_model m, int H,
                      struct fc_core *c, enum fc_model *used, char *reason)
+{
+    struct fc_memo *mm = x->memo;
+    int sc = x->sc, rc;
+    size_t len0;
+
+    if (!mm || m < 0 || m >= FC_MODEL_COUNT || sc < 0 || sc >= FC_N_SCALES)
+        return run_model_raw(x, m, H, c, used, reason);
+    if (mm->valid[m][sc] && mm->H[m][sc] == H) {
+        *c = mm->core[m][sc];
+        *used = mm->used[m][sc];
+        if (mm->reason[m][sc][0])
+            fc_reason_add(reason, "%s", mm->reason[m][sc]);
+        return mm->rc[m][sc];
+    }
+    len0 = strlen(reason);
+    rc = run_model_raw(x, m, H, c, used, reason);
+    if (rc == FC_ERR_NOMEM)
+        return rc;
+    mm->core[m][sc] = *c;
+    mm->used[m][sc] = *used;
+    mm->rc[m][sc] = rc;
+    mm->H[m][sc] = H;
+    /* the reasons this call added, without the "; " joint */
+    {
+        const char *add = reason + len0;
+        while (*add == ';' || *add == ' ')
+            add++;
+        snprintf(mm->reason[m][sc], FC_REASON_LEN, "%s", add);
+    }
+    mm->valid[m][sc] = 1;
+    return rc;
+}
+
+static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
+                         struct fc_core *c, enum fc_model *used, char *reason)
 {
     const double *z = x->pr->z;
     int n = x->pr->n, rc;
@@ -362,7 +508,7 @@ static int run_model(const struct ctx *x, enum fc_model m, int H,
     case FC_THETA:
         if (n < FC_MIN_SES)
             return fallback(x, m, FC_MIN_SES, H, c, used, reason);
-        rc = fc_core_theta(z, n, H, c);
+        rc = fc_core_theta(z, n, H, x->opt, c);
         break;
     case FC_COMBO: {
         static const enum fc_model parts[3] = { FC_DRIFT, FC_THETA, FC_DAMPED };
@@ -370,28 +516,21 @@ static int run_model(const struct ctx *x, enum fc_model m, int H,
         break;
     }
     case FC_POOLED_COMBO: {
-        static const enum fc_model parts[3] = { FC_POOLED, FC_DRIFT, FC_DAMPED };
+        static const enum fc_model parts[3] = { FC_POOLED, FC_POOLED_DAMPED,
+                                                FC_NAIVE };
         rc = combine(x, parts, 3, H, c, reason);
         break;
     }
     case FC_POOLED:
-        if (!x->panel) {
-            fc_reason_add(reason, "no panel to pool with: own growth only");
-            {
-                /* panel of one: prior = own growth, so no shrinkage */
-                struct fc_panel self;
-                double ybuf[FC_MAX_N];
-                for (int t = 0; t < n; t++)
-                    ybuf[t] = fc_from_scale(x->sc, z[t]);
-                memset(&self, 0, sizeof self);
-                self.y = ybuf;
-                self.n_series = 1;
-                self.n = n;
-                return core_pooled(&self, 0, n, x->sc, x->pr, H, c, reason);
-            }
-        }
-        return core_pooled(x->panel, x->idx, x->n_use, x->sc, x->pr, H, c,
-                           reason);
+        if (!x->pool)
+            return FC_ERR_ARG;
+        rc = core_pooled(x->pool, x->idx, x->pr, H, 1.0, c, reason);
+        break;
+    case FC_POOLED_DAMPED:
+        if (!x->pool)
+            return FC_ERR_ARG;
+        rc = core_pooled(x->pool, x->idx, x->pr, H, POOL_PHI_DAMPED, c, reason);
+        break;
     default:
         return FC_ERR_ARG;
     }
@@ -411,10 +550,15 @@ static enum fc_scale choose_scale(enum fc_model m, enum fc_kind kind,
     if (want == FC_SCALE_AUTO) {
         if (kind == FC_KIND_PROPORTION)
             return FC_SCALE_LOGIT;
-        if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_COMBO)
+        if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_DAMPED
+            || m == FC_POOLED_COMBO)
             want = FC_SCALE_LOG;
         else
             return FC_SCALE_RAW;
+    }
+    if (want == FC_SCALE_LOG && nonpos == 1 && kind == FC_KIND_COUNT) {
+        fc_reason_add(reason, "count has zeros: log(1 + y)");
+        return FC_SCALE_LOG1P;
     }
     if (want == FC_SCALE_LOG && (nonpos || kind == FC_KIND_LEVEL)) {
         fc_reason_add(reason, "series has values <= 0 or may cross zero: "
@@ -484,11 +628,13 @@ static int finalise(struct fc_result *out, const struct fc_core *c,
 static int fit_common(enum fc_model model, const struct fc_panel *panel,
                       int idx, const double *y, int n, enum fc_kind kind,
                       const struct fc_options *opt, int h,
+                      struct fc_pool *const *pools, struct fc_memo *memo,
                       struct fc_result *out)
 {
     struct prep pr;
     struct fc_core core;
     struct ctx x;
+    struct fc_pool *own_pool = NULL;
     enum fc_model used;
     enum fc_scale sc;
     int rc, H, nonpos = 0, any = 0;
@@ -501,7 +647,9 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
     for (int t = 0; t < n; t++)
         if (is_obs(y[t])) {
             any = 1;
-            if (y[t] <= 0)
+            if (y[t] < 0)
+                nonpos = 2;
+            else if (y[t] == 0 && nonpos == 0)
                 nonpos = 1;
         }
     if (!any) {
@@ -531,16 +679,42 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
         fc_reason_add(out->reason, "too many trailing missing values");
         return FC_ERR_ARG;
     }
-    if (pr.n < 3 && model != FC_NAIVE && model != FC_POOLED)
+    if (pr.n < 3 && model != FC_NAIVE && model != FC_POOLED
+        && model != FC_POOLED_DAMPED)
         fc_reason_add(out->reason, "only %d observed point%s", pr.n,
                       pr.n == 1 ? "" : "s");
-    x.panel = panel;
+    x.pool = NULL;
+    x.memo = (opt && opt->fixed_ets) ? NULL : memo;
     x.idx = idx;
     x.n_use = n;
     x.opt = opt;
     x.sc = sc;
     x.pr = &pr;
+    if (model == FC_POOLED || model == FC_POOLED_DAMPED
+        || model == FC_POOLED_COMBO) {
+        rc = FC_OK;
+        if (pools && pools[sc] && pools[sc]->n_use == n)
+            x.pool = pools[sc];
+        else if (panel)
+            rc = fc_pool_build(panel, n, sc, &own_pool);
+        else {
+            /* a panel of one: the prior is the series' own growth */
+            struct fc_panel self;
+            memset(&self, 0, sizeof self);
+            self.y = y;
+            self.n_series = 1;
+            self.n = n;
+            x.idx = 0;
+            fc_reason_add(out->reason, "no panel to pool with: own growth only");
+            rc = fc_pool_build(&self, n, sc, &own_pool);
+        }
+        if (rc != FC_OK)
+            return rc;
+        if (!x.pool)
+            x.pool = own_pool;
+    }
     rc = run_model(&x, model, H, &core, &used, out->reason);
+    fc_pool_free(own_pool);
     if (rc != FC_OK)
         return rc;
     out->model = used;
@@ -571,16 +745,55 @@ int fc_fit(enum fc_model model, const struct fc_series *s,
 {
     if (!s)
         return FC_ERR_ARG;
-    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, out);
+    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, NULL, NULL,
+                      out);
+}
+
+int fc_fit_panel_pools(enum fc_model model, const struct fc_panel *p,
+                       int idx, int n_use, const struct fc_options *opt,
+                       int h, struct fc_pool *const *pools,
+                       struct fc_memo *memo, struct fc_result *out)
+{
+    if (!p || !p->y || idx < 0 || idx >= p->n_series || n_use < 1
+        || n_use > p->n)
+        return FC_ERR_ARG;
+    return fit_common(model, p, idx, p->y + (size_t)idx * p->n, n_use,
+                      p->kind, opt, h, pools, memo, out);
 }
 
 int fc_fit_panel(enum fc_model model, const struct fc_panel *p, int idx,
                  int n_use, const struct fc_options *opt, int h,
                  struct fc_result *out)
 {
-    if (!p || !p->y || idx < 0 || idx >= p->n_series || n_use < 1
-        || n_use > p->n)
-        return FC_ERR_ARG;
-    return fit_common(model, p, idx, p->y + (size_t)idx * p->n, n_use,
-                      p->kind, opt, h, out);
+    return fc_fit_panel_pools(model, p, idx, n_use, opt, h, NULL, NULL, out);
+}
+
+/* Pools a panel needs at one origin: the scales its pooled models use. */
+int fc_pools_build(const struct fc_panel *p, int n_use,
+                   struct fc_pool *pools[FC_N_SCALES])
+{
+    int rc = FC_OK;
+
+    for (int k = 0; k < FC_N_SCALES; k++)
+        pools[k] = NULL;
+    if (p->kind == FC_KIND_PROPORTION)
+        rc = fc_pool_build(p, n_use, FC_SCALE_LOGIT, &pools[FC_SCALE_LOGIT]);
+    else {
+        rc = fc_pool_build(p, n_use, FC_SCALE_RAW, &pools[FC_SCALE_RAW]);
+        if (rc == FC_OK && p->kind == FC_KIND_COUNT)
+            rc = fc_pool_build(p, n_use, FC_SCALE_LOG, &pools[FC_SCALE_LOG]);
+        if (rc == FC_OK && p->kind == FC_KIND_COUNT)
+            rc = fc_pool_build(p, n_use, FC_SCALE_LOG1P, &pools[FC_SCALE_LOG1P]);
+    }
+    if (rc != FC_OK)
+        fc_pools_free(pools);
+    return rc;
+}
+
+void fc_pools_free(struct fc_pool *pools[FC_N_SCALES])
+{
+    for (int k = 0; k < FC_N_SCALES; k++) {
+        fc_pool_free(pools[k]);
+        pools[k] = NULL;
+    }
 }

@@ -14,7 +14,7 @@
 
 static const char *const model_names[FC_MODEL_COUNT + 1] = {
     "naive", "drift", "linear", "loglinear", "ses", "holt", "damped",
-    "theta", "combo", "pooled", "pooled_combo", "auto"
+    "theta", "combo", "pooled", "pooled_damped", "pooled_combo", "auto"
 };
 
 const char *fc_model_name(enum fc_model m)
@@ -59,6 +59,8 @@ double fc_to_scale(enum fc_scale sc, double y)
     switch (sc) {
     case FC_SCALE_LOG:
         return log(y);
+    case FC_SCALE_LOG1P:
+        return log1p(y);
     case FC_SCALE_LOGIT: {
         double p = y < 0.1 ? 0.1 : y > 99.9 ? 99.9 : y;
         return log(p / (100.0 - p));
@@ -73,6 +75,8 @@ double fc_from_scale(enum fc_scale sc, double z)
     switch (sc) {
     case FC_SCALE_LOG:
         return exp(z > 700 ? 700 : z);
+    case FC_SCALE_LOG1P:
+        return expm1(z > 700 ? 700 : z);
     case FC_SCALE_LOGIT:
         return 100.0 / (1.0 + exp(-z));
     default:

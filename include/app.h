@@ -14,6 +14,7 @@ struct config;
 struct forecast_worker;
 struct ratelimit;
 struct cache;
+struct submit_catalogue;
 
 struct app {
     struct event_base *base;
@@ -30,6 +31,7 @@ struct app {
     struct ratelimit *limit_token;  /* per bearer token; NULL = off */
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
     struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
+    struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */
 };
 
 #endif

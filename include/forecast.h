@@ -51,7 +51,8 @@ enum fc_model {
     FC_THETA,        /* SES with drift (Hyndman & Billah) */
     FC_COMBO,        /* equal-weight drift + Theta + damped */
     FC_POOLED,       /* growth shrunk toward neighbours/region/England */
-    FC_POOLED_COMBO, /* equal-weight pooled + drift + damped */
+    FC_POOLED_DAMPED,/* the same growth, damped over the horizon (phi 0.6) */
+    FC_POOLED_COMBO, /* equal-weight pooled + pooled damped + naive */
     FC_MODEL_COUNT,
     FC_AUTO = FC_MODEL_COUNT
 };
@@ -64,8 +65,12 @@ enum fc_kind {
 };
 
 /* Scale a model is fitted on.  AUTO: logit for proportions; log for the
- * log-linear and pooled models when every value is > 0; raw otherwise. */
-enum fc_scale { FC_SCALE_AUTO = 0, FC_SCALE_RAW, FC_SCALE_LOG, FC_SCALE_LOGIT };
+ * log-linear and pooled models when every value is > 0, log(1 + y) for
+ * counts with zeros; raw otherwise (never a log of a series that can be
+ * negative). */
+enum fc_scale { FC_SCALE_AUTO = 0, FC_SCALE_RAW, FC_SCALE_LOG, FC_SCALE_LOGIT,
+                FC_SCALE_LOG1P };
+#define FC_N_SCALES 5
 
 struct fc_series {
     const double *y;     /* borrowed; NAN = missing */
@@ -113,12 +118,12 @@ struct fc_accuracy {
 struct fc_calibration {
     double q[FC_MODEL_COUNT][FC_MAX_H][4];  /* 0.025, 0.10, 0.90, 0.975 */
     int n[FC_MODEL_COUNT][FC_MAX_H];
-    /* Rolling-origin MASE of each model pooled over the panel, and per
-     * series (sums and counts), for the automatic choice. */
+    /* Rolling-origin MASE of each model pooled over the panel. */
     double mase[FC_MODEL_COUNT];
     int mase_n[FC_MODEL_COUNT];
-    double series_mase_sum[FC_MAX_SERIES][FC_MODEL_COUNT];
-    int series_mase_n[FC_MAX_SERIES];
+    /* Each series' own rolling-origin accuracy per model (means; coverage
+     * of the uncalibrated nominal intervals). */
+    struct fc_accuracy series_acc[FC_MAX_SERIES][FC_MODEL_COUNT];
     int n_series;
     int n_use;         /* data used: time points < n_use */
     int min_train;     /* shortest training window of the rolling origins */
@@ -145,7 +150,9 @@ struct fc_result {
     double aicc;                     /* NAN where not defined */
     int calibrated;                  /* intervals from fc_calibration */
     int has_accuracy;
-    struct fc_accuracy acc_model, acc_naive, acc_drift;  /* from fc_auto */
+    /* fc_auto only: this series' own rolling-origin record (from the
+     * calibration: MASE, sMAPE, Winkler, coverage of nominal intervals) */
+    struct fc_accuracy acc_model, acc_naive, acc_drift;
     char reason[FC_REASON_LEN];      /* why this model, every fallback */
 };
 
@@ -154,8 +161,10 @@ const char *fc_status_str(enum fc_status s);
 
 /* Fit one model to one series and forecast h steps.  Falls back to a
  * simpler model when the series is too short or degenerate (stated in
- * out->reason).  FC_POOLED needs a panel: through fc_fit it falls back to
- * drift on the log scale. */
+ * out->reason).  FC_POOLED through fc_fit has no panel to borrow from: it
+ * uses the series' own robust growth (said in the reason).  Returns FC_OK,
+ * FC_ERR_NO_DATA (no observed value) or FC_ERR_ARG; on FC_OK every bound
+ * is finite and lo95 <= lo80 <= mean <= hi80 <= hi95. */
 FC_WUR int fc_fit(enum fc_model model, const struct fc_series *s,
                   const struct fc_options *opt, int h, struct fc_result *out);
 
@@ -171,19 +180,24 @@ void fc_apply_calibration(const struct fc_calibration *cal,
                           struct fc_result *out);
 
 /* Automatic choice for series idx of panel p: the model with the lowest
- * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use),
- * with the minimum-length fallbacks; intervals calibrated; backtest accuracy
- * of the chosen model, naive and drift attached. */
+ * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use;
+ * the series' own MASE blended with the panel's, which counts as 30
+ * splits), AICc within the ETS family, with the minimum-length fallbacks;
+ * intervals calibrated; this series' backtest accuracy of the chosen
+ * model, naive and drift attached.  cal NULL: a stated default
+ * (pooled_combo) with nominal intervals. */
 FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
                    const struct fc_calibration *cal, int h,
                    struct fc_result *out);
 
-/* Rolling-origin errors over the panel using only time points < n_use:
- * origins o = min_train..n_use-1, horizons 1..h, every model.  Fills the
- * interval quantiles and the pooled MASE per model. */
+/* Rolling-origin errors over the panel using only time points < n_use,
+ * horizons 1..h, every model.  Interval quantiles come from training
+ * windows of max(2, min_train - 1) points or more, pooled over the panel
+ * and keyed by the model actually used; MASE for the choice from windows
+ * of min_train or more. */
 FC_WUR int fc_calibrate(const struct fc_panel *p, int n_use, int min_train,
                         int h, struct fc_calibration *cal);
-/* (struct fc_calibration is ~50 KB: keep it on the heap or in the caller's
+/* (struct fc_calibration is ~250 KB: keep it on the heap or in the caller's
  * long-lived state rather than on a small thread stack.  fc_calibrate
  * allocates temporary workspace and frees it before returning.) */
 

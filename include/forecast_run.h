@@ -57,6 +57,11 @@ int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *er
                   size_t errlen) __attribute__((warn_unused_result));
 void fr_panel_free(struct fr_panel *p);
 
+/* The shortest training window of the rolling origins used to choose and
+ * calibrate: five years for the long stock series (2010-), three for the
+ * flows (2015-), as in bench/results/backtest.md. */
+int fr_min_train(const struct fr_panel *p);
+
 /* The label of the period `year` on this panel's axis ("2023", "2023-24"). */
 void fr_period_label(const struct fr_panel *p, int year, char *out, size_t outlen);
 

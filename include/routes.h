@@ -23,6 +23,11 @@ void route_table_meta(struct request *r);
 void route_profile(struct request *r);
 int tables_start(struct app *app) __attribute__((warn_unused_result));
 void tables_stop(struct app *app);
+/* server/routes_submissions.c */
+void route_submission_create(struct request *r);
+void route_submissions_list(struct request *r);
+void route_submission_get(struct request *r);
+void submissions_catalogue_free(struct app *app);
 
 /*
  * Answers with the JSON document that `sql` returns as its one column of

@@ -181,7 +181,7 @@ int cmd_backtest(int argc, char **argv)
         fprintf(stderr, "sendbench: backtest: metric %s has no annual figures\n", v[0]);
         return 1;
     }
-    int min_train = p.n >= 10 ? 5 : (p.n >= 6 ? 4 : 3);
+    int min_train = fr_min_train(&p);
     if (v[1]) {
         int year = atoi(v[1]);
         if (year < p.first_year + 2 || year > p.first_year + p.n - 1) {

@@ -178,6 +178,11 @@ done:
     return rc;
 }
 
+int fr_min_train(const struct fr_panel *p)
+{
+    return p->n >= 10 ? 5 : 3;
+}
+
 /* JSON has no NaN or infinity: a value that is not finite is null. */
 static json_t *jnum(double v)
 {
@@ -305,7 +310,7 @@ static int fit_aggregates(const struct fr_panel *p, const struct fc_result *res,
         }
     }
     struct fc_panel fp = {a.y, na, p->n, 1, p->kind, a.region, NULL, 0};
-    int min_train = p->n >= 10 ? 5 : (p->n >= 6 ? 4 : 3);
+    int min_train = fr_min_train(p);
     int have_cal = fc_calibrate(&fp, p->n, min_train, horizon, cal) == FC_OK;
     for (int s = 0; s < na; s++) {
         const char *code = s < p->n_regions ? p->region_codes[s] : FR_ENGLAND_CODE;
@@ -379,7 +384,7 @@ int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const 
     }
     struct fc_panel fp = {p->y, p->n_series, p->n, 1, p->kind, p->region, p->neighbours,
                           FR_NEIGHBOURS};
-    int min_train = p->n >= 10 ? 5 : (p->n >= 6 ? 4 : 3);
+    int min_train = fr_min_train(p);
     int st = fc_calibrate(&fp, p->n, min_train, horizon, cal);
     if (st != FC_OK) {
         snprintf(err, errlen, "calibration failed: %s", fc_status_str((enum fc_status)st));

@@ -30,6 +30,9 @@ static const struct command commands[] = {
      "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | import dsg FILE",
      "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %; "
      "idempotent, one transaction per file; prints rows read / loaded / skipped"},
+    {"token", cmd_token,
+     "token create (--authority CODE | --admin) [--expires-days N] [--label TEXT] | token revoke ID | token list",
+     "issue a bearer token (printed once; only its hash is stored), revoke one, list them"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -20,6 +20,9 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/authorities/{code}/profile", route_profile},
     {HTTP_GET, "/api/v1/tables/{metric}", route_table},
     {HTTP_GET, "/api/v1/tables/{metric}/meta", route_table_meta},
+    {HTTP_POST, "/api/v1/submissions", route_submission_create},
+    {HTTP_GET, "/api/v1/submissions", route_submissions_list},
+    {HTTP_GET, "/api/v1/submissions/{id}", route_submission_get},
     {0, NULL, NULL},
 };
 

@@ -152,6 +152,7 @@ done:
         db_pool_free(app.pool);
     http_server_free(&app);
     tables_stop(&app);
+    submissions_catalogue_free(&app);
     event_base_free(app.base);
     the_app = NULL;
     if (rc == 0)

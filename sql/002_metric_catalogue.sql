@@ -42,7 +42,7 @@ INSERT INTO metrics (id, label, unit, dp, polarity, kind, annual_period, submitt
  'DfE published: cumulative DSG balance carried forward (S251 line 1.9.3) as a percentage of total DSG income; negative means a deficit.'),
 -- Derived: computed from current figures, never submitted
 ('pct_within_20_weeks', 'New EHC plans issued within 20 weeks (%)', '%', 1, 'higher_better', 'derived', 'calendar_year', false, 200,
- 'new_plans_within_20_weeks / new_plans_issued x 100 (including exceptions).'),
+ 'new_plans_within_20_weeks / plans issued x 100 (including exceptions). The denominator is the DfE''s timeliness denominator (new_plans_timeliness_den) where SEN2 publishes it, else new_plans_issued (council submissions).'),
 ('pct_within_20_weeks_ex', 'New EHC plans issued within 20 weeks, excluding exceptions (%)', '%', 1, 'higher_better', 'derived', 'calendar_year', false, 210,
  'new_plans_within_20_weeks_ex / new_plans_issued_ex x 100.'),
 ('caseload_per_officer', 'EHC plans per case officer', 'ratio', 1, 'lower_better', 'derived', 'census_year', false, 220,

@@ -23,18 +23,28 @@ CREATE VIEW derived_observations AS
 -- derived metric and period prunes the other branches and reads only its
 -- inputs through the (metric, period) index.
 WITH inputs AS (
-    SELECT 'pct_within_20_weeks'::text AS metric, 'new_plans_within_20_weeks'::text AS num, 'new_plans_issued'::text AS den,
+    -- The 20-week rate's denominator is the plans the timeliness counts
+    -- cover: the DfE's own (new_plans_timeliness_den) where SEN2 publishes
+    -- it, else the plans issued in the period (council submissions).
+    SELECT 'pct_within_20_weeks'::text AS metric, 'new_plans_within_20_weeks'::text AS num,
+           CASE WHEN bool_or(c.metric = 'new_plans_timeliness_den') THEN 'new_plans_timeliness_den'
+                ELSE 'new_plans_issued' END AS den,
            1::numeric AS sign, 100::numeric AS scale, c.authority, c.period, c.period_kind,
            min(c.period_start) AS period_start,
            bool_or(c.metric = 'new_plans_within_20_weeks') AS has_n,
            max(c.value) FILTER (WHERE c.metric = 'new_plans_within_20_weeks') AS nv,
            max(c.symbol) FILTER (WHERE c.metric = 'new_plans_within_20_weeks') AS ns,
-           bool_or(c.metric = 'new_plans_issued') AS has_d,
-           max(c.value) FILTER (WHERE c.metric = 'new_plans_issued') AS dv,
-           max(c.symbol) FILTER (WHERE c.metric = 'new_plans_issued') AS ds,
-           bool_and(c.published) AS published
+           bool_or(c.metric IN ('new_plans_issued', 'new_plans_timeliness_den')) AS has_d,
+           CASE WHEN bool_or(c.metric = 'new_plans_timeliness_den')
+                THEN max(c.value) FILTER (WHERE c.metric = 'new_plans_timeliness_den')
+                ELSE max(c.value) FILTER (WHERE c.metric = 'new_plans_issued') END AS dv,
+           CASE WHEN bool_or(c.metric = 'new_plans_timeliness_den')
+                THEN max(c.symbol) FILTER (WHERE c.metric = 'new_plans_timeliness_den')
+                ELSE max(c.symbol) FILTER (WHERE c.metric = 'new_plans_issued') END AS ds,
+           bool_and(c.published) FILTER (WHERE c.metric IN ('new_plans_within_20_weeks',
+               'new_plans_timeliness_den', 'new_plans_issued')) AS published
     FROM current_observations c
-    WHERE c.metric IN ('new_plans_within_20_weeks', 'new_plans_issued')
+    WHERE c.metric IN ('new_plans_within_20_weeks', 'new_plans_issued', 'new_plans_timeliness_den')
     GROUP BY c.authority, c.period, c.period_kind
     UNION ALL
     SELECT 'pct_within_20_weeks_ex'::text AS metric, 'new_plans_within_20_weeks_ex'::text AS num, 'new_plans_issued_ex'::text AS den,

@@ -1,0 +1,62 @@
+/*
+ * Bearer tokens: made and hashed with OpenSSL's libcrypto (RAND_bytes,
+ * SHA-256, CRYPTO_memcmp); only the SHA-256 of a token is ever stored.
+ *
+ * A token is "sbk_" followed by 43 base64url characters (32 random bytes,
+ * 256 bits).  It is printed once by `sendbench token create` and never
+ * logged.
+ *
+ * Server side, auth_require() resolves the caller of a request through the
+ * pool (one query) and continues the handler; every endpoint that needs a
+ * caller (writes, private reads) goes through it.
+ */
+#ifndef SENDBENCH_AUTH_H
+#define SENDBENCH_AUTH_H
+
+#include <stddef.h>
+
+struct request;
+
+#define AUTH_TOKEN_PREFIX "sbk_"
+#define AUTH_TOKEN_LEN 47           /* "sbk_" + 43 */
+#define AUTH_HASH_LEN 32
+
+struct auth_caller {
+    long long token_id;
+    int admin;                      /* an admin token acts for any authority */
+    char authority[16];             /* a council token's authority; "" for admin */
+};
+
+/* Called once the caller is known; the handler continues from here and
+ * must still end r with one http_reply_*.  caller is borrowed for the call. */
+typedef void (*auth_cb)(struct request *r, const struct auth_caller *caller);
+
+/*
+ * Resolves `Authorization: Bearer <token>`.  On success calls cb; otherwise
+ * answers r itself: 401 (with WWW-Authenticate: Bearer) for a missing,
+ * malformed, unknown, revoked or expired token, 503/500 when the database
+ * cannot answer.  cb is never called from inside auth_require.
+ */
+void auth_require(struct request *r, auth_cb cb);
+
+/* 1 when caller may read or write for authority (its own, or admin). */
+int auth_may_act_for(const struct auth_caller *caller, const char *authority);
+
+/* Answers 403: a council token used for another authority. */
+void auth_reply_forbidden(struct request *r, const char *authority);
+
+/* Makes a new token (NUL-terminated, tokenlen >= AUTH_TOKEN_LEN + 1) and
+ * its hash.  Returns 0, or -1 when the random generator fails. */
+int auth_token_new(char *token, size_t tokenlen, unsigned char hash[AUTH_HASH_LEN])
+    __attribute__((warn_unused_result));
+
+/* Hashes a presented token.  Returns 0, or -1 when it is not of the token
+ * form (then hash is untouched). */
+int auth_token_hash(const char *token, unsigned char hash[AUTH_HASH_LEN])
+    __attribute__((warn_unused_result));
+
+/* PostgreSQL bytea hex input form of a hash: "\\x" + 64 hex digits + NUL
+ * (out has room for 67 bytes). */
+void auth_hash_hex(const unsigned char hash[AUTH_HASH_LEN], char out[67]);
+
+#endif

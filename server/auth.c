@@ -1,0 +1,185 @@
+#include "auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int sha256(const char *data, size_t len, unsigned char out[AUTH_HASH_LEN])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != AUTH_HASH_LEN)
+        return -1;
+    return 0;
+}
+
+/* base64url without padding: 32 bytes -> 43 characters.  OpenSSL's
+ * EVP_EncodeBlock writes the standard alphabet with padding, so the URL-safe
+ * form is mapped from it. */
+int auth_token_new(char *token, size_t tokenlen, unsigned char hash[AUTH_HASH_LEN])
+{
+    unsigned char raw[32];
+    unsigned char b64[64];
+    if (tokenlen < AUTH_TOKEN_LEN + 1 || RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    int n = EVP_EncodeBlock(b64, raw, sizeof raw);   /* 44 chars, one '=' */
+    OPENSSL_cleanse(raw, sizeof raw);
+    if (n != 44)
+        return -1;
+    memcpy(token, AUTH_TOKEN_PREFIX, 4);
+    for (int i = 0; i < 43; i++)
+        token[4 + i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    token[AUTH_TOKEN_LEN] = '\0';
+    OPENSSL_cleanse(b64, sizeof b64);
+    return sha256(token, AUTH_TOKEN_LEN, hash);
+}
+
+int auth_token_hash(const char *token, unsigned char hash[AUTH_HASH_LEN])
+{
+    if (strlen(token) != AUTH_TOKEN_LEN || strncmp(token, AUTH_TOKEN_PREFIX, 4) != 0)
+        return -1;
+    for (int i = 4; i < AUTH_TOKEN_LEN; i++)
+        if (!strchr(b64url, token[i]) || token[i] == '\0')
+            return -1;
+    return sha256(token, AUTH_TOKEN_LEN, hash);
+}
+
+void auth_hash_hex(const unsigned char hash[AUTH_HASH_LEN], char out[67])
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    out[1] = 'x';
+    for (int i = 0; i < AUTH_HASH_LEN; i++) {
+        out[2 + 2 * i] = hex[hash[i] >> 4];
+        out[3 + 2 * i] = hex[hash[i] & 15];
+    }
+    out[66] = '\0';
+}
+
+int auth_may_act_for(const struct auth_caller *caller, const char *authority)
+{
+    return caller->admin || strcmp(caller->authority, authority) == 0;
+}
+
+void auth_reply_forbidden(struct request *r, const char *authority)
+{
+    (void)authority;
+    http_reply_error(r, 403, "forbidden",
+                     "this token belongs to another authority: a council token acts only for "
+                     "its own authority", NULL);
+}
+
+/* RFC 6750: the challenge names the problem; the token itself never
+ * appears in an answer or a log line. */
+static void reply_unauthorised(struct request *r, const char *error, const char *message)
+{
+    char challenge[128];
+    if (error)
+        snprintf(challenge, sizeof challenge, "Bearer realm=\"sendbench\", error=\"%s\"", error);
+    else
+        snprintf(challenge, sizeof challenge, "Bearer realm=\"sendbench\"");
+    http_add_header(r, "WWW-Authenticate", challenge);
+    log_msg(LOG_INFO, r->id, "auth: refused (%s)", message);
+    http_reply_error(r, 401, error ? "invalid_token" : "unauthorized", message, NULL);
+}
+
+struct auth_pending {
+    struct request *r;
+    auth_cb cb;
+    unsigned char hash[AUTH_HASH_LEN];
+};
+
+static void auth_resolved(const struct db_reply *reply, void *arg)
+{
+    struct auth_pending *p = arg;
+    struct request *r = p->r;
+    auth_cb cb = p->cb;
+    unsigned char want[AUTH_HASH_LEN];
+    memcpy(want, p->hash, sizeof want);
+    free(p);
+
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    if (PQntuples(reply->res) != 1) {
+        reply_unauthorised(r, "invalid_token", "the token is not recognised");
+        return;
+    }
+    size_t n = 0;
+    unsigned char *stored = PQunescapeBytea((const unsigned char *)PQgetvalue(reply->res, 0, 5), &n);
+    /* The lookup was by hash; comparing again in constant time keeps the
+     * decision independent of how the index compared. */
+    int same = stored && n == AUTH_HASH_LEN && CRYPTO_memcmp(stored, want, AUTH_HASH_LEN) == 0;
+    PQfreemem(stored);
+    if (!same) {
+        reply_unauthorised(r, "invalid_token", "the token is not recognised");
+        return;
+    }
+    if (strcmp(PQgetvalue(reply->res, 0, 3), "t") == 0) {
+        reply_unauthorised(r, "invalid_token", "the token has been revoked");
+        return;
+    }
+    if (strcmp(PQgetvalue(reply->res, 0, 4), "t") == 0) {
+        reply_unauthorised(r, "invalid_token", "the token has expired");
+        return;
+    }
+    struct auth_caller caller;
+    memset(&caller, 0, sizeof caller);
+    caller.token_id = strtoll(PQgetvalue(reply->res, 0, 0), NULL, 10);
+    caller.admin = strcmp(PQgetvalue(reply->res, 0, 1), "admin") == 0;
+    snprintf(caller.authority, sizeof caller.authority, "%s", PQgetvalue(reply->res, 0, 2));
+    log_msg(LOG_DEBUG, r->id, "auth: token %lld (%s)", caller.token_id,
+            caller.admin ? "admin" : caller.authority);
+    cb(r, &caller);
+}
+
+void auth_require(struct request *r, auth_cb cb)
+{
+    const char *h = http_header(r, "Authorization");
+    if (!h || !*h) {
+        reply_unauthorised(r, NULL, "this endpoint needs a bearer token: Authorization: Bearer <token>");
+        return;
+    }
+    if (strncasecmp(h, "Bearer ", 7) != 0) {
+        reply_unauthorised(r, "invalid_request", "the Authorization header must be \"Bearer <token>\"");
+        return;
+    }
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    struct auth_pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    if (auth_token_hash(tok, p->hash) != 0) {
+        free(p);
+        reply_unauthorised(r, "invalid_token", "the token is malformed");
+        return;
+    }
+    p->r = r;
+    p->cb = cb;
+    char hex[67];
+    auth_hash_hex(p->hash, hex);
+    const char *params[1] = {hex};
+    if (db_pool_query(r->app->pool,
+                      "SELECT id, role, coalesce(authority, ''), revoked_at IS NOT NULL,"
+                      " expires_at IS NOT NULL AND expires_at <= now(), hash"
+                      " FROM tokens WHERE hash = $1::bytea",
+                      1, params, auth_resolved, p) != 0) {
+        free(p);
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    }
+}

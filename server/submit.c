@@ -1,0 +1,988 @@
+/*
+ * Submission validation: pure functions over a body, a catalogue and a date
+ * (see include/submit.h; the rules are documented in docs/submissions.md).
+ */
+#include "submit.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bounds beyond which a figure cannot be a real authority's. */
+#define MAX_COUNT 10000000.0        /* ten million of anything countable */
+#define MAX_MONEY 1e10              /* £10bn */
+#define MAX_FTE 2000.0              /* the largest SEND teams are ~100 FTE */
+#define MAX_RATIO 1e6
+
+int submit_detail(json_t *details, const char *field, const char *rule, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "field", field, "rule", rule, "message", msg);
+    if (!d)
+        return -1;
+    return json_array_append_new(details, d);
+}
+
+int submit_unit_parse(const char *name, enum submit_unit *out)
+{
+    static const struct { const char *name; enum submit_unit unit; } units[] = {
+        {"count", UNIT_COUNT}, {"%", UNIT_PERCENT}, {"£", UNIT_MONEY},
+        {"FTE", UNIT_FTE}, {"ratio", UNIT_RATIO},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(name, units[i].name) == 0) {
+            *out = units[i].unit;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int submit_catalogue_add(struct submit_catalogue *cat, const char *id, enum submit_unit unit,
+                         int derived, int submittable)
+{
+    if (strlen(id) >= sizeof cat->metrics[0].id)
+        return -1;
+    struct submit_metric *m = realloc(cat->metrics, (cat->n + 1) * sizeof *m);
+    if (!m)
+        return -1;
+    cat->metrics = m;
+    m += cat->n;
+    memset(m, 0, sizeof *m);
+    memcpy(m->id, id, strlen(id) + 1);
+    m->unit = unit;
+    m->derived = derived;
+    m->submittable = submittable;
+    cat->n++;
+    return 0;
+}
+
+const struct submit_metric *submit_catalogue_find(const struct submit_catalogue *cat,
+                                                  const char *id)
+{
+    for (size_t i = 0; cat && i < cat->n; i++)
+        if (strcmp(cat->metrics[i].id, id) == 0)
+            return &cat->metrics[i];
+    return NULL;
+}
+
+void submit_catalogue_clear(struct submit_catalogue *cat)
+{
+    free(cat->metrics);
+    cat->metrics = NULL;
+    cat->n = 0;
+}
+
+void submit_doc_clear(struct submit_doc *doc)
+{
+    json_decref(doc->figures);
+    free(doc->notes);
+    memset(doc, 0, sizeof *doc);
+}
+
+/* ---------------------------------------------------------------- period */
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+static int date_cmp(int y1, int m1, int d1, const struct submit_date *b)
+{
+    if (y1 != b->year)
+        return y1 < b->year ? -1 : 1;
+    if (m1 != b->month)
+        return m1 < b->month ? -1 : 1;
+    if (d1 != b->day)
+        return d1 < b->day ? -1 : 1;
+    return 0;
+}
+
+/*
+ * "YYYY-YY Qn", the financial year YYYY-(YYYY+1), Q1 = April-June.  A
+ * quarter may be submitted from the day after it ends: plans in place and
+ * staff are counted at the end of the quarter, flows over the whole of it,
+ * so figures for a quarter still running are by definition incomplete.
+ */
+int submit_check_period(const char *p, const struct submit_date *today, const char *field,
+                        json_t *details)
+{
+    int ok = strlen(p) == 10 && p[4] == '-' && p[7] == ' ' && p[8] == 'Q' && p[9] >= '1' &&
+             p[9] <= '4';
+    for (int i = 0; ok && i < 7; i++)
+        if (i != 4 && !isdigit((unsigned char)p[i]))
+            ok = 0;
+    if (!ok) {
+        submit_detail(details, field, "period_format",
+                      "\"%.40s\" is not a financial-year quarter written \"YYYY-YY Qn\" "
+                      "(for example \"2024-25 Q2\"; Q1 = April-June)", p);
+        return 1;
+    }
+    int y = atoi(p), yy = atoi(p + 5), q = p[9] - '0';
+    if (yy != (y + 1) % 100) {
+        submit_detail(details, field, "period_years",
+                      "\"%s\": the second year must follow the first (%d-%02d)", p, y,
+                      (y + 1) % 100);
+        return 1;
+    }
+    if (y < 2014) {
+        submit_detail(details, field, "period_too_early",
+                      "\"%s\" is before 2014-15, when EHC plans began (Children and Families "
+                      "Act 2014)", p);
+        return 1;
+    }
+    /* Last day of the quarter: Q1 June, Q2 September, Q3 December of y; Q4
+     * March of y+1. */
+    int end_m = q == 4 ? 3 : 3 + 3 * q, end_y = q == 4 ? y + 1 : y;
+    int end_d = days_in_month(end_y, end_m);
+    if (date_cmp(end_y, end_m, end_d, today) >= 0) {
+        submit_detail(details, field, "period_not_ended",
+                      "\"%s\" ends on %04d-%02d-%02d: a quarter can be submitted from the day "
+                      "after it ends", p, end_y, end_m, end_d);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- personal data */
+
+/* Field names that carry personal data, lower case without punctuation. */
+static const char *const personal_keys[] = {
+    "name", "firstname", "forename", "forenames", "givenname", "middlename", "surname",
+    "lastname", "familyname", "fullname", "childname", "pupilname", "studentname",
+    "dob", "dateofbirth", "birthdate", "birthday", "upn", "uniquepupilnumber", "uln",
+    "nhsnumber", "nhsno", "nhs", "postcode", "postalcode", "zip", "address", "homeaddress",
+    "addressline1", "street", "email", "phone", "telephone", "mobile", "gender", "sex",
+    "ethnicity", NULL,
+};
+
+int submit_key_is_personal(const char *key)
+{
+    char norm[64];
+    size_t n = 0;
+    for (const char *k = key; *k && n + 1 < sizeof norm; k++)
+        if (isalnum((unsigned char)*k))
+            norm[n++] = (char)tolower((unsigned char)*k);
+    norm[n] = '\0';
+    if (strlen(key) > 60)
+        return 0;
+    for (const char *const *p = personal_keys; *p; p++)
+        if (strcmp(norm, *p) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Patterns in free text (POSIX extended regular expressions, case
+ * insensitive; each is bounded by a non-alphanumeric character or the end).
+ *   UPN: a letter and 12 digits (DfE Unique Pupil Number format)
+ *   NHS number: 10 digits, optionally grouped 3-3-4 with spaces or dashes
+ *   a day-precise date: dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, dd/mm/yy, or
+ *     yyyy-mm-dd; notes have no reason to carry one (periods are quarters),
+ *     and a child's date of birth is exactly this shape
+ *   a UK postcode: outward code and inward code (SW1A 1AA, M1 1AE, B33 8TH)
+ */
+static const struct { const char *re; const char *what; } personal_text[] = {
+    {"(^|[^[:alnum:]])[a-z][0-9]{12}($|[^[:alnum:]])", "a UPN-like code"},
+    {"(^|[^[:alnum:]])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}($|[^[:alnum:]])",
+     "an NHS-number-like 10-digit number"},
+    {"(^|[^[:alnum:]])(0?[1-9]|[12][0-9]|3[01])[/.-](0?[1-9]|1[0-2])[/.-]([0-9]{4}|[0-9]{2})"
+     "($|[^[:alnum:]])", "a date that looks like a date of birth"},
+    {"(^|[^[:alnum:]])[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])($|[^[:alnum:]])",
+     "a date that looks like a date of birth"},
+    {"(^|[^[:alnum:]])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}($|[^[:alnum:]])",
+     "a postcode"},
+};
+
+int submit_text_has_personal_data(const char *text, const char **what)
+{
+    for (size_t i = 0; i < sizeof personal_text / sizeof personal_text[0]; i++) {
+        regex_t re;
+        if (regcomp(&re, personal_text[i].re, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+            continue;   /* cannot happen with constant patterns */
+        int hit = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (hit) {
+            *what = personal_text[i].what;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define AGGREGATE_ONLY "sendbench accepts only aggregate figures, never data about an individual child"
+
+/* Walks every key of a parsed document; reports personal-data field names.
+ * path is the dotted path of v. */
+static void check_personal_keys(const json_t *v, const char *path, int depth, json_t *details)
+{
+    if (depth > SUBMIT_MAX_DEPTH)
+        return;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach((json_t *)v, key, child) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s%s%.100s", path, *path ? "." : "", key);
+            if (submit_key_is_personal(key))
+                submit_detail(details, sub, "personal_data",
+                              "\"%.60s\" looks like personal data: " AGGREGATE_ONLY, key);
+            check_personal_keys(child, sub, depth + 1, details);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            check_personal_keys(child, sub, depth + 1, details);
+        }
+    } else if (json_is_string(v) && *path && strcmp(path, "notes") != 0) {
+        const char *what;
+        if (submit_text_has_personal_data(json_string_value(v), &what))
+            submit_detail(details, path, "personal_data",
+                          "contains %s: " AGGREGATE_ONLY, what);
+    }
+}
+
+/* ------------------------------------------------------- the core checks */
+
+/* Field names differ between JSON (dotted paths) and CSV (column names). */
+struct field_names {
+    const char *authority, *period, *figures_prefix, *notes;
+};
+
+static const struct field_names json_fields = {"authority", "period", "figures.", "notes"};
+static const struct field_names csv_fields = {"new_la_code", "time_period", "", "notes"};
+
+static int authority_well_formed(const char *a)
+{
+    /* As the authorities table's CHECK: E06, E08, E09, E10, E11 + 6 digits. */
+    static const char *const prefixes[] = {"E06", "E08", "E09", "E10", "E11"};
+    int prefix_ok = 0;
+    if (strlen(a) != 9)
+        return 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        prefix_ok |= strncmp(a, prefixes[i], 3) == 0;
+    for (int i = 3; prefix_ok && i < 9; i++)
+        if (!isdigit((unsigned char)a[i]))
+            return 0;
+    return prefix_ok;
+}
+
+static const char *unit_phrase(enum submit_unit u)
+{
+    switch (u) {
+    case UNIT_COUNT: return "a count";
+    case UNIT_PERCENT: return "a percentage";
+    case UNIT_MONEY: return "an amount in pounds";
+    case UNIT_FTE: return "full-time equivalents";
+    default: return "a ratio";
+    }
+}
+
+/* Checks one figure against its unit; returns 1 when acceptable. */
+static int check_figure(const struct submit_metric *m, const json_t *v, const char *field,
+                        json_t *details)
+{
+    if (!json_is_number(v)) {
+        submit_detail(details, field, "type", "%s must be a number (%s), not %s", m->id,
+                      unit_phrase(m->unit),
+                      json_is_string(v) ? "a string" : json_is_null(v) ? "null (leave a "
+                      "figure you do not have out instead)" : json_is_boolean(v) ? "true/false"
+                      : json_is_object(v) ? "an object" : "an array");
+        return 0;
+    }
+    double x = json_number_value(v);
+    if (!isfinite(x)) {
+        submit_detail(details, field, "type", "%s must be a finite number", m->id);
+        return 0;
+    }
+    switch (m->unit) {
+    case UNIT_COUNT:
+        if (x < 0) {
+            submit_detail(details, field, "non_negative", "%s is a count and cannot be negative (%g)",
+                          m->id, x);
+            return 0;
+        }
+        if (x != floor(x)) {
+            submit_detail(details, field, "whole_number",
+                          "%s is a count and must be a whole number (%g)", m->id, x);
+            return 0;
+        }
+        if (x > MAX_COUNT) {
+            submit_detail(details, field, "range", "%s = %g is implausibly large (over %g)",
+                          m->id, x, MAX_COUNT);
+            return 0;
+        }
+        return 1;
+    case UNIT_MONEY:
+        if (fabs(x) > MAX_MONEY) {
+            submit_detail(details, field, "money_range",
+                          "%s = %.0f is out of range: amounts are in pounds and at most "
+                          "£10bn either way", m->id, x);
+            return 0;
+        }
+        return 1;
+    case UNIT_PERCENT:
+        if (x < 0 || x > 100) {
+            submit_detail(details, field, "percentage_range",
+                          "%s is a percentage and must be between 0 and 100 (%g)", m->id, x);
+            return 0;
+        }
+        return 1;
+    case UNIT_FTE:
+        if (x < 0 || x > MAX_FTE) {
+            submit_detail(details, field, "fte_range",
+                          "%s = %g full-time equivalents is not sensible (0 to %g)", m->id, x,
+                          MAX_FTE);
+            return 0;
+        }
+        return 1;
+    case UNIT_RATIO:
+        if (x < 0 || x > MAX_RATIO) {
+            submit_detail(details, field, "range", "%s must be between 0 and %g", m->id,
+                          MAX_RATIO);
+            return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Cross-field rules that hold for any one quarter, because the smaller
+ * figure counts a subset of the same events in the same period:
+ *   plans issued within 20 weeks are among the plans issued (with and
+ *   without exceptions), plans issued excluding exceptions are among all
+ *   plans issued, reviews completed on time are among the reviews due, and
+ *   decisions made within 6 weeks are among the decisions made.
+ * Deliberately NOT a rule: decisions (to assess + refused) exceeding
+ * requests received.  A decision in this quarter may answer a request from
+ * the last one, so a quarter with a backlog cleared legitimately has more
+ * decisions than requests.
+ */
+static const struct { const char *small, *big, *big2, *why; } subset_rules[] = {
+    {"new_plans_within_20_weeks", "new_plans_issued", NULL,
+     "plans issued within 20 weeks are among the plans issued"},
+    {"new_plans_within_20_weeks_ex", "new_plans_issued_ex", NULL,
+     "plans issued within 20 weeks (excluding exceptions) are among the plans issued excluding exceptions"},
+    {"new_plans_issued_ex", "new_plans_issued", NULL,
+     "plans issued excluding exceptions are among all plans issued"},
+    {"annual_reviews_on_time", "annual_reviews_due", NULL,
+     "reviews completed on time are among the reviews due"},
+    {"requests_decided_within_6_weeks", "requests_decided_to_assess", "requests_refused",
+     "decisions made within 6 weeks are among the decisions made (to assess and not to assess)"},
+};
+
+static void check_cross_fields(const json_t *figures, const struct field_names *fn,
+                               json_t *details)
+{
+    for (size_t i = 0; i < sizeof subset_rules / sizeof subset_rules[0]; i++) {
+        json_t *s = json_object_get(figures, subset_rules[i].small);
+        json_t *b = json_object_get(figures, subset_rules[i].big);
+        json_t *b2 = subset_rules[i].big2 ? json_object_get(figures, subset_rules[i].big2) : NULL;
+        if (!s || !b || (subset_rules[i].big2 && !b2))
+            continue;   /* partial submission: nothing to compare */
+        double big = json_number_value(b) + (b2 ? json_number_value(b2) : 0);
+        if (json_number_value(s) > big) {
+            char field[128];
+            snprintf(field, sizeof field, "%s%s", fn->figures_prefix, subset_rules[i].small);
+            if (b2)
+                submit_detail(details, field, "exceeds_total",
+                              "%s (%g) is greater than %s + %s (%g): %s",
+                              subset_rules[i].small, json_number_value(s), subset_rules[i].big,
+                              subset_rules[i].big2, big, subset_rules[i].why);
+            else
+                submit_detail(details, field, "exceeds_total",
+                              "%s (%g) is greater than %s (%g): %s", subset_rules[i].small,
+                              json_number_value(s), subset_rules[i].big, big,
+                              subset_rules[i].why);
+        }
+    }
+}
+
+/* Metric keys flagged as duplicates by the JSON scanner (not re-reported). */
+static int in_list(const json_t *list, const char *key)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (strcmp(json_string_value(v), key) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Validates a parsed document (from JSON or built from CSV) and fills doc.
+ * dup_figures lists metric ids already reported as sent twice.
+ */
+static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
+                        const struct submit_date *today, const struct field_names *fn,
+                        const json_t *dup_figures, int check_top_level, struct submit_doc *doc,
+                        json_t *details)
+{
+    doc->figures = json_object();
+    if (!doc->figures)
+        return SUBMIT_NOMEM;
+    if (!json_is_object(root)) {
+        submit_detail(details, "body", "type",
+                      "the body must be a JSON object with authority, period and figures");
+        return SUBMIT_INVALID;
+    }
+    /* CSV columns are the figures' keys: name them as the council wrote them. */
+    if (check_top_level)
+        check_personal_keys(root, "", 0, details);
+    else if (json_is_object(json_object_get(root, "figures")))
+        check_personal_keys(json_object_get(root, "figures"), "", 0, details);
+
+    if (check_top_level) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)root, key, v) {
+            if (strcmp(key, "authority") && strcmp(key, "period") && strcmp(key, "figures") &&
+                strcmp(key, "notes") && !submit_key_is_personal(key))
+                submit_detail(details, key, "unknown_field",
+                              "unknown field \"%.60s\": a submission has authority, period, "
+                              "figures and notes", key);
+        }
+    }
+
+    /* authority */
+    json_t *a = json_object_get(root, "authority");
+    if (!a || (json_is_string(a) && json_string_length(a) == 0))
+        submit_detail(details, fn->authority, "required",
+                      "the authority's ONS code is required (for example \"E06000059\")");
+    else if (!json_is_string(a))
+        submit_detail(details, fn->authority, "type",
+                      "the authority must be a string: its ONS code (for example \"E06000059\")");
+    else if (!authority_well_formed(json_string_value(a)))
+        submit_detail(details, fn->authority, "authority_format",
+                      "\"%.40s\" is not an upper-tier local authority ONS code (E06, E08, E09, "
+                      "E10 or E11 and six digits)", json_string_value(a));
+    else
+        snprintf(doc->authority, sizeof doc->authority, "%s", json_string_value(a));
+
+    /* period */
+    json_t *p = json_object_get(root, "period");
+    if (!p || (json_is_string(p) && json_string_length(p) == 0))
+        submit_detail(details, fn->period, "required",
+                      "the period is required, written \"YYYY-YY Qn\" (for example \"2024-25 Q2\")");
+    else if (!json_is_string(p))
+        submit_detail(details, fn->period, "type",
+                      "the period must be a string written \"YYYY-YY Qn\"");
+    else if (submit_check_period(json_string_value(p), today, fn->period, details) == 0)
+        snprintf(doc->period, sizeof doc->period, "%s", json_string_value(p));
+
+    /* notes */
+    json_t *n = json_object_get(root, "notes");
+    if (n && !json_is_null(n)) {
+        if (!json_is_string(n)) {
+            submit_detail(details, fn->notes, "type", "notes must be a string");
+        } else {
+            const char *text = json_string_value(n), *what;
+            size_t chars = 0;
+            for (const char *c = text; *c; c++)
+                chars += ((unsigned char)*c & 0xC0) != 0x80;
+            if (chars > SUBMIT_MAX_NOTES)
+                submit_detail(details, fn->notes, "too_long",
+                              "notes are limited to %d characters (%zu sent)", SUBMIT_MAX_NOTES,
+                              chars);
+            else if (submit_text_has_personal_data(text, &what))
+                submit_detail(details, fn->notes, "personal_data",
+                              "the notes contain %s: " AGGREGATE_ONLY
+                              "; remove it and send again", what);
+            else if (*text && !(doc->notes = strdup(text)))
+                return SUBMIT_NOMEM;
+        }
+    }
+
+    /* figures */
+    json_t *f = json_object_get(root, "figures");
+    if (!f) {
+        submit_detail(details, "figures", "required",
+                      "figures are required: an object of metric id to number");
+    } else if (!json_is_object(f)) {
+        submit_detail(details, "figures", "type",
+                      "figures must be an object of metric id to number");
+    } else if (json_object_size(f) == 0 && json_array_size(dup_figures) == 0) {
+        submit_detail(details, fn->figures_prefix[0] ? "figures" : "body", "required",
+                      "at least one figure is required");
+    } else if (json_object_size(f) > SUBMIT_MAX_FIGURES) {
+        submit_detail(details, "figures", "too_many", "at most %d figures per submission",
+                      SUBMIT_MAX_FIGURES);
+    } else {
+        const char *key;
+        json_t *v;
+        json_object_foreach(f, key, v) {
+            char field[160];
+            snprintf(field, sizeof field, "%s%.100s", fn->figures_prefix, key);
+            if (submit_key_is_personal(key))
+                continue;   /* already reported as personal data */
+            const struct submit_metric *m = submit_catalogue_find(cat, key);
+            if (!m) {
+                submit_detail(details, field, "unknown_metric",
+                              "\"%.60s\" is not a metric id of the catalogue (GET /api/v1/metrics)",
+                              key);
+                continue;
+            }
+            if (m->derived) {
+                submit_detail(details, field, "derived_metric",
+                              "%s is computed by sendbench from other figures and cannot be "
+                              "submitted", key);
+                continue;
+            }
+            if (!m->submittable) {
+                submit_detail(details, field, "not_submittable",
+                              "%s is published by the DfE and cannot be submitted", key);
+                continue;
+            }
+            if (in_list(dup_figures, key))
+                continue;
+            if (check_figure(m, v, field, details)) {
+                json_t *num = json_is_real(v) && m->unit == UNIT_COUNT
+                                  ? json_integer((json_int_t)json_real_value(v))
+                                  : json_copy(v);
+                if (!num || json_object_set_new(doc->figures, key, num) != 0)
+                    return SUBMIT_NOMEM;
+            }
+        }
+        check_cross_fields(doc->figures, fn, details);
+    }
+    return json_array_size(details) ? SUBMIT_INVALID : SUBMIT_OK;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+/* Deepest nesting of brackets outside strings (jansson's own limit is
+ * 2048; we refuse anything deeper than a submission can be first). */
+static int json_depth(const char *s, size_t len)
+{
+    int depth = 0, max = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/*
+ * jansson's JSON_REJECT_DUPLICATES stops at the first repeated key and does
+ * not name it; a council needs every repeated key with its path.  So once
+ * jansson has accepted the body's syntax (parsed without the flag), this
+ * walks the text once more, tracking the object nesting, and decodes each
+ * key with jansson to compare keys as JSON strings (escapes included).
+ */
+struct scan_frame {
+    int is_object;
+    int expect_key;
+    json_t *seen;           /* keys of this object (a set) */
+    char name[128];         /* the key under which this container sits */
+    char last_key[128];
+};
+
+static int scan_duplicates(const char *s, size_t len, json_t *details, json_t *dup_figures)
+{
+    struct scan_frame st[SUBMIT_MAX_DEPTH + 1];
+    int top = -1, rc = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '"') {
+            size_t start = i;
+            for (i++; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            if (top < 0 || !st[top].is_object || !st[top].expect_key)
+                continue;
+            st[top].expect_key = 0;
+            json_error_t e;
+            json_t *k = json_loadb(s + start, i - start + 1, JSON_DECODE_ANY, &e);
+            if (!json_is_string(k)) {
+                json_decref(k);
+                continue;
+            }
+            const char *key = json_string_value(k);
+            snprintf(st[top].last_key, sizeof st[top].last_key, "%s", key);
+            if (json_object_get(st[top].seen, key)) {
+                char path[512] = "";
+                for (int d = 1; d <= top; d++) {
+                    size_t pl = strlen(path);
+                    snprintf(path + pl, sizeof path - pl, "%s%s", pl ? "." : "", st[d].name);
+                }
+                char field[700];
+                snprintf(field, sizeof field, "%s%s%.100s", path, *path ? "." : "", key);
+                if (top == 1 && strcmp(st[1].name, "figures") == 0) {
+                    if (!in_list(dup_figures, key)) {
+                        submit_detail(details, field, "duplicate_metric",
+                                      "the same metric twice: %.100s appears more than once in "
+                                      "figures", key);
+                        json_array_append_new(dup_figures, json_string(key));
+                    }
+                } else {
+                    submit_detail(details, field, "duplicate_field",
+                                  "\"%.100s\" appears more than once", key);
+                }
+            } else if (json_object_set_new(st[top].seen, key, json_true()) != 0) {
+                rc = -1;
+            }
+            json_decref(k);
+        } else if (c == '{' || c == '[') {
+            if (top + 1 > SUBMIT_MAX_DEPTH)
+                break;  /* refused earlier by json_depth */
+            top++;
+            st[top].is_object = c == '{';
+            st[top].expect_key = c == '{';
+            st[top].seen = c == '{' ? json_object() : NULL;
+            st[top].last_key[0] = '\0';
+            if (top == 0)
+                st[top].name[0] = '\0';
+            else if (st[top - 1].is_object)
+                memcpy(st[top].name, st[top - 1].last_key, sizeof st[top].name);
+            else
+                snprintf(st[top].name, sizeof st[top].name, "[]");
+        } else if (c == '}' || c == ']') {
+            if (top >= 0) {
+                json_decref(st[top].seen);
+                top--;
+            }
+        } else if (c == ',' && top >= 0 && st[top].is_object) {
+            st[top].expect_key = 1;
+        }
+    }
+    while (top >= 0)
+        json_decref(st[top--].seen);
+    return rc;
+}
+
+int submit_parse_json(const char *body, size_t len, const struct submit_catalogue *cat,
+                      const struct submit_date *today, struct submit_doc *doc, json_t *details)
+{
+    json_error_t e;
+    json_t *root = NULL, *dups = json_array();
+    int rc = SUBMIT_NOMEM;
+    memset(doc, 0, sizeof *doc);
+    if (!dups)
+        goto done;
+    if (json_depth(body, len) > SUBMIT_MAX_DEPTH) {
+        submit_detail(details, "body", "json_depth", "the JSON is nested more than %d levels deep",
+                      SUBMIT_MAX_DEPTH);
+        rc = SUBMIT_MALFORMED;
+        goto done;
+    }
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+    if (!root && json_error_code(&e) == json_error_duplicate_key) {
+        root = json_loadb(body, len, 0, &e);
+        if (root && scan_duplicates(body, len, details, dups) != 0)
+            goto done;
+    }
+    if (!root) {
+        submit_detail(details, "body", "json_syntax",
+                      "the body is not valid JSON: %s at line %d, column %d", e.text, e.line,
+                      e.column);
+        rc = SUBMIT_MALFORMED;
+        goto done;
+    }
+    rc = validate_doc(root, cat, today, &json_fields, dups, 1, doc, details);
+    if (rc == SUBMIT_OK && json_array_size(details))
+        rc = SUBMIT_INVALID;
+done:
+    json_decref(root);
+    json_decref(dups);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+/* Rows collected by libcsv's callbacks: an array of arrays of strings. */
+struct csv_rows {
+    json_t *rows;
+    json_t *row;            /* the row being built */
+    int bad_utf8;
+    int nomem;
+};
+
+static void csv_on_field(void *data, size_t len, void *arg)
+{
+    struct csv_rows *cr = arg;
+    if (!cr->row && !(cr->row = json_array())) {
+        cr->nomem = 1;
+        return;
+    }
+    json_t *s = json_stringn(data ? (const char *)data : "", data ? len : 0);
+    if (!s) {
+        cr->bad_utf8 = 1;
+        s = json_string("");
+    }
+    if (!s || json_array_append_new(cr->row, s) != 0)
+        cr->nomem = 1;
+}
+
+static void csv_on_row(int term, void *arg)
+{
+    (void)term;
+    struct csv_rows *cr = arg;
+    if (!cr->row)
+        return;
+    /* A row of nothing but empty cells (",,,,") is a blank line too. */
+    int blank = 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cr->row, i, v)
+        if (json_string_length(v))
+            blank = 0;
+    if (blank)
+        json_decref(cr->row);
+    else if (json_array_append_new(cr->rows, cr->row) != 0)
+        cr->nomem = 1;
+    cr->row = NULL;
+}
+
+/* Trims ASCII white space in place; returns s. */
+static char *trim(char *s)
+{
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    while (isspace((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* Columns of the DfE tidy layout that describe the row, not a figure. */
+static const char *const info_columns[] = {
+    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+    "region_code", "region_name", "new_la_code", "old_la_code", "la_name", "notes", NULL,
+};
+
+static int is_info_column(const char *name)
+{
+    for (const char *const *c = info_columns; *c; c++)
+        if (strcmp(name, *c) == 0)
+            return 1;
+    return 0;
+}
+
+/* A cell as a number: plain decimal notation only (no thousands separators,
+ * no currency signs, no DfE symbols).  Returns a new reference or NULL. */
+static json_t *csv_number(const char *cell)
+{
+    const char *c = cell;
+    if (*c == '-' || *c == '+')
+        c++;
+    if (!isdigit((unsigned char)*c) && !(*c == '.' && isdigit((unsigned char)c[1])))
+        return NULL;
+    errno = 0;
+    char *end = NULL;
+    double x = strtod(cell, &end);
+    if (errno || !end || *end || !isfinite(x))
+        return NULL;
+    if (!strpbrk(cell, ".eE")) {
+        long long i = strtoll(cell, &end, 10);
+        if (errno == 0 && !*end)
+            return json_integer((json_int_t)i);
+    }
+    return json_real(x);
+}
+
+/* Builds {authority, period, figures, notes} from a header and one row. */
+static int csv_build(const json_t *header, const json_t *row, json_t *root, json_t *figures,
+                     json_t *dups, json_t *details)
+{
+    size_t ncols = json_array_size(header);
+    char period[64] = "", ident[64] = "";
+    for (size_t i = 0; i < ncols; i++) {
+        char name[128], cellbuf[4096];
+        snprintf(name, sizeof name, "%s", json_string_value(json_array_get(header, i)));
+        const char *col = trim(name);
+        json_t *cv = json_array_get(row, i);
+        snprintf(cellbuf, sizeof cellbuf, "%s", cv ? json_string_value(cv) : "");
+        char *cell = trim(cellbuf);
+        if (!*col) {
+            if (*cell)
+                submit_detail(details, "header", "csv_header",
+                              "column %zu has a value but no name in the header row", i + 1);
+            continue;
+        }
+        if (strcmp(col, "time_period") == 0) {
+            snprintf(period, sizeof period, "%s", cell);
+        } else if (strcmp(col, "time_identifier") == 0) {
+            snprintf(ident, sizeof ident, "%s", cell);
+        } else if (strcmp(col, "new_la_code") == 0) {
+            if (json_object_set_new(root, "authority", json_string(cell)) != 0)
+                return -1;
+        } else if (strcmp(col, "notes") == 0) {
+            if (*cell && json_object_set_new(root, "notes", json_string(cell)) != 0)
+                return -1;
+        } else if (strcmp(col, "geographic_level") == 0) {
+            if (*cell && strcasecmp(cell, "Local authority") != 0)
+                submit_detail(details, "geographic_level", "geographic_level",
+                              "geographic_level must be \"Local authority\" (\"%.40s\" sent)",
+                              cell);
+        } else if (is_info_column(col)) {
+            /* descriptive: kept in the council's file, not checked */
+        } else if (in_list(dups, col)) {
+            /* reported once below */
+        } else if (*cell) {
+            /* A metric column; an empty cell is a figure not sent. */
+            json_t *num = csv_number(cell);
+            if (num) {
+                if (json_object_set_new(figures, col, num) != 0)
+                    return -1;
+            } else if (submit_key_is_personal(col)) {
+                if (json_object_set_new(figures, col, json_string(cell)) != 0)
+                    return -1;  /* reported as personal data by validate_doc */
+            } else {
+                submit_detail(details, col, "type",
+                              "\"%.40s\" is not a number: write plain digits (no thousands "
+                              "separators, currency signs or symbols such as c, x, z); leave "
+                              "the cell empty for a figure you do not have", cell);
+            }
+        }
+    }
+    /* time_period: "2024-25 Q2", or the DfE's six digits "202425" with
+     * time_identifier "Financial year Q2". */
+    char built[64] = "";
+    int q_ident = 0;
+    if (strncasecmp(ident, "Financial year Q", 16) == 0 && ident[16] >= '1' && ident[16] <= '4' &&
+        ident[17] == '\0')
+        q_ident = ident[16] - '0';
+    else if (*ident)
+        submit_detail(details, "time_identifier", "time_identifier",
+                      "time_identifier must be \"Financial year Q1\" .. \"Financial year Q4\" "
+                      "(\"%.40s\" sent)", ident);
+    int six = strlen(period) == 6;
+    for (int i = 0; six && i < 6; i++)
+        six = isdigit((unsigned char)period[i]);
+    if (six) {
+        if (q_ident)
+            snprintf(built, sizeof built, "%.4s-%.2s Q%d", period, period + 4, q_ident);
+        else if (!*ident)
+            submit_detail(details, "time_identifier", "required",
+                          "a six-digit time_period needs time_identifier \"Financial year Qn\"");
+        if (!q_ident)
+            snprintf(built, sizeof built, "%s", period);
+    } else {
+        snprintf(built, sizeof built, "%s", period);
+        if (q_ident && strlen(period) == 10 && period[9] - '0' != q_ident)
+            submit_detail(details, "time_identifier", "time_identifier",
+                          "time_identifier says Q%d but time_period says %s", q_ident, period);
+    }
+    if (*built && json_object_set_new(root, "period", json_string(built)) != 0)
+        return -1;
+    return 0;
+}
+
+int submit_parse_csv(const char *body, size_t len, const struct submit_catalogue *cat,
+                     const struct submit_date *today, struct submit_doc *doc, json_t *details)
+{
+    struct csv_parser p;
+    struct csv_rows cr = {0};
+    json_t *root = NULL, *figures = NULL, *dups = NULL;
+    int rc = SUBMIT_NOMEM, parser_ok = 0;
+    memset(doc, 0, sizeof *doc);
+
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {   /* UTF-8 byte-order mark */
+        body += 3;
+        len -= 3;
+    }
+    if (!(cr.rows = json_array()) || !(dups = json_array()))
+        goto done;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        goto done;
+    parser_ok = 1;
+    if (csv_parse(&p, body, len, csv_on_field, csv_on_row, &cr) != len ||
+        csv_fini(&p, csv_on_field, csv_on_row, &cr) != 0) {
+        submit_detail(details, "body", "csv_syntax", "the body is not valid CSV: %s",
+                      csv_strerror(csv_error(&p)));
+        rc = SUBMIT_MALFORMED;
+        goto done;
+    }
+    if (cr.nomem)
+        goto done;
+    if (cr.bad_utf8) {
+        submit_detail(details, "body", "encoding", "the CSV must be UTF-8 text");
+        rc = SUBMIT_MALFORMED;
+        goto done;
+    }
+    size_t nrows = json_array_size(cr.rows);
+    if (nrows < 2) {
+        submit_detail(details, "body", "csv_rows",
+                      "the CSV needs a header row and one data row (%zu row%s found)", nrows,
+                      nrows == 1 ? "" : "s");
+        rc = SUBMIT_INVALID;
+        goto done;
+    }
+    if (nrows > 2) {
+        submit_detail(details, "body", "csv_rows",
+                      "one submission is one authority and one quarter: exactly one data row "
+                      "is accepted (%zu found)", nrows - 1);
+        rc = SUBMIT_INVALID;
+        goto done;
+    }
+    json_t *header = json_array_get(cr.rows, 0), *row = json_array_get(cr.rows, 1);
+    if (json_array_size(row) > json_array_size(header))
+        submit_detail(details, "body", "csv_columns",
+                      "the data row has %zu cells but the header has %zu columns",
+                      json_array_size(row), json_array_size(header));
+    /* Repeated header names. */
+    for (size_t i = 0; i < json_array_size(header); i++) {
+        char a[128];
+        snprintf(a, sizeof a, "%s", json_string_value(json_array_get(header, i)));
+        const char *ta = trim(a);
+        for (size_t j = 0; j < i && *ta; j++) {
+            char b[128];
+            snprintf(b, sizeof b, "%s", json_string_value(json_array_get(header, j)));
+            if (strcmp(ta, trim(b)) != 0 || in_list(dups, ta))
+                continue;
+            if (is_info_column(ta))
+                submit_detail(details, ta, "duplicate_field", "column %s appears more than once",
+                              ta);
+            else
+                submit_detail(details, ta, "duplicate_metric",
+                              "the same metric twice: column %s appears more than once", ta);
+            json_array_append_new(dups, json_string(ta));
+        }
+    }
+    if (!(root = json_object()) || !(figures = json_object()) ||
+        json_object_set(root, "figures", figures) != 0)
+        goto done;
+    if (csv_build(header, row, root, figures, dups, details) != 0)
+        goto done;
+    rc = validate_doc(root, cat, today, &csv_fields, dups, 0, doc, details);
+    if (rc == SUBMIT_OK && json_array_size(details))
+        rc = SUBMIT_INVALID;
+done:
+    if (parser_ok)
+        csv_free(&p);
+    json_decref(cr.row);
+    json_decref(cr.rows);
+    json_decref(root);
+    json_decref(figures);
+    json_decref(dups);
+    return rc;
+}

@@ -1,0 +1,215 @@
+/*
+ * Pooled growth, scoring, calibration and the automatic choice on small
+ * synthetic panels whose answers are known.
+ */
+#include <gsl/gsl_errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast.h"
+#include "unit.h"
+
+#define NS 40
+#define NT 10
+
+/* deterministic noise in [-1, 1] */
+static double noise(unsigned *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return ((*state >> 8) & 0xffff) / 32767.5 - 1.0;
+}
+
+/* NS authorities growing 8% a year with multiplicative noise; series 0 is
+ * short (3 points) and has a freak last step; neighbours: i+1..i+4. */
+static void make_panel(double *y, int *region, int *nb, struct fc_panel *p,
+                       double noise_sd)
+{
+    unsigned st = 7;
+
+    for (int i = 0; i < NS; i++) {
+        double level = 100 + 10 * i;
+        region[i] = i % 4;
+        for (int k = 0; k < 4; k++)
+            nb[i * 4 + k] = (i + 1 + k) % NS;
+        for (int t = 0; t < NT; t++) {
+            y[i * NT + t] = level * exp(noise_sd * noise(&st));
+            level *= 1.08;
+        }
+    }
+    for (int t = 0; t < NT - 3; t++)
+        y[t] = NAN;
+    y[NT - 1] = y[NT - 2] * 1.6;   /* +60% in its only recent step */
+    memset(p, 0, sizeof *p);
+    p->y = y;
+    p->n_series = NS;
+    p->n = NT;
+    p->period = 1;
+    p->kind = FC_KIND_COUNT;
+    p->region = region;
+    p->neighbours = nb;
+    p->n_neighbours = 4;
+}
+
+static double y_[NS * NT];
+static int region_[NS], nb_[NS * 4];
+
+/* a short, freak series is pulled toward the panel's 8%; a long smooth
+ * one keeps most of its own growth */
+static void test_shrinkage(void)
+{
+    struct fc_panel p;
+    struct fc_result r;
+    double g_short, w_short, w_long;
+
+    make_panel(y_, region_, nb_, &p, 0.01);
+    CHECK(fc_fit_panel(FC_POOLED, &p, 0, NT, NULL, 3, &r) == FC_OK);
+    CHECK(r.model == FC_POOLED && r.scale == FC_SCALE_LOG);
+    CHECK_STR(r.param_name[0], "growth");
+    g_short = r.param[0];
+    w_short = r.param[3];
+    CHECK(w_short < 0.5);
+    CHECK(fabs(g_short - log(1.08)) < fabs(r.param[1] - log(1.08)));
+    CHECK(fabs(r.param[2] - log(1.08)) < 0.01);   /* prior ~ 8% */
+    CHECK(fc_fit_panel(FC_POOLED, &p, 5, NT, NULL, 3, &r) == FC_OK);
+    w_long = r.param[3];
+    CHECK(w_long > w_short);
+    CHECK(fabs(r.param[0] - log(1.08)) < 0.01);
+    /* point forecast = last * exp(h g), h = 1..3 */
+    for (int j = 0; j < 3; j++)
+        CHECK_NEAR(r.mean[j], y_[5 * NT + NT - 1] * exp((j + 1) * r.param[0]), 1e-9);
+    CHECK(strstr(r.reason, "prior") != NULL);
+}
+
+/* the pooled fit at origin o never looks past o: changing later data
+ * leaves it unchanged */
+static void test_no_lookahead(void)
+{
+    struct fc_panel p;
+    struct fc_result a, b;
+
+    make_panel(y_, region_, nb_, &p, 0.05);
+    CHECK(fc_fit_panel(FC_POOLED, &p, 3, 6, NULL, 3, &a) == FC_OK);
+    for (int i = 0; i < NS; i++)
+        y_[i * NT + 7] *= 3;
+    CHECK(fc_fit_panel(FC_POOLED, &p, 3, 6, NULL, 3, &b) == FC_OK);
+    for (int j = 0; j < 3; j++) {
+        CHECK(a.mean[j] == b.mean[j]);
+        CHECK(a.hi95[j] == b.hi95[j]);
+    }
+}
+
+struct score_case {
+    double lo, hi, y, a, want;
+};
+
+static void test_scores(void)
+{
+    static const struct score_case w[] = {
+        { 10, 20, 15, 0.05, 10 },          /* inside: width */
+        { 10, 20, 8, 0.05, 10 + 40 * 2 },  /* below by 2 */
+        { 10, 20, 21, 0.2, 10 + 10 * 1 },  /* above by 1, a = 0.2 */
+    };
+    static const double y[6] = { 1, 3, 2, 5, NAN, 9 };
+
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        CHECK_NEAR(fc_winkler(w[i].lo, w[i].hi, w[i].y, w[i].a), w[i].want, 1e-12);
+    CHECK_NEAR(fc_smape1(100, 50), 200.0 * 50 / 150, 1e-12);
+    CHECK(fc_smape1(0, 0) == 0);
+    /* |3-1|, |2-3|, |5-2| (pairs touching NAN skipped): mean 2 */
+    CHECK_NEAR(fc_mase_scale(y, 6, 1), 2.0, 1e-12);
+    CHECK_NEAR(fc_mase_scale(y, 4, 2), (1 + 2) / 2.0, 1e-12);
+    CHECK(fc_mase_scale(y, 1, 1) == 0);
+}
+
+/* Calibration widens intervals that are too narrow.  The panel's noise
+ * is heavy-tailed (a few big shocks), so nominal normal intervals
+ * under-cover; after calibration the backtest coverage must be within 6
+ * points of nominal, and closer than the uncalibrated intervals.  (The
+ * backtest starts at 3 points, as the calibration's own windows do; with
+ * later first origins the calibration, which also learns from 3-point
+ * windows, is conservative.) */
+static void test_calibration_coverage(void)
+{
+    static double y[120 * 12];
+    static int reg[120];
+    unsigned st = 11;
+    struct fc_panel p;
+    struct fc_backtest raw, cal;
+    enum fc_model m = FC_DRIFT;
+
+    for (int i = 0; i < 120; i++) {
+        double level = 50 + i;
+        reg[i] = -1;
+        for (int t = 0; t < 12; t++) {
+            double e = noise(&st);
+            e = e * e * e * 30;            /* heavy tails */
+            level += 2 + e;
+            y[i * 12 + t] = level;
+        }
+    }
+    memset(&p, 0, sizeof p);
+    p.y = y;
+    p.n_series = 120;
+    p.n = 12;
+    p.period = 1;
+    p.kind = FC_KIND_LEVEL;
+    p.region = reg;
+    CHECK(fc_backtest_panel(&p, &m, 1, 3, 3, 0, &raw) == FC_OK);
+    CHECK(fc_backtest_panel(&p, &m, 1, 3, 3, 1, &cal) == FC_OK);
+    /* origins 3..11: 3 targets each for 3..9, then 2, 1 */
+    CHECK(raw.all.n == cal.all.n && raw.all.n == 120 * (7 * 3 + 2 + 1));
+    fprintf(stderr, "  coverage raw %.1f/%.1f calibrated %.1f/%.1f\n", raw.all.cover80,
+            raw.all.cover95, cal.all.cover80, cal.all.cover95);
+    CHECK(fabs(cal.all.cover80 - 80) < 6);
+    CHECK(fabs(cal.all.cover95 - 95) < 6);
+    CHECK(fabs(cal.all.cover80 - 80) + fabs(cal.all.cover95 - 95)
+          < fabs(raw.all.cover80 - 80) + fabs(raw.all.cover95 - 95));
+    /* point forecasts are untouched by calibration */
+    CHECK_NEAR(cal.all.mase, raw.all.mase, 1e-12);
+}
+
+/* auto: chooses by rolling-origin MASE, says why, calibrates, attaches
+ * accuracy of the chosen model, naive and drift */
+static void test_auto(void)
+{
+    struct fc_panel p;
+    struct fc_calibration *cal = malloc(sizeof *cal);
+    struct fc_result r;
+    int best = 0;
+
+    CHECK(cal != NULL);
+    if (!cal)
+        return;
+    make_panel(y_, region_, nb_, &p, 0.02);
+    CHECK(fc_calibrate(&p, NT, 4, 3, cal) == FC_OK);
+    for (int m = 1; m < FC_MODEL_COUNT; m++)
+        if (cal->mase[m] < cal->mase[best])
+            best = m;
+    /* steady 8% growth: a growth model must beat naive by far */
+    CHECK(cal->mase[best] < 0.5 * cal->mase[FC_NAIVE]);
+    CHECK(fc_auto(&p, 7, NT, cal, 3, &r) == FC_OK);
+    CHECK(r.requested == FC_AUTO);
+    CHECK(strstr(r.reason, "rolling-origin MASE") != NULL);
+    CHECK(r.calibrated == 1);
+    CHECK(r.has_accuracy && r.acc_model.n > 0 && r.acc_naive.n > 0);
+    CHECK(r.acc_model.mase < r.acc_naive.mase);
+    for (int j = 0; j < 3; j++)
+        CHECK(r.lo95[j] <= r.lo80[j] && r.lo80[j] <= r.mean[j]
+              && r.mean[j] <= r.hi80[j] && r.hi80[j] <= r.hi95[j]);
+    /* without calibration data: a stated default, nominal intervals */
+    CHECK(fc_auto(&p, 7, NT, NULL, 3, &r) == FC_OK);
+    CHECK(strstr(r.reason, "no backtest available") != NULL);
+    CHECK(r.calibrated == 0);
+    free(cal);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    RUN(test_shrinkage);
+    RUN(test_no_lookahead);
+    RUN(test_scores);
+    RUN(test_calibration_coverage);
+    RUN(test_auto);
+    return UNIT_DONE();
+}
