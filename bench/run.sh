@@ -12,7 +12,7 @@
 # then writes bench/results/latest.md and latest.json (bench/report.py).
 #
 # Settings (environment): WRK_THREADS (2), WRK_CONNS (16), WRK_DURATION (5s),
-# BENCH_SCALES ("1000 10000"), BENCH_R_SECONDS (180: R's CPU budget; R fits
+# BENCH_SCALES ("1000 10000"), BENCH_R_SECONDS (120: R's CPU budget; R fits
 # as many series as it can in it and the comparison is per series),
 # BENCH_KEEP=1 keeps the work directory, BENCH_ONLY="reads scale" runs only
 # those sections (of import reads writes forecast scale; the history is
@@ -27,7 +27,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-16}
 WRK_DURATION=${WRK_DURATION:-5s}
 BENCH_SCALES=${BENCH_SCALES:-"1000 10000"}
-BENCH_R_SECONDS=${BENCH_R_SECONDS:-180}
+BENCH_R_SECONDS=${BENCH_R_SECONDS:-120}
 . scripts/pg.sh
 
 WORK=$(mktemp -d /tmp/sendbench-bench.XXXXXX)
@@ -55,7 +55,7 @@ want() { case " ${BENCH_ONLY:-import reads writes forecast scale} " in *" $1 "*)
 wrk_run() {
     local section=$1 item=$2 url=$3 lua=${4:-bench/wrk_report.lua} out line kv
     out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" -s "$lua" "$url" 2>&1) || true
-    line=$(printf '%s\n' "$out" | grep '^WRK_RESULT' | tail -1)
+    line=$(printf '%s\n' "$out" | grep '^WRK_RESULT' | tail -1) || true
     if [ -z "$line" ]; then
         echo "bench: wrk failed on $url:"; printf '%s\n' "$out" | tail -5
         rec "$section" "$item" error "wrk failed"
