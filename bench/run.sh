@@ -166,8 +166,14 @@ for _ in $(seq 1 300); do
 done
 read_bench() {  # read_bench ITEM PATH
     local item=$1 path=$2 code
-    code=$(curl -s -o "$WORK/$item.body" -D "$WORK/$item.headers" -w '%{http_code}' "$BASE$path")
-    code=$(curl -s -o "$WORK/$item.body" -D "$WORK/$item.headers" -w '%{http_code}' "$BASE$path")
+    code=$(curl -s -o "$WORK/$item.body" -D "$WORK/$item.headers" -w '%{http_code}' "$BASE$path") || true
+    code=$(curl -s -o "$WORK/$item.body" -D "$WORK/$item.headers" -w '%{http_code}' "$BASE$path") || true
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "bench: THE SERVER DIED; its log ends:"; tail -20 "$WORK/server.log"
+        rec reads "$item" error "server died (see the log of the run)"
+        start_server
+        return 0
+    fi
     if [ "$code" != 200 ]; then
         echo "bench: $path answered $code"; rec reads "$item" error "HTTP $code"; return 0
     fi
