@@ -17,6 +17,10 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/authorities", route_authorities},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority},
     {HTTP_GET, "/api/v1/forecasts/{metric}", route_forecast},
+    {HTTP_GET, "/api/v1/authorities/{code}/evidence", route_evidence},
+    {HTTP_GET, "/", route_web_home},
+    {HTTP_GET, "/authorities/{code}", route_web_authority},
+    {HTTP_GET, "/metrics/{metric}", route_web_metric},
     {0, NULL, NULL},
 };
 
