@@ -81,6 +81,7 @@ int web_page_begin(struct evbuffer *b, const char *title, const char *q)
 {
     if (web_put(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<link rel=\"icon\" href=\"data:,\">"
                    "<title>") != 0 ||
         html_escape(b, title) != 0 ||
         web_put(b, " - sendbench</title><style>%s</style></head><body>"

@@ -6,13 +6,11 @@
 // console message of level error, page error and failed request is reported.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const [base, shotDir, pagesJson] = process.argv.slice(2);
 const pages = JSON.parse(pagesJson);
 fs.mkdirSync(shotDir, { recursive: true });
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sendbench-chromium-'));
 const origin = new URL(base).origin;
 
 const browser = await chromium.launch({
@@ -20,7 +18,8 @@ const browser = await chromium.launch({
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-dev-shm-usage', `--user-data-dir=${profile}`],
+         '--disable-dev-shm-usage'],
+  // playwright gives each launch a fresh, temporary --user-data-dir itself.
 });
 
 // Facts about the page that the Python test asserts on.
@@ -125,5 +124,4 @@ for (const spec of pages) {
   await context.close();
 }
 await browser.close();
-fs.rmSync(profile, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(out) + '\n');
