@@ -114,6 +114,7 @@ unit: all
 	@BINDIR=$(BINDIR) tests/run.sh --unit-only
 
 valgrind: deps
+	@SENDBENCH_EXTRA_PKGS=valgrind scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(BINDIR) VALGRIND=1 tests/run.sh --unit-only
 

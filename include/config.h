@@ -24,7 +24,6 @@ struct config {
     char tls_cert[512];     /* PEM certificate; with tls_key enables HTTPS */
     char tls_key[512];
     int rate_limit_per_min; /* requests per minute per client address and per token; 0 = off */
-    int forecast_workers;   /* threads that refit forecasts off the event loop */
 };
 
 void config_defaults(struct config *cfg);

@@ -22,6 +22,9 @@
 #define FR_NEIGHBOURS 10
 #define FR_MAX_REGIONS 16
 #define FR_ENGLAND_CODE "E92000001"
+/* Bump when the fitting or the documents change: stored forecasts made by
+ * another engine are refitted at start-up. */
+#define FR_ENGINE "2026-11-22.3"
 
 struct fr_authority {
     char code[12];

@@ -29,6 +29,14 @@ void route_submissions_list(struct request *r);
 void route_submission_get(struct request *r);
 void submissions_catalogue_free(struct app *app);
 
+/* server/routes_web.c: the web interface (HTML) */
+void route_web_home(struct request *r);
+void route_web_authority(struct request *r);
+void route_web_metric(struct request *r);
+
+/* server/routes_evidence.c */
+void route_evidence(struct request *r);
+
 /*
  * Answers with the JSON document that `sql` returns as its one column of
  * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with

@@ -55,8 +55,6 @@ static const struct setting settings[] = {
     STR_SETTING("tls-key", "SENDBENCH_TLS_KEY", "", tls_key, "PEM private key file"),
     INT_SETTING("rate-limit", "SENDBENCH_RATE_LIMIT", "600", 0, 10000000, rate_limit_per_min,
                 "requests per minute per client address and per token (0 = off)"),
-    INT_SETTING("forecast-workers", "SENDBENCH_FORECAST_WORKERS", "1", 1, 64,
-                forecast_workers, "threads refitting forecasts off the event loop"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -256,15 +256,77 @@ static json_t *doc_new(const struct fr_panel *p, const char *scope, const char *
     return doc;
 }
 
-/* England (index n_regions) and the regions as their own small panel, so
- * that they get models and calibrated intervals of their own. */
-struct aggregates {
-    int n_series;       /* n_regions + 1 */
-    double *y;          /* sums of the authorities' figures */
-    double *bottom_up;  /* [series][h]: sums of the authorities' forecasts */
-    int *contributors;  /* current authorities forecast, per series */
-    int *region;
-};
+/*
+ * England and the regions, bottom-up.  The point forecast of an area is the
+ * sum of its authorities' forecasts, so every level adds up.  Its interval
+ * half-widths combine the authorities' calibrated half-widths d_i as the
+ * spread of a sum of errors with a common pairwise correlation rho:
+ *     D = sqrt(rho * (sum d_i)^2 + (1 - rho) * sum d_i^2)
+ * (rho = 1: the widths add; rho = 0: they add in quadrature).  rho is the
+ * authorities' average pairwise correlation of yearly growth, estimated
+ * from the history: authorities move together, so it is well above 0.
+ */
+
+/* Average pairwise correlation of the members' standardised yearly
+ * changes (log changes for counts): Var(sum z_i) = N + N (N - 1) rho, over
+ * the members observed in every year (a member with gaps, such as an
+ * authority made in 2019, is left out of the estimate).  Clamped to
+ * [0, 1]; 1 when it cannot be estimated (the cautious choice: widths add). */
+static double area_correlation(const struct fr_panel *p, const int *member)
+{
+    int n = p->n, nm = 0, nt = n - 1;
+    double *z = calloc((size_t)p->n_series * (size_t)n, sizeof(double));
+    double rho = 1.0;
+    if (!z || nt < 3)
+        goto done;
+    for (int i = 0; i < p->n_series; i++) {
+        if (!member[i])
+            continue;
+        const double *y = p->y + i * n;
+        double *zi = z + (size_t)nm * n, mean = 0, var = 0;
+        int complete = 1;
+        for (int t = 1; t < n && complete; t++) {
+            double a = y[t - 1], b = y[t];
+            complete = isfinite(a) && isfinite(b) &&
+                       (p->kind != FC_KIND_COUNT || (a > 0 && b > 0));
+            if (complete) {
+                zi[t] = p->kind == FC_KIND_COUNT ? log(b / a) : b - a;
+                mean += zi[t];
+            }
+        }
+        if (!complete)
+            continue;
+        mean /= nt;
+        for (int t = 1; t < n; t++)
+            var += (zi[t] - mean) * (zi[t] - mean);
+        double sd = sqrt(var / (nt - 1));
+        if (!(sd > 0))
+            continue;   /* a constant series carries no correlation */
+        for (int t = 1; t < n; t++)
+            zi[t] = (zi[t] - mean) / sd;
+        nm++;
+    }
+    if (nm < 2)
+        goto done;
+    double vsum = 0;
+    for (int t = 1; t < n; t++) {
+        double sum = 0;
+        for (int k = 0; k < nm; k++)
+            sum += z[(size_t)k * n + t];
+        vsum += sum * sum;
+    }
+    vsum /= nt - 1;
+    rho = (vsum - nm) / ((double)nm * (nm - 1));
+    rho = rho < 0 ? 0 : rho > 1 ? 1 : rho;
+done:
+    free(z);
+    return rho;
+}
+
+static double combine(double sum_d, double sum_d2, double rho)
+{
+    return sqrt(rho * sum_d * sum_d + (1 - rho) * sum_d2);
+}
 
 static int fit_aggregates(const struct fr_panel *p, const struct fc_result *res,
                           const int *have, int horizon, long long data_version,
@@ -272,21 +334,28 @@ static int fit_aggregates(const struct fr_panel *p, const struct fc_result *res,
                           size_t errlen)
 {
     int na = p->n_regions + 1, emitted = 0, rc = -1;
-    struct aggregates a = {na, NULL, NULL, NULL, NULL};
-    struct fc_calibration *cal = NULL;
-    struct fc_result *r = NULL;
-    a.y = malloc(sizeof(double) * (size_t)na * (size_t)p->n);
-    a.bottom_up = calloc((size_t)na * FC_MAX_H, sizeof(double));
-    a.contributors = calloc((size_t)na, sizeof(int));
-    a.region = malloc(sizeof(int) * (size_t)na);
-    cal = calloc(1, sizeof *cal);
-    r = calloc(1, sizeof *r);
-    if (!a.y || !a.bottom_up || !a.contributors || !a.region || !cal || !r) {
+    int *member = calloc((size_t)p->n_series, sizeof(int));
+    double *hist = malloc(sizeof(double) * (size_t)p->n);
+    struct fc_result *r = calloc(1, sizeof *r);
+    if (!member || !hist || !r) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (int s = 0; s < na; s++) {
-        a.region[s] = s < p->n_regions ? s : -1;
+        const char *code = s < p->n_regions ? p->region_codes[s] : FR_ENGLAND_CODE;
+        const char *name = s < p->n_regions ? p->region_names[s] : "England";
+        const char *scope = s < p->n_regions ? "region" : "england";
+        if (only && strcmp(only, code) != 0)
+            continue;
+        int contributors = 0;
+        for (int i = 0; i < p->n_series; i++) {
+            member[i] = have[i] && (s == p->n_regions || p->region[i] == s);
+            contributors += member[i];
+        }
+        if (!contributors)
+            continue;
+        /* History: the sum of every authority's figures in the area (ceased
+         * ones included), suppressed values left out. */
         for (int t = 0; t < p->n; t++) {
             double sum = 0;
             int k = 0;
@@ -299,70 +368,76 @@ static int fit_aggregates(const struct fr_panel *p, const struct fc_result *res,
                     k++;
                 }
             }
-            a.y[s * p->n + t] = k ? sum : NAN;
+            hist[t] = k ? sum : NAN;
         }
-        for (int i = 0; i < p->n_series; i++) {
-            if (!have[i] || (s < p->n_regions && p->region[i] != s))
-                continue;
-            a.contributors[s]++;
-            for (int j = 0; j < horizon; j++)
-                a.bottom_up[s * FC_MAX_H + j] += res[i].mean[j];
+        double rho = area_correlation(p, member);
+        memset(r, 0, sizeof *r);
+        r->name = "bottom-up";
+        r->model = FC_MODEL_COUNT;
+        r->scale = FC_SCALE_RAW;
+        r->aicc = NAN;
+        r->calibrated = 1;
+        r->h = horizon;
+        r->n_params = 1;
+        r->param_name[0] = "rho";
+        r->param[0] = rho;
+        for (int t = 0; t < p->n; t++) {
+            double f = 0;
+            int any = 0;
+            for (int i = 0; i < p->n_series; i++)
+                if (member[i] && isfinite(res[i].fitted[t])) {
+                    f += res[i].fitted[t];
+                    any = 1;
+                }
+            r->fitted[t] = any ? f : NAN;
         }
-    }
-    struct fc_panel fp = {a.y, na, p->n, 1, p->kind, a.region, NULL, 0};
-    int min_train = fr_min_train(p);
-    int have_cal = fc_calibrate(&fp, p->n, min_train, horizon, cal) == FC_OK;
-    for (int s = 0; s < na; s++) {
-        const char *code = s < p->n_regions ? p->region_codes[s] : FR_ENGLAND_CODE;
-        const char *name = s < p->n_regions ? p->region_names[s] : "England";
-        const char *scope = s < p->n_regions ? "region" : "england";
-        if (only && strcmp(only, code) != 0)
-            continue;
-        int st = have_cal ? fc_auto(&fp, s, p->n, cal, horizon, r)
-                          : fc_fit(FC_DRIFT, &(struct fc_series){a.y + s * p->n, p->n, 1, p->kind},
-                                   NULL, horizon, r);
-        if (st != FC_OK)
-            continue;
-        /* Bottom-up: the point forecast is the sum of the authorities'
-         * forecasts; the aggregate's own model gives the width of the
-         * intervals, shifted onto that sum. */
-        double shift[FC_MAX_H];
         for (int j = 0; j < horizon; j++) {
-            shift[j] = a.contributors[s] ? a.bottom_up[s * FC_MAX_H + j] - r->mean[j] : 0;
-            r->mean[j] += shift[j];
-            r->lo80[j] += shift[j];
-            r->hi80[j] += shift[j];
-            r->lo95[j] += shift[j];
-            r->hi95[j] += shift[j];
+            double m = 0, d[4] = {0}, d2[4] = {0};
+            for (int i = 0; i < p->n_series; i++) {
+                if (!member[i])
+                    continue;
+                const struct fc_result *a = &res[i];
+                double w[4] = {a->mean[j] - a->lo80[j], a->hi80[j] - a->mean[j],
+                               a->mean[j] - a->lo95[j], a->hi95[j] - a->mean[j]};
+                m += a->mean[j];
+                for (int k = 0; k < 4; k++) {
+                    d[k] += w[k];
+                    d2[k] += w[k] * w[k];
+                }
+            }
+            r->mean[j] = m;
+            r->lo80[j] = m - combine(d[0], d2[0], rho);
+            r->hi80[j] = m + combine(d[1], d2[1], rho);
+            r->lo95[j] = m - combine(d[2], d2[2], rho);
+            r->hi95[j] = m + combine(d[3], d2[3], rho);
             if (p->kind == FC_KIND_COUNT) {
                 r->lo80[j] = r->lo80[j] < 0 ? 0 : r->lo80[j];
                 r->lo95[j] = r->lo95[j] < 0 ? 0 : r->lo95[j];
             }
         }
-        json_t *doc = doc_new(p, scope, code, name, a.y + s * p->n, r, horizon, data_version);
-        json_t *shifts = json_array();
-        for (int j = 0; j < horizon; j++)
-            json_array_append_new(shifts, jnum(shift[j]));
+        snprintf(r->reason, sizeof r->reason,
+                 "the sum of the forecasts of the %d authorities in %s (each chosen and "
+                 "calibrated on its own history and its peers'); intervals combine theirs with "
+                 "their average correlation of yearly growth, rho = %.2f",
+                 contributors, name, rho);
+        json_t *doc = doc_new(p, scope, code, name, hist, r, horizon, data_version);
         json_object_set_new(doc, "reconciliation", json_pack(
-            "{s:s, s:i, s:s, s:o}", "method", "bottom-up",
-            "authorities", a.contributors[s],
-            "note", "The point forecast is the sum of the forecasts of the authorities in this "
-                    "area, so England, regions and authorities add up. The history is the sum of "
-                    "the authorities' published figures (suppressed values left out). The "
-                    "intervals come from this area's own model, moved by the difference between "
-                    "its own forecast and the sum (adjustment).",
-            "adjustment", shifts));
+            "{s:s, s:i, s:o, s:s}", "method", "bottom-up", "authorities", contributors,
+            "rho", jnum(rho),
+            "note", "England and regional forecasts are the sums of their authorities' "
+                    "forecasts, so every level adds up. The history is the sum of the "
+                    "authorities' published figures (suppressed values left out, ceased "
+                    "authorities included for their years). The intervals add the "
+                    "authorities' interval half-widths as a sum of errors with a common "
+                    "pairwise correlation rho, estimated from their yearly growth."));
         emitted++;
         if (emit(scope, code, doc, arg) != 0)
             break;
     }
     rc = emitted;
 done:
-    free(a.y);
-    free(a.bottom_up);
-    free(a.contributors);
-    free(a.region);
-    free(cal);
+    free(member);
+    free(hist);
     free(r);
     return rc;
 }
@@ -508,13 +583,14 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
     char cpu[32], ns[16];
     snprintf(cpu, sizeof cpu, "%.3f", (double)(clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
     snprintf(ns, sizeof ns, "%d", n_series);
-    const char *params[4] = {metric, c.version, ns, cpu};
+    const char *params[5] = {metric, c.version, ns, cpu, FR_ENGINE};
     PGresult *r = dbsync_exec(conn,
-        "INSERT INTO forecast_runs (metric, frequency, data_version, n_series, cpu_ms)"
-        " VALUES ($1, 'annual', $2, $3, $4)"
+        "INSERT INTO forecast_runs (metric, frequency, data_version, n_series, cpu_ms, engine)"
+        " VALUES ($1, 'annual', $2, $3, $4, $5)"
         " ON CONFLICT (metric, frequency) DO UPDATE SET data_version = EXCLUDED.data_version,"
-        "   fitted_at = now(), n_series = EXCLUDED.n_series, cpu_ms = EXCLUDED.cpu_ms",
-        4, params, err, errlen);
+        "   fitted_at = now(), n_series = EXCLUDED.n_series, cpu_ms = EXCLUDED.cpu_ms,"
+        "   engine = EXCLUDED.engine",
+        5, params, err, errlen);
     if (!r)
         goto fail;
     PQclear(r);
@@ -532,9 +608,6 @@ void fr_doc_truncate(json_t *doc, int horizon)
     json_t *fc = json_object_get(doc, "forecasts");
     while (json_is_array(fc) && (int)json_array_size(fc) > horizon)
         json_array_remove(fc, json_array_size(fc) - 1);
-    json_t *adj = json_object_get(json_object_get(doc, "reconciliation"), "adjustment");
-    while (json_is_array(adj) && (int)json_array_size(adj) > horizon)
-        json_array_remove(adj, json_array_size(adj) - 1);
 }
 
 /* Plain numbers, no thousands separators; an empty cell where a value is

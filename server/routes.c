@@ -23,6 +23,10 @@ const struct route routes[] = {
     {HTTP_POST, "/api/v1/submissions", route_submission_create},
     {HTTP_GET, "/api/v1/submissions", route_submissions_list},
     {HTTP_GET, "/api/v1/submissions/{id}", route_submission_get},
+    {HTTP_GET, "/api/v1/authorities/{code}/evidence", route_evidence},
+    {HTTP_GET, "/", route_web_home},
+    {HTTP_GET, "/authorities/{code}", route_web_authority},
+    {HTTP_GET, "/metrics/{metric}", route_web_metric},
     {0, NULL, NULL},
 };
 

@@ -18,12 +18,12 @@
 #include <csv.h>
 #include <event2/buffer.h>
 #include <math.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "auth.h"
 #include "cache.h"
 #include "db.h"
 #include "log.h"
@@ -51,6 +51,7 @@ struct tq {
     int csv;
     char base[PERIOD_MAX];      /* "" none */
     struct caller caller;
+    void (*after_caller)(struct request *r);   /* continues once the caller is known */
     char key[256];
     uint64_t generation;
 };
@@ -266,82 +267,33 @@ static const char *period_kind_name(const struct period *p, const char *annual_p
 
 /*
  * The caller: anonymous without an Authorization header; otherwise the
- * Bearer token is looked up by its SHA-256 in `tokens` (not revoked, not
- * expired).  This is the minimal lookup the tables need until the
- * submissions branch's server/auth.c is merged: the lead should replace
- * caller_resolve's body with auth.c's resolver, keeping its contract
- * (fill q->caller, then call next, or answer 401 itself).
+ * token is resolved by auth_require (server/auth.c), which answers 401
+ * itself for a malformed, unknown, revoked or expired token.
  */
 typedef void (*caller_next)(struct request *r);
 
-struct caller_lookup {
-    struct request *r;
-    caller_next next;
-};
-
-static void caller_looked_up(const struct db_reply *reply, void *arg)
+static void caller_known(struct request *r, const struct auth_caller *who)
 {
-    struct caller_lookup *cl = arg;
-    struct request *r = cl->r;
-    caller_next next = cl->next;
-    free(cl);
     struct tq *q = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQntuples(reply->res) != 1) {
-        http_add_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_error(r, 401, "invalid_token", "the bearer token is not valid", NULL);
-        return;
-    }
-    const char *role = PQgetvalue(reply->res, 0, 0);
-    const char *auth = cell(reply->res, 0, 1);
-    if (strcmp(role, "admin") == 0) {
+    if (who->admin) {
         q->caller.kind = CALLER_ADMIN;
     } else {
         q->caller.kind = CALLER_COUNCIL;
-        snprintf(q->caller.authority, sizeof q->caller.authority, "%s", auth ? auth : "");
+        snprintf(q->caller.authority, sizeof q->caller.authority, "%s", who->authority);
     }
-    next(r);
+    q->after_caller(r);
 }
 
 static void caller_resolve(struct request *r, caller_next next)
 {
     struct tq *q = r->state;
-    const char *h = http_header(r, "Authorization");
     q->caller.kind = CALLER_ANONYMOUS;
-    if (!h) {
+    if (!http_header(r, "Authorization")) {
         next(r);
         return;
     }
-    size_t hl = strlen(h);
-    if (hl < 8 || strncasecmp(h, "Bearer ", 7) != 0 || hl - 7 > 256) {
-        http_add_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_error(r, 401, "invalid_token",
-                         "Authorization must be \"Bearer <token>\"", NULL);
-        return;
-    }
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)h + 7, hl - 7, md);
-    char hex[2 * SHA256_DIGEST_LENGTH + 1];
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    struct caller_lookup *cl = calloc(1, sizeof *cl);
-    if (!cl) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    cl->r = r;
-    cl->next = next;
-    const char *params[1] = {hex};
-    if (db_pool_query(r->app->pool,
-                      "SELECT role, authority FROM tokens WHERE hash = decode($1, 'hex')"
-                      " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-                      1, params, caller_looked_up, cl) != 0) {
-        free(cl);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-    }
+    q->after_caller = next;
+    auth_require(r, caller_known);
 }
 
 /* ---------------------------------------------------------------- tables */

@@ -45,6 +45,15 @@ for t in "$BINDIR"/tests/test_*; do
 done
 
 if [ $UNIT_ONLY = 0 ]; then
+    # The browser test (tests/integration/test_browser.py) drives Debian's
+    # chromium with node; as root the dependency step installs what is
+    # missing (npm only when no npm command exists: NodeSource's nodejs
+    # ships its own and conflicts with Debian's npm package).
+    browser_pkgs="chromium"
+    command -v node >/dev/null 2>&1 || browser_pkgs="$browser_pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || browser_pkgs="$browser_pkgs npm"
+    SENDBENCH_EXTRA_PKGS="$browser_pkgs ${SENDBENCH_EXTRA_PKGS:-}" scripts/deps.sh ||
+        echo "note: the browser test needs: $browser_pkgs"
     . scripts/pg.sh
     PGDIR=$(mktemp -d /tmp/sendbench-test-pg.XXXXXX)
     cleanup() { pg_stop "$PGDIR"; rm -rf "$PGDIR"; }

@@ -78,18 +78,23 @@ def test_setup_fixtures(t):
                    v * 2 - i * 7, 3000 - v))
     for name, (role, auth) in TOKENS.items():
         sql += ("INSERT INTO tokens (hash, role, authority) VALUES"
-                " (sha256(convert_to('tok-%s', 'UTF8')), '%s', %s);\n"
-                % (name, role, q(code(auth)) if auth else "NULL"))
+                " (sha256(convert_to('%s', 'UTF8')), '%s', %s);\n"
+                % (tok(name), role, q(code(auth)) if auth else "NULL"))
     sql += ("INSERT INTO tokens (hash, role, authority, revoked_at) VALUES"
-            " (sha256(convert_to('tok-revoked', 'UTF8')), 'admin', NULL, now());\n")
+            " (sha256(convert_to('%s', 'UTF8')), 'admin', NULL, now());\n" % tok("revoked"))
     t.psql(sql)
     t.eq(t.value("SELECT count(*) FROM observations WHERE NOT published"), "24", "fixtures")
+
+
+def tok(name):
+    """A token of the real form ("sbk_" + 43 base64url characters) per name."""
+    return "sbk_" + ("tok-" + name + "x" * 43)[:43]
 
 
 def get(t, path, token=None, headers=None):
     h = dict(headers or {})
     if token:
-        h["Authorization"] = "Bearer tok-" + token
+        h["Authorization"] = "Bearer " + tok(token)
     s, hdr, b = t.request("GET", path, headers=h)
     return s, hdr, b
 
@@ -268,7 +273,8 @@ def test_mask_letters_stable_within_and_not_linkable_across_tables(t):
 
 
 def test_tokens_bad_and_revoked(t):
-    for h in ("Bearer tok-revoked", "Bearer nope", "Basic abc", "Bearer "):
+    for h in ("Bearer " + tok("revoked"), "Bearer " + tok("unknown"), "Bearer nope", "Basic abc",
+              "Bearer "):
         s, hdr, b = t.request("GET", "/api/v1/tables/ehcp_caseload?period=2022",
                               headers={"Authorization": h})
         t.json_error(s, b, 401, "invalid_token")

@@ -1,0 +1,512 @@
+/*
+ * GET /api/v1/authorities/{code}/evidence: the printable evidence pack (one
+ * self-contained HTML page: inline CSS and SVG, no script, nothing
+ * fetched), and with ?format=csv the tables behind it as tidy CSV.  Drawn
+ * from WEB_AUTHORITY_SQL, the same document as the authority's web page.
+ */
+#include <csv.h>
+#include <event2/buffer.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "routes.h"
+#include "svg.h"
+#include "web.h"
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* One cell, quoted by libcsv when it holds a comma, quote or newline. */
+static int csv_cell(struct evbuffer *b, const char *s, int last)
+{
+    s = s ? s : "";
+    size_t n = strlen(s);
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) {
+        size_t cap = 2 * n + 3;
+        char *tmp = malloc(cap);
+        if (!tmp)
+            return -1;
+        size_t w = csv_write(tmp, cap, s, n);
+        int rc = evbuffer_add(b, tmp, w);
+        free(tmp);
+        if (rc != 0)
+            return -1;
+    } else if (n && evbuffer_add(b, s, n) != 0) {
+        return -1;
+    }
+    return evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+struct csv_ctx {
+    struct evbuffer *b;
+    const char *code, *name;
+    int err;
+};
+
+static void csv_row(struct csv_ctx *c, const char *section, const char *metric, const char *series,
+                    const char *period, double v, int dp, const char *unit, const char *source,
+                    const char *recorded)
+{
+    char num[64];
+    if (c->err || !isfinite(v))
+        return;
+    html_plain(v, dp, num, sizeof num);
+    const char *cells[] = {section, metric, series, c->code, c->name, period, num, unit, source,
+                           recorded};
+    size_t n = sizeof cells / sizeof cells[0];
+    for (size_t i = 0; i < n && !c->err; i++)
+        c->err = csv_cell(c->b, cells[i], i + 1 == n) != 0;
+}
+
+static void csv_metric(struct csv_ctx *c, const json_t *doc, const char *section, const char *id)
+{
+    const json_t *m = web_metric(doc, id);
+    size_t i;
+    json_t *p;
+    if (!m)
+        return;
+    const char *unit = web_str(m, "unit");
+    int dp = (int)web_num(m, "dp");
+    json_array_foreach(json_object_get(m, "series"), i, p) {
+        const char *per = web_str(p, "period");
+        csv_row(c, section, id, "authority", per, web_num(p, "value"), dp, unit,
+                web_str(p, "source"), web_str(p, "recorded"));
+        csv_row(c, section, id, "neighbours_median", per, web_num(p, "nb_median"), dp + 1, unit,
+                "computed by sendbench", NULL);
+        csv_row(c, section, id, "england_median", per, web_num(p, "eng_median"), dp + 1, unit,
+                "computed by sendbench", NULL);
+    }
+}
+
+static void evidence_csv(struct request *r, json_t *doc)
+{
+    const json_t *a = json_object_get(doc, "authority");
+    struct csv_ctx c = {evbuffer_new(), web_str(a, "code"), web_str(a, "name"), 0};
+    size_t i;
+    json_t *p;
+    if (!c.b) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    const char *hdr[] = {"section", "metric", "series", "area_code", "area_name", "period",
+                         "value", "unit", "source", "recorded"};
+    for (size_t k = 0; k < 10 && !c.err; k++)
+        c.err = csv_cell(c.b, hdr[k], k == 9) != 0;
+    json_array_foreach(json_object_get(json_object_get(doc, "growth"), "series"), i, p) {
+        const char *per = web_str(p, "period");
+        csv_row(&c, "growth", "ehcp_caseload", "authority_index", per, web_num(p, "value"), 1,
+                "index", "computed by sendbench", NULL);
+        csv_row(&c, "growth", "ehcp_caseload", "neighbours_median_index", per,
+                web_num(p, "nb_median"), 1, "index", "computed by sendbench", NULL);
+        csv_row(&c, "growth", "ehcp_caseload", "england_index", per, web_num(p, "england"), 1,
+                "index", "computed by sendbench", NULL);
+    }
+    csv_metric(&c, doc, "plans", "ehcp_caseload");
+    csv_metric(&c, doc, "flows", "requests_received");
+    csv_metric(&c, doc, "flows", "new_plans_issued");
+    csv_metric(&c, doc, "timeliness", "pct_within_20_weeks");
+    csv_metric(&c, doc, "high_needs", "dsg_balance_pct_of_income");
+    json_array_foreach(json_object_get(json_object_get(doc, "staffing"), "rows"), i, p) {
+        csv_row(&c, "staffing", "caseload_per_officer", "authority", web_str(p, "period"),
+                web_num(p, "per_officer"), 1, "ratio", web_str(p, "source"), web_str(p, "recorded"));
+    }
+    const json_t *fc = web_forecast(doc, "ehcp_caseload", NULL);
+    json_array_foreach(json_object_get(fc, "forecasts"), i, p) {
+        if (i >= 3)
+            break;
+        static const char *keys[] = {"forecast", "lo80", "hi80", "lo95", "hi95"};
+        for (int k = 0; k < 5; k++)
+            csv_row(&c, "forecast", "ehcp_caseload", keys[k], web_str(p, "period"),
+                    web_num(p, keys[k]), 1, "count", "forecast by sendbench",
+                    web_str(fc, "fitted_at"));
+    }
+    if (c.err) {
+        evbuffer_free(c.b);
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    char disp[64];
+    snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.csv\"", c.code ? c.code : "x");
+    http_add_header(r, "Content-Disposition", disp);
+    http_reply_buffer(r, 200, "text/csv; charset=utf-8", c.b);
+    evbuffer_free(c.b);
+}
+
+/* ---- HTML ---------------------------------------------------------------- */
+
+static int section_open(struct evbuffer *b, const char *id, const char *title)
+{
+    return web_put(b, "<section class=\"pack\" id=\"%s\"><h2>", id) != 0 ||
+           html_escape(b, title) != 0 || web_put(b, "</h2>") != 0 ? -1 : 0;
+}
+
+static int growth_section(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *g = json_object_get(doc, "growth");
+    const json_t *s = json_object_get(g, "series");
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    const char *base = web_str(g, "base");
+    size_t n = json_array_size(s), i;
+    json_t *p;
+    char title[300], desc[700];
+    if (section_open(b, "growth", "Growth in EHC plans") != 0)
+        return -1;
+    if (!base || n == 0)
+        return web_put(b, "<p class=\"note\">There are no published counts of EHC plans for this "
+                          "authority from 2015 on.</p></section>");
+    const char **x = calloc(n, sizeof *x);
+    double *y = calloc(3 * n, sizeof *y);
+    int rc = -1;
+    if (!x || !y)
+        goto done;
+    double *nb = y + n, *eng = y + 2 * n;
+    int have_nb = 0;
+    json_array_foreach(s, i, p) {
+        x[i] = web_str(p, "period");
+        y[i] = web_num(p, "value");
+        nb[i] = web_num(p, "nb_median");
+        eng[i] = web_num(p, "england");
+        have_nb |= isfinite(nb[i]);
+    }
+    const json_t *last = json_array_get(s, n - 1);
+    char pct[40], plans0[40], plans1[40], eng_pct[40];
+    html_number(web_num(last, "value") - 100, 0, pct, sizeof pct);
+    html_number(web_num(json_array_get(s, 0), "plans"), 0, plans0, sizeof plans0);
+    html_number(web_num(last, "plans"), 0, plans1, sizeof plans1);
+    html_number(web_num(last, "england") - 100, 0, eng_pct, sizeof eng_pct);
+    snprintf(title, sizeof title, "EHC plans since %s as an index (%s = 100): %s, neighbours, England",
+             base, base, name ? name : "");
+    snprintf(desc, sizeof desc,
+             "Line chart: EHC plans maintained by %s (solid line, round markers) as an index of "
+             "its %s figure, against the median index of its statistical neighbours (dashed, "
+             "squares) and all of England's plans together (dotted, triangles), %s to %s.",
+             name ? name : "", base, x[0], x[n - 1]);
+    struct svg_series ser[3] = {{name ? name : "Authority", y, SVG_FOCUS},
+                                {"Statistical neighbours (median)", nb, SVG_COMPARE1},
+                                {"England (all authorities)", eng, SVG_COMPARE2}};
+    struct svg_series ser2[2] = {ser[0], ser[2]};
+    struct svg_frame f = {"growth-chart", title, desc, "January census", "Index", 1, "count"};
+    if (web_put(b, "<p class=\"lead\" id=\"growth-summary\">") != 0 || html_escape(b, name) != 0 ||
+        web_put(b, " maintained %s EHC plans in January %s and %s in January ", plans0, base, plans1) != 0 ||
+        html_escape(b, x[n - 1]) != 0 ||
+        web_put(b, ": a change of %s%%, against %s%% for England as a whole.</p>", pct, eng_pct) != 0 ||
+        web_put(b, "<figure class=\"chart-figure\" data-metric=\"growth\">") != 0 ||
+        (have_nb ? svg_line_chart(b, &f, x, n, ser, 3, 0) : svg_line_chart(b, &f, x, n, ser2, 2, 0)) != 0 ||
+        web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
+        web_put(b, " <span class=\"source\">Source: DfE SEN2 (plans at the January census); "
+                   "index computed by sendbench.</span></figcaption></figure>") != 0)
+        goto done;
+    if (web_put(b, "<table id=\"growth-table\"><caption>EHC plans and index (%s = 100)</caption>"
+                   "<thead><tr><th scope=\"col\">January</th><th scope=\"col\" class=\"num\">Plans</th>"
+                   "<th scope=\"col\" class=\"num\">Index</th><th scope=\"col\" class=\"num\">"
+                   "Neighbours' median index</th><th scope=\"col\" class=\"num\">England index</th>"
+                   "</tr></thead><tbody>", base) != 0)
+        goto done;
+    json_array_foreach(s, i, p) {
+        char c1[40], c2[40], c3[40], c4[40];
+        html_number(web_num(p, "plans"), 0, c1, sizeof c1);
+        html_number(web_num(p, "value"), 1, c2, sizeof c2);
+        html_number(web_num(p, "nb_median"), 1, c3, sizeof c3);
+        html_number(web_num(p, "england"), 1, c4, sizeof c4);
+        if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, x[i]) != 0 ||
+            web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                       "</td><td class=\"num\">%s</td></tr>", c1, c2, c3, c4) != 0)
+            goto done;
+    }
+    if (web_put(b, "</tbody></table></section>") != 0)
+        goto done;
+    rc = 0;
+done:
+    free(x);
+    free(y);
+    return rc;
+}
+
+/* Requests and new plans on one chart: the authority's own two series. */
+static int flows_section(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *req = web_metric(doc, "requests_received");
+    const json_t *np = web_metric(doc, "new_plans_issued");
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    if (section_open(b, "flows", "Requests for assessment and new plans") != 0)
+        return -1;
+    if (!req && !np)
+        return web_put(b, "<p class=\"note\">No published figures for requests or new plans.</p></section>");
+    /* The union of both series' periods (both are calendar years). */
+    const json_t *rs = json_object_get(req, "series"), *ns = json_object_get(np, "series");
+    size_t nr = json_array_size(rs), nn = json_array_size(ns), n = 0;
+    const char **x = calloc(nr + nn + 1, sizeof *x);
+    double *y = calloc(2 * (nr + nn + 1), sizeof *y);
+    int rc = -1;
+    if (!x || !y)
+        goto done;
+    size_t cap = nr + nn + 1;
+    double *y2 = y + cap;
+    for (int pass = 0; pass < 2; pass++) {
+        const json_t *s = pass ? ns : rs;
+        size_t i;
+        json_t *p;
+        json_array_foreach(s, i, p) {
+            const char *per = web_str(p, "period");
+            size_t k = 0;
+            while (k < n && strcmp(x[k], per) != 0)
+                k++;
+            if (k == n) {
+                /* keep x sorted: periods are same-kind strings */
+                size_t at = n;
+                while (at > 0 && strcmp(x[at - 1], per) > 0)
+                    at--;
+                memmove(x + at + 1, x + at, (n - at) * sizeof *x);
+                memmove(y + at + 1, y + at, (n - at) * sizeof *y);
+                memmove(y2 + at + 1, y2 + at, (n - at) * sizeof *y2);
+                x[at] = per;
+                y[at] = y2[at] = NAN;
+                n++;
+                k = at;
+            }
+            (pass ? y2 : y)[k] = web_num(p, "value");
+        }
+    }
+    char title[300], desc[700];
+    snprintf(title, sizeof title, "Requests for EHC needs assessment and new EHC plans, %s", name ? name : "");
+    snprintf(desc, sizeof desc,
+             "Line chart of %s's requests for an EHC needs assessment received (solid line, round "
+             "markers) and new EHC plans issued (dashed line, square markers) each calendar year, "
+             "%s to %s.", name ? name : "", n ? x[0] : "", n ? x[n - 1] : "");
+    struct svg_series ser[2] = {{"Requests received", y, SVG_FOCUS},
+                                {"New plans issued", y2, SVG_COMPARE1}};
+    struct svg_frame f = {"flows-chart", title, desc, "Calendar year", "Number", 0, "count"};
+    if (web_put(b, "<figure class=\"chart-figure\" data-metric=\"flows\">") != 0 ||
+        svg_line_chart(b, &f, x, n, ser, 2, 1) != 0 || web_put(b, "<figcaption>") != 0 ||
+        html_escape(b, desc) != 0 ||
+        web_put(b, " <span class=\"source\">Source: DfE SEN2 (flows over the calendar year).</span>"
+                   "</figcaption></figure><table id=\"flows-table\"><caption>Requests and new plans "
+                   "by calendar year</caption><thead><tr><th scope=\"col\">Year</th>"
+                   "<th scope=\"col\" class=\"num\">Requests received</th>"
+                   "<th scope=\"col\" class=\"num\">New plans issued</th></tr></thead><tbody>") != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        char c1[40], c2[40];
+        html_number(y[i], 0, c1, sizeof c1);
+        html_number(y2[i], 0, c2, sizeof c2);
+        if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, x[i]) != 0 ||
+            web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>", c1, c2) != 0)
+            goto done;
+    }
+    if (web_put(b, "</tbody></table></section>") != 0)
+        goto done;
+    rc = 0;
+done:
+    free(x);
+    free(y);
+    return rc;
+}
+
+/* A metric against neighbours and England, with a sentence on the latest
+ * rank and band. */
+static int compare_section(struct evbuffer *b, const json_t *doc, const char *sec_id,
+                           const char *title, const char *metric, const char *chart_id)
+{
+    const json_t *m = web_metric(doc, metric);
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    if (section_open(b, sec_id, title) != 0)
+        return -1;
+    if (!m)
+        return web_put(b, "<p class=\"note\">No published figures for this measure.</p></section>");
+    const json_t *lt = json_object_get(m, "latest");
+    const char *unit = web_str(m, "unit");
+    int dp = (int)web_num(m, "dp");
+    char v[64], nb[64], eng[64];
+    html_quantity(web_num(lt, "value"), dp, unit, v, sizeof v);
+    html_quantity(web_num(m, "latest_nb_median"), dp, unit, nb, sizeof nb);
+    html_quantity(web_num(m, "latest_eng_median"), dp, unit, eng, sizeof eng);
+    if (web_put(b, "<p class=\"lead\">") != 0)
+        return -1;
+    if (json_is_object(lt)) {
+        if (html_escape(b, web_str(m, "label")) != 0 || web_put(b, " in ") != 0 ||
+            html_escape(b, web_str(m, "latest_period")) != 0 || web_put(b, ": ") != 0 ||
+            html_escape(b, name) != 0 || web_put(b, " %s, statistical neighbours' median %s, "
+                                                    "England median %s; ranked %.0f of %.0f, band ",
+                                                    v, nb, eng, web_num(lt, "rank"), web_num(lt, "n")) != 0 ||
+            web_band(b, web_str(lt, "band")) != 0 || web_put(b, ".") != 0)
+            return -1;
+    } else if (web_put(b, "No figure for %s in the latest period; neighbours' median %s, England "
+                          "median %s.", "this authority", nb, eng) != 0) {
+        return -1;
+    }
+    return web_put(b, "</p>") != 0 || web_metric_figure(b, doc, m, chart_id) != 0 ||
+           web_put(b, "</section>") != 0 ? -1 : 0;
+}
+
+static int staffing_section(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *st = json_object_get(doc, "staffing");
+    const json_t *rows = json_object_get(st, "rows");
+    size_t i;
+    json_t *p;
+    if (section_open(b, "staffing", "Caseload per case officer") != 0)
+        return -1;
+    if (json_array_size(rows) == 0) {
+        double hidden = web_num(st, "hidden");
+        return web_put(b, "<p class=\"note\" id=\"staffing-none\">%s</p></section>",
+                       hidden > 0 ? "This authority has submitted case officer numbers, but has not "
+                                    "agreed to their publication, so they are not shown here."
+                                  : "This authority has not submitted case officer numbers, so "
+                                    "caseload per officer cannot be shown.");
+    }
+    if (web_put(b, "<table id=\"staffing-table\"><caption>EHC plans per case officer (submitted "
+                   "by the authority)</caption><thead><tr><th scope=\"col\">Period</th>"
+                   "<th scope=\"col\" class=\"num\">Plans</th><th scope=\"col\" class=\"num\">Case "
+                   "officers (FTE)</th><th scope=\"col\" class=\"num\">Plans per officer</th>"
+                   "<th scope=\"col\">Source</th></tr></thead><tbody>") != 0)
+        return -1;
+    json_array_foreach(rows, i, p) {
+        char c1[40], c2[40], c3[40];
+        html_number(web_num(p, "caseload"), 0, c1, sizeof c1);
+        html_number(web_num(p, "officers"), 1, c2, sizeof c2);
+        html_number(web_num(p, "per_officer"), 1, c3, sizeof c3);
+        if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
+            web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
+                    c1, c2, c3) != 0 ||
+            html_escape(b, web_str(p, "source")) != 0 || web_put(b, ", ") != 0 ||
+            html_escape(b, web_str(p, "recorded")) != 0 ||
+            web_put(b, "%s</td></tr>", json_is_true(json_object_get(p, "published"))
+                                           ? "" : " (submitted, not DfE-published)") != 0)
+            return -1;
+    }
+    return web_put(b, "</tbody></table></section>");
+}
+
+static int forecast_section(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *fc = web_forecast(doc, "ehcp_caseload", NULL);
+    size_t i;
+    json_t *p;
+    if (section_open(b, "forecast", "Forecast of EHC plans: the next three years") != 0 ||
+        web_forecast_figure(b, doc, "ehcp_caseload", "fan-chart") != 0)
+        return -1;
+    if (fc) {
+        if (web_put(b, "<p class=\"lead\" id=\"accuracy\">") != 0)
+            return -1;
+        char words[500];
+        web_accuracy_words(fc, words, sizeof words);
+        if (html_escape(b, words) != 0 || web_put(b, " Model: ") != 0 ||
+            html_escape(b, web_str(json_object_get(fc, "model"), "name")) != 0 ||
+            web_put(b, " (") != 0 || html_escape(b, web_str(json_object_get(fc, "model"), "reason")) != 0 ||
+            web_put(b, ").</p><table id=\"forecast-table\"><caption>Forecast EHC plans with 80%% and "
+                       "95%% intervals</caption><thead><tr><th scope=\"col\">January</th>"
+                       "<th scope=\"col\" class=\"num\">Forecast</th><th scope=\"col\" class=\"num\">80%% "
+                       "interval</th><th scope=\"col\" class=\"num\">95%% interval</th></tr></thead><tbody>") != 0)
+            return -1;
+        json_array_foreach(json_object_get(fc, "forecasts"), i, p) {
+            if (i >= 3)
+                break;
+            char f[40], a[40], c[40], d[40], e[40];
+            html_number(web_num(p, "forecast"), 0, f, sizeof f);
+            html_number(web_num(p, "lo80"), 0, a, sizeof a);
+            html_number(web_num(p, "hi80"), 0, c, sizeof c);
+            html_number(web_num(p, "lo95"), 0, d, sizeof d);
+            html_number(web_num(p, "hi95"), 0, e, sizeof e);
+            if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
+                web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s to %s</td>"
+                           "<td class=\"num\">%s to %s</td></tr>", f, a, c, d, e) != 0)
+                return -1;
+        }
+        if (web_put(b, "</tbody></table>") != 0)
+            return -1;
+    }
+    return web_put(b, "</section>");
+}
+
+static int sources_section(struct evbuffer *b, const json_t *doc)
+{
+    size_t i, j;
+    json_t *m, *s;
+    if (section_open(b, "sources", "Sources and licence") != 0 ||
+        web_put(b, "<table id=\"sources-table\"><caption>Source and date of every figure in this "
+                   "pack</caption><thead><tr><th scope=\"col\">Measure</th><th scope=\"col\">Source"
+                   "</th><th scope=\"col\">Recorded</th></tr></thead><tbody>") != 0)
+        return -1;
+    static const char *used[] = {"ehcp_caseload", "requests_received", "new_plans_issued",
+                                 "new_plans_within_20_weeks", "pct_within_20_weeks",
+                                 "dsg_balance_pct_of_income"};
+    for (size_t k = 0; k < sizeof used / sizeof used[0]; k++) {
+        m = web_metric(doc, used[k]);
+        if (!m)
+            continue;
+        json_array_foreach(json_object_get(m, "sources"), j, s) {
+            if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
+                web_put(b, "</th><td>") != 0 || html_escape(b, web_str(s, "source")) != 0 ||
+                web_put(b, "</td><td>") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
+                web_put(b, "</td></tr>") != 0)
+                return -1;
+        }
+    }
+    (void)i;
+    return web_put(b, "</tbody></table><p>Medians, indices, ranks and bands are computed by "
+                      "sendbench from the figures above (competition ranking, 1 = best; bands A-D "
+                      "are quarters of the ranking). Forecasts are fitted by sendbench.</p>"
+                      "<p id=\"ogl\"><strong>" WEB_OGL_LINE ".</strong></p></section>");
+}
+
+static void evidence_page(struct request *r, json_t *doc)
+{
+    const json_t *a = json_object_get(doc, "authority");
+    const char *name = web_str(a, "name");
+    char title[300];
+    snprintf(title, sizeof title, "Evidence pack: %s", name ? name : "");
+    struct evbuffer *b = evbuffer_new();
+    int bad = !b || web_page_begin(b, title, NULL) != 0 ||
+              web_put(b, "<h1>") != 0 || html_escape(b, title) != 0 ||
+              web_put(b, "</h1><p>Special educational needs and disabilities: EHC plans, "
+                         "timeliness and High Needs funding for ") != 0 ||
+              html_escape(b, name) != 0 || web_put(b, " (ONS ") != 0 ||
+              html_escape(b, web_str(a, "code")) != 0 || web_put(b, ", DfE ") != 0 ||
+              html_escape(b, web_str(a, "old_la_code")) != 0 || web_put(b, ", ") != 0 ||
+              html_escape(b, web_str(a, "region_name")) != 0 ||
+              web_put(b, "), compared with its statistical neighbours and England. Produced ") != 0 ||
+              html_escape(b, web_str(doc, "generated_at")) != 0 ||
+              web_put(b, " from data version %.0f.</p><nav class=\"links\" aria-label=\"Contents\">"
+                         "<a href=\"#growth\">Growth</a><a href=\"#flows\">Requests and new plans</a>"
+                         "<a href=\"#timeliness\">20-week timeliness</a><a href=\"#high-needs\">High "
+                         "Needs</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
+                         "Forecast</a><a href=\"#sources\">Sources</a><a href=\"?format=csv\">Tables "
+                         "(CSV)</a></nav>", web_num(doc, "data_version")) != 0;
+    bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
+          compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
+                          "pct_within_20_weeks", "timeliness-chart") != 0 ||
+          compare_section(b, doc, "high-needs", "High Needs position: DSG balance as % of income",
+                          "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
+          staffing_section(b, doc) != 0 || forecast_section(b, doc) != 0 ||
+          sources_section(b, doc) != 0 || web_page_end(b) != 0;
+    if (bad) {
+        if (b)
+            evbuffer_free(b);
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    web_reply_page(r, b);
+}
+
+void route_evidence(struct request *r)
+{
+    const char *code = http_param(r, 0);
+    const char *fmt = http_query(r, "format");
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "html") != 0) {
+        web_reply_error(r, 400, "bad_parameter", "format must be html or csv", "format",
+                        "html or csv");
+        return;
+    }
+    if (strlen(code) > 20) {
+        web_reply_error(r, 404, "unknown_authority", "no authority has this code", "code",
+                        "ONS code or DfE number");
+        return;
+    }
+    const char *params[1] = {code};
+    web_query_doc(r, WEB_AUTHORITY_SQL, 1, params,
+                  fmt && strcmp(fmt, "csv") == 0 ? evidence_csv : evidence_page,
+                  "no authority has this code");
+}

@@ -1,0 +1,191 @@
+/* Page shell, errors and the one-query-per-page helper of the web pages. */
+#include "web.h"
+
+#include <event2/buffer.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "html.h"
+#include "log.h"
+
+/* One stylesheet for every page, inline so that a page (and a saved or
+ * printed evidence pack) needs nothing else; the CSP allows inline styles
+ * and nothing external. */
+static const char STYLE[] =
+    "*{box-sizing:border-box}"
+    "body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#0b0c0c;background:#fff;line-height:1.45}"
+    "a{color:#1d3f8f}a:visited{color:#4c2c92}"
+    "a:focus,button:focus,input:focus,select:focus,summary:focus{outline:3px solid #ffbf47;outline-offset:0;background:#ffbf47;color:#0b0c0c}"
+    ".skip{position:absolute;left:-9999px;top:0}.skip:focus{left:8px;top:8px;padding:6px;z-index:9}"
+    "header.site{background:#0b2259;color:#fff;padding:10px 20px;display:flex;flex-wrap:wrap;gap:16px;align-items:center}"
+    "header.site a{color:#fff;font-weight:bold;text-decoration:none;font-size:1.2em}"
+    "header.site a:focus{color:#0b0c0c}"
+    "form.search{display:flex;gap:6px;align-items:center}"
+    "form.search input{font-size:1em;padding:5px;border:2px solid #0b0c0c;min-width:16em}"
+    "button{font-size:1em;padding:5px 12px;background:#00703c;color:#fff;border:0;cursor:pointer}"
+    "main{max-width:1000px;margin:0 auto;padding:12px 20px 40px}"
+    "h1{font-size:1.8em;margin:.4em 0}h2{font-size:1.35em;margin-top:1.6em;border-bottom:2px solid #b1b4b6}"
+    "table{border-collapse:collapse;margin:10px 0;width:100%}"
+    "caption{text-align:left;font-weight:bold;padding:4px 0}"
+    "th,td{border-bottom:1px solid #b1b4b6;padding:5px 8px;text-align:left;vertical-align:top}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "tr.focus{background:#fff2b3;font-weight:bold}"
+    ".band{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;border:1px solid #0b0c0c}"
+    ".band-A{background:#cce2d8;color:#005a30}.band-B{background:#e5f0c4;color:#3d4d00}"
+    ".band-C{background:#fce8d5;color:#6e3619}.band-D{background:#f4cdc6;color:#942514}"
+    ".band-none{background:#f3f2f1;color:#0b0c0c}"
+    "figure{margin:16px 0;break-inside:avoid;page-break-inside:avoid}"
+    "figcaption{font-size:.9em;color:#505a5f}"
+    "svg.chart{max-width:100%;height:auto;display:block}"
+    ".note{background:#f3f2f1;border-left:5px solid #1d3f8f;padding:8px 12px}"
+    ".source{font-size:.85em;color:#505a5f}"
+    "footer{border-top:2px solid #1d3f8f;margin-top:30px;padding:12px 20px;font-size:.85em;max-width:1000px;margin-left:auto;margin-right:auto}"
+    "nav.links a{margin-right:14px}"
+    "ul.results li{margin:4px 0}"
+    "section.pack{break-before:page;page-break-before:always}"
+    "section.pack:first-of-type{break-before:auto;page-break-before:auto}"
+    "@media print{@page{size:A4;margin:15mm}"
+    " header.site,.skip,form,nav.links,.noprint{display:none}"
+    " body{font-size:10.5pt}main{max-width:none;padding:0}"
+    " svg.chart{max-height:120mm;width:100%}"
+    " figure,table,tr,.note{break-inside:avoid;page-break-inside:avoid}"
+    " h2{break-after:avoid;page-break-after:avoid}"
+    " a{color:#0b0c0c;text-decoration:none}}";
+
+int web_put(struct evbuffer *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = evbuffer_add_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc < 0 ? -1 : 0;
+}
+
+const char *web_str(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+double web_num(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+int web_page_begin(struct evbuffer *b, const char *title, const char *q)
+{
+    if (web_put(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<link rel=\"icon\" href=\"data:,\">"
+                   "<title>") != 0 ||
+        html_escape(b, title) != 0 ||
+        web_put(b, " - sendbench</title><style>%s</style></head><body>"
+                   "<a class=\"skip\" href=\"#main\">Skip to main content</a>"
+                   "<header class=\"site\"><a href=\"/\">sendbench</a>"
+                   "<form class=\"search\" method=\"get\" action=\"/\" role=\"search\">"
+                   "<label for=\"q\">Find an authority</label>"
+                   "<input id=\"q\" name=\"q\" type=\"search\" maxlength=\"100\" "
+                   "placeholder=\"name, ONS code or DfE number\" value=\"", STYLE) != 0 ||
+        html_escape(b, q ? q : "") != 0 ||
+        web_put(b, "\"><button type=\"submit\">Search</button></form></header>"
+                   "<main id=\"main\" tabindex=\"-1\">") != 0)
+        return -1;
+    return 0;
+}
+
+int web_page_end(struct evbuffer *b)
+{
+    return web_put(b, "</main><footer><p>" WEB_OGL_LINE ". Figures are the Department for "
+                      "Education's published SEN2 and high needs statistics as imported into "
+                      "this server; see each chart's source line.</p></footer></body></html>\n");
+}
+
+void web_reply_page(struct request *r, struct evbuffer *b)
+{
+    if (!b) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    http_add_header(r, "Cache-Control", "public, max-age=60");
+    http_reply_buffer(r, 200, "text/html; charset=utf-8", b);
+    evbuffer_free(b);
+}
+
+void web_reply_error(struct request *r, int status, const char *code, const char *message,
+                     const char *field, const char *rule)
+{
+    const char *accept = http_header(r, "Accept");
+    if (!accept || !strstr(accept, "text/html")) {
+        json_t *details = field ? json_pack("[{s:s, s:s}]", "field", field, "rule",
+                                            rule ? rule : message)
+                                : NULL;
+        http_reply_error(r, status, code, message, details);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (!b || web_page_begin(b, "Not available", NULL) != 0 ||
+        web_put(b, "<h1>%s</h1><p class=\"note\" data-error-code=\"", status == 404 ? "Not found"
+                                                                     : "Request not valid") != 0 ||
+        html_escape(b, code) != 0 || web_put(b, "\">") != 0 || html_escape(b, message) != 0 ||
+        (field && (web_put(b, " (parameter <code>") != 0 || html_escape(b, field) != 0 ||
+                   web_put(b, "</code>)") != 0)) ||
+        web_put(b, "</p><p><a href=\"/\">Search for an authority</a></p>") != 0 ||
+        web_page_end(b) != 0) {
+        if (b)
+            evbuffer_free(b);
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    http_reply_buffer(r, status, "text/html; charset=utf-8", b);
+    evbuffer_free(b);
+}
+
+struct web_q {
+    web_doc_fn fn;
+    const char *not_found;
+};
+
+static void doc_done(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct web_q *st = r->state;
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    if (PQntuples(reply->res) < 1 || PQgetisnull(reply->res, 0, 0)) {
+        web_reply_error(r, 404, "not_found", st->not_found, NULL, NULL);
+        return;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(PQgetvalue(reply->res, 0, 0),
+                             (size_t)PQgetlength(reply->res, 0, 0), 0, &jerr);
+    if (!doc) {
+        log_msg(LOG_ERROR, r->id, "page query gave unreadable JSON: %s", jerr.text);
+        http_reply_error(r, 500, "internal_error", "the server could not build the page", NULL);
+        return;
+    }
+    st->fn(r, doc);
+    json_decref(doc);
+}
+
+void web_query_doc(struct request *r, const char *sql, int nparams, const char *const *params,
+                   web_doc_fn fn, const char *not_found)
+{
+    struct web_q *st = calloc(1, sizeof *st);
+    if (!st) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    st->fn = fn;
+    st->not_found = not_found;
+    r->state = st;
+    r->state_free = free;
+    if (db_pool_query(r->app->pool, sql, nparams, params, doc_done, r) != 0)
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+}

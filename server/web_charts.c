@@ -1,0 +1,210 @@
+/* Charts and bands shared by the authority page and the evidence pack. */
+#include <event2/buffer.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "svg.h"
+#include "web.h"
+
+json_t *web_metric(const json_t *doc, const char *id)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+        const char *mid = web_str(m, "id");
+        if (mid && strcmp(mid, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+json_t *web_forecast(const json_t *doc, const char *metric, int *stale)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(doc, "forecasts"), i, f) {
+        const char *mid = web_str(f, "metric");
+        if (mid && strcmp(mid, metric) == 0) {
+            if (stale)
+                *stale = json_is_true(json_object_get(f, "stale"));
+            return json_object_get(f, "doc");
+        }
+    }
+    return NULL;
+}
+
+int web_band(struct evbuffer *b, const char *band)
+{
+    static const char *words[] = {"A (best quarter)", "B (second quarter)", "C (third quarter)",
+                                  "D (worst quarter)"};
+    if (!band || band[0] < 'A' || band[0] > 'D' || band[1])
+        return web_put(b, "<span class=\"band band-none\" data-band=\"\">not banded</span>");
+    return web_put(b, "<span class=\"band band-%c\" data-band=\"%c\">%s</span>", band[0], band[0],
+                   words[band[0] - 'A']);
+}
+
+/* Sources of a metric's figures: "Source: X (recorded 2024-05-01); Y ...". */
+static int sources_line(struct evbuffer *b, const json_t *metric)
+{
+    size_t i;
+    json_t *s;
+    if (web_put(b, "<span class=\"source\">Source: ") != 0)
+        return -1;
+    json_array_foreach(json_object_get(metric, "sources"), i, s) {
+        if ((i && web_put(b, "; ") != 0) || html_escape(b, web_str(s, "source")) != 0 ||
+            web_put(b, " (recorded ") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
+            web_put(b, ")") != 0)
+            return -1;
+    }
+    return web_put(b, ".</span>");
+}
+
+int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
+                      const char *chart_id)
+{
+    const json_t *series = json_object_get(metric, "series");
+    size_t n = json_array_size(series);
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    const char *label = web_str(metric, "label");
+    const char *unit = web_str(metric, "unit");
+    int dp = (int)web_num(metric, "dp");
+    int rc = -1;
+    const char **x = calloc(n ? n : 1, sizeof *x);
+    double *y = calloc(3 * (n ? n : 1), sizeof *y);
+    if (!x || !y)
+        goto done;
+    double *nb = y + n, *eng = y + 2 * n;
+    int have_nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(series, i);
+        x[i] = web_str(p, "period");
+        y[i] = web_num(p, "value");
+        nb[i] = web_num(p, "nb_median");
+        eng[i] = web_num(p, "eng_median");
+        if (isfinite(nb[i]))
+            have_nb = 1;
+    }
+    char title[400], desc[900];
+    snprintf(title, sizeof title, "%s: %s against its statistical neighbours and England", label,
+             name ? name : "");
+    snprintf(desc, sizeof desc,
+             "Line chart of %s for %s (solid line, round markers), the median of its statistical "
+             "neighbours (dashed line, square markers) and the median of all English authorities "
+             "(dotted line, triangle markers), %s to %s.",
+             label, name ? name : "", n ? x[0] : "", n ? x[n - 1] : "");
+    char nb_name[64] = "Statistical neighbours (median)";
+    struct svg_series s[3] = {{name ? name : "Authority", y, SVG_FOCUS},
+                              {nb_name, nb, SVG_COMPARE1},
+                              {"England (median)", eng, SVG_COMPARE2}};
+    struct svg_series s2[2] = {s[0], s[2]};
+    struct svg_frame f = {chart_id, title, desc, "Period", label, dp, unit};
+    const char *kind = web_str(metric, "kind");
+    int zero = !(unit && strcmp(unit, "%") == 0 && kind && strcmp(kind, "rate") == 0);
+    if (web_put(b, "<figure class=\"chart-figure\" data-metric=\"") != 0 ||
+        html_escape(b, web_str(metric, "id")) != 0 || web_put(b, "\">") != 0)
+        goto done;
+    if ((have_nb ? svg_line_chart(b, &f, x, n, s, 3, zero) : svg_line_chart(b, &f, x, n, s2, 2, zero)) != 0)
+        goto done;
+    if (web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
+        (!have_nb && web_put(b, " No statistical neighbours are recorded for this authority.") != 0) ||
+        web_put(b, " ") != 0 || sources_line(b, metric) != 0 || web_put(b, "</figcaption></figure>") != 0)
+        goto done;
+    rc = 0;
+done:
+    free(x);
+    free(y);
+    return rc;
+}
+
+void web_accuracy_words(const json_t *fc_doc, char *buf, size_t len)
+{
+    const json_t *chosen = json_object_get(json_object_get(fc_doc, "accuracy"), "chosen");
+    double smape = web_num(chosen, "smape");
+    double c80 = web_num(chosen, "coverage80");
+    if (!isfinite(smape)) {
+        snprintf(buf, len, "This series is too short to test the method on its own past years, "
+                           "so there is no track record to report.");
+        return;
+    }
+    char n[40];
+    html_number(smape, smape < 10 ? 1 : 0, n, sizeof n);
+    if (isfinite(c80)) {
+        char c[40];
+        html_number(c80 * (c80 <= 1 ? 100 : 1), 0, c, sizeof c);
+        snprintf(buf, len,
+                 "In past years this method's forecasts were off by %s%% on average "
+                 "(symmetric mean absolute percentage error, forecasts one to three years ahead "
+                 "made from the years before); %s%% of actual figures fell inside the 80%% "
+                 "interval.", n, c);
+    } else {
+        snprintf(buf, len, "In past years this method's forecasts were off by %s%% on average.", n);
+    }
+}
+
+int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metric,
+                        const char *chart_id)
+{
+    int stale = 0;
+    const json_t *fc = web_forecast(doc, metric, &stale);
+    const json_t *m = web_metric(doc, metric);
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    if (!fc)
+        return web_put(b, "<p class=\"note\">No forecast is available yet for this measure "
+                          "(too little annual history, or it is still being computed).</p>");
+    const json_t *hist = json_object_get(fc, "history");
+    const json_t *fcs = json_object_get(fc, "forecasts");
+    size_t nh = json_array_size(hist), nf = json_array_size(fcs);
+    if (nf > 3)
+        nf = 3;
+    int rc = -1;
+    const char **hx = calloc(nh ? nh : 1, sizeof *hx);
+    double *hy = calloc(nh ? nh : 1, sizeof *hy);
+    struct svg_fan_point pts[3];
+    if (!hx || !hy)
+        goto done;
+    for (size_t i = 0; i < nh; i++) {
+        const json_t *p = json_array_get(hist, i);
+        hx[i] = web_str(p, "period");
+        hy[i] = web_num(p, "value");
+    }
+    for (size_t j = 0; j < nf; j++) {
+        const json_t *p = json_array_get(fcs, j);
+        pts[j] = (struct svg_fan_point){web_str(p, "period"), web_num(p, "forecast"),
+                                        web_num(p, "lo80"), web_num(p, "hi80"),
+                                        web_num(p, "lo95"), web_num(p, "hi95")};
+    }
+    const char *label = m ? web_str(m, "label") : web_str(fc, "label");
+    const char *unit = m ? web_str(m, "unit") : web_str(fc, "unit");
+    int dp = m ? (int)web_num(m, "dp") : 0;
+    char title[300], desc[900], words[500];
+    snprintf(title, sizeof title, "Forecast of %s for %s, next %zu years", label ? label : metric,
+             name ? name : "", nf);
+    snprintf(desc, sizeof desc,
+             "Fan chart: actual figures %s to %s (solid line), the forecast for %s to %s (dashed "
+             "line, diamond markers), the 80%% interval (darker band) and the 95%% interval "
+             "(lighter hatched band). Model: %s.",
+             nh ? hx[0] : "", nh ? hx[nh - 1] : "", nf ? pts[0].period : "",
+             nf ? pts[nf - 1].period : "", web_str(json_object_get(fc, "model"), "name")
+                                          ? web_str(json_object_get(fc, "model"), "name") : "");
+    web_accuracy_words(fc, words, sizeof words);
+    struct svg_frame f = {chart_id, title, desc, "Period", label ? label : metric, dp, unit};
+    if (web_put(b, "<figure class=\"chart-figure fan\" data-metric=\"") != 0 ||
+        html_escape(b, metric) != 0 || web_put(b, "\">") != 0 ||
+        svg_fan_chart(b, &f, hx, hy, nh, pts, nf) != 0 || web_put(b, "<figcaption>") != 0 ||
+        html_escape(b, desc) != 0 || web_put(b, " <span class=\"accuracy\">") != 0 ||
+        html_escape(b, words) != 0 || web_put(b, "</span> ") != 0 ||
+        web_put(b, "<span class=\"source\">Fitted ") != 0 ||
+        html_escape(b, web_str(fc, "fitted_at")) != 0 ||
+        web_put(b, " by this server from the published figures shown%s.</span>",
+                stale ? "; newer figures have arrived since and a refit is under way" : "") != 0 ||
+        web_put(b, "</figcaption></figure>") != 0)
+        goto done;
+    rc = 0;
+done:
+    free(hx);
+    free(hy);
+    return rc;
+}
