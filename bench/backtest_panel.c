@@ -293,7 +293,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "data/dfe";
     const char *splits = argc > 2 ? argv[2] : "bench/results/splits.csv";
     struct world *w = calloc(1, sizeof *w);
-    struct fc_calibration *cal = malloc(sizeof *cal);
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
     struct fc_result *r = malloc(sizeof *r);
     char path[512];
     FILE *sf = NULL;
@@ -393,6 +393,7 @@ done:
     if (sf && fclose(sf) != 0)
         rc = 1;
     free(r);
+    fc_calibration_free(cal);
     free(cal);
     free(w);
     return rc;

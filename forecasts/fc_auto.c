@@ -110,6 +110,16 @@ static void acc_add(struct fc_accuracy *a, const struct fc_result *r, int j,
 
 static void acc_finish(struct fc_accuracy *a);
 
+void fc_calibration_free(struct fc_calibration *cal)
+{
+    if (!cal)
+        return;
+    free(cal->series_acc);
+    cal->series_acc = NULL;
+    cal->series_cap = 0;
+    cal->n_series = 0;
+}
+
 int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                  struct fc_calibration *cal)
 {
@@ -122,9 +132,23 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     struct fc_pool *pools[FC_N_SCALES] = { NULL };
 
     if (!p || !cal || !p->y || h < 1 || h > FC_MAX_H || n_use < 1
-        || n_use > p->n || p->n_series > FC_MAX_SERIES || min_train < 1)
+        || n_use > p->n || p->n_series < 1 || min_train < 1)
         return FC_ERR_ARG;
-    memset(cal, 0, sizeof *cal);
+    {
+        /* Keep (and grow) the per-series table across calls. */
+        struct fc_accuracy (*acc)[FC_MODEL_COUNT] = cal->series_acc;
+        int capacity = acc ? cal->series_cap : 0;
+        if (capacity < p->n_series) {
+            acc = realloc(acc, sizeof *acc * (size_t)p->n_series);
+            if (!acc)
+                return FC_ERR_NOMEM;
+            capacity = p->n_series;
+        }
+        memset(cal, 0, sizeof *cal);
+        memset(acc, 0, sizeof *acc * (size_t)p->n_series);
+        cal->series_acc = acc;
+        cal->series_cap = capacity;
+    }
     N = p->n_series;
     cal->n_series = N;
     cal->n_use = n_use;
@@ -344,7 +368,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
     r = malloc(sizeof *r);
     memo = malloc(sizeof *memo);
     if (calibrate)
-        cal = malloc(sizeof *cal);
+        cal = calloc(1, sizeof *cal);
     if (!r || !memo || (calibrate && !cal))
         goto done;
     for (int o = min_train; o < p->n; o++) {
@@ -394,6 +418,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
 done:
     fc_pools_free(pools);
     free(memo);
+    fc_calibration_free(cal);
     free(cal);
     free(r);
     return rc;

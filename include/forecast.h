@@ -114,7 +114,6 @@ struct fc_accuracy {
  * horizon: z = (g(y) - g(yhat)) / sd_h on the model's scale.  Intervals are
  * then g^-1(mean + q * sd_h).  n[m][h] == 0 means "not calibrated" (nominal
  * normal quantiles are used). */
-#define FC_MAX_SERIES 400
 struct fc_calibration {
     double q[FC_MODEL_COUNT][FC_MAX_H][4];  /* 0.025, 0.10, 0.90, 0.975 */
     int n[FC_MODEL_COUNT][FC_MAX_H];
@@ -123,7 +122,9 @@ struct fc_calibration {
     int mase_n[FC_MODEL_COUNT];
     /* Each series' own rolling-origin accuracy per model (means; coverage
      * of the uncalibrated nominal intervals). */
-    struct fc_accuracy series_acc[FC_MAX_SERIES][FC_MODEL_COUNT];
+    struct fc_accuracy (*series_acc)[FC_MODEL_COUNT];   /* n_series rows; owned,
+                                                           fc_calibration_free */
+    int series_cap;    /* rows allocated in series_acc */
     int n_series;
     int n_use;         /* data used: time points < n_use */
     int min_train;     /* shortest training window of the rolling origins */
@@ -197,9 +198,12 @@ FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
  * of min_train or more. */
 FC_WUR int fc_calibrate(const struct fc_panel *p, int n_use, int min_train,
                         int h, struct fc_calibration *cal);
-/* (struct fc_calibration is ~250 KB: keep it on the heap or in the caller's
- * long-lived state rather than on a small thread stack.  fc_calibrate
- * allocates temporary workspace and frees it before returning.) */
+/* cal must start zeroed (calloc or = {0}); it may be passed to
+ * fc_calibrate again (its per-series table is reused and resized to the
+ * panel, so any number of series is allowed).  Release what it holds with
+ * fc_calibration_free; fc_calibrate's temporary workspace is freed before
+ * it returns. */
+void fc_calibration_free(struct fc_calibration *cal);
 
 /* --- scoring ----------------------------------------------------------- */
 

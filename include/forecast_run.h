@@ -24,7 +24,7 @@
 #define FR_ENGLAND_CODE "E92000001"
 /* Bump when the fitting or the documents change: stored forecasts made by
  * another engine are refitted at start-up. */
-#define FR_ENGINE "2026-11-22.3"
+#define FR_ENGINE "2026-11-22.4"
 
 struct fr_authority {
     char code[12];

@@ -497,6 +497,7 @@ int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const 
     }
     rc = emitted;
 done:
+    fc_calibration_free(cal);
     free(cal);
     free(res);
     free(have);

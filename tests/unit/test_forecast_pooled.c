@@ -173,7 +173,7 @@ static void test_calibration_coverage(void)
 static void test_auto(void)
 {
     struct fc_panel p;
-    struct fc_calibration *cal = malloc(sizeof *cal);
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
     struct fc_result r;
     int best = 0;
 
@@ -200,12 +200,49 @@ static void test_auto(void)
     CHECK(fc_auto(&p, 7, NT, NULL, 3, &r) == FC_OK);
     CHECK(strstr(r.reason, "no backtest available") != NULL);
     CHECK(r.calibrated == 0);
+    fc_calibration_free(cal);
     free(cal);
+}
+
+/* Any number of series: 600 authorities (more than any fixed table the
+ * calibration once had), a second calibration on a smaller panel reusing
+ * the same struct, and the last series gets its own record. */
+static void test_many_series(void)
+{
+    enum { MANY = 600, LEN = 10 };
+    double *y = malloc(sizeof(double) * MANY * LEN);
+    int *region = malloc(sizeof(int) * MANY);
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result r;
+    CHECK(y && region && cal);
+    if (!y || !region || !cal)
+        goto done;
+    for (int i = 0; i < MANY; i++) {
+        region[i] = i % 9;
+        for (int t = 0; t < LEN; t++)
+            y[i * LEN + t] = (100 + i % 50) * pow(1.05 + 0.01 * (i % 3), t) * (1 + 0.01 * ((i * 7 + t * 3) % 5));
+    }
+    struct fc_panel p = {y, MANY, LEN, 1, FC_KIND_COUNT, region, NULL, 0};
+    CHECK(fc_calibrate(&p, LEN, 5, 3, cal) == FC_OK);
+    CHECK(cal->n_series == MANY);
+    CHECK(fc_auto(&p, MANY - 1, LEN, cal, 3, &r) == FC_OK);
+    CHECK(r.has_accuracy && r.acc_model.n > 0);
+    CHECK(isfinite(r.mean[2]) && r.lo95[2] <= r.mean[2] && r.mean[2] <= r.hi95[2]);
+    p.n_series = 300;
+    CHECK(fc_calibrate(&p, LEN, 5, 3, cal) == FC_OK);
+    CHECK(cal->n_series == 300);
+    CHECK(fc_auto(&p, 299, LEN, cal, 3, &r) == FC_OK);
+done:
+    fc_calibration_free(cal);
+    free(cal);
+    free(y);
+    free(region);
 }
 
 int main(void)
 {
     gsl_set_error_handler_off();
+    RUN(test_many_series);
     RUN(test_shrinkage);
     RUN(test_no_lookahead);
     RUN(test_scores);
