@@ -105,6 +105,42 @@ int web_page_end(struct evbuffer *b)
                       "this server; see each chart's source line.</p></footer></body></html>\n");
 }
 
+char *web_page_take(struct evbuffer *b, int bad, size_t *len)
+{
+    char *s = NULL;
+    if (!b)
+        return NULL;
+    size_t n = evbuffer_get_length(b);
+    if (!bad && (s = malloc(n + 1)) != NULL) {
+        if (evbuffer_remove(b, s, n) != (int)n) {
+            free(s);
+            s = NULL;
+        } else {
+            s[n] = '\0';
+            *len = n;
+        }
+    }
+    evbuffer_free(b);
+    return s;
+}
+
+void web_table_error(struct request *r, int status, const char *field, const char *message)
+{
+    const char *code = status == 404 ? "not_found" : "bad_parameter";
+    const char *rule = message;
+    if (strcmp(field, "metric") == 0 && status == 404) {
+        code = "unknown_metric";
+        rule = "known metric id";
+    } else if (strcmp(field, "authority") == 0 && status == 404) {
+        code = "unknown_authority";
+        rule = "ONS code or DfE number";
+    } else if (strcmp(field, "period") == 0 && status == 404) {
+        code = "no_data";
+        rule = "a period with figures";
+    }
+    web_reply_error(r, status, code, message, field, rule);
+}
+
 void web_reply_page(struct request *r, struct evbuffer *b)
 {
     if (!b) {
