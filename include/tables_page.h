@@ -61,7 +61,7 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
 
 /*
  * The profile of authority code as GET /api/v1/authorities/{code}/profile
- * serves it, plus for each metric a "history": one entry per period with
+ * serves it, plus for each metric a "history": one entry per annual period with
  * figures, {period, value, symbol, rank_england, n_england, band,
  * neighbours {n, median, mean}, england {n, median, mean, total}}, each
  * computed by table_compute over that period's figures; "growth": plans as

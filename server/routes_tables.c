@@ -1308,7 +1308,9 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
             while (j1 < end_x && strcmp(PQgetvalue(res, j1, 1), mid) == 0 &&
                    strcmp(PQgetvalue(res, j1, 2), per) == 0)
                 j1++;
-            for (size_t k = 0; k < nm; k++) {
+            /* Charts are of annual figures: quarters (council submissions)
+             * are a different frequency and stay out of the history. */
+            for (size_t k = 0; k < nm && !strstr(per, " Q"); k++) {
                 if (strcmp(pm[k].id, mid) != 0)
                     continue;
                 struct xsec x;

@@ -134,10 +134,15 @@ void route_web_home(struct request *r)
  * (its own unpublished submissions are left out, as the API hides them). */
 static int metric_shown(const json_t *m)
 {
-    if (!web_str(m, "period") || json_array_size(json_object_get(m, "series")) == 0)
+    size_t i;
+    json_t *p;
+    if (!web_str(m, "period"))
         return 0;
-    const char *sym = web_str(m, "symbol");
-    return !(sym && strcmp(sym, "c") == 0 && !json_is_true(json_object_get(m, "published")));
+    json_array_foreach(json_object_get(m, "series"), i, p) {
+        if (json_is_number(json_object_get(p, "value")))
+            return 1;
+    }
+    return 0;
 }
 
 static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
@@ -168,7 +173,9 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     if (isfinite(value) ? html_escape(b, v) != 0
                         : (web_put(b, "<abbr title=\"") != 0 ||
                            html_escape(b, web_str(m, "reason") ? web_str(m, "reason")
-                                                               : "no figure recorded") != 0 ||
+                                          : json_is_false(json_object_get(m, "published"))
+                                              ? "submitted by the council, not published"
+                                              : "no figure recorded") != 0 ||
                            web_put(b, "\">") != 0 || html_escape(b, sym ? sym : "x") != 0 ||
                            web_put(b, "</abbr>") != 0))
         return -1;
@@ -426,7 +433,9 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
                   html_escape(b, row->name) != 0 ||
                   web_put(b, "</a>%s</th><td>", is_hl ? " (selected)" : "") != 0 ||
                   html_escape(b, row->region_name) != 0;
-        bad = bad || web_put(b, "</td><td class=\"num\">") != 0;
+        char plain[64];
+        html_plain(row->cur.has_value ? row->cur.value : NAN, v->dp, plain, sizeof plain);
+        bad = bad || web_put(b, "</td><td class=\"num\" data-value=\"%s\">", plain) != 0;
         if (row->cur.has_value)
             bad = bad || html_escape(b, val) != 0;
         else
