@@ -32,7 +32,7 @@ static const char STYLE[] =
     "table{border-collapse:collapse;margin:10px 0;width:100%}"
     "caption{text-align:left;font-weight:bold;padding:4px 0}"
     "th,td{border-bottom:1px solid #b1b4b6;padding:5px 8px;text-align:left;vertical-align:top}"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}"
     "tr.focus{background:#fff2b3;font-weight:bold}"
     ".band{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;border:1px solid #0b0c0c}"
     ".band-A{background:#cce2d8;color:#005a30}.band-B{background:#e5f0c4;color:#3d4d00}"

@@ -167,7 +167,11 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
                           "(too little annual history, or it is still being computed).</p>");
     const json_t *hist = json_object_get(fc, "history");
     const json_t *fcs = json_object_get(fc, "forecasts");
-    size_t nh = json_array_size(hist), nf = json_array_size(fcs);
+    size_t nh = json_array_size(hist), nf = json_array_size(fcs), h0 = 0;
+    /* An authority created later (Dorset, 2019) has no figures before it
+     * began: the chart starts at its first figure, not with empty years. */
+    while (h0 < nh && !json_is_number(json_object_get(json_array_get(hist, h0), "value")))
+        h0++;
     if (nf > 3)
         nf = 3;
     int rc = -1;
@@ -176,11 +180,12 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
     struct svg_fan_point pts[3];
     if (!hx || !hy)
         goto done;
-    for (size_t i = 0; i < nh; i++) {
+    for (size_t i = h0; i < nh; i++) {
         const json_t *p = json_array_get(hist, i);
-        hx[i] = web_str(p, "period");
-        hy[i] = web_num(p, "value");
+        hx[i - h0] = web_str(p, "period");
+        hy[i - h0] = web_num(p, "value");
     }
+    nh -= h0;
     for (size_t j = 0; j < nf; j++) {
         const json_t *p = json_array_get(fcs, j);
         pts[j] = (struct svg_fan_point){web_str(p, "period"), web_num(p, "forecast"),
