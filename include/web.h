@@ -1,12 +1,13 @@
 /*
  * Server-rendered pages (the web interface and the evidence pack): the page
- * shell with its inline stylesheet, HTML or JSON error replies, and one
- * async database query per page whose answer PostgreSQL builds as JSON.
+ * shell with its inline stylesheet, HTML or JSON error replies, and the
+ * pieces the pages share.
  *
- * The numbers drawn come from the same tables and views the JSON API reads
- * (current_observations, metrics, authorities, statistical_neighbours, the
- * stored forecast documents), with the same rules: published figures only,
- * competition ranking that respects polarity, quartile bands A-D.
+ * The numbers drawn are the API's own: the authority page and the evidence
+ * pack render the profile document and the metric page the table that
+ * server/routes_tables.c computes for anonymous callers (include/
+ * tables_page.h), so values, ranks, bands, medians and masking cannot
+ * differ between the HTML and the JSON.
  */
 #ifndef SENDBENCH_WEB_H
 #define SENDBENCH_WEB_H
@@ -17,36 +18,6 @@
 #include "http.h"
 
 struct evbuffer;
-
-/*
- * SQL common table expressions the pages share (after WITH, followed by
- * a comma):
- *   obs   published current figures with a value (authority, metric, period,
- *         period_start, value float8, source, recorded_at), plus the derived
- *         percentages computed from their published parts.
- *   rnk   every figure ranked within its metric and period over England:
- *         rank (competition ranking by polarity on the published rounding),
- *         n (authorities ranked) and band 'A'..'D' (NULL for neutral).
- */
-#define WEB_OBS_CTE \
-    "cur AS MATERIALIZED (SELECT authority, metric, period, period_start, value::float8 AS value," \
-    "   source, recorded_at FROM current_observations WHERE published AND value IS NOT NULL)," \
-    " obs AS MATERIALIZED (SELECT * FROM cur UNION ALL" \
-    "  SELECT n.authority, d.id, n.period, n.period_start, 100.0 * n.value / q.value," \
-    "   'Derived from ' || n.source, greatest(n.recorded_at, q.recorded_at)" \
-    "  FROM (VALUES ('pct_within_20_weeks', 'new_plans_within_20_weeks', 'new_plans_issued')," \
-    "               ('pct_within_20_weeks_ex', 'new_plans_within_20_weeks_ex', 'new_plans_issued_ex')," \
-    "               ('request_to_assessment_rate', 'requests_decided_to_assess', 'requests_received'))" \
-    "        d(id, num, den)" \
-    "  JOIN cur n ON n.metric = d.num" \
-    "  JOIN cur q ON q.metric = d.den AND q.authority = n.authority AND q.period = n.period" \
-    "   AND q.value > 0)," \
-    " rnk AS (SELECT o.*, rank() OVER w AS rank, count(*) OVER (PARTITION BY o.metric, o.period) AS n," \
-    "   CASE WHEN m.polarity = 'neutral' THEN NULL ELSE chr(65 + floor(4.0 * ((rank() OVER w) - 1)" \
-    "     / count(*) OVER (PARTITION BY o.metric, o.period))::int) END AS band" \
-    "  FROM obs o JOIN metrics m ON m.id = o.metric" \
-    "  WINDOW w AS (PARTITION BY o.metric, o.period ORDER BY CASE WHEN m.polarity = 'lower_better'" \
-    "   THEN round(o.value::numeric, m.dp) ELSE -round(o.value::numeric, m.dp) END))"
 
 /* Called with the query's JSON document (borrowed; valid during the call).
  * Must end the request with one reply. */
@@ -63,6 +34,15 @@ int web_page_begin(struct evbuffer *b, const char *title, const char *q)
     __attribute__((warn_unused_result));
 /* Closes main, adds the licence footer and closes the page. */
 int web_page_end(struct evbuffer *b) __attribute__((warn_unused_result));
+
+/* The page in b as a malloc'd string (for the tables cache) with its
+ * length; b is freed.  NULL when bad is set or out of memory. */
+char *web_page_take(struct evbuffer *b, int bad, size_t *len);
+
+/* A tables_page error hook: a table or profile the page cannot show, as
+ * web_reply_error with the page's error codes (unknown_metric,
+ * unknown_authority, no_data, not_found, bad_parameter). */
+void web_table_error(struct request *r, int status, const char *field, const char *message);
 
 /* 200 text/html with the buffer (freed here).  NULL answers 500. */
 void web_reply_page(struct request *r, struct evbuffer *b);
@@ -87,19 +67,15 @@ double web_num(const json_t *o, const char *key);
     "(Department for Education)"
 
 
-/* One authority's page data, $1 = ONS code or DfE number: the authority,
- * its neighbours, every metric with its latest rank/band and its series
- * against the neighbours' and England's medians, growth in plans since
- * 2015, the stored forecast documents and submitted staffing figures (only
- * when the authority consented to be named).  NULL when unknown.
- * Defined in server/routes_web.c; the evidence pack reads the same. */
-extern const char WEB_AUTHORITY_SQL[];
-
 /* ---- pieces shared by the profile page and the evidence pack
- * (server/web_charts.c); doc is WEB_AUTHORITY_SQL's document. */
+ * (server/web_charts.c); doc is the profile document with history
+ * (tables_page_profile). */
 
 /* The metric object of doc with this id (borrowed), or NULL. */
 json_t *web_metric(const json_t *doc, const char *id);
+/* The sources of a metric's published figures (for a derived metric, of
+ * its inputs): [{source, recorded}] (borrowed), or NULL. */
+const json_t *web_sources(const json_t *doc, const char *metric);
 /* The stored forecast document for this metric (borrowed), or NULL;
  * *stale says whether newer data exist than it was fitted on. */
 json_t *web_forecast(const json_t *doc, const char *metric, int *stale);
@@ -108,9 +84,10 @@ json_t *web_forecast(const json_t *doc, const char *metric, int *stale);
  * quarter)", "not banded" for neutral metrics or no rank. */
 int web_band(struct evbuffer *b, const char *band) __attribute__((warn_unused_result));
 
-/* A <figure> with the metric's line chart: the authority, its statistical
- * neighbours' median and the England median over every period with data,
- * and a caption with the source and date of the figures. */
+/* A <figure> with the metric's line chart from its "history": the
+ * authority, its statistical neighbours' median and the England median over
+ * every period with data, and a caption with the source and date of the
+ * figures. */
 int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
                       const char *chart_id) __attribute__((warn_unused_result));
 

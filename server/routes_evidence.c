@@ -2,7 +2,9 @@
  * GET /api/v1/authorities/{code}/evidence: the printable evidence pack (one
  * self-contained HTML page: inline CSS and SVG, no script, nothing
  * fetched), and with ?format=csv the tables behind it as tidy CSV.  Drawn
- * from WEB_AUTHORITY_SQL, the same document as the authority's web page.
+ * from the profile document with history (tables_page_profile), the same
+ * numbers GET /api/v1/authorities/{code}/profile serves and the authority's
+ * web page shows, and kept rendered in the tables cache.
  */
 #include <csv.h>
 #include <event2/buffer.h>
@@ -14,6 +16,7 @@
 #include "html.h"
 #include "routes.h"
 #include "svg.h"
+#include "tables_page.h"
 #include "web.h"
 
 /* ---- CSV ---------------------------------------------------------------- */
@@ -70,27 +73,34 @@ static void csv_metric(struct csv_ctx *c, const json_t *doc, const char *section
         return;
     const char *unit = web_str(m, "unit");
     int dp = (int)web_num(m, "dp");
-    json_array_foreach(json_object_get(m, "series"), i, p) {
+    /* The source of the authority's figures: the latest-recorded source of
+     * the metric's published figures (a derived metric's: computed). */
+    const json_t *srcs = web_sources(doc, id);
+    const json_t *src = json_array_get(srcs, json_array_size(srcs) ? json_array_size(srcs) - 1 : 0);
+    int derived = web_str(m, "kind") && strcmp(web_str(m, "kind"), "derived") == 0;
+    json_array_foreach(json_object_get(m, "history"), i, p) {
         const char *per = web_str(p, "period");
         csv_row(c, section, id, "authority", per, web_num(p, "value"), dp, unit,
-                web_str(p, "source"), web_str(p, "recorded"));
-        csv_row(c, section, id, "neighbours_median", per, web_num(p, "nb_median"), dp + 1, unit,
+                derived ? "computed by sendbench" : web_str(src, "source"),
+                derived ? NULL : web_str(src, "recorded"));
+        csv_row(c, section, id, "neighbours_median", per,
+                web_num(json_object_get(p, "neighbours"), "median"), dp + 1, unit,
                 "computed by sendbench", NULL);
-        csv_row(c, section, id, "england_median", per, web_num(p, "eng_median"), dp + 1, unit,
+        csv_row(c, section, id, "england_median", per,
+                web_num(json_object_get(p, "england"), "median"), dp + 1, unit,
                 "computed by sendbench", NULL);
     }
 }
 
-static void evidence_csv(struct request *r, json_t *doc)
+static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
 {
+    (void)r;
     const json_t *a = json_object_get(doc, "authority");
     struct csv_ctx c = {evbuffer_new(), web_str(a, "code"), web_str(a, "name"), 0};
     size_t i;
     json_t *p;
-    if (!c.b) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
+    if (!c.b)
+        return NULL;
     const char *hdr[] = {"section", "metric", "series", "area_code", "area_name", "period",
                          "value", "unit", "source", "recorded"};
     for (size_t k = 0; k < 10 && !c.err; k++)
@@ -109,7 +119,8 @@ static void evidence_csv(struct request *r, json_t *doc)
     csv_metric(&c, doc, "flows", "new_plans_issued");
     csv_metric(&c, doc, "timeliness", "pct_within_20_weeks");
     csv_metric(&c, doc, "high_needs", "dsg_balance_pct_of_income");
-    json_array_foreach(json_object_get(json_object_get(doc, "staffing"), "rows"), i, p) {
+    json_array_foreach(json_object_get(json_object_get(json_object_get(doc, "extra"), "staffing"),
+                                       "rows"), i, p) {
         csv_row(&c, "staffing", "caseload_per_officer", "authority", web_str(p, "period"),
                 web_num(p, "per_officer"), 1, "ratio", web_str(p, "source"), web_str(p, "recorded"));
     }
@@ -123,16 +134,7 @@ static void evidence_csv(struct request *r, json_t *doc)
                     web_num(p, keys[k]), 1, "count", "forecast by sendbench",
                     web_str(fc, "fitted_at"));
     }
-    if (c.err) {
-        evbuffer_free(c.b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    char disp[64];
-    snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.csv\"", c.code ? c.code : "x");
-    http_add_header(r, "Content-Disposition", disp);
-    http_reply_buffer(r, 200, "text/csv; charset=utf-8", c.b);
-    evbuffer_free(c.b);
+    return web_page_take(c.b, c.err, len);
 }
 
 /* ---- HTML ---------------------------------------------------------------- */
@@ -316,22 +318,27 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
         return -1;
     if (!m)
         return web_put(b, "<p class=\"note\">No published figures for this measure.</p></section>");
-    const json_t *lt = json_object_get(m, "latest");
     const char *unit = web_str(m, "unit");
     int dp = (int)web_num(m, "dp");
     char v[64], nb[64], eng[64];
-    html_quantity(web_num(lt, "value"), dp, unit, v, sizeof v);
-    html_quantity(web_num(m, "latest_nb_median"), dp, unit, nb, sizeof nb);
-    html_quantity(web_num(m, "latest_eng_median"), dp, unit, eng, sizeof eng);
-    if (web_put(b, "<p class=\"lead\">") != 0)
+    html_quantity(web_num(m, "value"), dp, unit, v, sizeof v);
+    html_quantity(web_num(json_object_get(m, "neighbours"), "median"), dp + 1, unit, nb, sizeof nb);
+    html_quantity(web_num(json_object_get(m, "england"), "median"), dp + 1, unit, eng, sizeof eng);
+    if (web_put(b, "<p class=\"lead\" data-metric=\"") != 0 ||
+        html_escape(b, web_str(m, "id")) != 0 || web_put(b, "\">") != 0)
         return -1;
-    if (json_is_object(lt)) {
+    if (isfinite(web_num(m, "value"))) {
         if (html_escape(b, web_str(m, "label")) != 0 || web_put(b, " in ") != 0 ||
-            html_escape(b, web_str(m, "latest_period")) != 0 || web_put(b, ": ") != 0 ||
-            html_escape(b, name) != 0 || web_put(b, " %s, statistical neighbours' median %s, "
-                                                    "England median %s; ranked %.0f of %.0f, band ",
-                                                    v, nb, eng, web_num(lt, "rank"), web_num(lt, "n")) != 0 ||
-            web_band(b, web_str(lt, "band")) != 0 || web_put(b, ".") != 0)
+            html_escape(b, web_str(m, "period")) != 0 || web_put(b, ": ") != 0 ||
+            html_escape(b, name) != 0 || web_put(b, " <span class=\"value\">%s</span>, "
+                                                    "statistical neighbours' median %s, "
+                                                    "England median %s; ", v, nb, eng) != 0)
+            return -1;
+        if (isfinite(web_num(m, "rank_england")) &&
+            web_put(b, "ranked <span class=\"rank\">%.0f</span> of %.0f in England, band ",
+                    web_num(m, "rank_england"), web_num(m, "n_england")) != 0)
+            return -1;
+        if (web_band(b, web_str(m, "band")) != 0 || web_put(b, ".") != 0)
             return -1;
     } else if (web_put(b, "No figure for %s in the latest period; neighbours' median %s, England "
                           "median %s.", "this authority", nb, eng) != 0) {
@@ -343,7 +350,7 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
 
 static int staffing_section(struct evbuffer *b, const json_t *doc)
 {
-    const json_t *st = json_object_get(doc, "staffing");
+    const json_t *st = json_object_get(json_object_get(doc, "extra"), "staffing");
     const json_t *rows = json_object_get(st, "rows");
     size_t i;
     json_t *p;
@@ -437,7 +444,7 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
         m = web_metric(doc, used[k]);
         if (!m)
             continue;
-        json_array_foreach(json_object_get(m, "sources"), j, s) {
+        json_array_foreach(web_sources(doc, used[k]), j, s) {
             if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                 web_put(b, "</th><td>") != 0 || html_escape(b, web_str(s, "source")) != 0 ||
                 web_put(b, "</td><td>") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
@@ -452,8 +459,10 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
                       "<p id=\"ogl\"><strong>" WEB_OGL_LINE ".</strong></p></section>");
 }
 
-static void evidence_page(struct request *r, json_t *doc)
+static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
 {
+    (void)r;
+    const json_t *extra = json_object_get(doc, "extra");
     const json_t *a = json_object_get(doc, "authority");
     const char *name = web_str(a, "name");
     char title[300];
@@ -468,13 +477,13 @@ static void evidence_page(struct request *r, json_t *doc)
               html_escape(b, web_str(a, "old_la_code")) != 0 || web_put(b, ", ") != 0 ||
               html_escape(b, web_str(a, "region_name")) != 0 ||
               web_put(b, "), compared with its statistical neighbours and England. Produced ") != 0 ||
-              html_escape(b, web_str(doc, "generated_at")) != 0 ||
+              html_escape(b, web_str(extra, "generated_at")) != 0 ||
               web_put(b, " from data version %.0f.</p><nav class=\"links\" aria-label=\"Contents\">"
                          "<a href=\"#growth\">Growth</a><a href=\"#flows\">Requests and new plans</a>"
                          "<a href=\"#timeliness\">20-week timeliness</a><a href=\"#high-needs\">High "
                          "Needs</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
                          "Forecast</a><a href=\"#sources\">Sources</a><a href=\"?format=csv\">Tables "
-                         "(CSV)</a></nav>", web_num(doc, "data_version")) != 0;
+                         "(CSV)</a></nav>", web_num(extra, "data_version")) != 0;
     bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
           compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
                           "pct_within_20_weeks", "timeliness-chart") != 0 ||
@@ -482,14 +491,13 @@ static void evidence_page(struct request *r, json_t *doc)
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
           staffing_section(b, doc) != 0 || forecast_section(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
-    if (bad) {
-        if (b)
-            evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    web_reply_page(r, b);
+    return web_page_take(b, bad, len);
 }
+
+static const struct tables_page EVIDENCE_PAGE = {
+    "evidence", "text/html; charset=utf-8", NULL, evidence_page, web_table_error};
+static const struct tables_page EVIDENCE_CSV = {
+    "evidence.csv", "text/csv; charset=utf-8", NULL, evidence_csv, web_table_error};
 
 void route_evidence(struct request *r)
 {
@@ -500,13 +508,11 @@ void route_evidence(struct request *r)
                         "html or csv");
         return;
     }
-    if (strlen(code) > 20) {
-        web_reply_error(r, 404, "unknown_authority", "no authority has this code", "code",
-                        "ONS code or DfE number");
-        return;
+    int csv = fmt && strcmp(fmt, "csv") == 0;
+    if (csv && code && strlen(code) < 20) {
+        char disp[64];
+        snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.csv\"", code);
+        http_add_header(r, "Content-Disposition", disp);
     }
-    const char *params[1] = {code};
-    web_query_doc(r, WEB_AUTHORITY_SQL, 1, params,
-                  fmt && strcmp(fmt, "csv") == 0 ? evidence_csv : evidence_page,
-                  "no authority has this code");
+    tables_page_profile(r, csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code);
 }

@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "routes.h"
 #include "tables.h"
+#include "tables_page.h"
 
 #define TABLES_CHANNEL "sendbench_data"
 #define TABLES_CACHE_MAX 2048
@@ -52,6 +53,7 @@ struct tq {
     char base[PERIOD_MAX];      /* "" none */
     struct caller caller;
     void (*after_caller)(struct request *r);   /* continues once the caller is known */
+    const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
     char key[256];
     uint64_t generation;
 };
@@ -87,6 +89,11 @@ void tables_stop(struct app *app)
 
 static void bad_param(struct request *r, int status, const char *field, const char *message)
 {
+    const struct tq *q = r->state;
+    if (q && q->page && q->page->error) {
+        q->page->error(r, status, field, message);
+        return;
+    }
     json_t *details = json_pack("[{s:s, s:s}]", "field", field, "reason", message);
     http_reply_error(r, status, status == 404 ? "not_found" : "bad_parameter", message, details);
 }
@@ -159,6 +166,8 @@ static void store_and_reply(struct request *r, struct tq *q, const char *content
                             char *body, size_t len)
 {
     struct cache *c = r->app->tables_cache;
+    if (q->page)
+        content_type = q->page->content_type;
     struct cache_entry *e = cache_entry_new(q->key, content_type,
                                             cache_control_for(&q->caller), body, len);
     if (!e) {
@@ -298,8 +307,21 @@ static void caller_resolve(struct request *r, caller_next next)
 
 /* ---------------------------------------------------------------- tables */
 
+/* The published figures a derived metric is computed from (the inputs of
+ * sql/005_tables.sql's derived_observations): pages cite their sources. */
+#define TABLES_DERIVED_INPUTS \
+    "VALUES ('pct_within_20_weeks', 'new_plans_within_20_weeks')," \
+    " ('pct_within_20_weeks', 'new_plans_timeliness_den'), ('pct_within_20_weeks', 'new_plans_issued')," \
+    " ('pct_within_20_weeks_ex', 'new_plans_within_20_weeks_ex')," \
+    " ('pct_within_20_weeks_ex', 'new_plans_issued_ex')," \
+    " ('caseload_per_officer', 'ehcp_caseload'), ('caseload_per_officer', 'case_officers_fte')," \
+    " ('deficit_pct_of_hnb', 'dsg_cumulative_balance_gbp'), ('deficit_pct_of_hnb', 'hnb_allocation_gbp')," \
+    " ('caseload_growth_pct', 'ehcp_caseload')," \
+    " ('request_to_assessment_rate', 'requests_decided_to_assess')," \
+    " ('request_to_assessment_rate', 'requests_received')"
+
 static const char TABLE_SQL[] =
-    "WITH m AS (SELECT id, label, unit, dp, polarity, kind, annual_period FROM metrics"
+    "WITH m AS (SELECT id, label, unit, dp, polarity, kind, annual_period, description FROM metrics"
     "           WHERE id = $1),"
     " obs AS ("
     "  SELECT authority, period, value, symbol, published, NULL::text AS reason"
@@ -316,7 +338,21 @@ static const char TABLE_SQL[] =
     "  CASE WHEN a.new_la_code = (SELECT new_la_code FROM focal) THEN 0 ELSE nb.rank END," /* 15 */
     "  c.value, c.symbol, c.published, c.reason,"                                       /* 16-19 */
     "  p.value, p.symbol, p.published, y.value, y.symbol, y.published,"                 /* 20-25 */
-    "  b.value, b.symbol, b.published"                                                  /* 26-28 */
+    "  b.value, b.symbol, b.published,"                                                 /* 26-28 */
+    /* For pages only ($8): the periods with figures and the sources of
+     * the period's published figures (a derived metric's inputs'). */
+    "  CASE WHEN $8 THEN (SELECT json_agg(period ORDER BY ps DESC, period DESC) FROM ("
+    "   SELECT period, min(period_start) AS ps FROM ("
+    "    SELECT period, period_start FROM observations WHERE metric = $1"
+    "    UNION ALL SELECT period, period_start FROM derived_observations WHERE metric = $1"
+    "     AND (SELECT kind FROM m) = 'derived') s"
+    "   GROUP BY period) z)::text END,"                                                 /* 29 */
+    "  CASE WHEN $8 THEN (SELECT json_agg(json_build_object('source', source, 'recorded',"
+    "    to_char(rec, 'YYYY-MM-DD')) ORDER BY source) FROM ("
+    "   SELECT source, max(recorded_at) AS rec FROM current_observations"
+    "   WHERE published AND period = $2 AND metric = ANY (ARRAY(SELECT $1 UNION ALL"
+    "    SELECT input FROM (" TABLES_DERIVED_INPUTS ") d(metric, input) WHERE d.metric = $1))"
+    "   GROUP BY source) z)::text END, m.description"                                   /* 30-31 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -719,7 +755,24 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     t.table_id = table_id;
     if (table_compute(&t) != 0)
         goto oom;
-    if (q->csv) {
+    if (q->page) {
+        json_t *periods = json_loads(cell(res, 0, 29) ? cell(res, 0, 29) : "[]", 0, NULL);
+        json_t *sources = json_loads(cell(res, 0, 30) ? cell(res, 0, 30) : "[]", 0, NULL);
+        struct tables_view v = {.t = &t, .reasons = reasons, .id = tm.id, .label = tm.label,
+                                .unit = tm.unit, .kind = tm.kind,
+                                .description = PQgetvalue(res, 0, 31),
+                                .polarity_name = PQgetvalue(res, 0, 4), .dp = tm.dp,
+                                .polarity = tm.polarity, .period = q->period,
+                                .focal = tm.focal, .region_name = region_name,
+                                .periods = periods, .sources = sources};
+        size_t len = 0;
+        char *body = periods && sources ? q->page->table(r, &v, &len) : NULL;
+        json_decref(periods);
+        json_decref(sources);
+        if (!body)
+            goto oom;
+        store_and_reply(r, q, q->page->content_type, body, len);
+    } else if (q->csv) {
         size_t len = 0;
         char *body = table_csv(q, &t, &tm, region_name, &len);
         if (!body)
@@ -757,9 +810,10 @@ static void table_query(struct request *r)
         period_format(&pb, base, sizeof base);
         has_base = 1;
     }
-    const char *params[7] = {q->metric, q->period, prev, year, has_base ? base : NULL,
-                             q->authority[0] ? q->authority : NULL, start};
-    if (db_pool_query(r->app->pool, TABLE_SQL, 7, params, table_fetched, r) != 0)
+    const char *params[8] = {q->metric, q->period, prev, year, has_base ? base : NULL,
+                             q->authority[0] ? q->authority : NULL, start,
+                             q->page ? "true" : "false"};
+    if (db_pool_query(r->app->pool, TABLE_SQL, 8, params, table_fetched, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }
 
@@ -857,15 +911,24 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
 
 /* ---------------------------------------------------------------- profile */
 
+/*
+ * One query: the authority ('a'), the metrics ('m') with the period each
+ * is shown for, the authority's own series ('s'), and the cross-sections
+ * ('x': every authority's figure) of those periods, or with $3 (pages) of
+ * every period, ordered by period so that each (metric, period) is one run
+ * of rows.  With $3 the 'a' row also carries what only pages show
+ * (sources, forecasts, submitted staffing).
+ */
 static const char PROFILE_SQL[] =
     "WITH subj AS (SELECT * FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
     "              ORDER BY new_la_code LIMIT 1),"
     " src AS ("
     "  SELECT authority, metric, period, period_start, value, symbol, published,"
-    "         NULL::text AS reason FROM current_observations"
+    "         NULL::text AS reason, source, recorded_at FROM current_observations"
     "  UNION ALL"
     "  SELECT authority, metric, period, period_start, value,"
-    "         CASE WHEN value IS NULL THEN 'x' END, published, reason FROM derived_observations),"
+    "         CASE WHEN value IS NULL THEN 'x' END, published, reason, NULL, NULL"
+    "  FROM derived_observations),"
     " chosen AS ("
     "  SELECT DISTINCT ON (s.metric) s.metric, s.period FROM src s"
     "  WHERE $2::date IS NULL OR s.period_start < $2::date"
@@ -876,37 +939,74 @@ static const char PROFILE_SQL[] =
     "  NULL::text AS published, NULL::text AS reason, '' AS ord,"
     "  json_build_object('code', s.new_la_code, 'old_la_code', s.old_la_code, 'name', s.name,"
     "   'region_code', s.region_code, 'region_name', s.region_name,"
-    "   'consent_to_name', s.consent_to_name,"
+    "   'consent_to_name', s.consent_to_name, 'valid_to', s.valid_to,"
     "   'neighbours', coalesce((SELECT json_agg(json_build_object('rank', n.rank,"
     "     'code', n.neighbour, 'name', b.name, 'closeness', n.closeness) ORDER BY n.rank)"
     "     FROM statistical_neighbours n JOIN authorities b ON b.new_la_code = n.neighbour"
-    "     WHERE n.authority = s.new_la_code), '[]'))::text AS info"
+    "     WHERE n.authority = s.new_la_code), '[]'))::text AS info,"
+    "  CASE WHEN $3 THEN json_build_object("
+    "   'generated_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),"
+    "   'data_version', data_version(),"
+    "   'sources', coalesce((SELECT json_object_agg(w.metric, w.srcs) FROM ("
+    "     SELECT u.metric, json_agg(json_build_object('source', u.source, 'recorded', u.rec)"
+    "      ORDER BY u.rec, u.source) AS srcs FROM ("
+    "      SELECT d.metric, z.source, max(z.rec) AS rec"
+    "      FROM (SELECT id AS metric, id AS input FROM metrics UNION ALL"
+    "            SELECT * FROM (" TABLES_DERIVED_INPUTS ") v(metric, input)) d"
+    "      JOIN (SELECT metric, source, to_char(max(recorded_at), 'YYYY-MM-DD') AS rec FROM src"
+    "            WHERE published AND source IS NOT NULL GROUP BY metric, source) z"
+    "       ON z.metric = d.input GROUP BY d.metric, z.source) u GROUP BY u.metric) w), '{}'),"
+    "   'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
+    "     'stale', f.data_version < data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
+    "     FROM forecasts f JOIN metrics m ON m.id = f.metric"
+    "     WHERE f.scope_code = s.new_la_code AND f.frequency = 'annual'), '[]'),"
+    /* Council-submitted staffing is not published: shown only when the
+     * authority agreed to be named beside its own submitted figures. */
+    "   'staffing', json_build_object('consent', s.consent_to_name,"
+    "    'hidden', (SELECT count(*) FROM current_observations f WHERE f.authority = s.new_la_code"
+    "      AND f.metric = 'case_officers_fte' AND NOT f.published AND NOT s.consent_to_name),"
+    "    'rows', coalesce((SELECT json_agg(json_build_object('period', c.period,"
+    "      'caseload', c.value, 'officers', f.value, 'per_officer', c.value / f.value,"
+    "      'published', c.published AND f.published, 'source', f.source,"
+    "      'recorded', to_char(greatest(c.recorded_at, f.recorded_at), 'YYYY-MM-DD'))"
+    "      ORDER BY c.period_start, c.period)"
+    "     FROM current_observations c JOIN current_observations f ON f.authority = c.authority"
+    "      AND f.period = c.period AND f.metric = 'case_officers_fte' AND f.value > 0"
+    "     WHERE c.authority = s.new_la_code AND c.metric = 'ehcp_caseload'"
+    "      AND c.value IS NOT NULL"
+    "      AND ((c.published AND f.published) OR s.consent_to_name)), '[]'))"
+    "  )::text END AS extra"
     " FROM subj s"
     " UNION ALL"
     " SELECT 'm', m.id, c.period, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
     "  lpad(m.sort_order::text, 6, '0'),"
     "  json_build_object('label', m.label, 'unit', m.unit, 'dp', m.dp,"
-    "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period)::text"
+    "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period,"
+    "   'description', m.description)::text, NULL"
     " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
     " UNION ALL"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code,"
     "  CASE WHEN a.new_la_code = j.new_la_code THEN 0 ELSE nb.rank END,"
-    "  s.value::text, s.symbol, s.published::text, s.reason, '', a.consent_to_name::text"
-    " FROM chosen c JOIN src s ON s.metric = c.metric AND s.period = c.period"
+    "  s.value::text, s.symbol, s.published::text, s.reason,"
+    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text, NULL"
+    " FROM src s"
     " JOIN authorities a ON a.new_la_code = s.authority CROSS JOIN subj j"
     " LEFT JOIN statistical_neighbours nb ON nb.authority = j.new_la_code"
     "  AND nb.neighbour = a.new_la_code"
+    " WHERE $3 OR (s.metric, s.period) IN (SELECT metric, period FROM chosen)"
     " UNION ALL"
     " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
-    "  s.published::text, s.reason, s.period_start::text || ' ' || s.period, NULL"
+    "  s.published::text, s.reason, s.period_start::text || ' ' || s.period, NULL, NULL"
     " FROM src s JOIN subj j ON s.authority = j.new_la_code"
     " ORDER BY 1, 11, 2";
 
 struct profile_metric {
     const char *id, *period;
-    json_t *info;       /* borrowed from infos */
-    size_t first_x, n_x;
+    json_t *info;
     json_t *series;
+    json_t *history;    /* pages only */
+    int dp, additive;
+    enum polarity pol;
 };
 
 static json_t *profile_summary(const struct table_summary *s, int dp, int additive)
@@ -924,24 +1024,218 @@ static json_t *profile_summary(const struct table_summary *s, int dp, int additi
     return o;
 }
 
-static void profile_fetched(const struct db_reply *reply, void *arg)
+/* The subject among every authority's figures for one metric and period. */
+struct xsec {
+    int hidden;                 /* the subject's figure is unpublished and may not be named */
+    int rank_nb, rank_en, rank_rg;
+    char band;
+    struct table_cell cur;
+    const char *reason;
+    size_t n_en;
+    struct table_summary england, region, neighbours;
+};
+
+/* Reads the 'x' rows [j0, j1) of metric (and period when not NULL) into
+ * rows (room for j1 - j0 + 1), adding an empty row for the subject when it
+ * has no figure, and ranks, bands and summarises them as table_compute
+ * does for the API's tables.  Returns 0, or -1 when out of memory. */
+static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
+                        const char *period, const char *subject, const char *subject_region,
+                        const struct profile_metric *pm, const struct caller *caller,
+                        struct table_row *rows, struct xsec *out)
 {
-    struct request *r = arg;
-    struct tq *q = r->state;
-    json_t *authority = NULL, *metrics_out = NULL;
+    size_t n = 0;
+    long focal = -1;
+    memset(out, 0, sizeof *out);
+    for (int j = j0; j < j1; j++) {
+        if (strcmp(PQgetvalue(res, j, 1), metric) != 0 ||
+            (period && strcmp(PQgetvalue(res, j, 2), period) != 0))
+            continue;
+        struct table_row *row = &rows[n];
+        memset(row, 0, sizeof *row);
+        row->code = PQgetvalue(res, j, 3);
+        row->region_code = PQgetvalue(res, j, 4);
+        row->neighbour_rank = PQgetisnull(res, j, 5) ? -1 : atoi(PQgetvalue(res, j, 5));
+        row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
+        read_cell(res, j, 6, &row->cur);
+        if (strcmp(row->code, subject) == 0) {
+            focal = (long)n;
+            out->reason = cell(res, j, 9);
+        }
+        n++;
+    }
+    if (focal < 0) {
+        /* No figure for the subject: the others are still summarised. */
+        memset(&rows[n], 0, sizeof rows[n]);
+        rows[n].code = subject;
+        rows[n].region_code = subject_region;
+        focal = (long)n++;
+    }
+    struct table tn = {.rows = rows, .n = n, .polarity = pm->pol, .dp = pm->dp,
+                       .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
+                       .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
+                       .table_id = metric};
+    if (table_compute(&tn) != 0)
+        return -1;
+    const struct table_row *f = &rows[focal];
+    out->hidden = f->masked;
+    out->rank_nb = f->rank;
+    out->rank_en = f->rank_england;
+    out->band = f->band;
+    out->cur = f->cur;
+    out->england = tn.england;
+    out->neighbours = tn.neighbours;
+    out->n_en = tn.n_ranked_england;
+    table_release(&tn);
+    struct table tr = tn;
+    tr.group = GROUP_REGION;
+    tr.order = NULL;
+    if (table_compute(&tr) != 0)
+        return -1;
+    out->rank_rg = rows[focal].rank;
+    out->region = tr.region;
+    table_release(&tr);
+    return 0;
+}
+
+/* Growth in plans: each authority's plans as an index of its figure in the
+ * base census (the subject's first from 2015 on), the subject's index,
+ * the median index of its neighbours and England's total plans as an
+ * index of England's total in the base year. */
+struct growth {
+    const char *base;           /* NULL: no base */
+    const char **codes;         /* authorities with a base figure; borrowed */
+    double *base_values;
+    size_t n_base;
+    double base_total;
+    int base_total_ok;
+    json_t *series;
+};
+
+static double growth_base_of(const struct growth *g, const char *code)
+{
+    for (size_t i = 0; i < g->n_base; i++)
+        if (strcmp(g->codes[i], code) == 0)
+            return g->base_values[i];
+    return NAN;
+}
+
+/* rows[0..n) is the ehcp_caseload run of period (after xsec_compute: the
+ * values are rounded as published).  Returns 0, or -1 when out of memory. */
+static int growth_add(struct growth *g, const char *period, const struct table_row *rows,
+                      size_t n, const char *subject, const struct caller *caller)
+{
+    int rc = -1;
+    double *vals = calloc(n + 1, sizeof *vals), *scratch = calloc(n + 1, sizeof *scratch);
+    int *present = calloc(n + 1, sizeof *present), *unpub = calloc(n + 1, sizeof *unpub);
+    if (!vals || !scratch || !present || !unpub)
+        goto done;
+    int is_base = strcmp(period, g->base) == 0;
+    if (is_base) {
+        g->codes = calloc(n + 1, sizeof *g->codes);
+        g->base_values = calloc(n + 1, sizeof *g->base_values);
+        if (!g->codes || !g->base_values)
+            goto done;
+    }
+    double plans = NAN, index = NAN;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_row *row = &rows[i];
+        int visible = row->cur.has_value &&
+                      (row->cur.published || table_may_name(caller, row->code,
+                                                            row->consent_to_name));
+        if (is_base && row->cur.has_value) {
+            g->codes[g->n_base] = row->code;
+            g->base_values[g->n_base++] = row->cur.value;
+        }
+        if (strcmp(row->code, subject) == 0 && visible) {
+            double b = growth_base_of(g, row->code);
+            plans = row->cur.value;
+            if (b > 0)
+                index = 100.0 * plans / b;
+        }
+        vals[m] = row->cur.has_value ? row->cur.value : 0;
+        present[m] = row->cur.has_value;
+        unpub[m++] = row->cur.exists && !row->cur.published;
+    }
+    struct table_summary eng, nbs;
+    table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
+                    scratch, &eng);
+    if (is_base) {
+        g->base_total = eng.total;
+        g->base_total_ok = !eng.suppressed && eng.n > 0 && eng.total > 0;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_row *row = &rows[i];
+        double b = growth_base_of(g, row->code);
+        if (row->neighbour_rank < 1 || !row->cur.has_value || !(b > 0))
+            continue;
+        vals[m] = 100.0 * row->cur.value / b;
+        present[m] = 1;
+        unpub[m++] = !row->cur.published;
+    }
+    table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
+                    scratch, &nbs);
+    int eng_ok = g->base_total_ok && !eng.suppressed && eng.n > 0;
+    int nb_ok = !nbs.suppressed && nbs.n > 0;
+    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:o, s:o}", "period", period, "value",
+                          isfinite(index) ? json_real(table_round(index, 1)) : json_null(),
+                          "plans", isfinite(plans) ? jnum(plans, 0) : json_null(),
+                          "nb_median", nb_ok ? json_real(table_round(nbs.median, 1))
+                                             : json_null(),
+                          "nb_n", (json_int_t)nbs.n, "england",
+                          eng_ok ? json_real(table_round(100.0 * eng.total / g->base_total, 1))
+                                 : json_null(),
+                          "england_plans", eng_ok ? jnum(eng.total, 0) : json_null());
+    if (!o || json_array_append_new(g->series, o) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(vals);
+    free(scratch);
+    free(present);
+    free(unpub);
+    return rc;
+}
+
+static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
+                         const char *period)
+{
+    char band[2] = {x->band, 0};
+    int h = x->hidden;
+    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "period", period,
+                     "value", h ? json_null() : cell_value(&x->cur, pm->dp), "symbol",
+                     h ? json_string("c") : cell_symbol(&x->cur), "published",
+                     x->cur.exists && x->cur.published, "rank_england",
+                     h || !x->rank_en ? json_null() : json_integer(x->rank_en), "n_england",
+                     (json_int_t)x->n_en, "band",
+                     h || !x->band ? json_null() : json_string(band), "rank_neighbours",
+                     h || !x->rank_nb ? json_null() : json_integer(x->rank_nb), "neighbours",
+                     profile_summary(&x->neighbours, pm->dp, pm->additive), "region",
+                     profile_summary(&x->region, pm->dp, pm->additive), "england",
+                     profile_summary(&x->england, pm->dp, pm->additive));
+}
+
+/* Builds the profile document from PROFILE_SQL's rows; history adds the
+ * pages' parts.  NULL with *status 404 (no such authority) or 500. */
+static json_t *profile_build(const struct tq *q, const PGresult *res, int history, int *status)
+{
+    json_t *authority = NULL, *metrics_out = NULL, *doc = NULL, *extra = NULL;
     struct profile_metric *pm = NULL;
     struct table_row *rows = NULL;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    const PGresult *res = reply->res;
+    struct growth g;
+    memset(&g, 0, sizeof g);
+    size_t nm = 0;
     int nres = PQntuples(res);
+    *status = 500;
     if (nres == 0 || strcmp(PQgetvalue(res, 0, 0), "a") != 0) {
-        bad_param(r, 404, "code", "no such authority");
-        return;
+        *status = 404;
+        return NULL;
     }
     authority = json_loads(PQgetvalue(res, 0, 11), 0, NULL);
+    if (history && !PQgetisnull(res, 0, 12))
+        extra = json_loads(PQgetvalue(res, 0, 12), 0, NULL);
     const char *subject = PQgetvalue(res, 0, 3);
     const char *subject_region = PQgetvalue(res, 0, 4);
     int subject_consent = authority && json_is_true(json_object_get(authority,
@@ -949,21 +1243,28 @@ static void profile_fetched(const struct db_reply *reply, void *arg)
     pm = calloc((size_t)nres, sizeof *pm);
     rows = calloc((size_t)nres + 1, sizeof *rows);
     metrics_out = json_array();
-    if (!authority || !pm || !rows || !metrics_out)
-        goto oom;
-    size_t nm = 0;
+    g.series = json_array();
+    if (!authority || !pm || !rows || !metrics_out || !g.series || (history && !extra))
+        goto done;
     int i = 1;
     for (; i < nres && PQgetvalue(res, i, 0)[0] == 'm'; i++) {
-        pm[nm].id = PQgetvalue(res, i, 1);
-        pm[nm].period = cell(res, i, 2);
-        pm[nm].info = json_loads(PQgetvalue(res, i, 11), 0, NULL);
-        pm[nm].series = json_array();
-        if (!pm[nm].info || !pm[nm].series) {
-            json_decref(pm[nm].info);
-            json_decref(pm[nm].series);
-            goto oom;
-        }
+        struct profile_metric *p = &pm[nm];
+        p->id = PQgetvalue(res, i, 1);
+        p->period = cell(res, i, 2);
+        p->info = json_loads(PQgetvalue(res, i, 11), 0, NULL);
+        p->series = json_array();
+        p->history = json_array();
         nm++;
+        if (!p->info || !p->series || !p->history)
+            goto done;
+        json_t *info = p->info;
+        p->dp = (int)json_integer_value(json_object_get(info, "dp"));
+        const char *unit = json_string_value(json_object_get(info, "unit"));
+        const char *kind = json_string_value(json_object_get(info, "kind"));
+        if (table_polarity_parse(json_string_value(json_object_get(info, "polarity")),
+                                 &p->pol) != 0)
+            p->pol = POLARITY_NEUTRAL;
+        p->additive = unit && kind && metric_additive(unit, kind);
     }
     /* Then the 's' (series) rows, then the 'x' (cross-section) rows: the
      * ORDER BY sorts by type letter. */
@@ -986,132 +1287,153 @@ static void profile_fetched(const struct db_reply *reply, void *arg)
             read_cell(res, i, 6, &c);
             int hide = c.exists && !c.published &&
                        !table_may_name(&q->caller, subject, subject_consent);
-            int dp = (int)json_integer_value(json_object_get(pm[k].info, "dp"));
-            json_array_append_new(pm[k].series,
-                                  json_pack("{s:s, s:o, s:o, s:b}", "period",
-                                            PQgetvalue(res, i, 2), "value",
-                                            hide ? json_null() : cell_value(&c, dp), "symbol",
-                                            hide ? json_string("c") : cell_symbol(&c),
-                                            "published", c.published));
+            json_t *pt = json_pack("{s:s, s:o, s:o, s:b}", "period", PQgetvalue(res, i, 2),
+                                   "value", hide ? json_null() : cell_value(&c, pm[k].dp),
+                                   "symbol", hide ? json_string("c") : cell_symbol(&c),
+                                   "published", c.published);
+            if (!pt || json_array_append_new(pm[k].series, pt) != 0)
+                goto done;
+            /* The growth index starts at the first census from 2015 on. */
+            if (history && !g.base && strcmp(mid, "ehcp_caseload") == 0 && c.has_value &&
+                !hide && strcmp(PQgetvalue(res, i, 2), "2015") >= 0)
+                g.base = PQgetvalue(res, i, 2);
             break;
+        }
+    }
+
+    if (history) {
+        /* Every (metric, period) run of 'x' rows, in period order. */
+        for (int j0 = first_x; j0 < end_x;) {
+            const char *mid = PQgetvalue(res, j0, 1), *per = PQgetvalue(res, j0, 2);
+            int j1 = j0 + 1;
+            while (j1 < end_x && strcmp(PQgetvalue(res, j1, 1), mid) == 0 &&
+                   strcmp(PQgetvalue(res, j1, 2), per) == 0)
+                j1++;
+            /* Charts are of annual figures: quarters (council submissions)
+             * are a different frequency and stay out of the history. */
+            for (size_t k = 0; k < nm && !strstr(per, " Q"); k++) {
+                if (strcmp(pm[k].id, mid) != 0)
+                    continue;
+                struct xsec x;
+                if (xsec_compute(res, j0, j1, mid, per, subject, subject_region, &pm[k],
+                                 &q->caller, rows, &x) != 0)
+                    goto done;
+                json_t *o = xsec_json(&x, &pm[k], per);
+                if (!o || json_array_append_new(pm[k].history, o) != 0)
+                    goto done;
+                if (g.base && strcmp(mid, "ehcp_caseload") == 0 &&
+                    (g.codes || strcmp(per, g.base) == 0) &&
+                    growth_add(&g, per, rows, (size_t)(j1 - j0), subject, &q->caller) != 0)
+                    goto done;
+                break;
+            }
+            j0 = j1;
         }
     }
 
     for (size_t k = 0; k < nm; k++) {
         json_t *info = pm[k].info;
-        int dp = (int)json_integer_value(json_object_get(info, "dp"));
-        const char *pol_s = json_string_value(json_object_get(info, "polarity"));
-        const char *unit = json_string_value(json_object_get(info, "unit"));
-        const char *kind = json_string_value(json_object_get(info, "kind"));
-        enum polarity pol;
-        if (table_polarity_parse(pol_s, &pol) != 0)
-            pol = POLARITY_NEUTRAL;
-        int additive = unit && kind && metric_additive(unit, kind);
-        size_t n = 0;
-        long focal = -1;
-        const char *reason = NULL;
-        for (int j = first_x; j < end_x; j++) {
-            if (strcmp(PQgetvalue(res, j, 1), pm[k].id) != 0)
-                continue;
-            struct table_row *row = &rows[n];
-            memset(row, 0, sizeof *row);
-            row->code = PQgetvalue(res, j, 3);
-            row->region_code = PQgetvalue(res, j, 4);
-            row->neighbour_rank = PQgetisnull(res, j, 5) ? -1 : atoi(PQgetvalue(res, j, 5));
-            row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
-            read_cell(res, j, 6, &row->cur);
-            if (strcmp(row->code, subject) == 0) {
-                focal = (long)n;
-                reason = cell(res, j, 9);
-            }
-            n++;
+        struct xsec x;
+        if (!pm[k].period) {
+            memset(&x, 0, sizeof x);
+        } else if (xsec_compute(res, first_x, end_x, pm[k].id, pm[k].period, subject,
+                                subject_region, &pm[k], &q->caller, rows, &x) != 0) {
+            goto done;
         }
-        if (focal < 0) {
-            /* No figure for the subject: still ranked against nothing. */
-            memset(&rows[n], 0, sizeof rows[n]);
-            rows[n].code = subject;
-            rows[n].region_code = subject_region;
-            focal = (long)n++;
-        }
-        struct table tn = {.rows = rows, .n = n, .polarity = pol, .dp = dp,
-                           .group = GROUP_NEIGHBOURS, .focal = focal, .caller = q->caller,
-                           .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
-                           .table_id = pm[k].id};
-        if (table_compute(&tn) != 0)
-            goto oom;
-        struct table_row *f = &rows[focal];
-        int hidden = f->masked;
-        int rank_nb = f->rank, rank_en = f->rank_england;
-        char band[2] = {f->band, 0};
-        struct table_cell cur = f->cur;
-        struct table_summary se = tn.england, sn = tn.neighbours;
-        size_t n_en = tn.n_ranked_england;
-        table_release(&tn);
-        struct table tr = tn;
-        tr.group = GROUP_REGION;
-        tr.order = NULL;
-        if (table_compute(&tr) != 0)
-            goto oom;
-        int rank_rg = rows[focal].rank;
-        struct table_summary sr = tr.region;
-        table_release(&tr);
-
+        int hidden = x.hidden;
+        char band[2] = {x.band, 0};
         json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}", "id", pm[k].id, "label",
                               json_object_get(info, "label"), "unit",
                               json_object_get(info, "unit"), "dp", json_object_get(info, "dp"),
                               "polarity", json_object_get(info, "polarity"), "kind",
                               json_object_get(info, "kind"), "period", jstr(pm[k].period));
         if (!o)
-            goto oom;
-        json_object_set_new(o, "value", hidden ? json_null() : cell_value(&cur, dp));
-        json_object_set_new(o, "symbol", hidden ? json_string("c") : cell_symbol(&cur));
-        json_object_set_new(o, "published", cur.exists ? json_boolean(cur.published)
-                                                       : json_null());
-        if (reason && !hidden)
-            json_object_set_new(o, "reason", json_string(reason));
-        json_object_set_new(o, "rank_england",
-                            hidden || !rank_en ? json_null() : json_integer(rank_en));
-        json_object_set_new(o, "n_england", json_integer((json_int_t)n_en));
-        json_object_set_new(o, "band", hidden || !band[0] ? json_null() : json_string(band));
-        json_object_set_new(o, "rank_region",
-                            hidden || !rank_rg ? json_null() : json_integer(rank_rg));
-        json_object_set_new(o, "n_region", json_integer((json_int_t)sr.n));
-        json_object_set_new(o, "rank_neighbours",
-                            hidden || !rank_nb ? json_null() : json_integer(rank_nb));
-        json_object_set_new(o, "n_neighbours", json_integer((json_int_t)sn.n));
-        json_object_set_new(o, "england", profile_summary(&se, dp, additive));
-        json_object_set_new(o, "region", profile_summary(&sr, dp, additive));
-        json_object_set_new(o, "neighbours", profile_summary(&sn, dp, additive));
-        json_object_set_new(o, "series", pm[k].series);
-        pm[k].series = NULL;
+            goto done;
         json_array_append_new(metrics_out, o);
+        json_object_set_new(o, "value", hidden ? json_null() : cell_value(&x.cur, pm[k].dp));
+        json_object_set_new(o, "symbol", hidden ? json_string("c") : cell_symbol(&x.cur));
+        json_object_set_new(o, "published", x.cur.exists ? json_boolean(x.cur.published)
+                                                         : json_null());
+        if (x.reason && !hidden)
+            json_object_set_new(o, "reason", json_string(x.reason));
+        json_object_set_new(o, "rank_england",
+                            hidden || !x.rank_en ? json_null() : json_integer(x.rank_en));
+        json_object_set_new(o, "n_england", json_integer((json_int_t)x.n_en));
+        json_object_set_new(o, "band", hidden || !x.band ? json_null() : json_string(band));
+        json_object_set_new(o, "rank_region",
+                            hidden || !x.rank_rg ? json_null() : json_integer(x.rank_rg));
+        json_object_set_new(o, "n_region", json_integer((json_int_t)x.region.n));
+        json_object_set_new(o, "rank_neighbours",
+                            hidden || !x.rank_nb ? json_null() : json_integer(x.rank_nb));
+        json_object_set_new(o, "n_neighbours", json_integer((json_int_t)x.neighbours.n));
+        json_object_set_new(o, "england", profile_summary(&x.england, pm[k].dp,
+                                                          pm[k].additive));
+        json_object_set_new(o, "region", profile_summary(&x.region, pm[k].dp, pm[k].additive));
+        json_object_set_new(o, "neighbours", profile_summary(&x.neighbours, pm[k].dp,
+                                                             pm[k].additive));
+        json_object_set_new(o, "series", json_incref(pm[k].series));
+        if (history) {
+            json_object_set_new(o, "description",
+                                json_incref(json_object_get(info, "description")));
+            json_object_set_new(o, "history", json_incref(pm[k].history));
+        }
     }
     char vis[40];
-    json_t *doc = json_pack("{s:O, s:o, s:s, s:o, s:s}", "authority", authority, "period",
-                            q->period[0] ? json_string(q->period) : json_null(), "visibility",
-                            visibility_key(&q->caller, vis, sizeof vis), "metrics",
-                            metrics_out, "attribution", OGL_ATTRIBUTION);
-    metrics_out = NULL;
+    doc = json_pack("{s:O, s:o, s:s, s:O, s:s}", "authority", authority, "period",
+                    q->period[0] ? json_string(q->period) : json_null(), "visibility",
+                    visibility_key(&q->caller, vis, sizeof vis), "metrics", metrics_out,
+                    "attribution", OGL_ATTRIBUTION);
+    if (doc && history) {
+        json_object_set_new(doc, "growth", json_pack("{s:o, s:O}", "base", jstr(g.base),
+                                                     "series", g.series));
+        json_object_set_new(doc, "extra", json_incref(extra));
+    }
+done:
     for (size_t k = 0; k < nm; k++) {
         json_decref(pm[k].info);
         json_decref(pm[k].series);
+        json_decref(pm[k].history);
     }
     free(pm);
     free(rows);
-    json_decref(authority);
-    reply_json_doc(r, q, doc);
-    return;
-oom:
-    if (pm)
-        for (size_t k = 0; k < (size_t)nres; k++) {
-            json_decref(pm[k].info);
-            json_decref(pm[k].series);
-        }
-    free(pm);
-    free(rows);
+    free(g.codes);
+    free(g.base_values);
+    json_decref(g.series);
     json_decref(authority);
     json_decref(metrics_out);
-    http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    json_decref(extra);
+    return doc;
+}
+
+static void profile_fetched(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct tq *q = r->state;
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    int status = 500;
+    json_t *doc = profile_build(q, reply->res, q->page != NULL, &status);
+    if (!doc) {
+        if (status == 404)
+            bad_param(r, 404, "code", "no such authority");
+        else
+            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    if (!q->page) {
+        reply_json_doc(r, q, doc);
+        return;
+    }
+    size_t len = 0;
+    char *body = q->page->profile(r, doc, &len);
+    json_decref(doc);
+    if (!body) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    store_and_reply(r, q, q->page->content_type, body, len);
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -1123,14 +1445,16 @@ static void serve_or_compute(struct request *r)
     const char *v = visibility_key(&q->caller, vis, sizeof vis);
     switch (q->kind) {
     case TQ_TABLE:
-        snprintf(q->key, sizeof q->key, "T|%s|%s|%s|%s|%s|%s|%s", q->metric, q->period,
-                 q->group_name, q->authority, q->csv ? "csv" : "json", q->base, v);
+        snprintf(q->key, sizeof q->key, "T|%s|%s|%s|%s|%s|%s|%s|%s", q->metric, q->period,
+                 q->group_name, q->authority, q->csv ? "csv" : "json", q->base, v,
+                 q->page ? q->page->name : "");
         break;
     case TQ_META:
         snprintf(q->key, sizeof q->key, "M|%s|%s", q->metric, v);
         break;
     case TQ_PROFILE:
-        snprintf(q->key, sizeof q->key, "P|%s|%s|%s", q->authority, q->period, v);
+        snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s", q->authority, q->period, v,
+                 q->page ? q->page->name : "");
         break;
     }
     struct cache *c = r->app->tables_cache;
@@ -1170,8 +1494,9 @@ static void serve_or_compute(struct request *r)
             }
             period_start_date(&next, start, sizeof start);
         }
-        const char *params[2] = {q->authority, q->period[0] ? start : NULL};
-        rc = db_pool_query(r->app->pool, PROFILE_SQL, 2, params, profile_fetched, r);
+        const char *params[3] = {q->authority, q->period[0] ? start : NULL,
+                                 q->page ? "true" : "false"};
+        rc = db_pool_query(r->app->pool, PROFILE_SQL, 3, params, profile_fetched, r);
         break;
     }
     }
@@ -1298,4 +1623,57 @@ void route_profile(struct request *r)
     if (take_period(r, q) != 0)
         return;
     caller_resolve(r, serve_or_compute);
+}
+
+/* ---------------------------------------------------------------- pages */
+
+/* Web visitors are anonymous callers: the page shows what the API shows
+ * anonymous callers, whatever the request carries. */
+void tables_page_table(struct request *r, const struct tables_page *page, const char *metric,
+                       const char *period, const char *authority)
+{
+    struct tq *q = tq_new(r, TQ_TABLE);
+    if (!q)
+        return;
+    q->page = page;
+    q->group = GROUP_ENGLAND;
+    q->group_name = "england";
+    q->caller.kind = CALLER_ANONYMOUS;
+    if (!metric || !valid_metric_id(metric)) {
+        bad_param(r, 404, "metric", "no metric with this id; see /api/v1/metrics");
+        return;
+    }
+    snprintf(q->metric, sizeof q->metric, "%s", metric);
+    if (period && *period) {
+        if (strlen(period) >= sizeof q->period || period_parse(period, &q->per) != 0) {
+            bad_param(r, 400, "period",
+                      "period must be a year (2022), a financial year (2021-22) or a quarter "
+                      "(2024-25 Q2)");
+            return;
+        }
+        snprintf(q->period, sizeof q->period, "%s", period);
+    }
+    if (authority && *authority) {
+        if (!valid_authority(authority)) {
+            bad_param(r, 404, "authority", "no authority has this code");
+            return;
+        }
+        snprintf(q->authority, sizeof q->authority, "%s", authority);
+    }
+    serve_or_compute(r);
+}
+
+void tables_page_profile(struct request *r, const struct tables_page *page, const char *code)
+{
+    struct tq *q = tq_new(r, TQ_PROFILE);
+    if (!q)
+        return;
+    q->page = page;
+    q->caller.kind = CALLER_ANONYMOUS;
+    if (!code || !valid_authority(code)) {
+        bad_param(r, 404, "code", "no authority has this code");
+        return;
+    }
+    snprintf(q->authority, sizeof q->authority, "%s", code);
+    serve_or_compute(r);
 }

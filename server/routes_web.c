@@ -1,9 +1,13 @@
 /*
  * The web interface: GET / (search), GET /authorities/{code} (profile with
  * ranks, bands, charts and forecast fans), GET /metrics/{metric} (every
- * authority ranked, one highlighted).  Server-rendered HTML, no JavaScript;
- * one database query per page (PostgreSQL builds the JSON it is drawn
- * from).
+ * authority ranked, one highlighted).  Server-rendered HTML, no JavaScript.
+ *
+ * One source of truth: the authority page is drawn from the profile that
+ * GET /api/v1/authorities/{code}/profile serves and the metric page from
+ * the table GET /api/v1/tables/{metric} serves, computed by the same code
+ * (server/routes_tables.c, server/tables.c) as an anonymous caller, one
+ * query per page, and kept rendered in the tables cache.
  */
 #include <event2/buffer.h>
 #include <math.h>
@@ -15,96 +19,8 @@
 #include "html.h"
 #include "routes.h"
 #include "svg.h"
+#include "tables_page.h"
 #include "web.h"
-
-#define FOCAL "(SELECT new_la_code FROM a)"
-
-const char WEB_AUTHORITY_SQL[] =
-    "WITH a AS (SELECT * FROM authorities WHERE new_la_code = $1 OR old_la_code = $1 LIMIT 1),"
-    " nb AS (SELECT n.neighbour AS code, n.rank, b.name, n.closeness FROM statistical_neighbours n"
-    "   JOIN authorities b ON b.new_la_code = n.neighbour WHERE n.authority = " FOCAL "),"
-    " " WEB_OBS_CTE ","
-    " st AS (SELECT o.metric, o.period, min(o.period_start) AS ps,"
-    "   percentile_cont(0.5) WITHIN GROUP (ORDER BY o.value) AS eng_median,"
-    "   sum(o.value) AS eng_total, count(*) AS eng_n,"
-    "   percentile_cont(0.5) WITHIN GROUP (ORDER BY o.value)"
-    "     FILTER (WHERE o.authority IN (SELECT code FROM nb)) AS nb_median,"
-    "   count(*) FILTER (WHERE o.authority IN (SELECT code FROM nb)) AS nb_n"
-    "  FROM obs o GROUP BY o.metric, o.period),"
-    " mine AS (SELECT * FROM rnk WHERE authority = " FOCAL "),"
-    " lat AS (SELECT DISTINCT ON (metric) metric, period, ps FROM st ORDER BY metric, ps DESC),"
-    /* Growth in plans: each authority's plans as an index of its own figure
-     * in the base year (2015, or the authority's first year after it). */
-    " gb AS (SELECT min(period) AS base FROM obs WHERE metric = 'ehcp_caseload'"
-    "   AND authority = " FOCAL " AND period >= '2015'),"
-    " gi AS (SELECT o.authority, o.period, 100.0 * o.value / b.value AS idx FROM obs o"
-    "   JOIN obs b ON b.authority = o.authority AND b.metric = o.metric"
-    "    AND b.period = (SELECT base FROM gb) AND b.value > 0"
-    "   WHERE o.metric = 'ehcp_caseload' AND o.period >= (SELECT base FROM gb)),"
-    " growth AS (SELECT o.period, min(o.period_start) AS ps,"
-    "   max(gi.idx) FILTER (WHERE o.authority = " FOCAL ") AS value,"
-    "   max(o.value) FILTER (WHERE o.authority = " FOCAL ") AS plans,"
-    "   percentile_cont(0.5) WITHIN GROUP (ORDER BY gi.idx)"
-    "     FILTER (WHERE o.authority IN (SELECT code FROM nb) AND gi.idx IS NOT NULL) AS nb_median,"
-    "   count(gi.idx) FILTER (WHERE o.authority IN (SELECT code FROM nb)) AS nb_n,"
-    "   100.0 * sum(o.value) / (SELECT sum(value) FROM obs WHERE metric = 'ehcp_caseload'"
-    "     AND period = (SELECT base FROM gb)) AS england,"
-    "   sum(o.value) AS england_plans"
-    "  FROM obs o LEFT JOIN gi ON gi.authority = o.authority AND gi.period = o.period"
-    "  WHERE o.metric = 'ehcp_caseload' AND o.period >= (SELECT base FROM gb) GROUP BY o.period)"
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM a) THEN json_build_object("
-    "  'authority', (SELECT json_build_object('code', new_la_code, 'old_la_code', old_la_code,"
-    "    'name', name, 'region_code', region_code, 'region_name', region_name,"
-    "    'valid_to', valid_to, 'consent_to_name', consent_to_name) FROM a),"
-    "  'neighbours', coalesce((SELECT json_agg(json_build_object('rank', rank, 'code', code,"
-    "    'name', name, 'closeness', closeness) ORDER BY rank) FROM nb), '[]'),"
-    "  'generated_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),"
-    "  'data_version', data_version(),"
-    "  'metrics', coalesce((SELECT json_agg(json_build_object('id', m.id, 'label', m.label,"
-    "    'unit', m.unit, 'dp', m.dp, 'polarity', m.polarity, 'kind', m.kind,"
-    "    'description', m.description, 'latest_period', l.period,"
-    "    'latest', (SELECT json_build_object('period', x.period, 'value', x.value, 'rank', x.rank,"
-    "       'n', x.n, 'band', x.band, 'source', x.source,"
-    "       'recorded', to_char(x.recorded_at, 'YYYY-MM-DD'))"
-    "     FROM mine x WHERE x.metric = m.id AND x.period = l.period),"
-    "    'latest_nb_median', (SELECT nb_median FROM st WHERE st.metric = m.id AND st.period = l.period),"
-    "    'latest_eng_median', (SELECT eng_median FROM st WHERE st.metric = m.id AND st.period = l.period),"
-    "    'series', (SELECT json_agg(json_build_object('period', s.period, 'value', x.value,"
-    "       'rank', x.rank, 'n', x.n, 'band', x.band, 'source', x.source,"
-    "       'recorded', to_char(x.recorded_at, 'YYYY-MM-DD'), 'nb_median', s.nb_median,"
-    "       'nb_n', s.nb_n, 'eng_median', s.eng_median, 'eng_total', s.eng_total,"
-    "       'eng_n', s.eng_n) ORDER BY s.ps)"
-    "     FROM st s LEFT JOIN mine x ON x.metric = s.metric AND x.period = s.period"
-    "     WHERE s.metric = m.id),"
-    "    'sources', (SELECT json_agg(json_build_object('source', z.source, 'recorded', z.recorded)"
-    "       ORDER BY z.recorded, z.source) FROM (SELECT source,"
-    "       to_char(max(recorded_at), 'YYYY-MM-DD') AS recorded FROM obs"
-    "       WHERE obs.metric = m.id GROUP BY source) z)"
-    "   ) ORDER BY m.sort_order) FROM metrics m JOIN lat l ON l.metric = m.id), '[]'),"
-    "  'growth', json_build_object('base', (SELECT base FROM gb), 'series',"
-    "    coalesce((SELECT json_agg(json_build_object('period', period, 'value', value,"
-    "     'plans', plans, 'nb_median', nb_median, 'nb_n', nb_n, 'england', england,"
-    "     'england_plans', england_plans) ORDER BY ps) FROM growth), '[]')),"
-    "  'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
-    "    'stale', f.data_version < data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
-    "    FROM forecasts f JOIN metrics m ON m.id = f.metric"
-    "    WHERE f.scope_code = " FOCAL " AND f.frequency = 'annual'), '[]'),"
-    /* Council-submitted staffing is not published: shown only when the
-     * authority agreed to be named beside its own submitted figures. */
-    "  'staffing', json_build_object('consent', (SELECT consent_to_name FROM a),"
-    "    'hidden', (SELECT count(*) FROM current_observations f WHERE f.authority = " FOCAL
-    "      AND f.metric = 'case_officers_fte' AND NOT f.published"
-    "      AND NOT (SELECT consent_to_name FROM a)),"
-    "    'rows', coalesce((SELECT json_agg(json_build_object('period', c.period,"
-    "      'caseload', c.value, 'officers', f.value, 'per_officer', c.value / f.value,"
-    "      'published', c.published AND f.published, 'source', f.source,"
-    "      'recorded', to_char(greatest(c.recorded_at, f.recorded_at), 'YYYY-MM-DD'))"
-    "      ORDER BY c.period_start, c.period)"
-    "     FROM current_observations c JOIN current_observations f ON f.authority = c.authority"
-    "      AND f.period = c.period AND f.metric = 'case_officers_fte' AND f.value > 0"
-    "     WHERE c.authority = " FOCAL " AND c.metric = 'ehcp_caseload' AND c.value IS NOT NULL"
-    "      AND ((c.published AND f.published) OR (SELECT consent_to_name FROM a))), '[]'))"
-    " ) END";
 
 /* Path and query parameters are checked before they reach SQL (where
  * they are parameters anyway) so that a bad one gets a 4xx naming it. */
@@ -193,65 +109,98 @@ void route_web_home(struct request *r)
     /* Name contains the text (LIKE wildcards in it taken literally), or the
      * ONS code / DfE number equals it; current authorities first. */
     web_query_doc(r,
-        "WITH " WEB_OBS_CTE " SELECT json_build_object("
+        "SELECT json_build_object("
         " 'results', coalesce((SELECT json_agg(json_build_object('code', new_la_code,"
         "   'old_la_code', old_la_code, 'name', name, 'region_name', region_name,"
         "   'valid_to', valid_to) ORDER BY valid_to IS NOT NULL, name)"
         "  FROM authorities WHERE $1 <> '' AND (name ILIKE '%' || replace(replace(replace($1,"
         "   '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR new_la_code = upper($1)"
         "   OR old_la_code = $1)), '[]'),"
+        /* The latest period each metric has figures for: the period the
+         * tables API and the metric page default to. */
         " 'metrics', coalesce((SELECT json_agg(json_build_object('id', m.id, 'label', m.label,"
         "   'latest', l.period) ORDER BY m.sort_order) FROM metrics m"
-        "   JOIN (SELECT DISTINCT ON (metric) metric, period FROM obs"
-        "         ORDER BY metric, period_start DESC) l ON l.metric = m.id), '[]'))",
+        "   JOIN (SELECT DISTINCT ON (metric) metric, period FROM ("
+        "     SELECT metric, period, period_start, published FROM current_observations"
+        "     UNION ALL SELECT metric, period, period_start, published FROM derived_observations) s"
+        "     ORDER BY metric, period_start DESC, published DESC, period DESC) l ON l.metric = m.id),"
+        "  '[]'))",
         1, params, home_page, "nothing to show");
 }
 
 /* ---- GET /authorities/{code} ------------------------------------------ */
 
+/* A metric the authority has a figure for that anonymous visitors may see
+ * (its own unpublished submissions are left out, as the API hides them). */
+static int metric_shown(const json_t *m)
+{
+    size_t i;
+    json_t *p;
+    if (!web_str(m, "period"))
+        return 0;
+    json_array_foreach(json_object_get(m, "series"), i, p) {
+        if (json_is_number(json_object_get(p, "value")))
+            return 1;
+    }
+    return 0;
+}
+
 static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
 {
-    const json_t *lt = json_object_get(m, "latest");
     const char *unit = web_str(m, "unit");
     const char *code = web_str(json_object_get(doc, "authority"), "code");
     int dp = (int)web_num(m, "dp");
     char v[64], nb[64], eng[64];
-    html_quantity(web_num(lt, "value"), dp, unit, v, sizeof v);
-    html_quantity(web_num(m, "latest_nb_median"), dp, unit, nb, sizeof nb);
-    html_quantity(web_num(m, "latest_eng_median"), dp, unit, eng, sizeof eng);
-    double rank = web_num(lt, "rank"), n = web_num(lt, "n");
+    double value = web_num(m, "value");
+    html_quantity(value, dp, unit, v, sizeof v);
+    html_quantity(web_num(json_object_get(m, "neighbours"), "median"), dp + 1, unit, nb, sizeof nb);
+    html_quantity(web_num(json_object_get(m, "england"), "median"), dp + 1, unit, eng, sizeof eng);
+    double rank = web_num(m, "rank_england"), n = web_num(m, "n_england");
+    const char *sym = web_str(m, "symbol");
     if (web_put(b, "<tr data-metric=\"") != 0 || html_escape(b, web_str(m, "id")) != 0 ||
         web_put(b, "\"><th scope=\"row\"><a href=\"/metrics/") != 0 ||
-        html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?authority=") != 0 ||
+        html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?period=") != 0 ||
+        html_escape(b, web_str(m, "period")) != 0 || web_put(b, "&amp;authority=") != 0 ||
         html_escape(b, code) != 0 || web_put(b, "\">") != 0 ||
         html_escape(b, web_str(m, "label")) != 0 || web_put(b, "</a></th><td>") != 0 ||
-        html_escape(b, web_str(m, "latest_period")) != 0 ||
+        html_escape(b, web_str(m, "period")) != 0 ||
         web_put(b, "</td><td class=\"num\" data-value=\"") != 0)
         return -1;
     char plain[64];
-    html_plain(web_num(lt, "value"), dp, plain, sizeof plain);
-    if (web_put(b, "%s\">", plain) != 0 || html_escape(b, v) != 0 ||
-        web_put(b, "</td><td class=\"num\">") != 0)
+    html_plain(value, dp, plain, sizeof plain);
+    if (web_put(b, "%s\">", plain) != 0)
         return -1;
-    if (isfinite(rank) && web_put(b, "%.0f of %.0f", rank, n) != 0)
+    if (isfinite(value) ? html_escape(b, v) != 0
+                        : (web_put(b, "<abbr title=\"") != 0 ||
+                           html_escape(b, web_str(m, "reason") ? web_str(m, "reason")
+                                          : json_is_false(json_object_get(m, "published"))
+                                              ? "submitted by the council, not published"
+                                              : "no figure recorded") != 0 ||
+                           web_put(b, "\">") != 0 || html_escape(b, sym ? sym : "x") != 0 ||
+                           web_put(b, "</abbr>") != 0))
         return -1;
-    if (!isfinite(rank) && web_put(b, "&ndash;") != 0)
+    if (web_put(b, "</td><td class=\"num\" data-rank=\"") != 0)
         return -1;
-    if (web_put(b, "</td><td>") != 0 || web_band(b, isfinite(rank) ? web_str(lt, "band") : NULL) != 0 ||
+    if (isfinite(rank) && web_put(b, "%.0f\">%.0f of %.0f", rank, rank, n) != 0)
+        return -1;
+    if (!isfinite(rank) && web_put(b, "\">&ndash;") != 0)
+        return -1;
+    if (web_put(b, "</td><td>") != 0 || web_band(b, web_str(m, "band")) != 0 ||
         web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, nb) != 0 ||
         web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, eng) != 0 ||
         web_put(b, "</td><td><a href=\"/api/v1/tables/") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=neighbours&amp;authority=") != 0 ||
         html_escape(b, code) != 0 || web_put(b, "&amp;period=") != 0 ||
-        html_escape(b, web_str(m, "latest_period")) != 0 ||
+        html_escape(b, web_str(m, "period")) != 0 ||
         web_put(b, "&amp;format=csv\">CSV<span class=\"skip\"> of ") != 0 ||
         html_escape(b, web_str(m, "label")) != 0 || web_put(b, "</span></a></td></tr>") != 0)
         return -1;
     return 0;
 }
 
-static void authority_page(struct request *r, json_t *doc)
+static char *authority_render(struct request *r, const json_t *doc, size_t *len)
 {
+    (void)r;
     const json_t *a = json_object_get(doc, "authority");
     const char *code = web_str(a, "code");
     const char *name = web_str(a, "name");
@@ -284,16 +233,19 @@ static void authority_page(struct request *r, json_t *doc)
                      "<th scope=\"col\">Band</th><th scope=\"col\" class=\"num\">Neighbours' median</th>"
                      "<th scope=\"col\" class=\"num\">England median</th><th scope=\"col\">Download</th>"
                      "</tr></thead><tbody>") != 0;
+    size_t shown = 0;
     json_array_foreach(metrics, i, m) {
-        if (!bad)
+        if (!bad && metric_shown(m)) {
             bad = metric_row(b, doc, m) != 0;
+            shown++;
+        }
     }
     bad = bad || web_put(b, "</tbody></table>") != 0;
-    if (json_array_size(metrics) == 0)
+    if (shown == 0)
         bad = bad || web_put(b, "<p class=\"note\" id=\"no-figures\">There are no published "
                                 "figures for this authority yet.</p>") != 0;
 
-    const json_t *nbs = json_object_get(doc, "neighbours");
+    const json_t *nbs = json_object_get(a, "neighbours");
     if (!bad && json_array_size(nbs)) {
         json_t *n;
         bad = web_put(b, "<h2 id=\"neighbours\">Statistical neighbours</h2><table id=\"neighbour-table\">"
@@ -311,7 +263,7 @@ static void authority_page(struct request *r, json_t *doc)
         bad = bad || web_put(b, "</tbody></table>") != 0;
     }
 
-    const json_t *fcs = json_object_get(doc, "forecasts");
+    const json_t *fcs = json_object_get(json_object_get(doc, "extra"), "forecasts");
     if (!bad && json_array_size(fcs)) {
         json_t *f;
         bad = web_put(b, "<h2 id=\"forecasts\">Forecasts</h2>") != 0;
@@ -327,23 +279,22 @@ static void authority_page(struct request *r, json_t *doc)
                   web_put(b, "&amp;format=csv\">Forecast (CSV)</a></p>") != 0;
         }
     }
-    if (!bad && json_array_size(metrics)) {
+    if (!bad && shown) {
         bad = web_put(b, "<h2 id=\"charts\">Over time, against neighbours and England</h2>") != 0;
         json_array_foreach(metrics, i, m) {
+            if (!metric_shown(m))
+                continue;
             snprintf(id, sizeof id, "chart-%zu", i);
             bad = bad || web_put(b, "<h3>") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                   web_put(b, "</h3>") != 0 || web_metric_figure(b, doc, m, id) != 0;
         }
     }
     bad = bad || web_page_end(b) != 0;
-    if (bad) {
-        if (b)
-            evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    web_reply_page(r, b);
+    return web_page_take(b, bad, len);
 }
+
+static const struct tables_page AUTHORITY_PAGE = {
+    "authority", "text/html; charset=utf-8", NULL, authority_render, web_table_error};
 
 void route_web_authority(struct request *r)
 {
@@ -354,153 +305,155 @@ void route_web_authority(struct request *r)
                         "code", "ONS code or DfE number");
         return;
     }
-    const char *params[1] = {code};
-    web_query_doc(r, WEB_AUTHORITY_SQL, 1, params, authority_page, "no authority has this code");
+    tables_page_profile(r, &AUTHORITY_PAGE, code);
 }
 
 /* ---- GET /metrics/{metric}?period=&authority= -------------------------- */
 
-static void metric_page(struct request *r, json_t *doc)
+static const char *row_name(const struct table_row *row)
 {
-    const json_t *m = json_object_get(doc, "metric");
-    const json_t *rows = json_object_get(doc, "rows");
-    const json_t *focal = json_object_get(doc, "focal");
-    const char *focal_code = web_str(focal, "code");
-    const char *label = web_str(m, "label"), *unit = web_str(m, "unit");
-    const char *period = web_str(doc, "period");
-    int dp = (int)web_num(m, "dp");
-    size_t n = json_array_size(rows), i;
-    json_t *row;
+    return row->masked ? row->mask_label : row->name;
+}
+
+/* The table GET /api/v1/tables/{metric}?group=england&authority= serves
+ * anonymous callers, as a ranked bar chart and a table.  Masked rows
+ * (unpublished figures of authorities that did not consent to be named)
+ * appear as the API shows them: "Neighbour A", no code, no link. */
+static char *metric_render(struct request *r, const struct tables_view *v, size_t *len)
+{
+    (void)r;
+    const struct table *t = v->t;
+    size_t n = t->n_in_group, i;
     long hl = -1;
+    const struct table_row *focal = t->focal >= 0 ? &t->rows[t->focal] : NULL;
     struct evbuffer *b = evbuffer_new();
     struct svg_bar *bars = calloc(n ? n : 1, sizeof *bars);
     int bad = !b || !bars;
-    json_array_foreach(rows, i, row) {
-        if (!bars)
-            break;
-        bars[i] = (struct svg_bar){web_str(row, "name"), web_str(row, "code"),
-                                   web_num(row, "value"), (int)web_num(row, "rank")};
-        if (focal_code && bars[i].code && strcmp(bars[i].code, focal_code) == 0)
+    for (i = 0; bars && i < n; i++) {
+        const struct table_row *row = &t->rows[t->order[i]];
+        bars[i] = (struct svg_bar){row_name(row), row->masked ? NULL : row->code,
+                                   row->cur.has_value ? row->cur.value : NAN, row->rank};
+        if ((long)t->order[i] == t->focal && !row->masked)
             hl = (long)i;
     }
+    const char *label = v->label, *period = v->period;
     char title[400], desc[700];
-    snprintf(title, sizeof title, "%s, %s: all authorities ranked", label ? label : "",
-             period ? period : "");
+    snprintf(title, sizeof title, "%s, %s: all authorities ranked", label, period);
     snprintf(desc, sizeof desc,
              "Horizontal bar chart of %s for %zu English authorities in %s, best first%s%s%s.",
-             label ? label : "", n, period ? period : "",
-             hl >= 0 ? "; the selected authority, " : "",
-             hl >= 0 ? web_str(focal, "name") : "",
+             label, t->n_ranked_england, period,
+             hl >= 0 ? "; the selected authority, " : "", hl >= 0 ? focal->name : "",
              hl >= 0 ? ", is drawn dark and hatched, in bold and marked (selected)" : "");
-    struct svg_frame f = {"ranked", title, desc, label, "Authority", dp, unit};
+    struct svg_frame f = {"ranked", title, desc, label, "Authority", v->dp, v->unit};
     bad = bad || web_page_begin(b, label, NULL) != 0 || web_put(b, "<h1>") != 0 ||
           html_escape(b, label) != 0 || web_put(b, ", ") != 0 || html_escape(b, period) != 0 ||
-          web_put(b, "</h1><p>") != 0 || html_escape(b, web_str(m, "description")) != 0 ||
+          web_put(b, "</h1><p>") != 0 || html_escape(b, v->description) != 0 ||
           web_put(b, " Polarity: %s.</p>",
-                  strcmp(web_str(m, "polarity") ? web_str(m, "polarity") : "", "higher_better") == 0
-                      ? "higher is better"
-                  : strcmp(web_str(m, "polarity") ? web_str(m, "polarity") : "", "lower_better") == 0
-                      ? "lower is better"
-                      : "neither higher nor lower is better (ranked highest first, not banded)") != 0;
+                  v->polarity == POLARITY_HIGHER_BETTER  ? "higher is better"
+                  : v->polarity == POLARITY_LOWER_BETTER ? "lower is better"
+                  : "neither higher nor lower is better (ranked highest first, not banded)") != 0;
     /* Period and authority choice: a plain GET form, works without script. */
     bad = bad || web_put(b, "<form class=\"noprint\" method=\"get\" action=\"/metrics/") != 0 ||
-          html_escape(b, web_str(m, "id")) != 0 ||
+          html_escape(b, v->id) != 0 ||
           web_put(b, "\"><label for=\"period\">Period </label><select id=\"period\" name=\"period\">") != 0;
     json_t *p;
-    json_array_foreach(json_object_get(doc, "periods"), i, p) {
+    json_array_foreach(v->periods, i, p) {
         const char *ps = json_string_value(p);
-        bad = bad || web_put(b, "<option%s>", ps && period && strcmp(ps, period) == 0 ? " selected" : "") != 0 ||
+        bad = bad || web_put(b, "<option%s>", ps && strcmp(ps, period) == 0 ? " selected" : "") != 0 ||
               html_escape(b, ps) != 0 || web_put(b, "</option>") != 0;
     }
     bad = bad || web_put(b, "</select> <label for=\"authority\">Highlight </label>"
                             "<select id=\"authority\" name=\"authority\"><option value=\"\">none</option>") != 0;
-    json_array_foreach(rows, i, row) {
-        const char *c = web_str(row, "code");
-        bad = bad || web_put(b, "<option value=\"") != 0 || html_escape(b, c) != 0 ||
-              web_put(b, "\"%s>", focal_code && c && strcmp(c, focal_code) == 0 ? " selected" : "") != 0 ||
-              html_escape(b, web_str(row, "name")) != 0 || web_put(b, "</option>") != 0;
+    for (i = 0; i < n; i++) {
+        const struct table_row *row = &t->rows[t->order[i]];
+        if (row->masked)
+            continue;
+        bad = bad || web_put(b, "<option value=\"") != 0 || html_escape(b, row->code) != 0 ||
+              web_put(b, "\"%s>", (long)t->order[i] == t->focal ? " selected" : "") != 0 ||
+              html_escape(b, row->name) != 0 || web_put(b, "</option>") != 0;
     }
     bad = bad || web_put(b, "</select> <button type=\"submit\">Show</button></form>") != 0;
     if (focal && !bad) {
         bad = web_put(b, "<p class=\"note\" id=\"focal-note\">") != 0;
-        if (hl >= 0)
-            bad = bad || html_escape(b, web_str(focal, "name")) != 0 ||
-                  web_put(b, " is ranked %d of %zu", bars[hl].rank, n) != 0 ||
+        if (hl >= 0 && focal->rank)
+            bad = bad || html_escape(b, focal->name) != 0 ||
+                  web_put(b, " is ranked %d of %zu", focal->rank, t->n_ranked_england) != 0 ||
+                  (focal->band && web_put(b, ", band %c", focal->band) != 0) ||
                   web_put(b, " (highlighted below).</p>") != 0;
         else
-            bad = bad || html_escape(b, web_str(focal, "name")) != 0 ||
+            bad = bad || html_escape(b, focal->masked ? "The selected authority" : focal->name) != 0 ||
                   web_put(b, " has no figure for this period.</p>") != 0;
     }
     bad = bad || web_put(b, "<nav class=\"links\" aria-label=\"Downloads\"><a href=\"/api/v1/tables/") != 0 ||
-          html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
-          html_escape(b, period) != 0 || web_put(b, "&amp;format=csv\">This table (CSV)</a></nav>") != 0;
+          html_escape(b, v->id) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
+          html_escape(b, period) != 0 ||
+          (v->focal && (web_put(b, "&amp;authority=") != 0 || html_escape(b, v->focal) != 0)) ||
+          web_put(b, "&amp;format=csv\">This table (CSV)</a><a href=\"/api/v1/tables/") != 0 ||
+          html_escape(b, v->id) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
+          html_escape(b, period) != 0 ||
+          (v->focal && (web_put(b, "&amp;authority=") != 0 || html_escape(b, v->focal) != 0)) ||
+          web_put(b, "\">This table (JSON)</a></nav>") != 0;
     bad = bad || web_put(b, "<figure class=\"chart-figure\">") != 0 ||
           (bars && svg_bar_chart(b, &f, bars, n, hl) != 0) ||
           web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
           web_put(b, " <span class=\"source\">Source: ") != 0;
-    json_array_foreach(json_object_get(doc, "sources"), i, p) {
+    json_array_foreach(v->sources, i, p) {
         bad = bad || (i && web_put(b, "; ") != 0) || html_escape(b, web_str(p, "source")) != 0 ||
               web_put(b, " (recorded ") != 0 || html_escape(b, web_str(p, "recorded")) != 0 ||
               web_put(b, ")") != 0;
     }
+    if (strcmp(v->kind, "derived") == 0)
+        bad = bad || web_put(b, "%scomputed by sendbench", json_array_size(v->sources) ? "; " : "") != 0;
     bad = bad || web_put(b, ".</span></figcaption></figure>") != 0;
     bad = bad || web_put(b, "<table id=\"ranking\"><caption>") != 0 || html_escape(b, label) != 0 ||
           web_put(b, ", ") != 0 || html_escape(b, period) != 0 ||
-          web_put(b, ": every authority with a figure, ranked</caption><thead><tr>"
+          web_put(b, ": every authority, ranked (1 = best, or highest where neither is "
+                     "better; equal figures share a rank)</caption><thead><tr>"
                      "<th scope=\"col\" class=\"num\">Rank</th><th scope=\"col\">Authority</th>"
                      "<th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">Value</th>"
                      "<th scope=\"col\">Band</th></tr></thead><tbody>") != 0;
-    json_array_foreach(rows, i, row) {
-        char v[64];
-        html_quantity(web_num(row, "value"), dp, unit, v, sizeof v);
+    for (i = 0; i < n; i++) {
+        const struct table_row *row = &t->rows[t->order[i]];
+        const char *reason = v->reasons[t->order[i]];
+        char val[64];
+        html_quantity(row->cur.has_value ? row->cur.value : NAN, v->dp, v->unit, val, sizeof val);
         int is_hl = (long)i == hl;
+        char band[2] = {row->band, 0};
         bad = bad || web_put(b, "<tr%s data-code=\"", is_hl ? " class=\"focus\"" : "") != 0 ||
-              html_escape(b, web_str(row, "code")) != 0 ||
-              web_put(b, "\"><td class=\"num\">%.0f</td><th scope=\"row\"><a href=\"/authorities/",
-                      web_num(row, "rank")) != 0 ||
-              html_escape(b, web_str(row, "code")) != 0 || web_put(b, "\">") != 0 ||
-              html_escape(b, web_str(row, "name")) != 0 ||
-              web_put(b, "</a>%s</th><td>", is_hl ? " (selected)" : "") != 0 ||
-              html_escape(b, web_str(row, "region_name")) != 0 ||
-              web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, v) != 0 ||
-              web_put(b, "</td><td>") != 0 || web_band(b, web_str(row, "band")) != 0 ||
+              html_escape(b, row->masked ? "" : row->code) != 0 ||
+              web_put(b, "\"><td class=\"num\">") != 0 ||
+              (row->rank ? web_put(b, "%d", row->rank) : web_put(b, "&ndash;")) != 0 ||
+              web_put(b, "</td><th scope=\"row\">") != 0;
+        if (row->masked)
+            bad = bad || html_escape(b, row->mask_label) != 0 ||
+                  web_put(b, " <span class=\"note-inline\">(submitted, not published)</span></th><td>") != 0;
+        else
+            bad = bad || web_put(b, "<a href=\"/authorities/") != 0 ||
+                  html_escape(b, row->code) != 0 || web_put(b, "\">") != 0 ||
+                  html_escape(b, row->name) != 0 ||
+                  web_put(b, "</a>%s</th><td>", is_hl ? " (selected)" : "") != 0 ||
+                  html_escape(b, row->region_name) != 0;
+        char plain[64];
+        html_plain(row->cur.has_value ? row->cur.value : NAN, v->dp, plain, sizeof plain);
+        bad = bad || web_put(b, "</td><td class=\"num\" data-value=\"%s\">", plain) != 0;
+        if (row->cur.has_value)
+            bad = bad || html_escape(b, val) != 0;
+        else
+            bad = bad || web_put(b, "<abbr title=\"") != 0 ||
+                  html_escape(b, reason ? reason : "no figure recorded") != 0 ||
+                  web_put(b, "\">") != 0 ||
+                  html_escape(b, row->cur.exists && row->cur.symbol ? row->cur.symbol : "x") != 0 ||
+                  web_put(b, "</abbr>") != 0;
+        bad = bad || web_put(b, "</td><td>") != 0 || web_band(b, row->band ? band : NULL) != 0 ||
               web_put(b, "</td></tr>") != 0;
     }
     bad = bad || web_put(b, "</tbody></table>") != 0 || web_page_end(b) != 0;
     free(bars);
-    if (bad) {
-        if (b)
-            evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    web_reply_page(r, b);
+    return web_page_take(b, bad, len);
 }
 
-static void metric_checked(struct request *r, json_t *doc)
-{
-    if (!json_is_object(json_object_get(doc, "metric"))) {
-        web_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                        "metric", "known metric id");
-        return;
-    }
-    if (json_is_true(json_object_get(doc, "bad_authority"))) {
-        web_reply_error(r, 404, "unknown_authority", "no authority has this code", "authority",
-                        "ONS code or DfE number");
-        return;
-    }
-    if (!json_is_string(json_object_get(doc, "period"))) {
-        web_reply_error(r, 404, "no_data", "there are no published figures for this metric yet",
-                        "metric", "metric with published figures");
-        return;
-    }
-    if (json_array_size(json_object_get(doc, "rows")) == 0) {
-        web_reply_error(r, 404, "no_data", "there are no published figures for this period",
-                        "period", "a period with figures");
-        return;
-    }
-    metric_page(r, doc);
-}
+static const struct tables_page METRIC_PAGE = {
+    "metric", "text/html; charset=utf-8", metric_render, NULL, web_table_error};
 
 void route_web_metric(struct request *r)
 {
@@ -527,25 +480,5 @@ void route_web_metric(struct request *r)
                         "ONS code or DfE number");
         return;
     }
-    const char *params[3] = {metric, period, authority};
-    web_query_doc(r,
-        "WITH " WEB_OBS_CTE ","
-        " m AS (SELECT id, label, unit, dp, polarity, kind, description FROM metrics WHERE id = $1),"
-        " per AS (SELECT period, min(period_start) AS ps FROM obs WHERE metric = $1 GROUP BY period),"
-        " sel AS (SELECT coalesce($2::text, (SELECT period FROM per ORDER BY ps DESC LIMIT 1)) AS period),"
-        " f AS (SELECT new_la_code AS code, name FROM authorities WHERE new_la_code = $3 OR old_la_code = $3)"
-        " SELECT json_build_object('metric', (SELECT row_to_json(m) FROM m),"
-        "  'period', (SELECT period FROM sel),"
-        "  'periods', coalesce((SELECT json_agg(period ORDER BY ps DESC) FROM per), '[]'),"
-        "  'focal', (SELECT row_to_json(f) FROM f),"
-        "  'bad_authority', $3::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM f),"
-        "  'rows', coalesce((SELECT json_agg(json_build_object('code', a.new_la_code, 'name', a.name,"
-        "    'region_name', a.region_name, 'value', r.value, 'rank', r.rank, 'n', r.n, 'band', r.band,"
-        "    'source', r.source) ORDER BY r.rank, a.name)"
-        "   FROM rnk r JOIN authorities a ON a.new_la_code = r.authority"
-        "   WHERE r.metric = $1 AND r.period = (SELECT period FROM sel)), '[]'),"
-        "  'sources', (SELECT json_agg(json_build_object('source', z.source, 'recorded', z.recorded)"
-        "    ORDER BY z.source) FROM (SELECT source, to_char(max(recorded_at), 'YYYY-MM-DD') AS recorded"
-        "    FROM obs WHERE metric = $1 AND period = (SELECT period FROM sel) GROUP BY source) z))",
-        3, params, metric_checked, "nothing to show");
+    tables_page_table(r, &METRIC_PAGE, metric, period, authority);
 }

@@ -32,7 +32,7 @@ static const char STYLE[] =
     "table{border-collapse:collapse;margin:10px 0;width:100%}"
     "caption{text-align:left;font-weight:bold;padding:4px 0}"
     "th,td{border-bottom:1px solid #b1b4b6;padding:5px 8px;text-align:left;vertical-align:top}"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}"
     "tr.focus{background:#fff2b3;font-weight:bold}"
     ".band{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;border:1px solid #0b0c0c}"
     ".band-A{background:#cce2d8;color:#005a30}.band-B{background:#e5f0c4;color:#3d4d00}"
@@ -103,6 +103,42 @@ int web_page_end(struct evbuffer *b)
     return web_put(b, "</main><footer><p>" WEB_OGL_LINE ". Figures are the Department for "
                       "Education's published SEN2 and high needs statistics as imported into "
                       "this server; see each chart's source line.</p></footer></body></html>\n");
+}
+
+char *web_page_take(struct evbuffer *b, int bad, size_t *len)
+{
+    char *s = NULL;
+    if (!b)
+        return NULL;
+    size_t n = evbuffer_get_length(b);
+    if (!bad && (s = malloc(n + 1)) != NULL) {
+        if (evbuffer_remove(b, s, n) != (int)n) {
+            free(s);
+            s = NULL;
+        } else {
+            s[n] = '\0';
+            *len = n;
+        }
+    }
+    evbuffer_free(b);
+    return s;
+}
+
+void web_table_error(struct request *r, int status, const char *field, const char *message)
+{
+    const char *code = status == 404 ? "not_found" : "bad_parameter";
+    const char *rule = message;
+    if (strcmp(field, "metric") == 0 && status == 404) {
+        code = "unknown_metric";
+        rule = "known metric id";
+    } else if (strcmp(field, "authority") == 0 && status == 404) {
+        code = "unknown_authority";
+        rule = "ONS code or DfE number";
+    } else if (strcmp(field, "period") == 0 && status == 404) {
+        code = "no_data";
+        rule = "a period with figures";
+    }
+    web_reply_error(r, status, code, message, field, rule);
 }
 
 void web_reply_page(struct request *r, struct evbuffer *b)

@@ -25,7 +25,7 @@ json_t *web_forecast(const json_t *doc, const char *metric, int *stale)
 {
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(doc, "forecasts"), i, f) {
+    json_array_foreach(json_object_get(json_object_get(doc, "extra"), "forecasts"), i, f) {
         const char *mid = web_str(f, "metric");
         if (mid && strcmp(mid, metric) == 0) {
             if (stale)
@@ -46,26 +46,37 @@ int web_band(struct evbuffer *b, const char *band)
                    words[band[0] - 'A']);
 }
 
-/* Sources of a metric's figures: "Source: X (recorded 2024-05-01); Y ...". */
-static int sources_line(struct evbuffer *b, const json_t *metric)
+const json_t *web_sources(const json_t *doc, const char *metric)
+{
+    return json_object_get(json_object_get(json_object_get(doc, "extra"), "sources"), metric);
+}
+
+/* Sources of a metric's figures: "Source: X (recorded 2024-05-01); Y ...";
+ * a derived metric cites the figures it is computed from. */
+static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *metric)
 {
     size_t i;
     json_t *s;
+    const json_t *srcs = web_sources(doc, web_str(metric, "id"));
+    const char *kind = web_str(metric, "kind");
     if (web_put(b, "<span class=\"source\">Source: ") != 0)
         return -1;
-    json_array_foreach(json_object_get(metric, "sources"), i, s) {
+    json_array_foreach(srcs, i, s) {
         if ((i && web_put(b, "; ") != 0) || html_escape(b, web_str(s, "source")) != 0 ||
             web_put(b, " (recorded ") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
             web_put(b, ")") != 0)
             return -1;
     }
-    return web_put(b, ".</span>");
+    if (kind && strcmp(kind, "derived") == 0 &&
+        web_put(b, "%scomputed by sendbench", json_array_size(srcs) ? "; " : "") != 0)
+        return -1;
+    return web_put(b, ". Medians computed by sendbench.</span>");
 }
 
 int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
                       const char *chart_id)
 {
-    const json_t *series = json_object_get(metric, "series");
+    const json_t *series = json_object_get(metric, "history");
     size_t n = json_array_size(series);
     const char *name = web_str(json_object_get(doc, "authority"), "name");
     const char *label = web_str(metric, "label");
@@ -82,8 +93,8 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
         const json_t *p = json_array_get(series, i);
         x[i] = web_str(p, "period");
         y[i] = web_num(p, "value");
-        nb[i] = web_num(p, "nb_median");
-        eng[i] = web_num(p, "eng_median");
+        nb[i] = web_num(json_object_get(p, "neighbours"), "median");
+        eng[i] = web_num(json_object_get(p, "england"), "median");
         if (isfinite(nb[i]))
             have_nb = 1;
     }
@@ -110,7 +121,7 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
         goto done;
     if (web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
         (!have_nb && web_put(b, " No statistical neighbours are recorded for this authority.") != 0) ||
-        web_put(b, " ") != 0 || sources_line(b, metric) != 0 || web_put(b, "</figcaption></figure>") != 0)
+        web_put(b, " ") != 0 || sources_line(b, doc, metric) != 0 || web_put(b, "</figcaption></figure>") != 0)
         goto done;
     rc = 0;
 done:
@@ -156,7 +167,11 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
                           "(too little annual history, or it is still being computed).</p>");
     const json_t *hist = json_object_get(fc, "history");
     const json_t *fcs = json_object_get(fc, "forecasts");
-    size_t nh = json_array_size(hist), nf = json_array_size(fcs);
+    size_t nh = json_array_size(hist), nf = json_array_size(fcs), h0 = 0;
+    /* An authority created later (Dorset, 2019) has no figures before it
+     * began: the chart starts at its first figure, not with empty years. */
+    while (h0 < nh && !json_is_number(json_object_get(json_array_get(hist, h0), "value")))
+        h0++;
     if (nf > 3)
         nf = 3;
     int rc = -1;
@@ -165,11 +180,12 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
     struct svg_fan_point pts[3];
     if (!hx || !hy)
         goto done;
-    for (size_t i = 0; i < nh; i++) {
+    for (size_t i = h0; i < nh; i++) {
         const json_t *p = json_array_get(hist, i);
-        hx[i] = web_str(p, "period");
-        hy[i] = web_num(p, "value");
+        hx[i - h0] = web_str(p, "period");
+        hy[i - h0] = web_num(p, "value");
     }
+    nh -= h0;
     for (size_t j = 0; j < nf; j++) {
         const json_t *p = json_array_get(fcs, j);
         pts[j] = (struct svg_fan_point){web_str(p, "period"), web_num(p, "forecast"),

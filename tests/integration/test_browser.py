@@ -110,7 +110,8 @@ def test_authority_page_dom(t):
     f = page(t, "authority")["facts"]
     t.eq(f["h1"], "Authority 2", "h1")
     prof = [x for x in f["tables"] if x["id"] == "profile"][0]
-    t.eq(prof["rows"], 6, "one row per metric with published figures (5 imported + 1 derived)")
+    t.eq(prof["rows"], 7, "one row per metric with published figures (5 imported + 2 derived:"
+                          " timeliness and growth in plans)")
     t.true("ehcp_caseload" in prof["row_codes"] and "pct_within_20_weeks" in prof["row_codes"],
            prof["row_codes"])
     for bd in prof["bands"]:
