@@ -20,14 +20,64 @@
 #define MAX_FTE 2000.0              /* the largest SEND teams are ~100 FTE */
 #define MAX_RATIO 1e6
 
+/* Length of the well-formed UTF-8 sequence at s (1-4), or 0 when the bytes
+ * there are not one (stray continuation, overlong form, surrogate, beyond
+ * U+10FFFF, or cut short). */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!n)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* Copies src into dst (capacity cap > 0) as valid UTF-8: a byte that does
+ * not begin a well-formed sequence becomes '?', and a sequence that would
+ * not fit whole is left out.  A detail echoes what the client sent, cut to
+ * a length ("%.40s"), and the cut may fall inside a character; jansson
+ * refuses such a string, and a detail lost that way would leave a refused
+ * submission without its reason. */
+static void utf8_clean(char *dst, size_t cap, const char *src)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t o = 0;
+    while (*s) {
+        size_t n = utf8_seq_len(s);
+        if (n == 0) {
+            if (o + 1 >= cap)
+                break;
+            dst[o++] = '?';
+            s++;
+            continue;
+        }
+        if (o + n >= cap)
+            break;
+        memcpy(dst + o, s, n);
+        o += n;
+        s += n;
+    }
+    dst[o] = '\0';
+}
+
 int submit_detail(json_t *details, const char *field, const char *rule, const char *fmt, ...)
 {
-    char msg[512];
+    char raw[512], msg[512], fld[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    json_t *d = json_pack("{s:s, s:s, s:s}", "field", field, "rule", rule, "message", msg);
+    utf8_clean(msg, sizeof msg, raw);
+    utf8_clean(fld, sizeof fld, field);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "field", fld, "rule", rule, "message", msg);
     if (!d)
         return -1;
     return json_array_append_new(details, d);
