@@ -486,6 +486,46 @@ static void test_details_survive_invalid_utf8(void)
     CHECK(submit_parse_json(body2, strlen(body2), &cat, &today, &doc, details) == SUBMIT_INVALID);
     CHECK(json_array_size(details) == 1);
     submit_doc_clear(&doc);
+    json_array_clear(details);
+    json_decref(details);
+}
+
+/* Found by the hostile corpus: a NUL inside a CSV cell cut the cell short
+ * ("3150\0999" was accepted as 3150); a bare JSON scalar is JSON that is
+ * not an object (422 type, like an array); a very wide CSV is refused
+ * without building every cell, and repeated columns are found in linear
+ * time. */
+static void test_hostile_shapes(void)
+{
+    json_t *details = json_array();
+    struct submit_doc doc;
+    static const char nul[] = "time_period,new_la_code,ehcp_caseload\n2024-25 Q2,E06000059,3150\0" "999\n";
+    CHECK(submit_parse_csv(nul, sizeof nul - 1, &cat, &today, &doc, details) == SUBMIT_MALFORMED);
+    CHECK(has_detail(details, "body", "encoding", NULL));
+    submit_doc_clear(&doc);
+    json_array_clear(details);
+    static const char *const scalars[] = {"5", "\"text\"", "null", "true", "-1.5e3"};
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
+        CHECK(submit_parse_json(scalars[i], strlen(scalars[i]), &cat, &today, &doc, details) ==
+              SUBMIT_INVALID);
+        CHECK(has_detail(details, "body", "type", NULL));
+        submit_doc_clear(&doc);
+        json_array_clear(details);
+    }
+    size_t n = 500000, len = 0;
+    char *wide = malloc(n * 2 + 64);
+    CHECK(wide != NULL);
+    if (wide) {
+        len = (size_t)sprintf(wide, "time_period,new_la_code");
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)sprintf(wide + len, ",c");
+        len += (size_t)sprintf(wide + len, "\n2024-25 Q2,E06000059,1\n");
+        CHECK(submit_parse_csv(wide, len, &cat, &today, &doc, details) == SUBMIT_INVALID);
+        CHECK(has_detail(details, "body", "csv_columns", NULL));
+        submit_doc_clear(&doc);
+        json_array_clear(details);
+        free(wide);
+    }
     json_decref(details);
 }
 
@@ -501,6 +541,7 @@ int main(void)
     RUN(test_personal_keys);
     RUN(test_period_boundaries);
     RUN(test_details_survive_invalid_utf8);
+    RUN(test_hostile_shapes);
     submit_catalogue_clear(&cat);
     return UNIT_DONE();
 }
