@@ -5,6 +5,7 @@
 #   make test SANITIZE=address,undefined
 #   make valgrind                 unit tests under valgrind (no leaks allowed)
 #   make bench                    performance harness (not part of make test)
+#   make load                     60 s mixed load at 500 connections (tests/load/results.md)
 
 CC      ?= cc
 WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -49,7 +50,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench fuzz fuzz-build clean
+.PHONY: all deps run test unit valgrind bench fuzz fuzz-build clean load
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -116,6 +117,13 @@ valgrind: deps
 bench: deps
 	@$(MAKE) --no-print-directory all OPT="-O3 -g -DNDEBUG"
 	@bench/run.sh
+
+# Mixed load on loopback (not part of make test): its own cluster, the
+# shipped history, wrk at 500 connections; writes tests/load/results.md.
+load: deps
+	@SENDBENCH_EXTRA_PKGS="wrk curl" scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@BINDIR=$(BINDIR) tests/load/run.sh
 
 clean:
 	rm -rf build bin

@@ -133,7 +133,7 @@ def test_private_endpoints_matrix(t):
             hh = dict(h)
             if body:
                 hh["Content-Type"] = "application/json"
-            before = t.value("SELECT count(*) FROM submissions")
+            before = t.value("SELECT count(*) FROM submissions") if method == "POST" else None
             s, hdr, b = t.request(method, path, body=body, headers=hh)
             no_token_in(t, b, path)
             want = allowed.get(who, 401)
@@ -145,7 +145,7 @@ def test_private_endpoints_matrix(t):
                     t.json_error(s, b, want)
                 except harness.TestFailure as e:
                     failures.append("%s as %s: %s" % (label, who, e))
-                if t.value("SELECT count(*) FROM submissions") != before:
+                if before is not None and t.value("SELECT count(*) FROM submissions") != before:
                     failures.append("%s as %s: refused but a row changed" % (label, who))
             if want == 401:
                 wa = hdr.get("www-authenticate", "")
