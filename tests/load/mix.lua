@@ -11,18 +11,23 @@ for y = 2016, 2023 do
 end
 local metrics = {"ehcp_caseload", "requests_received", "new_plans_issued", "pct_within_20_weeks"}
 local counter = 0
+-- LOAD_WRITE_PCT: share of submissions (default 10); the rest is split
+-- 40:25:25 between tables, profiles and forecasts.
+local wpct = tonumber(os.getenv("LOAD_WRITE_PCT") or "10")
+local rscale = (100 - wpct) / 90
 
 -- Share of each kind, out of 100.
 local function pick()
   local r = math.random(100)
   local a = codes[math.random(#codes)]
+  if r > 100 - wpct then r = 101 else r = r / rscale end
   if r <= 40 then
     local m = metrics[math.random(#metrics)]
     local groups = {"", "&group=region&authority=" .. a, "&group=neighbours&authority=" .. a}
     return wrk.format("GET", "/api/v1/tables/" .. m .. "?period=2021" .. groups[math.random(3)])
   elseif r <= 65 then
     return wrk.format("GET", "/api/v1/authorities/" .. a .. "/profile")
-  elseif r <= 90 then
+  elseif r <= 90.0001 then
     return wrk.format("GET", "/api/v1/forecasts/ehcp_caseload?authority=" .. a)
   else
     counter = counter + 1

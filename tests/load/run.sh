@@ -102,7 +102,7 @@ $(nproc) shared cores ($(uname -m)), loopback, server built with \`OPT=-O2\`.
 |---|---|
 | duration | ${DURATION} s |
 | connections / wrk threads | ${CONNS} / ${THREADS} |
-| mix | tables 40% (england, region, neighbours), profiles 25%, forecasts 25%, submissions 10% |
+| mix | submissions ${LOAD_WRITE_PCT:-10}%, the rest tables:profiles:forecasts 40:25:25 (tables england, region, neighbours) |
 | authorities in the mix | $(wc -l < "$W/codes") |
 | requests | ${reqs} (${rps}/s) |
 | submissions stored | $((subs_after - subs_before)) |
