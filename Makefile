@@ -5,6 +5,7 @@
 #   make test SANITIZE=address,undefined
 #   make valgrind                 unit tests under valgrind (no leaks allowed)
 #   make bench                    performance harness (not part of make test)
+#   make load                     60 s mixed load at 500 connections (tests/load/results.md)
 
 CC      ?= cc
 WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -53,7 +54,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean
+.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean load
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -134,6 +135,13 @@ $(BINDIR)/limit_server: $(BUILD)/bench/limit_server.o
 $(BINDIR)/bench_forecast: $(BUILD)/bench/bench_forecast.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Mixed load on loopback (not part of make test): its own cluster, the
+# shipped history, wrk at 500 connections; writes tests/load/results.md.
+load: deps
+	@SENDBENCH_EXTRA_PKGS="wrk curl" scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@BINDIR=$(BINDIR) tests/load/run.sh
 
 clean:
 	rm -rf build bin

@@ -69,6 +69,8 @@ enum {
 #define SUBMIT_MAX_DEPTH 16
 #define SUBMIT_MAX_NOTES 2000
 #define SUBMIT_MAX_FIGURES 200
+/* Widest CSV row accepted: the figures plus the descriptive columns. */
+#define SUBMIT_MAX_CSV_COLUMNS 256
 
 /*
  * Validates a JSON body {"authority","period","figures",["notes"]}.

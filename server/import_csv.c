@@ -104,6 +104,9 @@ int import_csv_parse(const char *buf, size_t len, struct import_csv *out, char *
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Grow the cell buffer 64 KiB at a time, not libcsv's 128 bytes: a
+     * huge cell would otherwise cost quadratic copying. */
+    csv_set_blk_size(&p, 64 * 1024);
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
         buf += 3;
         len -= 3;

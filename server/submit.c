@@ -20,14 +20,64 @@
 #define MAX_FTE 2000.0              /* the largest SEND teams are ~100 FTE */
 #define MAX_RATIO 1e6
 
+/* Length of the well-formed UTF-8 sequence at s (1-4), or 0 when the bytes
+ * there are not one (stray continuation, overlong form, surrogate, beyond
+ * U+10FFFF, or cut short). */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!n)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* Copies src into dst (capacity cap > 0) as valid UTF-8: a byte that does
+ * not begin a well-formed sequence becomes '?', and a sequence that would
+ * not fit whole is left out.  A detail echoes what the client sent, cut to
+ * a length ("%.40s"), and the cut may fall inside a character; jansson
+ * refuses such a string, and a detail lost that way would leave a refused
+ * submission without its reason. */
+static void utf8_clean(char *dst, size_t cap, const char *src)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t o = 0;
+    while (*s) {
+        size_t n = utf8_seq_len(s);
+        if (n == 0) {
+            if (o + 1 >= cap)
+                break;
+            dst[o++] = '?';
+            s++;
+            continue;
+        }
+        if (o + n >= cap)
+            break;
+        memcpy(dst + o, s, n);
+        o += n;
+        s += n;
+    }
+    dst[o] = '\0';
+}
+
 int submit_detail(json_t *details, const char *field, const char *rule, const char *fmt, ...)
 {
-    char msg[512];
+    char raw[512], msg[512], fld[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    json_t *d = json_pack("{s:s, s:s, s:s}", "field", field, "rule", rule, "message", msg);
+    utf8_clean(msg, sizeof msg, raw);
+    utf8_clean(fld, sizeof fld, field);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "field", fld, "rule", rule, "message", msg);
     if (!d)
         return -1;
     return json_array_append_new(details, d);
@@ -416,14 +466,12 @@ static void check_cross_fields(const json_t *figures, const struct field_names *
 }
 
 /* Metric keys flagged as duplicates by the JSON scanner (not re-reported). */
-static int in_list(const json_t *list, const char *key)
+/* The sets of keys already reported as repeated are JSON objects used as
+ * hash sets: a body full of repeated keys costs linear time, not
+ * quadratic (the event loop runs validation). */
+static int in_list(const json_t *set, const char *key)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-        if (strcmp(json_string_value(v), key) == 0)
-            return 1;
-    return 0;
+    return json_object_get(set, key) != NULL;
 }
 
 /*
@@ -518,7 +566,7 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
     } else if (!json_is_object(f)) {
         submit_detail(details, "figures", "type",
                       "figures must be an object of metric id to number");
-    } else if (json_object_size(f) == 0 && json_array_size(dup_figures) == 0) {
+    } else if (json_object_size(f) == 0 && json_object_size(dup_figures) == 0) {
         submit_detail(details, fn->figures_prefix[0] ? "figures" : "body", "required",
                       "at least one figure is required");
     } else if (json_object_size(f) > SUBMIT_MAX_FIGURES) {
@@ -641,7 +689,7 @@ static int scan_duplicates(const char *s, size_t len, json_t *details, json_t *d
                         submit_detail(details, field, "duplicate_metric",
                                       "the same metric twice: %.100s appears more than once in "
                                       "figures", key);
-                        json_array_append_new(dup_figures, json_string(key));
+                        json_object_set_new(dup_figures, key, json_true());
                     }
                 } else {
                     submit_detail(details, field, "duplicate_field",
@@ -683,7 +731,7 @@ int submit_parse_json(const char *body, size_t len, const struct submit_catalogu
                       const struct submit_date *today, struct submit_doc *doc, json_t *details)
 {
     json_error_t e;
-    json_t *root = NULL, *dups = json_array();
+    json_t *root = NULL, *dups = json_object();
     int rc = SUBMIT_NOMEM;
     memset(doc, 0, sizeof *doc);
     if (!dups)
@@ -694,9 +742,11 @@ int submit_parse_json(const char *body, size_t len, const struct submit_catalogu
         rc = SUBMIT_MALFORMED;
         goto done;
     }
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+    /* JSON_DECODE_ANY: a bare 5 or "text" is JSON, just not an object; it
+     * gets the 422 type rule like an array, not a 400 "not JSON". */
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
     if (!root && json_error_code(&e) == json_error_duplicate_key) {
-        root = json_loadb(body, len, 0, &e);
+        root = json_loadb(body, len, JSON_DECODE_ANY, &e);
         if (root && scan_duplicates(body, len, details, dups) != 0)
             goto done;
     }
@@ -724,6 +774,7 @@ struct csv_rows {
     json_t *row;            /* the row being built */
     int bad_utf8;
     int nomem;
+    int too_wide;           /* a row had more than SUBMIT_MAX_CSV_COLUMNS cells */
 };
 
 static void csv_on_field(void *data, size_t len, void *arg)
@@ -733,7 +784,17 @@ static void csv_on_field(void *data, size_t len, void *arg)
         cr->nomem = 1;
         return;
     }
-    json_t *s = json_stringn(data ? (const char *)data : "", data ? len : 0);
+    /* A row wider than any submission can be is counted, not kept: a
+     * megabyte of commas would otherwise become half a million strings. */
+    if (json_array_size(cr->row) >= SUBMIT_MAX_CSV_COLUMNS) {
+        cr->too_wide = 1;
+        return;
+    }
+    /* A NUL byte is not text: jansson would keep it, but every later step
+     * reads C strings, so "3150\0999" would silently become 3150. */
+    json_t *s = data && memchr(data, '\0', len) ? NULL
+                                               : json_stringn(data ? (const char *)data : "",
+                                                              data ? len : 0);
     if (!s) {
         cr->bad_utf8 = 1;
         s = json_string("");
@@ -910,11 +971,15 @@ int submit_parse_csv(const char *body, size_t len, const struct submit_catalogue
         body += 3;
         len -= 3;
     }
-    if (!(cr.rows = json_array()) || !(dups = json_array()))
+    if (!(cr.rows = json_array()) || !(dups = json_object()))
         goto done;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         goto done;
     parser_ok = 1;
+    /* libcsv grows its cell buffer by blk_size bytes at a time (128 by
+     * default): a one-megabyte cell cost 8000 reallocations, quadratic
+     * copying on the event loop.  Grow by 64 KiB instead. */
+    csv_set_blk_size(&p, 64 * 1024);
     if (csv_parse(&p, body, len, csv_on_field, csv_on_row, &cr) != len ||
         csv_fini(&p, csv_on_field, csv_on_row, &cr) != 0) {
         submit_detail(details, "body", "csv_syntax", "the body is not valid CSV: %s",
@@ -927,6 +992,13 @@ int submit_parse_csv(const char *body, size_t len, const struct submit_catalogue
     if (cr.bad_utf8) {
         submit_detail(details, "body", "encoding", "the CSV must be UTF-8 text");
         rc = SUBMIT_MALFORMED;
+        goto done;
+    }
+    if (cr.too_wide) {
+        submit_detail(details, "body", "csv_columns",
+                      "a row has more than %d columns: a submission has at most %d figures and "
+                      "the descriptive columns", SUBMIT_MAX_CSV_COLUMNS, SUBMIT_MAX_FIGURES);
+        rc = SUBMIT_INVALID;
         goto done;
     }
     size_t nrows = json_array_size(cr.rows);
@@ -965,7 +1037,7 @@ int submit_parse_csv(const char *body, size_t len, const struct submit_catalogue
             else
                 submit_detail(details, ta, "duplicate_metric",
                               "the same metric twice: column %s appears more than once", ta);
-            json_array_append_new(dups, json_string(ta));
+            json_object_set_new(dups, ta, json_true());
         }
     }
     if (!(root = json_object()) || !(figures = json_object()) ||

@@ -446,6 +446,89 @@ static void test_period_boundaries(void)
     }
 }
 
+/* Found by tests/fuzz: a detail echoes what was sent cut to a length, and
+ * the cut (or the input itself) may not be valid UTF-8.  jansson refused
+ * such a message, the detail was lost, and a refused period could come back
+ * with no reason -- or, as validation decides by the number of details,
+ * not be refused at all.  Every such input must keep its detail. */
+static void test_details_survive_invalid_utf8(void)
+{
+    json_t *details = json_array();
+    /* Invalid bytes in a period given directly (fuzz_period crash). */
+    CHECK(submit_check_period("2024\xcd\xcd" "6 Q2", &today, "period", details) == 1);
+    CHECK(has_detail(details, "period", "period_format", "2024??6 Q2"));
+    json_array_clear(details);
+    /* A JSON syntax error whose message quotes invalid bytes (fuzz_submit_json crash). */
+    static const char bad[] = "\"tro\\u\xde\x86\xe9\xc5\xdd\xba\xcd\xcd" "5io\\uty{\x02";
+    struct submit_doc doc;
+    CHECK(submit_parse_json(bad, sizeof bad - 1, &cat, &today, &doc, details) == SUBMIT_MALFORMED);
+    CHECK(json_array_size(details) == 1);
+    submit_doc_clear(&doc);
+    json_array_clear(details);
+    /* A period of valid UTF-8 that "%.40s" cuts inside a character. */
+    char body[400];
+    snprintf(body, sizeof body, "{\"authority\":\"E06000059\",\"period\":\"a%s\","
+             "\"figures\":{\"ehcp_caseload\":1}}",
+             "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+             "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+    CHECK(submit_parse_json(body, strlen(body), &cat, &today, &doc, details) == SUBMIT_INVALID);
+    CHECK(has_detail(details, "period", "period_format", NULL));
+    CHECK(doc.period[0] == '\0');
+    submit_doc_clear(&doc);
+    json_array_clear(details);
+    /* An unknown metric id whose field name ("figures.<100 bytes>") is cut
+     * inside a character. */
+    char key[300] = "", body2[600];
+    for (int i = 0; i < 60; i++)
+        strcat(key, "\xe2\x82\xac");    /* the euro sign, 3 bytes */
+    snprintf(body2, sizeof body2, "{\"authority\":\"E06000059\",\"period\":\"2024-25 Q2\","
+             "\"figures\":{\"x%s\":1}}", key);
+    CHECK(submit_parse_json(body2, strlen(body2), &cat, &today, &doc, details) == SUBMIT_INVALID);
+    CHECK(json_array_size(details) == 1);
+    submit_doc_clear(&doc);
+    json_array_clear(details);
+    json_decref(details);
+}
+
+/* Found by the hostile corpus: a NUL inside a CSV cell cut the cell short
+ * ("3150\0999" was accepted as 3150); a bare JSON scalar is JSON that is
+ * not an object (422 type, like an array); a very wide CSV is refused
+ * without building every cell, and repeated columns are found in linear
+ * time. */
+static void test_hostile_shapes(void)
+{
+    json_t *details = json_array();
+    struct submit_doc doc;
+    static const char nul[] = "time_period,new_la_code,ehcp_caseload\n2024-25 Q2,E06000059,3150\0" "999\n";
+    CHECK(submit_parse_csv(nul, sizeof nul - 1, &cat, &today, &doc, details) == SUBMIT_MALFORMED);
+    CHECK(has_detail(details, "body", "encoding", NULL));
+    submit_doc_clear(&doc);
+    json_array_clear(details);
+    static const char *const scalars[] = {"5", "\"text\"", "null", "true", "-1.5e3"};
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
+        CHECK(submit_parse_json(scalars[i], strlen(scalars[i]), &cat, &today, &doc, details) ==
+              SUBMIT_INVALID);
+        CHECK(has_detail(details, "body", "type", NULL));
+        submit_doc_clear(&doc);
+        json_array_clear(details);
+    }
+    size_t n = 500000, len = 0;
+    char *wide = malloc(n * 2 + 64);
+    CHECK(wide != NULL);
+    if (wide) {
+        len = (size_t)sprintf(wide, "time_period,new_la_code");
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)sprintf(wide + len, ",c");
+        len += (size_t)sprintf(wide + len, "\n2024-25 Q2,E06000059,1\n");
+        CHECK(submit_parse_csv(wide, len, &cat, &today, &doc, details) == SUBMIT_INVALID);
+        CHECK(has_detail(details, "body", "csv_columns", NULL));
+        submit_doc_clear(&doc);
+        json_array_clear(details);
+        free(wide);
+    }
+    json_decref(details);
+}
+
 int main(void)
 {
     catalogue_make();
@@ -457,6 +540,8 @@ int main(void)
     RUN(test_text_patterns);
     RUN(test_personal_keys);
     RUN(test_period_boundaries);
+    RUN(test_details_survive_invalid_utf8);
+    RUN(test_hostile_shapes);
     submit_catalogue_clear(&cat);
     return UNIT_DONE();
 }
