@@ -30,7 +30,7 @@ case "${1:-}" in
     *) echo "usage: scripts/load_history.sh [--if-empty]" >&2; exit 2 ;;
 esac
 
-start=$(date +%s.%N)
+start=$(date +%s%N)
 "$BIN" import sen2 "$D/sen2_2022_age_caseload.csv" "$D/sen2_2022_mi.csv"
 "$BIN" import sen2 "$D/sen2_2025format_caseload_to_202122.csv" \
     "$D/sen2_2025format_newplans_to_2021.csv" \
@@ -38,5 +38,5 @@ start=$(date +%s.%N)
     "$D/sen2_2025format_timeliness_20_week_to_2021.csv"
 "$BIN" import neighbours "$D/dfe_statistical_neighbours_may2025.csv"
 "$BIN" import dsg "$D/dfe_dsg_cumulative_balance_pct_2019_2022.csv"
-end=$(date +%s.%N)
-printf "load_history: all shipped history loaded in %.2f s\n" "$(echo "$end - $start" | bc -l)"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+printf "load_history: all shipped history loaded in %d.%03d s\n" $((ms / 1000)) $((ms % 1000))
