@@ -1,5 +1,8 @@
 -- The metric catalogue: the single source of truth for ids, labels, units,
 -- decimal places, polarity and kind (served by GET /api/v1/metrics).
+-- Counts are neutral even where more is better in a ratio (plans within 20
+-- weeks): a raw count mostly measures an authority's size, so ranking it
+-- would reward size; the derived percentages carry the polarity.
 INSERT INTO metrics (id, label, unit, dp, polarity, kind, annual_period, submittable, sort_order, description) VALUES
 -- Volumes
 ('ehcp_caseload', 'EHC plans in place', 'count', 0, 'neutral', 'stock', 'census_year', true, 10,
@@ -17,15 +20,15 @@ INSERT INTO metrics (id, label, unit, dp, polarity, kind, annual_period, submitt
 -- Timeliness
 ('new_plans_issued_ex', 'New EHC plans issued (excluding exceptions)', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 70,
  'New EHC plans issued in the period, excluding cases where a statutory exception to the 20-week limit applied: the denominator of the 20-week rate excluding exceptions.'),
-('new_plans_within_20_weeks', 'New EHC plans issued within 20 weeks', 'count', 0, 'higher_better', 'flow', 'calendar_year', true, 80,
+('new_plans_within_20_weeks', 'New EHC plans issued within 20 weeks', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 80,
  'New EHC plans issued within 20 weeks of the request, including exception cases.'),
-('new_plans_within_20_weeks_ex', 'New EHC plans issued within 20 weeks (excluding exceptions)', 'count', 0, 'higher_better', 'flow', 'calendar_year', true, 90,
+('new_plans_within_20_weeks_ex', 'New EHC plans issued within 20 weeks (excluding exceptions)', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 90,
  'New EHC plans issued within 20 weeks of the request, excluding exception cases.'),
-('requests_decided_within_6_weeks', 'Request decisions made within 6 weeks', 'count', 0, 'higher_better', 'flow', 'calendar_year', true, 100,
+('requests_decided_within_6_weeks', 'Request decisions made within 6 weeks', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 100,
  'Decisions whether to assess made within the statutory 6 weeks of the request.'),
 ('annual_reviews_due', 'Annual reviews due', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 110,
  'Annual reviews of EHC plans that fell due in the period.'),
-('annual_reviews_on_time', 'Annual reviews completed on time', 'count', 0, 'higher_better', 'flow', 'calendar_year', true, 120,
+('annual_reviews_on_time', 'Annual reviews completed on time', 'count', 0, 'neutral', 'flow', 'calendar_year', true, 120,
  'Annual reviews completed (decision issued) within the statutory timescale.'),
 -- High Needs and staffing
 ('hnb_allocation_gbp', 'High Needs Block allocation', '£', 0, 'neutral', 'money', 'financial_year', true, 130,
