@@ -9,8 +9,17 @@
  *
  * Coherence: every invalidation advances a generation.  A computation
  * records the generation before it asks the database and stores its result
- * only if the generation has not moved, so a table computed from data that
- * changed meanwhile is served once but never kept.  Loop-thread only.
+ * only if nothing it depends on changed since, so a table computed from data
+ * that changed meanwhile is served once but never kept.  Loop-thread only.
+ *
+ * Dependencies: an entry may declare what it was computed from (kinds of
+ * input as CACHE_DEP_* flags, one authority, (metric, period) pairs).  A
+ * narrow change (cache_change: an authority, a period, some metrics) drops
+ * only the entries that depend on it; cache_invalidate drops everything.
+ * The last CACHE_CHANGE_LOG changes are remembered so that a result whose
+ * computation overlapped them can still be judged; older than that, or
+ * across a full invalidation, it is never kept.  An entry that declares
+ * nothing is dropped by every change, as before.
  */
 #ifndef SENDBENCH_CACHE_H
 #define SENDBENCH_CACHE_H
@@ -25,6 +34,21 @@ struct cache_entry;
 struct cache_stats {
     size_t entries;
     uint64_t hits, misses, stores, stale_drops, invalidations;
+    uint64_t changes, change_drops;     /* narrow changes, entries they dropped */
+};
+
+#define CACHE_DEP_ANY_DATA  1u  /* any change to the figures (e.g. the data version) */
+#define CACHE_DEP_FORECASTS 2u  /* the stored forecasts */
+#define CACHE_CHANGE_LOG 256
+#define CACHE_CHANGE_METRICS 16
+
+/* A narrow change: what one write touched.  Borrowed strings. */
+struct cache_change {
+    unsigned flags;             /* CACHE_DEP_* kinds it touches */
+    const char *authority;      /* NULL: none in particular */
+    const char *period;         /* NULL: every period */
+    const char *const *metrics; /* the metrics whose figures changed (with the */
+    size_t nmetrics;            /* derived metrics computed from them) */
 };
 
 /* max_entries bounds memory: storing into a full cache empties it first.
@@ -37,6 +61,16 @@ uint64_t cache_generation(const struct cache *c);
 /* Drops every entry and advances the generation. */
 void cache_invalidate(struct cache *c);
 
+/* Drops the entries that depend on ch and advances the generation.  A
+ * change with more than CACHE_CHANGE_METRICS metrics is a full
+ * invalidation. */
+void cache_change(struct cache *c, const struct cache_change *ch);
+
+/* 1 when no change that e depends on happened after generation `from` up to
+ * and including `to` (as far as the change log can tell: otherwise 0). */
+int cache_entry_unchanged(const struct cache *c, const struct cache_entry *e, uint64_t from,
+                          uint64_t to);
+
 /* Borrowed (valid until the next cache_store or cache_invalidate); NULL on a
  * miss.  Counts a hit or a miss. */
 struct cache_entry *cache_lookup(struct cache *c, const char *key);
@@ -48,8 +82,19 @@ struct cache_entry *cache_entry_new(const char *key, const char *content_type,
                                     const char *cache_control, char *body, size_t len)
     __attribute__((warn_unused_result));
 
-/* Keeps e (taking its own reference) when generation is still current;
- * replaces an entry with the same key.  Returns 1 stored, 0 not. */
+/* Declares what e depends on, before it is stored: flags (CACHE_DEP_*),
+ * an authority (its own figures: a profile), and (metric, period) pairs
+ * (period NULL: any period of the metric).  Once anything is declared, e is
+ * dropped only by the changes it depends on.  Returns 0, or -1 when out of
+ * memory (e then depends on everything). */
+int cache_entry_depend(struct cache_entry *e, unsigned flags, const char *authority)
+    __attribute__((warn_unused_result));
+int cache_entry_depend_on(struct cache_entry *e, const char *metric, const char *period)
+    __attribute__((warn_unused_result));
+
+/* Keeps e (taking its own reference) when nothing e depends on changed
+ * since generation; replaces an entry with the same key.  Returns 1 stored,
+ * 0 not. */
 int cache_store(struct cache *c, struct cache_entry *e, uint64_t generation);
 
 void cache_entry_unref(struct cache_entry *e);

@@ -19,6 +19,24 @@ struct cache_entry {
     size_t len;
     int refs;
     struct cache_entry *next;   /* bucket chain, while stored */
+    /* Dependencies; declared == 0 means "everything". */
+    int declared;
+    int all;                    /* a declaration failed: everything */
+    unsigned flags;
+    char authority[16];
+    struct dep { char metric[64]; char period[24]; } *deps;   /* period "": any */
+    size_t ndeps, cap;
+};
+
+/* A remembered change: generation it made, and what it touched. */
+struct logged_change {
+    uint64_t gen;
+    int full;
+    unsigned flags;
+    char authority[16];
+    char period[24];            /* "": every period */
+    char metrics[CACHE_CHANGE_METRICS][64];
+    size_t nmetrics;
 };
 
 struct cache {
@@ -26,6 +44,7 @@ struct cache {
     size_t max_entries;
     uint64_t generation;
     struct cache_stats stats;
+    struct logged_change log[CACHE_CHANGE_LOG];     /* indexed by gen % CACHE_CHANGE_LOG */
 };
 
 /* FNV-1a: keys are short and trusted to be well spread enough for a
@@ -78,11 +97,139 @@ uint64_t cache_generation(const struct cache *c)
     return c->generation;
 }
 
+static struct logged_change *log_next(struct cache *c)
+{
+    c->generation++;
+    struct logged_change *l = &c->log[c->generation % CACHE_CHANGE_LOG];
+    memset(l, 0, sizeof *l);
+    l->gen = c->generation;
+    return l;
+}
+
 void cache_invalidate(struct cache *c)
 {
     drop_all(c);
-    c->generation++;
+    log_next(c)->full = 1;
     c->stats.invalidations++;
+}
+
+static int change_hits(const struct cache_entry *e, const struct logged_change *l)
+{
+    if (l->full || !e->declared || e->all)
+        return 1;
+    if (l->flags & e->flags)
+        return 1;
+    if (l->authority[0] && e->authority[0] && strcmp(l->authority, e->authority) == 0)
+        return 1;
+    for (size_t i = 0; i < e->ndeps; i++) {
+        const struct dep *d = &e->deps[i];
+        if (d->period[0] && l->period[0] && strcmp(d->period, l->period) != 0)
+            continue;
+        for (size_t m = 0; m < l->nmetrics; m++)
+            if (strcmp(d->metric, l->metrics[m]) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static int fits(const char *s, size_t size)
+{
+    return !s || strlen(s) < size;
+}
+
+void cache_change(struct cache *c, const struct cache_change *ch)
+{
+    int ok = ch->nmetrics <= CACHE_CHANGE_METRICS && fits(ch->authority, 16) &&
+             fits(ch->period, 24);
+    for (size_t m = 0; ok && m < ch->nmetrics; m++)
+        ok = fits(ch->metrics[m], 64);
+    if (!ok) {
+        cache_invalidate(c);
+        return;
+    }
+    struct logged_change *l = log_next(c);
+    l->flags = ch->flags;
+    snprintf(l->authority, sizeof l->authority, "%s", ch->authority ? ch->authority : "");
+    snprintf(l->period, sizeof l->period, "%s", ch->period ? ch->period : "");
+    for (size_t m = 0; m < ch->nmetrics; m++)
+        snprintf(l->metrics[m], sizeof l->metrics[m], "%s", ch->metrics[m]);
+    l->nmetrics = ch->nmetrics;
+    c->stats.changes++;
+    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+        struct cache_entry **pp = &c->buckets[b];
+        while (*pp) {
+            struct cache_entry *e = *pp;
+            if (change_hits(e, l)) {
+                *pp = e->next;
+                e->next = NULL;
+                cache_entry_unref(e);
+                c->stats.entries--;
+                c->stats.change_drops++;
+            } else {
+                pp = &e->next;
+            }
+        }
+    }
+}
+
+int cache_entry_unchanged(const struct cache *c, const struct cache_entry *e, uint64_t from,
+                          uint64_t to)
+{
+    if (to > c->generation)
+        to = c->generation;
+    if (to <= from)
+        return 1;
+    if (to - from >= CACHE_CHANGE_LOG)
+        return 0;   /* forgotten: assume the worst */
+    for (uint64_t g = from + 1; g <= to; g++) {
+        const struct logged_change *l = &c->log[g % CACHE_CHANGE_LOG];
+        if (l->gen != g || change_hits(e, l))
+            return 0;
+    }
+    return 1;
+}
+
+int cache_entry_depend(struct cache_entry *e, unsigned flags, const char *authority)
+{
+    e->declared = 1;
+    e->flags |= flags;
+    if (authority && *authority) {
+        if (strlen(authority) >= sizeof e->authority || (e->authority[0] &&
+                                                         strcmp(e->authority, authority) != 0)) {
+            e->all = 1;
+            return -1;
+        }
+        snprintf(e->authority, sizeof e->authority, "%s", authority);
+    }
+    return 0;
+}
+
+int cache_entry_depend_on(struct cache_entry *e, const char *metric, const char *period)
+{
+    e->declared = 1;
+    if (!period)
+        period = "";
+    if (strlen(metric) >= sizeof e->deps[0].metric || strlen(period) >= sizeof e->deps[0].period)
+        goto all;
+    for (size_t i = 0; i < e->ndeps; i++)
+        if (strcmp(e->deps[i].metric, metric) == 0 &&
+            (!e->deps[i].period[0] || strcmp(e->deps[i].period, period) == 0))
+            return 0;   /* already covered */
+    if (e->ndeps == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 8;
+        struct dep *d = realloc(e->deps, cap * sizeof *d);
+        if (!d)
+            goto all;
+        e->deps = d;
+        e->cap = cap;
+    }
+    snprintf(e->deps[e->ndeps].metric, sizeof e->deps[0].metric, "%s", metric);
+    snprintf(e->deps[e->ndeps].period, sizeof e->deps[0].period, "%s", period);
+    e->ndeps++;
+    return 0;
+all:
+    e->all = 1;
+    return -1;
 }
 
 struct cache_entry *cache_lookup(struct cache *c, const char *key)
@@ -140,12 +287,13 @@ void cache_entry_unref(struct cache_entry *e)
     free(e->content_type);
     free(e->cache_control);
     free(e->body);
+    free(e->deps);
     free(e);
 }
 
 int cache_store(struct cache *c, struct cache_entry *e, uint64_t generation)
 {
-    if (generation != c->generation) {
+    if (!cache_entry_unchanged(c, e, generation, c->generation)) {
         c->stats.stale_drops++;
         return 0;
     }

@@ -56,17 +56,104 @@ struct tq {
     const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
     char key[256];
     uint64_t generation;
+    int latest;                 /* the period was "latest with data" */
+    const PGresult *res;        /* a profile's rows, while they are being answered */
+    /* Single flight: one computation per key at a time. */
+    struct flight *flight;      /* the computation this request leads, or NULL */
+    struct request *next_waiter;
+    uint64_t join_gen;          /* cache generation when this request joined a flight */
+    int solo;                   /* compute alone (the flight it waited on failed) */
 };
+
+/* A computation in progress for one cache key: the requests for the same
+ * key that arrive meanwhile wait for it instead of asking the database
+ * again, and are answered when the leader's reply is made. */
+struct flight {
+    char key[256];
+    uint64_t generation;        /* cache generation when it started */
+    struct cache_entry *entry;  /* the result (a reference), once computed */
+    int unavailable;            /* the database was unavailable */
+    struct request *waiters, **tail;
+    struct app *app;
+    struct flight *next;        /* hash chain */
+};
+
+#define FLIGHT_BUCKETS 256
+static struct flight *flights[FLIGHT_BUCKETS];
 
 /* ---------------------------------------------------------------- start */
 
+/* The derived metrics computed from each input (sql/005_tables.sql's
+ * derived_observations; the same pairs as TABLES_DERIVED_INPUTS below). */
+static const struct { const char *metric, *input; } DERIVED_INPUTS[] = {
+    {"pct_within_20_weeks", "new_plans_within_20_weeks"},
+    {"pct_within_20_weeks", "new_plans_timeliness_den"},
+    {"pct_within_20_weeks", "new_plans_issued"},
+    {"pct_within_20_weeks_ex", "new_plans_within_20_weeks_ex"},
+    {"pct_within_20_weeks_ex", "new_plans_issued_ex"},
+    {"caseload_per_officer", "ehcp_caseload"},
+    {"caseload_per_officer", "case_officers_fte"},
+    {"deficit_pct_of_hnb", "dsg_cumulative_balance_gbp"},
+    {"deficit_pct_of_hnb", "hnb_allocation_gbp"},
+    {"caseload_growth_pct", "ehcp_caseload"},
+    {"request_to_assessment_rate", "requests_decided_to_assess"},
+    {"request_to_assessment_rate", "requests_received"},
+};
+/* The one derived metric that also reads the year-earlier period. */
+#define GROWTH_METRIC "caseload_growth_pct"
+
+/* A notification that names one authority, one period and its metrics
+ * (sql/012's trigger, submit_figures in sql/004) drops only what depends
+ * on those figures; "forecasts" only what shows stored forecasts; anything
+ * else (an import, a change of authorities, neighbours, metrics, the mask
+ * key, or NULL: the listening connection was remade) empties the cache. */
 static void on_data_changed(const char *channel, const char *payload, void *arg)
 {
     struct app *app = arg;
     (void)channel;
-    log_debug("tables: %s changed: cache emptied", payload ? payload : "(reconnected)");
-    cache_invalidate(app->tables_cache);
-    metrics_count("tables_cache_invalidations");
+    if (payload && strcmp(payload, "forecasts") == 0) {
+        struct cache_change ch = {.flags = CACHE_DEP_FORECASTS};
+        cache_change(app->tables_cache, &ch);
+        metrics_count("tables_cache_narrow_invalidations");
+        return;
+    }
+    json_t *doc = payload && payload[0] == '{' ? json_loads(payload, 0, NULL) : NULL;
+    const char *authority = json_string_value(json_object_get(doc, "authority"));
+    const char *period = json_string_value(json_object_get(doc, "period"));
+    json_t *given = json_object_get(doc, "metrics");
+    const char *metrics[CACHE_CHANGE_METRICS + 1];
+    size_t n = 0;
+    int ok = authority && period && json_is_array(given) && json_array_size(given) > 0;
+    for (size_t i = 0; ok && i < json_array_size(given); i++) {
+        const char *m = json_string_value(json_array_get(given, i));
+        ok = m != NULL;
+        for (size_t d = 0; ok && d <= sizeof DERIVED_INPUTS / sizeof DERIVED_INPUTS[0]; d++) {
+            const char *add = d == 0 ? m : strcmp(DERIVED_INPUTS[d - 1].input, m) == 0
+                                               ? DERIVED_INPUTS[d - 1].metric : NULL;
+            int seen = !add;
+            for (size_t k = 0; !seen && k < n; k++)
+                seen = strcmp(metrics[k], add) == 0;
+            if (seen)
+                continue;
+            if (n == CACHE_CHANGE_METRICS) {
+                ok = 0;     /* too many to name: empty the cache */
+                break;
+            }
+            metrics[n++] = add;
+        }
+    }
+    if (ok) {
+        struct cache_change ch = {.flags = CACHE_DEP_ANY_DATA, .authority = authority,
+                                  .period = period, .metrics = metrics, .nmetrics = n};
+        log_debug("tables: figures of %s for %s changed", authority, period);
+        cache_change(app->tables_cache, &ch);
+        metrics_count("tables_cache_narrow_invalidations");
+    } else {
+        log_debug("tables: %s changed: cache emptied", payload ? payload : "(reconnected)");
+        cache_invalidate(app->tables_cache);
+        metrics_count("tables_cache_invalidations");
+    }
+    json_decref(doc);
 }
 
 int tables_start(struct app *app)
@@ -86,6 +173,79 @@ void tables_stop(struct app *app)
 }
 
 /* ---------------------------------------------------------------- helpers */
+
+static void reply_entry(struct request *r, struct cache_entry *e);
+static void serve_or_compute(struct request *r);
+static const char *cell(const PGresult *res, int row, int col);
+
+static unsigned flight_bucket(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % FLIGHT_BUCKETS;
+}
+
+static struct flight *flight_find(const char *key)
+{
+    for (struct flight *f = flights[flight_bucket(key)]; f; f = f->next)
+        if (strcmp(f->key, key) == 0)
+            return f;
+    return NULL;
+}
+
+/* The leader has been answered (its state is being freed): answer the
+ * waiters.  A waiter gets the leader's result unless something that result
+ * depends on changed between the flight's start and the waiter's arrival
+ * (then it computes afresh); when the leader failed, a waiter gets 503 if
+ * the database was unavailable, else computes alone. */
+static void flight_land(struct app *app, struct flight *f)
+{
+    struct flight **pp = &flights[flight_bucket(f->key)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = f->next;
+    struct request *w = f->waiters;
+    while (w) {
+        struct tq *wq = w->state;
+        struct request *next = wq->next_waiter;
+        wq->next_waiter = NULL;
+        if (f->entry && cache_entry_unchanged(app->tables_cache, f->entry, f->generation,
+                                              wq->join_gen)) {
+            metrics_count("tables_flight_shared");
+            reply_entry(w, f->entry);
+        } else if (f->unavailable) {
+            http_add_header(w, "Retry-After", "2");
+            http_reply_error(w, 503, "database_unavailable",
+                             "the database is unavailable; try again shortly", NULL);
+        } else {
+            wq->solo = !f->entry;
+            serve_or_compute(w);
+        }
+        w = next;
+    }
+    cache_entry_unref(f->entry);
+    free(f);
+}
+
+/* A query of this module failed: the flight's waiters learn whether the
+ * database was unavailable. */
+static void db_failed(struct request *r, const struct db_reply *reply)
+{
+    struct tq *q = r->state;
+    if (q->flight && reply->unavailable)
+        q->flight->unavailable = 1;
+    http_reply_db_error(r, reply);
+}
+
+static void tq_free(void *state)
+{
+    struct tq *q = state;
+    if (q->flight)
+        flight_land(q->flight->app, q->flight);
+    free(q);
+}
 
 static void bad_param(struct request *r, int status, const char *field, const char *message)
 {
@@ -161,6 +321,75 @@ static void reply_entry(struct request *r, struct cache_entry *e)
     evbuffer_free(buf);
 }
 
+/* What a computed reply was made from (see include/cache.h): a table,
+ * the figures of its metric in its periods (a derived growth metric also
+ * the year before each); a profile, its authority's own figures and, for
+ * each metric, the period shown (any period when the authority has none of
+ * its own, since the latest anyone has is then shown); a page, every
+ * change to the figures and forecasts; metadata, only what empties the
+ * cache. */
+static int declare_deps(const struct tq *q, struct cache_entry *e)
+{
+    if (q->page)
+        return cache_entry_depend(e, CACHE_DEP_ANY_DATA | CACHE_DEP_FORECASTS, NULL);
+    int rc = cache_entry_depend(e, 0, NULL);
+    int growth = strcmp(q->metric, GROWTH_METRIC) == 0;
+    switch (q->kind) {
+    case TQ_META:
+        break;
+    case TQ_TABLE: {
+        if (q->latest)
+            return cache_entry_depend_on(e, q->metric, NULL);
+        struct period ps[5];
+        size_t n = 0;
+        ps[n++] = q->per;
+        ps[n++] = period_previous(&q->per);
+        ps[n++] = period_year_earlier(&q->per);
+        if (q->base[0] && period_base(&q->per, q->base, &ps[n]) == 0)
+            n++;
+        for (size_t i = 0, m = n; i < m; i++) {
+            char buf[PERIOD_MAX];
+            period_format(&ps[i], buf, sizeof buf);
+            rc |= cache_entry_depend_on(e, q->metric, buf);
+            if (growth) {
+                struct period y = period_year_earlier(&ps[i]);
+                period_format(&y, buf, sizeof buf);
+                rc |= cache_entry_depend_on(e, q->metric, buf);
+            }
+        }
+        break;
+    }
+    case TQ_PROFILE: {
+        const PGresult *res = q->res;
+        if (!res || PQntuples(res) == 0)
+            return cache_entry_depend(e, CACHE_DEP_ANY_DATA, NULL);
+        rc |= cache_entry_depend(e, 0, PQgetvalue(res, 0, 3));
+        int nres = PQntuples(res);
+        for (int i = 1; i < nres && PQgetvalue(res, i, 0)[0] == 'm'; i++) {
+            const char *metric = PQgetvalue(res, i, 1);
+            const char *period = cell(res, i, 2);
+            int own = 0;
+            for (int j = i + 1; j < nres && !own; j++)
+                own = PQgetvalue(res, j, 0)[0] == 's' && strcmp(PQgetvalue(res, j, 1), metric) == 0;
+            if (!period || !own) {
+                rc |= cache_entry_depend_on(e, metric, NULL);
+                continue;
+            }
+            rc |= cache_entry_depend_on(e, metric, period);
+            struct period p, y;
+            if (strcmp(metric, GROWTH_METRIC) == 0 && period_parse(period, &p) == 0) {
+                char buf[PERIOD_MAX];
+                y = period_year_earlier(&p);
+                period_format(&y, buf, sizeof buf);
+                rc |= cache_entry_depend_on(e, metric, buf);
+            }
+        }
+        break;
+    }
+    }
+    return rc ? -1 : 0;
+}
+
 /* Keeps the computed body (stolen) and answers with it. */
 static void store_and_reply(struct request *r, struct tq *q, const char *content_type,
                             char *body, size_t len)
@@ -174,7 +403,15 @@ static void store_and_reply(struct request *r, struct tq *q, const char *content
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
+    if (declare_deps(q, e) != 0)
+        log_debug("tables: %s depends on everything (out of memory)", q->key);
     cache_store(c, e, q->generation);
+    if (q->flight && !q->flight->entry) {
+        q->flight->entry = e;
+        e = NULL;   /* the flight's reference now */
+        reply_entry(r, q->flight->entry);
+        return;
+    }
     reply_entry(r, e);
     cache_entry_unref(e);
 }
@@ -657,7 +894,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     struct table t;
     memset(&t, 0, sizeof t);
     if (reply->error) {
-        http_reply_db_error(r, reply);
+        db_failed(r, reply);
         return;
     }
     const PGresult *res = reply->res;
@@ -822,7 +1059,7 @@ static void latest_fetched(const struct db_reply *reply, void *arg)
     struct request *r = arg;
     struct tq *q = r->state;
     if (reply->error) {
-        http_reply_db_error(r, reply);
+        db_failed(r, reply);
         return;
     }
     if (PQntuples(reply->res) == 0) {
@@ -835,6 +1072,7 @@ static void latest_fetched(const struct db_reply *reply, void *arg)
         return;
     }
     snprintf(q->period, sizeof q->period, "%s", p);
+    q->latest = 1;
     table_query(r);
 }
 
@@ -857,7 +1095,7 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
     struct request *r = arg;
     struct tq *q = r->state;
     if (reply->error) {
-        http_reply_db_error(r, reply);
+        db_failed(r, reply);
         return;
     }
     if (PQntuples(reply->res) == 0) {
@@ -1410,10 +1648,11 @@ static void profile_fetched(const struct db_reply *reply, void *arg)
     struct request *r = arg;
     struct tq *q = r->state;
     if (reply->error) {
-        http_reply_db_error(r, reply);
+        db_failed(r, reply);
         return;
     }
     int status = 500;
+    q->res = reply->res;
     json_t *doc = profile_build(q, reply->res, q->page != NULL, &status);
     if (!doc) {
         if (status == 404)
@@ -1464,6 +1703,26 @@ static void serve_or_compute(struct request *r)
         return;
     }
     q->generation = cache_generation(c);
+    if (!q->solo) {
+        struct flight *f = flight_find(q->key);
+        if (f) {
+            q->join_gen = q->generation;
+            *f->tail = r;
+            f->tail = &q->next_waiter;
+            return;
+        }
+        f = calloc(1, sizeof *f);
+        if (f) {    /* without memory for a flight it simply computes alone */
+            snprintf(f->key, sizeof f->key, "%s", q->key);
+            f->generation = q->generation;
+            f->app = r->app;
+            f->tail = &f->waiters;
+            unsigned b = flight_bucket(f->key);
+            f->next = flights[b];
+            flights[b] = f;
+            q->flight = f;
+        }
+    }
     int rc = 0;
     switch (q->kind) {
     case TQ_TABLE:
@@ -1513,7 +1772,7 @@ static struct tq *tq_new(struct request *r, enum tq_kind kind)
     }
     q->kind = kind;
     r->state = q;
-    r->state_free = free;
+    r->state_free = tq_free;
     return q;
 }
 

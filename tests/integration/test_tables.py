@@ -439,6 +439,23 @@ def test_cache_serves_from_memory_and_invalidates_across_servers(t):
                        "2021-04-01", 12, version=3))
         t.true(wait_for(lambda: value_of(b_server, 8) == 12), "B's table changed")
         t.true(wait_for(lambda: value_of(t.server, 8) == 12), "A's table changed")
+        # A notified write of one authority's figures drops only what reads
+        # them (sql/012): another metric, or another period, leaves the
+        # table cached (an unnotified 13 stays unseen) ...
+        t.psql("SET session_replication_role = replica;\n" +
+               obs_sql(8, "dsg_cumulative_balance_gbp", "2021-22", "financial_year",
+                       "2021-04-01", 13, version=4))
+        t.psql(obs_sql(3, "ehcp_caseload", "2021-22", "financial_year", "2021-04-01", 5))
+        t.psql(obs_sql(3, "dsg_cumulative_balance_gbp", "2018-19", "financial_year",
+                       "2018-04-01", 5))
+        time.sleep(0.5)
+        t.eq(value_of(b_server, 8), 12, "B keeps the table: other metric, other period")
+        # ... while the same metric in a period the table shows (the year
+        # before, for the change column) drops it, whoever's figure it is.
+        t.psql(obs_sql(3, "dsg_cumulative_balance_gbp", "2020-21", "financial_year",
+                       "2020-04-01", 5, version=7))
+        t.true(wait_for(lambda: value_of(b_server, 8) == 13), "B recomputes for the prior year")
+        t.true(wait_for(lambda: value_of(t.server, 8) == 13), "A too")
         # Reference data too: consent makes a submitter named for everyone.
         q2 = "/api/v1/tables/ehcp_caseload?period=2024-25%20Q2"
         s, h, b = b_server.request("GET", q2)

@@ -104,11 +104,119 @@ static void test_etags(void)
     cache_entry_unref(d);
 }
 
+/* Narrow changes drop only the entries that depend on them. */
+static void test_narrow_changes(void)
+{
+    struct cache *c = cache_new(16);
+    CHECK(c != NULL);
+    uint64_t g = cache_generation(c);
+    struct cache_entry *table = entry("table", "t");     /* caseload 2021 and 2020 */
+    CHECK(cache_entry_depend_on(table, "ehcp_caseload", "2021") == 0);
+    CHECK(cache_entry_depend_on(table, "ehcp_caseload", "2020") == 0);
+    struct cache_entry *profile = entry("profile", "p");  /* E1's own, rate any period */
+    CHECK(cache_entry_depend(profile, 0, "E1") == 0);
+    CHECK(cache_entry_depend_on(profile, "pct_within_20_weeks", NULL) == 0);
+    struct cache_entry *fc = entry("forecast", "f");
+    CHECK(cache_entry_depend(fc, CACHE_DEP_ANY_DATA | CACHE_DEP_FORECASTS, NULL) == 0);
+    struct cache_entry *meta = entry("meta", "m");
+    CHECK(cache_entry_depend(meta, 0, NULL) == 0);
+    struct cache_entry *plain = entry("plain", "x");    /* declares nothing */
+    struct cache_entry *all[] = {table, profile, fc, meta, plain};
+    for (size_t i = 0; i < 5; i++) {
+        CHECK(cache_store(c, all[i], g) == 1);
+        cache_entry_unref(all[i]);
+    }
+    /* a quarter of E2's caseload: only what reads any data, and "plain" */
+    const char *m1[] = {"ehcp_caseload", "caseload_per_officer"};
+    struct cache_change ch = {.flags = CACHE_DEP_ANY_DATA, .authority = "E2",
+                              .period = "2024-25 Q1", .metrics = m1, .nmetrics = 2};
+    cache_change(c, &ch);
+    CHECK(cache_lookup(c, "table") != NULL);
+    CHECK(cache_lookup(c, "profile") != NULL);
+    CHECK(cache_lookup(c, "meta") != NULL);
+    CHECK(cache_lookup(c, "forecast") == NULL);
+    CHECK(cache_lookup(c, "plain") == NULL);
+    /* the stored forecasts: nothing else here */
+    struct cache_change fch = {.flags = CACHE_DEP_FORECASTS};
+    cache_change(c, &fch);
+    CHECK(cache_lookup(c, "table") != NULL);
+    /* E2's 2020 caseload: the table that shows 2020 */
+    ch.period = "2020";
+    cache_change(c, &ch);
+    CHECK(cache_lookup(c, "table") == NULL);
+    CHECK(cache_lookup(c, "profile") != NULL);
+    /* a 20-week figure of E2 in any period: the profile showing the latest */
+    const char *m2[] = {"new_plans_issued", "pct_within_20_weeks"};
+    struct cache_change ch2 = {.flags = CACHE_DEP_ANY_DATA, .authority = "E2",
+                               .period = "2019", .metrics = m2, .nmetrics = 2};
+    uint64_t mid = cache_generation(c);
+    cache_change(c, &ch2);
+    CHECK(cache_lookup(c, "profile") == NULL);
+    CHECK(cache_lookup(c, "meta") != NULL);
+    /* E1's own figures: its profile, whatever the metric */
+    struct cache_entry *p2 = entry("profile", "p2");
+    CHECK(cache_entry_depend(p2, 0, "E1") == 0);
+    CHECK(cache_store(c, p2, cache_generation(c)) == 1);
+    struct cache_change ch3 = {.authority = "E1", .period = "2022", .metrics = m2 + 0,
+                               .nmetrics = 1};
+    cache_change(c, &ch3);
+    CHECK(cache_lookup(c, "profile") == NULL);
+    /* computed across changes: kept only when none of them touched it */
+    CHECK(cache_entry_unchanged(c, p2, mid, mid + 1) == 1);     /* ch2: not E1 */
+    CHECK(cache_entry_unchanged(c, p2, mid, cache_generation(c)) == 0);  /* ch3 */
+    CHECK(cache_store(c, p2, mid) == 0);
+    cache_entry_unref(p2);
+    struct cache_entry *t2 = entry("table", "t2");
+    CHECK(cache_entry_depend_on(t2, "ehcp_caseload", "2021") == 0);
+    CHECK(cache_store(c, t2, mid) == 1);                        /* ch2, ch3: other metric */
+    cache_entry_unref(t2);
+    struct cache_stats st;
+    cache_get_stats(c, &st);
+    CHECK(st.changes == 5);
+    cache_free(c);
+}
+
+/* The change log is bounded: a computation older than it, or across a full
+ * invalidation, is never kept. */
+static void test_change_log_bound(void)
+{
+    struct cache *c = cache_new(16);
+    CHECK(c != NULL);
+    uint64_t g = cache_generation(c);
+    const char *m[] = {"other"};
+    struct cache_change ch = {.authority = "E9", .period = "2020", .metrics = m, .nmetrics = 1};
+    for (int i = 0; i < CACHE_CHANGE_LOG - 1; i++)
+        cache_change(c, &ch);
+    struct cache_entry *e = entry("t", "t");
+    CHECK(cache_entry_depend_on(e, "ehcp_caseload", "2021") == 0);
+    CHECK(cache_entry_unchanged(c, e, g, cache_generation(c)) == 1);
+    cache_change(c, &ch);
+    CHECK(cache_entry_unchanged(c, e, g, cache_generation(c)) == 0);   /* forgotten */
+    uint64_t g2 = cache_generation(c);
+    cache_invalidate(c);
+    CHECK(cache_store(c, e, g2) == 0);
+    /* too many metrics to remember: a full invalidation */
+    const char *many[CACHE_CHANGE_METRICS + 1];
+    for (size_t i = 0; i <= CACHE_CHANGE_METRICS; i++)
+        many[i] = "m";
+    struct cache_change big = {.metrics = many, .nmetrics = CACHE_CHANGE_METRICS + 1};
+    CHECK(cache_store(c, e, cache_generation(c)) == 1);
+    cache_change(c, &big);
+    CHECK(cache_lookup(c, "t") == NULL);
+    struct cache_stats st;
+    cache_get_stats(c, &st);
+    CHECK(st.invalidations == 2);
+    cache_entry_unref(e);
+    cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_store_lookup_and_generation);
     RUN(test_bounded);
     RUN(test_body_outlives_invalidation);
     RUN(test_etags);
+    RUN(test_narrow_changes);
+    RUN(test_change_log_bound);
     return UNIT_DONE();
 }
