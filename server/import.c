@@ -453,10 +453,13 @@ struct obs_counts {
 static int load_observations(PGconn *conn, struct import_run *run, struct obs_counts *c)
 {
     char err[512];
+    /* The staging table lives as long as the session (emptied at every
+     * commit): several files imported over one connection create it once. */
     if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_obs (authority text NOT NULL, metric text NOT NULL,"
-                    " period text NOT NULL, period_kind text NOT NULL, period_start date NOT NULL,"
-                    " value numeric, symbol text, line integer NOT NULL) ON COMMIT DROP",
+                    "CREATE TEMP TABLE IF NOT EXISTS import_obs (authority text NOT NULL,"
+                    " metric text NOT NULL, period text NOT NULL, period_kind text NOT NULL,"
+                    " period_start date NOT NULL, value numeric, symbol text, line integer NOT NULL)"
+                    " ON COMMIT DELETE ROWS",
                     err, sizeof err) != 0 ||
         copy_in(conn, "COPY import_obs FROM STDIN", &run->obs, err, sizeof err) != 0)
         return run_fail(run, 0, "staging: %s", err);
@@ -498,50 +501,43 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
     PQclear(r);
 
     run_phase(run, PH_CHECK);
-    if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_cls ON COMMIT DROP AS"
+
+    /* One statement: each staged figure against the version in force
+     * (found through the (authority, metric, period, version) key), the new
+     * versions inserted, and the counts of each outcome returned.  Every
+     * part sees the observations as they were before the INSERT, and the
+     * staged keys are unique (checked above). */
+    const char *pub = run->published[0] ? run->published : NULL;
+    const char *p2[2] = {run->source, pub};
+    r = dbsync_exec(conn,
+                    "WITH cls AS MATERIALIZED ("
                     " SELECT s.*, c.version AS cur_version,"
                     "  (c.version IS NOT NULL AND c.value IS NOT DISTINCT FROM s.value"
                     "   AND c.symbol IS NOT DISTINCT FROM s.symbol) AS same,"
-                    "  src.published AS cur_published"
+                    "  coalesce($2::date < src.published, false) AS older"
                     " FROM import_obs s"
                     " LEFT JOIN LATERAL (SELECT o.version, o.value, o.symbol, o.source"
                     "   FROM observations o WHERE o.authority = s.authority AND o.metric = s.metric"
                     "   AND o.period = s.period ORDER BY o.version DESC LIMIT 1) c ON true"
-                    " LEFT JOIN import_sources src ON src.source = c.source",
-                    err, sizeof err) != 0)
-        return run_fail(run, 0, "%s", err);
-
-    const char *pub = run->published[0] ? run->published : NULL;
-    const char *p1[1] = {pub};
-    r = dbsync_exec(conn,
-                    "SELECT count(*) FILTER (WHERE cur_version IS NULL),"
-                    " count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same"
-                    "   AND NOT coalesce($1::date < cur_published, false)),"
-                    " count(*) FILTER (WHERE same),"
-                    " count(*) FILTER (WHERE NOT same AND coalesce($1::date < cur_published, false))"
-                    " FROM import_cls",
-                    1, p1, err, sizeof err);
+                    " LEFT JOIN import_sources src ON src.source = c.source),"
+                    " ins AS (INSERT INTO observations (authority, metric, period, period_kind,"
+                    "  period_start, value, symbol, published, source, version)"
+                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
+                    "  $1, coalesce(cur_version, 0) + 1 FROM cls"
+                    "  WHERE cur_version IS NULL OR (NOT same AND NOT older)"
+                    "  ORDER BY authority, metric, period)"
+                    " SELECT count(*) FILTER (WHERE cur_version IS NULL),"
+                    "  count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same AND NOT older),"
+                    "  count(*) FILTER (WHERE same),"
+                    "  count(*) FILTER (WHERE NOT same AND older)"
+                    " FROM cls",
+                    2, p2, err, sizeof err);
     if (!r)
         return run_fail(run, 0, "%s", err);
     c->added = atol(PQgetvalue(r, 0, 0));
     c->revised = atol(PQgetvalue(r, 0, 1));
     c->unchanged = atol(PQgetvalue(r, 0, 2));
     c->older = atol(PQgetvalue(r, 0, 3));
-    PQclear(r);
-
-    const char *p2[2] = {run->source, pub};
-    r = dbsync_exec(conn,
-                    "INSERT INTO observations (authority, metric, period, period_kind, period_start,"
-                    " value, symbol, published, source, version)"
-                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
-                    " $1, coalesce(cur_version, 0) + 1 FROM import_cls"
-                    " WHERE cur_version IS NULL OR (NOT same"
-                    "   AND NOT coalesce($2::date < cur_published, false))"
-                    " ORDER BY authority, metric, period",
-                    2, p2, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
     PQclear(r);
 
     const char *p3[4] = {run->source, run->release, pub, run->file_name};
@@ -913,9 +909,9 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
         goto done;
     run_phase(run, PH_STAGE);
     if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_sn (authority text NOT NULL, rank smallint NOT NULL,"
-                    " neighbour text NOT NULL, closeness text NOT NULL, line integer NOT NULL)"
-                    " ON COMMIT DROP",
+                    "CREATE TEMP TABLE IF NOT EXISTS import_sn (authority text NOT NULL,"
+                    " rank smallint NOT NULL, neighbour text NOT NULL, closeness text NOT NULL,"
+                    " line integer NOT NULL) ON COMMIT DELETE ROWS",
                     err, sizeof err) != 0 ||
         copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err) != 0) {
         run_fail(run, 0, "staging: %s", err);
