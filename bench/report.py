@@ -119,7 +119,7 @@ def main():
         s, c = imp["sendbench"], imp["copy"]
         ratio = c["seconds"] / s["seconds"]
         md += ["| side | seconds (mean ± sd) | observations/s | CSV rows/s |", "|---|---|---|---|",
-               f"| `scripts/load_history.sh` (sendbench import, 4 processes) | {s['seconds']:.3f} ± {s['stddev']:.3f} |"
+               f"| `scripts/load_history.sh` (sendbench import all, 1 process) | {s['seconds']:.3f} ± {s['stddev']:.3f} |"
                f" {h['observations'] / s['seconds']:,.0f} | {h['csv_rows'] / s['seconds']:,.0f} |",
                f"| `psql \\copy` of the same rows into plain tables | {c['seconds']:.3f} ± {c['stddev']:.3f} |"
                f" {h['observations'] / c['seconds']:,.0f} | |",

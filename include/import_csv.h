@@ -17,6 +17,7 @@ struct import_csv_record {
 struct import_csv {
     size_t nrecord;     /* record 0 is the header */
     struct import_csv_record *record;
+    void *arena;        /* owns every field and field array (import_csv.c) */
 };
 
 /* Largest file accepted (the shipped files are under 2 MB). */

@@ -31,12 +31,15 @@ case "${1:-}" in
 esac
 
 start=$(date +%s%N)
-"$BIN" import sen2 "$D/sen2_2022_age_caseload.csv" "$D/sen2_2022_mi.csv"
-"$BIN" import sen2 "$D/sen2_2025format_caseload_to_202122.csv" \
+# One process, one connection, one transaction per file: `import all` orders
+# the files as above itself (SEN2 releases oldest first, then neighbours,
+# then DSG); they are listed here in that order anyway.
+"$BIN" import all "$D/sen2_2022_age_caseload.csv" "$D/sen2_2022_mi.csv" \
+    "$D/sen2_2025format_caseload_to_202122.csv" \
     "$D/sen2_2025format_newplans_to_2021.csv" \
     "$D/sen2_2025format_requests_to_2021.csv" \
-    "$D/sen2_2025format_timeliness_20_week_to_2021.csv"
-"$BIN" import neighbours "$D/dfe_statistical_neighbours_may2025.csv"
-"$BIN" import dsg "$D/dfe_dsg_cumulative_balance_pct_2019_2022.csv"
+    "$D/sen2_2025format_timeliness_20_week_to_2021.csv" \
+    "$D/dfe_statistical_neighbours_may2025.csv" \
+    "$D/dfe_dsg_cumulative_balance_pct_2019_2022.csv"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 printf "load_history: all shipped history loaded in %d.%03d s\n" $((ms / 1000)) $((ms % 1000))

@@ -5,6 +5,8 @@
  * written with set-based, version-aware statements.  docs/import.md has the
  * column mapping, period conventions and boundary changes.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -297,6 +299,21 @@ static double now_seconds(void)
 
 #define MAX_SKIP_KINDS 8
 
+/* Where a file's time goes, printed on its "time" line (docs/import.md). */
+enum import_phase {
+    PH_READ,        /* reading and splitting the CSV */
+    PH_REGISTRY,    /* BEGIN, lock, the authority register */
+    PH_STAGE,       /* checking rows and building the COPY data in C */
+    PH_COPY,        /* COPY into staging (and new authorities) */
+    PH_BOUNDARY,    /* import_apply_boundaries() */
+    PH_CHECK,       /* duplicate and catalogue checks on the staged rows */
+    PH_WRITE,       /* the versioned INSERT ... SELECT (and neighbours) */
+    PH_COMMIT,      /* audit row and COMMIT */
+    IMPORT_NPHASE
+};
+static const char *const phase_name[IMPORT_NPHASE] = {
+    "read", "register", "stage", "copy", "boundaries", "checks", "write", "commit"};
+
 struct import_run {
     const char *path;
     const char *file_name;      /* basename of path */
@@ -311,6 +328,8 @@ struct import_run {
     size_t nobs;
     char err[600];
     unsigned err_line;
+    double phase[IMPORT_NPHASE];     /* seconds spent in each phase */
+    double phase_mark;               /* when the current phase started */
 };
 
 static void run_skip(struct import_run *run, const char *reason)
@@ -336,6 +355,25 @@ static int run_fail(struct import_run *run, unsigned line, const char *fmt, ...)
     va_end(ap);
     run->err_line = line;
     return -1;
+}
+
+static double now_seconds(void);
+
+/* Charges the time since the last mark to phase ph. */
+static void run_phase(struct import_run *run, enum import_phase ph)
+{
+    double t = now_seconds();
+    if (run->phase_mark > 0)
+        run->phase[ph] += t - run->phase_mark;
+    run->phase_mark = t;
+}
+
+static void run_print_time(const struct import_run *run, double t0)
+{
+    printf("  time %.3f s (", now_seconds() - t0);
+    for (int i = 0; i < IMPORT_NPHASE; i++)
+        printf("%s%s %.3f", i ? ", " : "", phase_name[i], run->phase[i]);
+    printf(")\n");
 }
 
 static void run_print_rows(const struct import_run *run)
@@ -415,13 +453,17 @@ struct obs_counts {
 static int load_observations(PGconn *conn, struct import_run *run, struct obs_counts *c)
 {
     char err[512];
+    /* The staging table lives as long as the session (emptied at every
+     * commit): several files imported over one connection create it once. */
     if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_obs (authority text NOT NULL, metric text NOT NULL,"
-                    " period text NOT NULL, period_kind text NOT NULL, period_start date NOT NULL,"
-                    " value numeric, symbol text, line integer NOT NULL) ON COMMIT DROP",
+                    "CREATE TEMP TABLE IF NOT EXISTS import_obs (authority text NOT NULL,"
+                    " metric text NOT NULL, period text NOT NULL, period_kind text NOT NULL,"
+                    " period_start date NOT NULL, value numeric, symbol text, line integer NOT NULL)"
+                    " ON COMMIT DELETE ROWS",
                     err, sizeof err) != 0 ||
         copy_in(conn, "COPY import_obs FROM STDIN", &run->obs, err, sizeof err) != 0)
         return run_fail(run, 0, "staging: %s", err);
+    run_phase(run, PH_COPY);
 
     PGresult *r = dbsync_exec(conn,
                               "SELECT min(line), max(line), authority, metric, period FROM import_obs"
@@ -458,50 +500,44 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
     }
     PQclear(r);
 
-    if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_cls ON COMMIT DROP AS"
+    run_phase(run, PH_CHECK);
+
+    /* One statement: each staged figure against the version in force
+     * (found through the (authority, metric, period, version) key), the new
+     * versions inserted, and the counts of each outcome returned.  Every
+     * part sees the observations as they were before the INSERT, and the
+     * staged keys are unique (checked above). */
+    const char *pub = run->published[0] ? run->published : NULL;
+    const char *p2[2] = {run->source, pub};
+    r = dbsync_exec(conn,
+                    "WITH cls AS MATERIALIZED ("
                     " SELECT s.*, c.version AS cur_version,"
                     "  (c.version IS NOT NULL AND c.value IS NOT DISTINCT FROM s.value"
                     "   AND c.symbol IS NOT DISTINCT FROM s.symbol) AS same,"
-                    "  src.published AS cur_published"
+                    "  coalesce($2::date < src.published, false) AS older"
                     " FROM import_obs s"
                     " LEFT JOIN LATERAL (SELECT o.version, o.value, o.symbol, o.source"
                     "   FROM observations o WHERE o.authority = s.authority AND o.metric = s.metric"
                     "   AND o.period = s.period ORDER BY o.version DESC LIMIT 1) c ON true"
-                    " LEFT JOIN import_sources src ON src.source = c.source",
-                    err, sizeof err) != 0)
-        return run_fail(run, 0, "%s", err);
-
-    const char *pub = run->published[0] ? run->published : NULL;
-    const char *p1[1] = {pub};
-    r = dbsync_exec(conn,
-                    "SELECT count(*) FILTER (WHERE cur_version IS NULL),"
-                    " count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same"
-                    "   AND NOT coalesce($1::date < cur_published, false)),"
-                    " count(*) FILTER (WHERE same),"
-                    " count(*) FILTER (WHERE NOT same AND coalesce($1::date < cur_published, false))"
-                    " FROM import_cls",
-                    1, p1, err, sizeof err);
+                    " LEFT JOIN import_sources src ON src.source = c.source),"
+                    " ins AS (INSERT INTO observations (authority, metric, period, period_kind,"
+                    "  period_start, value, symbol, published, source, version)"
+                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
+                    "  $1, coalesce(cur_version, 0) + 1 FROM cls"
+                    "  WHERE cur_version IS NULL OR (NOT same AND NOT older)"
+                    "  ORDER BY authority, metric, period)"
+                    " SELECT count(*) FILTER (WHERE cur_version IS NULL),"
+                    "  count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same AND NOT older),"
+                    "  count(*) FILTER (WHERE same),"
+                    "  count(*) FILTER (WHERE NOT same AND older)"
+                    " FROM cls",
+                    2, p2, err, sizeof err);
     if (!r)
         return run_fail(run, 0, "%s", err);
     c->added = atol(PQgetvalue(r, 0, 0));
     c->revised = atol(PQgetvalue(r, 0, 1));
     c->unchanged = atol(PQgetvalue(r, 0, 2));
     c->older = atol(PQgetvalue(r, 0, 3));
-    PQclear(r);
-
-    const char *p2[2] = {run->source, pub};
-    r = dbsync_exec(conn,
-                    "INSERT INTO observations (authority, metric, period, period_kind, period_start,"
-                    " value, symbol, published, source, version)"
-                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
-                    " $1, coalesce(cur_version, 0) + 1 FROM import_cls"
-                    " WHERE cur_version IS NULL OR (NOT same"
-                    "   AND NOT coalesce($2::date < cur_published, false))"
-                    " ORDER BY authority, metric, period",
-                    2, p2, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
     PQclear(r);
 
     const char *p3[4] = {run->source, run->release, pub, run->file_name};
@@ -526,6 +562,7 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
         return -1;
     }
     PQclear(r);
+    run_phase(run, PH_WRITE);
     return 0;
 }
 
@@ -708,9 +745,11 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     char err[512];
     int rc = -1;
     double t0 = now_seconds();
+    run->phase_mark = t0;
 
     if (read_csv(run, &csv) != 0)
         goto done;
+    run_phase(run, PH_READ);
     const struct sen2_layout *lay =
         import_sen2_detect(csv.record[0].field, csv.record[0].nfield, err, sizeof err);
     if (!lay) {
@@ -726,11 +765,14 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
         run_fail(run, 0, "%s", err);
         goto done;
     }
+    run_phase(run, PH_REGISTRY);
     if (sen2_stage(run, &csv, lay, &reg) != 0)
         goto done;
+    run_phase(run, PH_STAGE);
     long added_auth = 0, boundaries = 0;
     if (sen2_add_authorities(conn, run, &reg, &added_auth) != 0)
         goto done;
+    run_phase(run, PH_COPY);
     PGresult *r = dbsync_exec(conn, "SELECT import_apply_boundaries()", 0, NULL, err, sizeof err);
     if (!r) {
         run_fail(run, 0, "boundary changes: %s", err);
@@ -738,6 +780,7 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     }
     boundaries = atol(PQgetvalue(r, 0, 0));
     PQclear(r);
+    run_phase(run, PH_BOUNDARY);
     struct obs_counts c = {0};
     if (load_observations(conn, run, &c) != 0)
         goto done;
@@ -746,6 +789,7 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
         goto done;
     if (commit_file(conn, run) != 0)
         goto done;
+    run_phase(run, PH_COMMIT);
 
     printf("%s: %s (source \"%s\", published %s)\n", path, lay->name, run->source,
            run->published[0] ? run->published : "unknown");
@@ -760,7 +804,7 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     printf("  observations: %ld new, %ld revised (new version), %ld unchanged, %ld not recorded "
            "(the figure in force comes from a later release)\n",
            c.added, c.revised, c.unchanged, c.older);
-    printf("  time %.3f s\n", now_seconds() - t0);
+    run_print_time(run, t0);
     rc = 0;
 done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -847,9 +891,11 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     int rc = -1;
     size_t skipped_ranks = 0;
     double t0 = now_seconds();
+    run->phase_mark = t0;
 
     if (read_csv(run, &csv) != 0)
         goto done;
+    run_phase(run, PH_READ);
     if (set_source(run, "DfE statistical neighbours", "") != 0)
         goto done;
     if (begin_file(conn, run) != 0)
@@ -858,17 +904,20 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
         run_fail(run, 0, "%s", err);
         goto done;
     }
+    run_phase(run, PH_REGISTRY);
     if (neighbours_stage(run, &csv, &reg, &b, &skipped_ranks) != 0)
         goto done;
+    run_phase(run, PH_STAGE);
     if (exec_simple(conn,
-                    "CREATE TEMP TABLE import_sn (authority text NOT NULL, rank smallint NOT NULL,"
-                    " neighbour text NOT NULL, closeness text NOT NULL, line integer NOT NULL)"
-                    " ON COMMIT DROP",
+                    "CREATE TEMP TABLE IF NOT EXISTS import_sn (authority text NOT NULL,"
+                    " rank smallint NOT NULL, neighbour text NOT NULL, closeness text NOT NULL,"
+                    " line integer NOT NULL) ON COMMIT DELETE ROWS",
                     err, sizeof err) != 0 ||
         copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err) != 0) {
         run_fail(run, 0, "staging: %s", err);
         goto done;
     }
+    run_phase(run, PH_COPY);
     PGresult *r = dbsync_exec(conn,
                               "SELECT max(line), authority, neighbour FROM import_sn"
                               " GROUP BY authority, neighbour HAVING count(*) > 1 ORDER BY 1 LIMIT 1",
@@ -884,6 +933,7 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
         goto done;
     }
     PQclear(r);
+    run_phase(run, PH_CHECK);
     /* Replace, for the authorities in the file, only the rows that differ:
      * a second import of the same file changes nothing. */
     const char *p[1] = {run->source};
@@ -911,15 +961,17 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     }
     long inserted = atol(PQcmdTuples(r));
     PQclear(r);
+    run_phase(run, PH_WRITE);
     if ((removed || inserted) && write_audit(conn, run, "import neighbours", NULL, 0, 0, inserted) != 0)
         goto done;
     if (commit_file(conn, run) != 0)
         goto done;
+    run_phase(run, PH_COMMIT);
     printf("%s: statistical neighbours (source \"%s\")\n", path, run->source);
     run_print_rows(run);
     printf("  neighbour links: %ld written, %ld replaced or removed, %zu empty ranks skipped\n",
            inserted, removed, skipped_ranks);
-    printf("  time %.3f s\n", now_seconds() - t0);
+    run_print_time(run, t0);
     rc = 0;
 done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -1027,9 +1079,11 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
     char err[512];
     int rc = -1;
     double t0 = now_seconds();
+    run->phase_mark = t0;
 
     if (read_csv(run, &csv) != 0)
         goto done;
+    run_phase(run, PH_READ);
     if (set_source(run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "") != 0)
         goto done;
     if (begin_file(conn, run) != 0)
@@ -1038,8 +1092,10 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
         run_fail(run, 0, "%s", err);
         goto done;
     }
+    run_phase(run, PH_REGISTRY);
     if (dsg_stage(run, &csv, &reg) != 0)
         goto done;
+    run_phase(run, PH_STAGE);
     struct obs_counts c = {0};
     if (load_observations(conn, run, &c) != 0)
         goto done;
@@ -1047,12 +1103,13 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
         goto done;
     if (commit_file(conn, run) != 0)
         goto done;
+    run_phase(run, PH_COMMIT);
     printf("%s: DSG cumulative balance as %% of income (source \"%s\")\n", path, run->source);
     run_print_rows(run);
     printf("  observations: %ld new, %ld revised (new version), %ld unchanged, %ld not recorded "
            "(the figure in force comes from a later release)\n",
            c.added, c.revised, c.unchanged, c.older);
-    printf("  time %.3f s\n", now_seconds() - t0);
+    run_print_time(run, t0);
     rc = 0;
 done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -1072,17 +1129,182 @@ static bool is_iso_date(const char *s)
            s[7] == '-' && y >= 1990 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
+/* ----------------------------------------------------------- import all */
+
+enum import_kind { KIND_SEN2, KIND_NEIGHBOURS, KIND_DSG };
+
+struct import_item {
+    const char *path;       /* argv string or owned (dir entry): see owned */
+    char *owned;
+    enum import_kind kind;
+    const char *published;  /* SEN2: the layout's release date, orders releases */
+    size_t pos;             /* order given (directory entries by name) */
+};
+
+/* Parses only the header line of path (the first line, at most 64 KiB). */
+static int read_header(const char *path, struct import_csv *h, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open: %m");
+        return -1;
+    }
+    char *buf = malloc(65536);
+    if (!buf) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = fread(buf, 1, 65536, f);
+    fclose(f);
+    char *nl = memchr(buf, '\n', n);
+    if (nl)
+        n = (size_t)(nl - buf) + 1;
+    int rc = import_csv_parse(buf, n, h, err, errlen);
+    free(buf);
+    if (rc == 0 && h->nrecord == 0) {
+        snprintf(err, errlen, "empty file (no header line)");
+        import_csv_free(h);
+        return -1;
+    }
+    return rc;
+}
+
+/* Tells which importer a file is for from its header. */
+static int classify(struct import_item *it, char *err, size_t errlen)
+{
+    struct import_csv h = {0};
+    if (read_header(it->path, &h, err, errlen) != 0)
+        return -1;
+    char **f = h.record[0].field;
+    size_t n = h.record[0].nfield;
+    int rc = 0;
+    char why[300];
+    const struct sen2_layout *lay = import_sen2_detect(f, n, why, sizeof why);
+    if (lay) {
+        it->kind = KIND_SEN2;
+        it->published = lay->published;
+    } else if (n > 0 && strcmp(f[0], neighbour_header[0]) == 0) {
+        it->kind = KIND_NEIGHBOURS;
+    } else if (import_csv_column(&h, DSG_COLUMN) >= 0) {
+        it->kind = KIND_DSG;
+    } else {
+        snprintf(err, errlen,
+                 "line 1: wrong header: not a SEN2, statistical neighbours or DSG balance file "
+                 "(SEN2: %s)",
+                 why);
+        rc = -1;
+    }
+    import_csv_free(&h);
+    return rc;
+}
+
+/* SEN2 releases oldest first (a newer release then revises an older one),
+ * then neighbours and DSG, which need every authority the SEN2 files add. */
+static int item_cmp(const void *a, const void *b)
+{
+    const struct import_item *x = a, *y = b;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    if (x->kind == KIND_SEN2) {
+        int c = strcmp(x->published, y->published);
+        if (c != 0)
+            return c;
+    }
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends path, or the *.csv files of directory path (by name), to items.
+ * Returns 0, or -1 with the reason in err. */
+static int collect_path(const char *path, struct import_item **items, size_t *n, size_t *cap,
+                        char *err, size_t errlen)
+{
+    char **names = NULL;
+    size_t nnames = 0, capnames = 0;
+    int rc = -1;
+    DIR *d = opendir(path);
+    if (!d) {
+        if (errno != ENOTDIR) {
+            snprintf(err, errlen, "%s: cannot open: %m", path);
+            return -1;
+        }
+        names = malloc(sizeof *names);
+        if (!names || !(names[0] = strdup(path)))
+            goto oom;
+        nnames = 1;
+    } else {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len < 5 || strcmp(e->d_name + len - 4, ".csv") != 0 || e->d_name[0] == '.')
+                continue;
+            if (nnames == capnames) {
+                capnames = capnames ? capnames * 2 : 16;
+                char **g = realloc(names, capnames * sizeof *g);
+                if (!g)
+                    goto oom;
+                names = g;
+            }
+            size_t plen = strlen(path);
+            char *full = malloc(plen + len + 2);
+            if (!full)
+                goto oom;
+            snprintf(full, plen + len + 2, "%s%s%s", path,
+                     plen && path[plen - 1] == '/' ? "" : "/", e->d_name);
+            names[nnames++] = full;
+        }
+        closedir(d);
+        d = NULL;
+        if (nnames == 0) {
+            snprintf(err, errlen, "%s: no .csv file in the directory", path);
+            goto done;
+        }
+        qsort(names, nnames, sizeof *names, name_cmp);
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            struct import_item *g = realloc(*items, *cap * sizeof *g);
+            if (!g)
+                goto oom;
+            *items = g;
+        }
+        struct import_item *it = &(*items)[(*n)++];
+        memset(it, 0, sizeof *it);
+        it->owned = names[i];
+        it->path = names[i];
+        it->pos = *n;
+        names[i] = NULL;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, errlen, "out of memory");
+done:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
     static const char usage[] =
         "usage: sendbench import sen2 [--release NAME --published YYYY-MM-DD] FILE... | "
-        "import neighbours FILE | import dsg FILE  [--db URL]";
+        "import neighbours FILE | import dsg FILE | import all FILE|DIR...  [--db URL]";
     if (argc < 2)
         return cli_usage_error("import: say what to import (%s)", usage);
     const char *what = argv[1];
     bool sen2 = strcmp(what, "sen2") == 0, nb = strcmp(what, "neighbours") == 0,
-         dsg = strcmp(what, "dsg") == 0;
-    if (!sen2 && !nb && !dsg)
+         dsg = strcmp(what, "dsg") == 0, all = strcmp(what, "all") == 0;
+    if (!sen2 && !nb && !dsg && !all)
         return cli_usage_error("import: unknown kind \"%.40s\" (%s)", what, usage);
     struct sen2_opts opts = {0};
     const char **files = calloc((size_t)argc, sizeof *files);
@@ -1122,31 +1344,78 @@ int cmd_import(int argc, char **argv)
         return rc;
     }
 
+    /* The files in the order they are imported, each with its importer. */
+    struct import_item *items = NULL;
+    size_t nitems = 0, capitems = 0;
     char err[512];
-    PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
+    PGconn *conn = NULL;
+    for (int i = 0; i < nfiles; i++) {
+        if (all) {
+            if (collect_path(files[i], &items, &nitems, &capitems, err, sizeof err) != 0) {
+                fprintf(stderr, "sendbench: import all: %s\n", err);
+                rc = 1;
+                goto done;
+            }
+            continue;
+        }
+        if (nitems == capitems) {
+            capitems = capitems ? capitems * 2 : 16;
+            struct import_item *g = realloc(items, capitems * sizeof *g);
+            if (!g) {
+                rc = cli_usage_error("import: out of memory");
+                goto done;
+            }
+            items = g;
+        }
+        items[nitems++] = (struct import_item){
+            .path = files[i], .kind = sen2 ? KIND_SEN2 : nb ? KIND_NEIGHBOURS : KIND_DSG,
+            .pos = (size_t)i};
+    }
+    if (all) {
+        /* Every file is recognised before anything is loaded. */
+        for (size_t i = 0; i < nitems; i++)
+            if (classify(&items[i], err, sizeof err) != 0) {
+                unsigned line = 0;
+                const char *msg = err;
+                if (sscanf(err, "line %u:", &line) == 1 && strchr(err, ':'))
+                    msg = strchr(err, ':') + 2;
+                if (line)
+                    fprintf(stderr, "sendbench: import all: %s:%u: %s\n", items[i].path, line, msg);
+                else
+                    fprintf(stderr, "sendbench: import all: %s: %s\n", items[i].path, msg);
+                fprintf(stderr, "sendbench: import all: nothing was loaded\n");
+                rc = 1;
+                goto done;
+            }
+        qsort(items, nitems, sizeof *items, item_cmp);
+    }
+
+    conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
         fprintf(stderr, "sendbench: import %s: %s\n", what, err);
-        free(files);
-        return 1;
+        rc = 1;
+        goto done;
     }
     double t0 = now_seconds();
     int loaded = 0;
-    for (int i = 0; i < nfiles; i++) {
-        struct import_run run = {.path = files[i]};
-        char *dup = strdup(files[i]);
-        run.file_name = dup ? basename(dup) : files[i];
-        int frc = sen2 ? sen2_file(conn, files[i], &opts, &run)
-                  : nb ? neighbours_file(conn, files[i], &run)
-                       : dsg_file(conn, files[i], &run);
+    for (size_t i = 0; i < nitems; i++) {
+        const struct import_item *it = &items[i];
+        struct import_run run = {.path = it->path};
+        char *dup = strdup(it->path);
+        run.file_name = dup ? basename(dup) : it->path;
+        int frc = it->kind == KIND_SEN2         ? sen2_file(conn, it->path, &opts, &run)
+                  : it->kind == KIND_NEIGHBOURS ? neighbours_file(conn, it->path, &run)
+                                                : dsg_file(conn, it->path, &run);
         import_buf_free(&run.obs);
         if (frc != 0) {
+            const char *k = all ? "all" : what;
             fflush(stdout);
             if (run.err_line)
-                fprintf(stderr, "sendbench: import %s: %s:%u: %s\n", what, files[i], run.err_line,
+                fprintf(stderr, "sendbench: import %s: %s:%u: %s\n", k, it->path, run.err_line,
                         run.err);
             else
-                fprintf(stderr, "sendbench: import %s: %s: %s\n", what, files[i], run.err);
-            fprintf(stderr, "sendbench: import %s: nothing from %s was loaded%s\n", what, files[i],
+                fprintf(stderr, "sendbench: import %s: %s: %s\n", k, it->path, run.err);
+            fprintf(stderr, "sendbench: import %s: nothing from %s was loaded%s\n", k, it->path,
                     loaded ? " (the files before it were)" : "");
             free(dup);
             rc = 1;
@@ -1158,7 +1427,12 @@ int cmd_import(int argc, char **argv)
     if (rc == 0)
         printf("import %s: %d file%s in %.3f s\n", what, loaded, loaded == 1 ? "" : "s",
                now_seconds() - t0);
-    PQfinish(conn);
+done:
+    if (conn)
+        PQfinish(conn);
+    for (size_t i = 0; i < nitems; i++)
+        free(items[i].owned);
+    free(items);
     free(files);
     return rc;
 }
