@@ -4,6 +4,7 @@
 #ifndef SENDBENCH_FUZZ_CATALOGUE_H
 #define SENDBENCH_FUZZ_CATALOGUE_H
 
+#include <string.h>
 #include <stdlib.h>
 
 #include "submit.h"
@@ -53,5 +54,52 @@ static const struct submit_catalogue *fuzz_catalogue(void)
 
 /* A fixed "today" so that runs are reproducible. */
 static const struct submit_date fuzz_today = {2025, 6, 15};
+
+static void check_details(const json_t *details, int rc)
+{
+    size_t n = json_array_size(details);
+    if ((rc == SUBMIT_INVALID || rc == SUBMIT_MALFORMED) && n == 0)
+        abort();
+    if (rc == SUBMIT_OK && n != 0)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        const json_t *d = json_array_get(details, i);
+        if (!json_is_string(json_object_get(d, "field")) ||
+            !json_is_string(json_object_get(d, "rule")) ||
+            !json_is_string(json_object_get(d, "message")))
+            abort();
+    }
+}
+
+/* One submission body through a parser (submit_parse_json or
+ * submit_parse_csv), with the checks both targets make beyond "no crash":
+ * the return value is a documented one, a valid document has its fields
+ * filled, an invalid one has at least one detail with field/rule/message
+ * strings. */
+typedef int (*fuzz_submit_parser)(const char *body, size_t len,
+                                  const struct submit_catalogue *cat,
+                                  const struct submit_date *today, struct submit_doc *doc,
+                                  json_t *details);
+
+static void fuzz_submit_one(fuzz_submit_parser parse, const uint8_t *data, size_t size)
+{
+    struct submit_doc doc = {0};
+    json_t *details = json_array();
+    if (!details)
+        return;
+    int rc = parse((const char *)data, size, fuzz_catalogue(), &fuzz_today, &doc, details);
+    if (rc != SUBMIT_OK && rc != SUBMIT_INVALID && rc != SUBMIT_MALFORMED && rc != SUBMIT_NOMEM)
+        abort();
+    if (rc != SUBMIT_NOMEM)
+        check_details(details, rc);
+    if (rc == SUBMIT_OK) {
+        if (!doc.authority[0] || !doc.period[0] || json_object_size(doc.figures) == 0)
+            abort();
+        if (doc.notes && strlen(doc.notes) > SUBMIT_MAX_NOTES * 4)
+            abort();
+    }
+    submit_doc_clear(&doc);
+    json_decref(details);
+}
 
 #endif
