@@ -591,14 +591,6 @@ static int write_audit(PGconn *conn, struct import_run *run, const char *what,
     return 0;
 }
 
-static int begin_file(PGconn *conn, struct import_run *run)
-{
-    char err[512];
-    if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
-        exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
-        return run_fail(run, 0, "%s", err);
-    return 0;
-}
 
 static int commit_file(PGconn *conn, struct import_run *run)
 {
@@ -623,6 +615,24 @@ static int set_source(struct import_run *run, const char *release, const char *p
         return run_fail(run, 0, "file name too long for a source (200 characters)");
     return 0;
 }
+
+/* Every file's start: name its source, open its transaction under the
+ * import lock, and read the authority registry inside it. */
+static int begin_file(PGconn *conn, struct import_run *run, const char *release,
+                      const char *published, struct registry *reg)
+{
+    char err[512];
+    if (set_source(run, release, published) != 0)
+        return -1;
+    if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
+        exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
+        return run_fail(run, 0, "%s", err);
+    if (registry_load(conn, reg, err, sizeof err) != 0)
+        return run_fail(run, 0, "%s", err);
+    run_phase(run, PH_REGISTRY);
+    return 0;
+}
+
 
 /* -------------------------------------------------------------- SEN2 */
 
@@ -756,16 +766,9 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
         run_fail(run, csv.record[0].line, "%s", err);
         goto done;
     }
-    if (set_source(run, opts->release ? opts->release : lay->release,
-                   opts->published ? opts->published : lay->published) != 0)
+    if (begin_file(conn, run, opts->release ? opts->release : lay->release,
+                   opts->published ? opts->published : lay->published, &reg) != 0)
         goto done;
-    if (begin_file(conn, run) != 0)
-        goto done;
-    if (registry_load(conn, &reg, err, sizeof err) != 0) {
-        run_fail(run, 0, "%s", err);
-        goto done;
-    }
-    run_phase(run, PH_REGISTRY);
     if (sen2_stage(run, &csv, lay, &reg) != 0)
         goto done;
     run_phase(run, PH_STAGE);
@@ -896,15 +899,8 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     if (read_csv(run, &csv) != 0)
         goto done;
     run_phase(run, PH_READ);
-    if (set_source(run, "DfE statistical neighbours", "") != 0)
+    if (begin_file(conn, run, "DfE statistical neighbours", "", &reg) != 0)
         goto done;
-    if (begin_file(conn, run) != 0)
-        goto done;
-    if (registry_load(conn, &reg, err, sizeof err) != 0) {
-        run_fail(run, 0, "%s", err);
-        goto done;
-    }
-    run_phase(run, PH_REGISTRY);
     if (neighbours_stage(run, &csv, &reg, &b, &skipped_ranks) != 0)
         goto done;
     run_phase(run, PH_STAGE);
@@ -1076,7 +1072,6 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
 {
     struct import_csv csv = {0};
     struct registry reg = {0};
-    char err[512];
     int rc = -1;
     double t0 = now_seconds();
     run->phase_mark = t0;
@@ -1084,15 +1079,9 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
     if (read_csv(run, &csv) != 0)
         goto done;
     run_phase(run, PH_READ);
-    if (set_source(run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "") != 0)
+    if (begin_file(conn, run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "",
+                   &reg) != 0)
         goto done;
-    if (begin_file(conn, run) != 0)
-        goto done;
-    if (registry_load(conn, &reg, err, sizeof err) != 0) {
-        run_fail(run, 0, "%s", err);
-        goto done;
-    }
-    run_phase(run, PH_REGISTRY);
     if (dsg_stage(run, &csv, &reg) != 0)
         goto done;
     run_phase(run, PH_STAGE);
