@@ -19,6 +19,16 @@ PGconn *dbsync_connect(const char *url, char *err, size_t errlen)
 PGconn *dbsync_connect_as(const char *url, const char *options, const char *app_name, char *err,
                           size_t errlen) __attribute__((warn_unused_result));
 
+/* A connection in two halves, so that a command can do other work (read a
+ * file) while the server starts its backend: dbsync_connect_begin() sends
+ * the startup packet and returns without waiting for the reply;
+ * dbsync_connect_end() waits for the connection to be ready (a no-op when it
+ * already is).  begin: NULL with a reason in err when out of memory or the
+ * address is bad; end: 0, or -1 with the reason in err. */
+PGconn *dbsync_connect_begin(const char *url, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+int dbsync_connect_end(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Runs one parameterised statement.  Returns the result (caller PQclear()s)
  * when it succeeded, else NULL with the server's message in err. */
 PGresult *dbsync_exec(PGconn *conn, const char *sql, int nparams,

@@ -1,11 +1,77 @@
 #include "dbsync.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 PGconn *dbsync_connect(const char *url, char *err, size_t errlen)
 {
     return dbsync_connect_as(url, NULL, "sendbench-cli", err, errlen);
+}
+
+/* Waits until the socket is ready for what PQconnectPoll asked. */
+static int wait_socket(PGconn *conn, PostgresPollingStatusType want)
+{
+    struct pollfd p = {.fd = PQsocket(conn),
+                       .events = want == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+    if (p.fd < 0)
+        return -1;
+    int n;
+    while ((n = poll(&p, 1, -1)) < 0 && errno == EINTR) {
+    }
+    return n > 0 ? 0 : -1;
+}
+
+PGconn *dbsync_connect_begin(const char *url, char *err, size_t errlen)
+{
+    const char *keys[] = {"dbname", "application_name", NULL};
+    const char *vals[] = {url, "sendbench-cli", NULL};
+    PGconn *conn = PQconnectStartParams(keys, vals, 1);
+    if (!conn) {
+        snprintf(err, errlen, "database: out of memory");
+        return NULL;
+    }
+    if (PQstatus(conn) == CONNECTION_BAD) {
+        snprintf(err, errlen, "database: %s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+        PQfinish(conn);
+        return NULL;
+    }
+    /* Until the startup packet is out the server has nothing to work on;
+     * after it, the backend starts while the caller gets on. */
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st == PGRES_POLLING_WRITING) {
+        if (wait_socket(conn, st) != 0) {
+            snprintf(err, errlen, "database: %s", strerror(errno));
+            PQfinish(conn);
+            return NULL;
+        }
+        st = PQconnectPoll(conn);
+    }
+    return conn;    /* a refusal is reported by dbsync_connect_end */
+}
+
+int dbsync_connect_end(PGconn *conn, char *err, size_t errlen)
+{
+    if (PQstatus(conn) == CONNECTION_OK)
+        return 0;
+    PostgresPollingStatusType st = PGRES_POLLING_READING;
+    while (PQstatus(conn) != CONNECTION_BAD) {
+        if (wait_socket(conn, st) != 0)
+            break;
+        st = PQconnectPoll(conn);
+        if (st == PGRES_POLLING_OK || st == PGRES_POLLING_FAILED)
+            break;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "database: %s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+        return -1;
+    }
+    PGresult *r = PQexec(conn, "SET client_min_messages = warning");
+    PQclear(r);
+    return 0;
 }
 
 PGconn *dbsync_connect_as(const char *url, const char *options, const char *app_name, char *err,
