@@ -86,6 +86,15 @@ extern const char *const sen2_common_columns[];
 const struct sen2_layout *import_sen2_detect(char *const *header, size_t n, char *err,
                                              size_t errlen);
 
+/* The canonical text of a decimal as import_cell_parse accepts it
+ * (-?digits[.digits]): leading zeros of the whole part and trailing zeros of
+ * the fraction dropped, no '.' without a fraction, no "-0".  It is what
+ * PostgreSQL prints for trim_scale(numeric), so two figures are equal as
+ * numbers exactly when their canonical texts are equal.  Returns 0, or -1
+ * when s is not such a decimal or out (cap bytes) is too small. */
+int import_decimal_canonical(const char *s, char *out, size_t cap)
+    __attribute__((warn_unused_result));
+
 /* Appends s to a COPY text-format row: backslash, tab, newline and carriage
  * return escaped; NULL s writes \N.  Returns 0, -1 when out of memory. */
 struct import_buf {

@@ -257,9 +257,10 @@ static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-/* Sends buf to an open "COPY ... FROM STDIN" and collects its result. */
+/* Sends buf to an open "COPY ... FROM STDIN" and collects its result.  When
+ * the server refuses a row, *copy_line (if given) gets its line in buf. */
 static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, char *err,
-                   size_t errlen)
+                   size_t errlen, unsigned *copy_line)
 {
     PGresult *r = PQexec(conn, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -280,6 +281,10 @@ static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, 
     while ((r = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
             snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+            const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+            const char *at = ctx ? strstr(ctx, ", line ") : NULL;
+            if (copy_line && at)
+                *copy_line = (unsigned)strtoul(at + 7, NULL, 10);
             rc = -1;
         }
         PQclear(r);
@@ -299,15 +304,28 @@ static double now_seconds(void)
 
 #define MAX_SKIP_KINDS 8
 
+/* One figure read from a file, before it is compared with the database. */
+struct staged_obs {
+    const char *metric;         /* static: a layout's metric id */
+    const char *kind;           /* static: a period kind name */
+    char authority[10];
+    char period[8];
+    char start[11];
+    struct import_cell cell;    /* IMPORT_CELL_VALUE or IMPORT_CELL_SYMBOL */
+    unsigned line;
+    int cur_version;            /* the version in force, 0 when none */
+    bool same, older;
+};
+
 /* Where a file's time goes, printed on its "time" line (docs/import.md). */
 enum import_phase {
     PH_READ,        /* reading and splitting the CSV */
     PH_REGISTRY,    /* BEGIN, lock, the authority register */
-    PH_STAGE,       /* checking rows and building the COPY data in C */
-    PH_COPY,        /* COPY into staging (and new authorities) */
+    PH_STAGE,       /* checking rows and staging the figures in C */
+    PH_COPY,        /* COPY of new authorities (neighbours: into staging) */
     PH_BOUNDARY,    /* import_apply_boundaries() */
-    PH_CHECK,       /* duplicate and catalogue checks on the staged rows */
-    PH_WRITE,       /* the versioned INSERT ... SELECT (and neighbours) */
+    PH_CHECK,       /* duplicates, catalogue, and the figures in force */
+    PH_WRITE,       /* the COPY of new versions (neighbours: the replace) */
     PH_COMMIT,      /* audit row and COMMIT */
     IMPORT_NPHASE
 };
@@ -324,8 +342,8 @@ struct import_run {
     const char *skip_reason[MAX_SKIP_KINDS];
     size_t skip_count[MAX_SKIP_KINDS];
     size_t aliased_rows;
-    struct import_buf obs;      /* COPY rows for import_obs */
-    size_t nobs;
+    struct staged_obs *obs;     /* the file's figures, checked in C */
+    size_t nobs, capobs;
     char err[600];
     unsigned err_line;
     double phase[IMPORT_NPHASE];     /* seconds spent in each phase */
@@ -386,23 +404,40 @@ static void run_print_rows(const struct import_run *run)
         printf("    skipped %zu: %s\n", run->skip_count[i], run->skip_reason[i]);
 }
 
+/* Room for n more staged figures (one allocation for a whole file). */
+static int stage_reserve(struct import_run *run, size_t n)
+{
+    if (run->capobs - run->nobs >= n)
+        return 0;
+    size_t cap = run->nobs + n;
+    struct staged_obs *o = realloc(run->obs, cap * sizeof *o);
+    if (!o)
+        return run_fail(run, 0, "out of memory");
+    run->obs = o;
+    run->capobs = cap;
+    return 0;
+}
+
+/* metric and kind must be static strings (the layout tables). */
 static int stage_observation(struct import_run *run, const char *authority, const char *metric,
                              const char *period, const char *kind, const char *start,
                              const struct import_cell *cell, unsigned line)
 {
-    char line_text[16];
-    snprintf(line_text, sizeof line_text, "%u", line);
-    bool value = cell->kind == IMPORT_CELL_VALUE;
-    if (import_buf_copy_field(&run->obs, authority, false) != 0 ||
-        import_buf_copy_field(&run->obs, metric, false) != 0 ||
-        import_buf_copy_field(&run->obs, period, false) != 0 ||
-        import_buf_copy_field(&run->obs, kind, false) != 0 ||
-        import_buf_copy_field(&run->obs, start, false) != 0 ||
-        import_buf_copy_field(&run->obs, value ? cell->text : NULL, false) != 0 ||
-        import_buf_copy_field(&run->obs, value ? NULL : cell->text, false) != 0 ||
-        import_buf_copy_field(&run->obs, line_text, true) != 0)
-        return run_fail(run, line, "out of memory");
-    run->nobs++;
+    if (strlen(authority) >= sizeof run->obs->authority ||
+        strlen(period) >= sizeof run->obs->period || strlen(start) >= sizeof run->obs->start)
+        return run_fail(run, line, "authority code or period too long");
+    if (run->nobs == run->capobs && stage_reserve(run, run->capobs ? run->capobs : 1024) != 0)
+        return -1;
+    struct staged_obs *o = &run->obs[run->nobs++];
+    o->metric = metric;
+    o->kind = kind;
+    strcpy(o->authority, authority);
+    strcpy(o->period, period);
+    strcpy(o->start, start);
+    o->cell = *cell;
+    o->line = line;
+    o->cur_version = 0;
+    o->same = o->older = false;
     return 0;
 }
 
@@ -446,102 +481,250 @@ struct obs_counts {
     long added, revised, unchanged, older;
 };
 
+/* Staged figures in key order: metric, period, authority (bytewise). */
+static int staged_cmp(const void *a, const void *b)
+{
+    const struct staged_obs *x = a, *y = b;
+    int d = strcmp(x->metric, y->metric);
+    if (!d)
+        d = strcmp(x->period, y->period);
+    if (!d)
+        d = strcmp(x->authority, y->authority);
+    return d;
+}
+
+/* Two figures for one authority, metric and period in one file: refused,
+ * naming both lines (the pair whose later line comes first). */
+static int check_duplicates(struct import_run *run)
+{
+    const struct staged_obs *best = NULL;
+    unsigned best_min = 0, best_max = 0;
+    for (size_t i = 0; i < run->nobs;) {
+        size_t j = i + 1;
+        unsigned lo = run->obs[i].line, hi = lo;
+        while (j < run->nobs && staged_cmp(&run->obs[i], &run->obs[j]) == 0) {
+            lo = run->obs[j].line < lo ? run->obs[j].line : lo;
+            hi = run->obs[j].line > hi ? run->obs[j].line : hi;
+            j++;
+        }
+        if (j - i > 1 && (!best || hi < best_max)) {
+            best = &run->obs[i];
+            best_min = lo;
+            best_max = hi;
+        }
+        i = j;
+    }
+    if (best)
+        return run_fail(run, best_max,
+                        "duplicate row: authority %s, %s, period %s already given on line %u",
+                        best->authority, best->metric, best->period, best_min);
+    return 0;
+}
+
+/* A metric whose catalogue period kind is not the one the layout gives
+ * would mix periods on one time line: a bug in the layout table. */
+static int check_catalogue(PGconn *conn, struct import_run *run)
+{
+    char err[512];
+    PGresult *r = dbsync_exec(conn, "SELECT id, annual_period FROM metrics", 0, NULL, err,
+                              sizeof err);
+    if (!r)
+        return run_fail(run, 0, "%s", err);
+    const struct staged_obs *bad = NULL;
+    const char *bad_says = NULL;
+    for (size_t i = 0; i < run->nobs;) {
+        const char *says = "no such metric";
+        for (int k = 0; k < PQntuples(r); k++)
+            if (strcmp(PQgetvalue(r, k, 0), run->obs[i].metric) == 0) {
+                says = PQgetisnull(r, k, 1) ? "no annual period" : PQgetvalue(r, k, 1);
+                break;
+            }
+        size_t j = i;
+        for (; j < run->nobs && strcmp(run->obs[j].metric, run->obs[i].metric) == 0; j++)
+            if (strcmp(run->obs[j].kind, says) != 0 && (!bad || run->obs[j].line < bad->line)) {
+                bad = &run->obs[j];
+                bad_says = says;
+            }
+        i = j;
+    }
+    int rc = 0;
+    if (bad)
+        rc = run_fail(run, bad->line, "metric %s: period kind %s, the catalogue says %s",
+                      bad->metric, bad->kind, bad_says);
+    PQclear(r);
+    return rc;
+}
+
+/* Appends n bytes of s to b, NUL-terminated. */
+static int buf_put(struct import_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len < n + 1) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->len < n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* Appends s to a text[] literal (after its "{") as a quoted element. */
+static int array_put(struct import_buf *b, const char *s)
+{
+    if (b->len > 1 && buf_put(b, ",", 1) != 0)
+        return -1;
+    if (buf_put(b, "\"", 1) != 0)
+        return -1;
+    for (; *s; s++) {
+        if ((*s == '"' || *s == '\\') && buf_put(b, "\\", 1) != 0)
+            return -1;
+        if (buf_put(b, s, 1) != 0)
+            return -1;
+    }
+    return buf_put(b, "\"", 1);
+}
+
+/* Finds, for every staged figure, the version in force (if any), whether it
+ * is the same figure, and whether it came from a release published after
+ * this one.  One query over the (metric, period) pairs the file covers. */
+static int compare_with_database(PGconn *conn, struct import_run *run)
+{
+    struct import_buf metrics = {0}, periods = {0};
+    char err[512];
+    int rc = -1;
+    if (buf_put(&metrics, "{", 1) != 0 || buf_put(&periods, "{", 1) != 0)
+        goto oom;
+    for (size_t i = 0; i < run->nobs; i++) {
+        const struct staged_obs *o = &run->obs[i];
+        if (i > 0 && strcmp(o->metric, o[-1].metric) == 0 && strcmp(o->period, o[-1].period) == 0)
+            continue;
+        if (array_put(&metrics, o->metric) != 0 || array_put(&periods, o->period) != 0)
+            goto oom;
+    }
+    if (buf_put(&metrics, "}", 1) != 0 || buf_put(&periods, "}", 1) != 0)
+        goto oom;
+
+    const char *pub = run->published[0] ? run->published : NULL;
+    const char *p[3] = {metrics.data, periods.data, pub};
+    PGresult *r = dbsync_exec(
+        conn,
+        "SELECT DISTINCT ON (o.metric, o.period, o.authority)"
+        " o.metric, o.period, o.authority, o.version, trim_scale(o.value)::text, o.symbol,"
+        " coalesce($3::date < src.published, false)"
+        " FROM observations o LEFT JOIN import_sources src ON src.source = o.source"
+        " WHERE (o.metric, o.period) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+        " ORDER BY o.metric, o.period, o.authority, o.version DESC",
+        3, p, err, sizeof err);
+    if (!r) {
+        run_fail(run, 0, "%s", err);
+        goto done;
+    }
+    for (int k = 0; k < PQntuples(r); k++) {
+        struct staged_obs key;
+        key.metric = PQgetvalue(r, k, 0);
+        if (PQgetlength(r, k, 1) >= (int)sizeof key.period ||
+            PQgetlength(r, k, 2) >= (int)sizeof key.authority)
+            continue;   /* not a key a file can stage */
+        copy_str(key.period, sizeof key.period, PQgetvalue(r, k, 1));
+        copy_str(key.authority, sizeof key.authority, PQgetvalue(r, k, 2));
+        struct staged_obs *o = bsearch(&key, run->obs, run->nobs, sizeof *o, staged_cmp);
+        if (!o)
+            continue;   /* in force, not in this file */
+        o->cur_version = atoi(PQgetvalue(r, k, 3));
+        char canon[sizeof o->cell.text];
+        if (o->cell.kind == IMPORT_CELL_VALUE)
+            o->same = !PQgetisnull(r, k, 4) &&
+                      import_decimal_canonical(o->cell.text, canon, sizeof canon) == 0 &&
+                      strcmp(PQgetvalue(r, k, 4), canon) == 0;
+        else
+            o->same = !PQgetisnull(r, k, 5) && strcmp(PQgetvalue(r, k, 5), o->cell.text) == 0;
+        o->older = PQgetvalue(r, k, 6)[0] == 't';
+    }
+    PQclear(r);
+    rc = 0;
+    goto done;
+oom:
+    run_fail(run, 0, "out of memory");
+done:
+    import_buf_free(&metrics);
+    import_buf_free(&periods);
+    return rc;
+}
+
 /* Writes the staged observations (run->obs) as new versions where they
- * differ from the figure in force.  A figure from a release published
- * before the one in force is not recorded (counted as "older").  Runs inside
- * the file's transaction. */
+ * differ from the figure in force, with one COPY straight into observations.
+ * A figure from a release published before the one in force is not recorded
+ * (counted as "older").  Runs inside the file's transaction, which holds the
+ * import lock, so the versions computed here are the next ones. */
 static int load_observations(PGconn *conn, struct import_run *run, struct obs_counts *c)
 {
     char err[512];
-    /* The staging table lives as long as the session (emptied at every
-     * commit): several files imported over one connection create it once. */
-    if (exec_simple(conn,
-                    "CREATE TEMP TABLE IF NOT EXISTS import_obs (authority text NOT NULL,"
-                    " metric text NOT NULL, period text NOT NULL, period_kind text NOT NULL,"
-                    " period_start date NOT NULL, value numeric, symbol text, line integer NOT NULL)"
-                    " ON COMMIT DELETE ROWS",
-                    err, sizeof err) != 0 ||
-        copy_in(conn, "COPY import_obs FROM STDIN", &run->obs, err, sizeof err) != 0)
-        return run_fail(run, 0, "staging: %s", err);
-    run_phase(run, PH_COPY);
-
-    PGresult *r = dbsync_exec(conn,
-                              "SELECT min(line), max(line), authority, metric, period FROM import_obs"
-                              " GROUP BY authority, metric, period HAVING count(*) > 1"
-                              " ORDER BY 2 LIMIT 1",
-                              0, NULL, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
-    if (PQntuples(r) > 0) {
-        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 1)),
-                 "duplicate row: authority %s, %s, period %s already given on line %s",
-                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
-                 PQgetvalue(r, 0, 0));
-        PQclear(r);
+    qsort(run->obs, run->nobs, sizeof *run->obs, staged_cmp);
+    if (check_duplicates(run) != 0 || check_catalogue(conn, run) != 0 ||
+        compare_with_database(conn, run) != 0)
         return -1;
-    }
-    PQclear(r);
-
-    /* A metric whose catalogue period kind is not the one the layout gives
-     * would mix periods on one time line: a bug in the layout table. */
-    r = dbsync_exec(conn,
-                    "SELECT s.line, s.metric, s.period_kind, coalesce(m.annual_period, 'no such metric')"
-                    " FROM import_obs s LEFT JOIN metrics m ON m.id = s.metric"
-                    " WHERE m.id IS NULL OR m.annual_period <> s.period_kind ORDER BY s.line LIMIT 1",
-                    0, NULL, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
-    if (PQntuples(r) > 0) {
-        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 0)),
-                 "metric %s: period kind %s, the catalogue says %s", PQgetvalue(r, 0, 1),
-                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-
     run_phase(run, PH_CHECK);
 
-    /* One statement: each staged figure against the version in force
-     * (found through the (authority, metric, period, version) key), the new
-     * versions inserted, and the counts of each outcome returned.  Every
-     * part sees the observations as they were before the INSERT, and the
-     * staged keys are unique (checked above). */
-    const char *pub = run->published[0] ? run->published : NULL;
-    const char *p2[2] = {run->source, pub};
-    r = dbsync_exec(conn,
-                    "WITH cls AS MATERIALIZED ("
-                    " SELECT s.*, c.version AS cur_version,"
-                    "  (c.version IS NOT NULL AND c.value IS NOT DISTINCT FROM s.value"
-                    "   AND c.symbol IS NOT DISTINCT FROM s.symbol) AS same,"
-                    "  coalesce($2::date < src.published, false) AS older"
-                    " FROM import_obs s"
-                    " LEFT JOIN LATERAL (SELECT o.version, o.value, o.symbol, o.source"
-                    "   FROM observations o WHERE o.authority = s.authority AND o.metric = s.metric"
-                    "   AND o.period = s.period ORDER BY o.version DESC LIMIT 1) c ON true"
-                    " LEFT JOIN import_sources src ON src.source = c.source),"
-                    " ins AS (INSERT INTO observations (authority, metric, period, period_kind,"
-                    "  period_start, value, symbol, published, source, version)"
-                    " SELECT authority, metric, period, period_kind, period_start, value, symbol, true,"
-                    "  $1, coalesce(cur_version, 0) + 1 FROM cls"
-                    "  WHERE cur_version IS NULL OR (NOT same AND NOT older)"
-                    "  ORDER BY authority, metric, period)"
-                    " SELECT count(*) FILTER (WHERE cur_version IS NULL),"
-                    "  count(*) FILTER (WHERE cur_version IS NOT NULL AND NOT same AND NOT older),"
-                    "  count(*) FILTER (WHERE same),"
-                    "  count(*) FILTER (WHERE NOT same AND older)"
-                    " FROM cls",
-                    2, p2, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
-    c->added = atol(PQgetvalue(r, 0, 0));
-    c->revised = atol(PQgetvalue(r, 0, 1));
-    c->unchanged = atol(PQgetvalue(r, 0, 2));
-    c->older = atol(PQgetvalue(r, 0, 3));
-    PQclear(r);
+    struct import_buf b = {0};
+    unsigned *lines = malloc((run->nobs ? run->nobs : 1) * sizeof *lines);
+    size_t nrow = 0;
+    if (!lines)
+        return run_fail(run, 0, "out of memory");
+    for (size_t i = 0; i < run->nobs; i++) {
+        const struct staged_obs *o = &run->obs[i];
+        if (o->cur_version && o->same) {
+            c->unchanged++;
+            continue;
+        }
+        if (o->cur_version && o->older) {
+            c->older++;
+            continue;
+        }
+        if (o->cur_version)
+            c->revised++;
+        else
+            c->added++;
+        char version[16];
+        snprintf(version, sizeof version, "%d", o->cur_version + 1);
+        bool value = o->cell.kind == IMPORT_CELL_VALUE;
+        if (import_buf_copy_field(&b, o->authority, false) != 0 ||
+            import_buf_copy_field(&b, o->metric, false) != 0 ||
+            import_buf_copy_field(&b, o->period, false) != 0 ||
+            import_buf_copy_field(&b, o->kind, false) != 0 ||
+            import_buf_copy_field(&b, o->start, false) != 0 ||
+            import_buf_copy_field(&b, value ? o->cell.text : NULL, false) != 0 ||
+            import_buf_copy_field(&b, value ? NULL : o->cell.text, false) != 0 ||
+            import_buf_copy_field(&b, "t", false) != 0 ||
+            import_buf_copy_field(&b, run->source, false) != 0 ||
+            import_buf_copy_field(&b, version, true) != 0) {
+            import_buf_free(&b);
+            free(lines);
+            return run_fail(run, 0, "out of memory");
+        }
+        lines[nrow++] = o->line;
+    }
+    unsigned copy_line = 0;
+    int rc = nrow == 0 ? 0
+                       : copy_in(conn,
+                                 "COPY observations (authority, metric, period, period_kind,"
+                                 " period_start, value, symbol, published, source, version)"
+                                 " FROM STDIN",
+                                 &b, err, sizeof err, &copy_line);
+    import_buf_free(&b);
+    unsigned line = copy_line >= 1 && copy_line <= nrow ? lines[copy_line - 1] : 0;
+    free(lines);
+    if (rc != 0)
+        return run_fail(run, line, "%s", err);
 
+    const char *pub = run->published[0] ? run->published : NULL;
     const char *p3[4] = {run->source, run->release, pub, run->file_name};
-    r = dbsync_exec(conn,
+    PGresult *r = dbsync_exec(conn,
                     "INSERT INTO import_sources (source, release, published, file_name)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT (source) DO NOTHING",
                     4, p3, err, sizeof err);
@@ -624,6 +807,8 @@ static int begin_file(PGconn *conn, struct import_run *run, const char *release,
     char err[512];
     if (set_source(run, release, published) != 0)
         return -1;
+    if (dbsync_connect_end(conn, err, sizeof err) != 0)
+        return run_fail(run, 0, "%s", err);
     if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
         exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
         return run_fail(run, 0, "%s", err);
@@ -662,6 +847,8 @@ static int sen2_stage(struct import_run *run, const struct import_csv *csv,
     for (const struct sen2_column *c = lay->columns; c->column; c++)
         c_val[nval++] = import_csv_column(csv, c->column);
     const char *kind = import_period_kind_name(lay->period_kind);
+    if (stage_reserve(run, (csv->nrecord - 1) * nval) != 0)
+        return -1;
 
     for (size_t i = 1; i < csv->nrecord; i++) {
         const struct import_csv_record *rec = &csv->record[i];
@@ -741,7 +928,7 @@ static int sen2_add_authorities(PGconn *conn, struct import_run *run, struct reg
     if (*added > 0 &&
         copy_in(conn, "COPY authorities (new_la_code, old_la_code, name, region_code, region_name)"
                       " FROM STDIN",
-                &b, err, sizeof err) != 0)
+                &b, err, sizeof err, NULL) != 0)
         rc = run_fail(run, 0, "adding authorities: %s", err);
     import_buf_free(&b);
     return rc;
@@ -909,7 +1096,7 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
                     " rank smallint NOT NULL, neighbour text NOT NULL, closeness text NOT NULL,"
                     " line integer NOT NULL) ON COMMIT DELETE ROWS",
                     err, sizeof err) != 0 ||
-        copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err) != 0) {
+        copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err, NULL) != 0) {
         run_fail(run, 0, "staging: %s", err);
         goto done;
     }
@@ -1015,6 +1202,8 @@ static int dsg_stage(struct import_run *run, const struct import_csv *csv, struc
                             "wrong header: no column \"%s\" (a DfE DSG balance file has time_period, "
                             "geographic_level, la_name, \"%s\", financial_year)",
                             need[i], DSG_COLUMN);
+    if (stage_reserve(run, csv->nrecord - 1) != 0)
+        return -1;
     for (size_t i = 1; i < csv->nrecord; i++) {
         const struct import_csv_record *rec = &csv->record[i];
         if (check_width(run, csv, i) != 0)
@@ -1379,7 +1568,9 @@ int cmd_import(int argc, char **argv)
         qsort(items, nitems, sizeof *items, item_cmp);
     }
 
-    conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
+    /* The backend starts while the first file is read (begin_file waits
+     * for it). */
+    conn = dbsync_connect_begin(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
         fprintf(stderr, "sendbench: import %s: %s\n", what, err);
         rc = 1;
@@ -1395,7 +1586,7 @@ int cmd_import(int argc, char **argv)
         int frc = it->kind == KIND_SEN2         ? sen2_file(conn, it->path, &opts, &run)
                   : it->kind == KIND_NEIGHBOURS ? neighbours_file(conn, it->path, &run)
                                                 : dsg_file(conn, it->path, &run);
-        import_buf_free(&run.obs);
+        free(run.obs);
         if (frc != 0) {
             const char *k = all ? "all" : what;
             fflush(stdout);

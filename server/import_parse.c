@@ -261,6 +261,49 @@ const struct sen2_layout *import_sen2_detect(char *const *header, size_t n, char
     return NULL;
 }
 
+int import_decimal_canonical(const char *s, char *out, size_t cap)
+{
+    bool neg = *s == '-';
+    if (neg)
+        s++;
+    size_t whole = strspn(s, "0123456789");
+    if (whole == 0)
+        return -1;
+    const char *frac = s + whole;
+    size_t nfrac = 0;
+    if (*frac == '.') {
+        frac++;
+        nfrac = strspn(frac, "0123456789");
+        if (nfrac == 0 || frac[nfrac] != '\0')
+            return -1;
+    } else if (*frac != '\0') {
+        return -1;
+    }
+    while (whole > 1 && *s == '0') {
+        s++;
+        whole--;
+    }
+    while (nfrac > 0 && frac[nfrac - 1] == '0')
+        nfrac--;
+    if (whole == 1 && *s == '0' && nfrac == 0)
+        neg = false;
+    size_t need = (neg ? 1 : 0) + whole + (nfrac ? 1 + nfrac : 0) + 1;
+    if (need > cap)
+        return -1;
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    memcpy(o, s, whole);
+    o += whole;
+    if (nfrac) {
+        *o++ = '.';
+        memcpy(o, frac, nfrac);
+        o += nfrac;
+    }
+    *o = '\0';
+    return 0;
+}
+
 static int buf_reserve(struct import_buf *b, size_t more)
 {
     if (b->len + more <= b->cap)

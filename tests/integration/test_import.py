@@ -324,6 +324,52 @@ def test_revision_adds_a_version_and_older_releases_do_not_override(t):
         shutil.rmtree(tmp)
 
 
+def test_equal_numbers_are_the_same_figure(t):
+    """The importer compares figures as numbers: 1.50 restates 1.5, it does
+    not revise it; a changed decimal is a revision.  Run in a database of its
+    own (a revision here would change what the other tests see)."""
+    db = harness.fresh_db("history")
+    dsg = "dfe_dsg_cumulative_balance_pct_2019_2022.csv"
+    with open(os.path.join(D, dsg), encoding="utf-8-sig", newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        data = list(rd)
+    col = header.index("DSG cumulative balance as a % of the total income")
+    tmp = tempfile.mkdtemp()
+    try:
+        padded = os.path.join(tmp, "dsg_padded.csv")
+        changed = 0
+        for r in data:
+            v = r[col].strip()
+            if re.fullmatch(r"-?\d+(\.\d+)?", v):
+                neg = v.startswith("-")
+                v = v.lstrip("-")
+                r[col] = ("-" if neg else "") + "0" + v + ("0" if "." in v else ".00")
+                changed += 1
+        t.true(changed > 400, "most DSG cells are numbers (%d)" % changed)
+        write_csv(padded, header, data)
+        r = harness.run_cli(db, "import", "dsg", padded)
+        t.eq(r.returncode, 0, "padded DSG import: " + r.stderr)
+        t.true("0 new, 0 revised (new version), 448 unchanged" in r.stdout, r.stdout)
+
+        # One figure moved by a hundredth: one new version, the rest unchanged.
+        geo = header.index("geographic_level")
+        first = next(i for i, r in enumerate(data)
+                     if r[geo] == "Local authority" and re.fullmatch(r"-?0\d.*", r[col]))
+        old = Decimal(data[first][col])
+        data[first][col] = str(old + Decimal("0.01"))
+        moved = os.path.join(tmp, "dsg_moved.csv")
+        write_csv(moved, header, data)
+        r = harness.run_cli(db, "import", "dsg", moved)
+        t.eq(r.returncode, 0, "moved DSG import: " + r.stderr)
+        t.true("0 new, 1 revised (new version), 447 unchanged" in r.stdout, r.stdout)
+        got = harness.psql(db, "SELECT value FROM observations WHERE source LIKE '%dsg_moved.csv'")
+        t.eq(len(got), 1, "one row from the moved file")
+        t.eq(Decimal(got[0][0]), old + Decimal("0.01"), "the new figure")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def expect_refused(t, args, line_text, reason):
     snap = snapshot(t)
     r = import_cli(t, *args)

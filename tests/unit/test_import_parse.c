@@ -202,6 +202,33 @@ static void copy_escaping(void)
     CHECK(b.data == NULL && b.len == 0);
 }
 
+/* Canonical decimals: equal numbers, equal texts (what trim_scale(numeric)
+ * prints), so the import can tell a restated figure from an unchanged one. */
+static void decimal_canonical(void)
+{
+    static const struct {
+        const char *in, *want;
+    } ok[] = {
+        {"12", "12"},       {"012", "12"},    {"0", "0"},         {"000", "0"},
+        {"-0", "0"},        {"-0.000", "0"},  {"1.50", "1.5"},    {"1.0", "1"},
+        {"-1.250", "-1.25"}, {"0.05", "0.05"}, {"00.050", "0.05"}, {"-007", "-7"},
+        {"100", "100"},     {"10.01", "10.01"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char out[48];
+        CHECK(import_decimal_canonical(ok[i].in, out, sizeof out) == 0);
+        CHECK(strcmp(out, ok[i].want) == 0);
+    }
+    static const char *const bad[] = {"", "-", ".5", "1.", "1.2.3", "1e3", "x", "1 ", "--1", "+1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[48];
+        CHECK(import_decimal_canonical(bad[i], out, sizeof out) == -1);
+    }
+    char small[3];
+    CHECK(import_decimal_canonical("-12", small, sizeof small) == -1);   /* needs 4 bytes */
+    CHECK(import_decimal_canonical("12", small, sizeof small) == 0 && strcmp(small, "12") == 0);
+}
+
 int main(void)
 {
     RUN(cells);
@@ -211,5 +238,6 @@ int main(void)
     RUN(closeness_labels);
     RUN(layouts);
     RUN(copy_escaping);
+    RUN(decimal_canonical);
     return UNIT_DONE();
 }
