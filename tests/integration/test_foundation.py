@@ -185,6 +185,45 @@ def test_schema_enforces_rules(t):
         except RuntimeError:
             continue
         raise harness.TestFailure("accepted: " + sql)
+    # observations checks its references once per statement (013): a row
+    # naming an unknown authority, metric or submission fails the statement
+    # with a foreign-key violation, even among good rows.
+    good = ("('E06000059','ehcp_caseload','2019','census_year','2019-01-17',1,true,'t',1,NULL)")
+    refs = [
+        ("('E99999999','ehcp_caseload','2019','census_year','2019-01-17',1,true,'t',1,NULL)",
+         "observations_authority_fkey"),
+        ("('E06000059','no_such_metric','2019','census_year','2019-01-17',1,true,'t',1,NULL)",
+         "observations_metric_fkey"),
+        ("('E06000059','ehcp_caseload','2018','census_year','2018-01-18',1,false,'t',1,987654)",
+         "observations_submission_id_fkey"),
+    ]
+    for row, constraint in refs:
+        try:
+            t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+                   " value, published, source, version, submission_id) VALUES %s, %s"
+                   % (good, row))
+        except RuntimeError as e:
+            t.true("violates foreign key constraint" in str(e) and constraint in str(e),
+                   "foreign-key message: %s" % e)
+            continue
+        raise harness.TestFailure("accepted a row with a missing reference: " + row)
+    t.eq(t.value("SELECT count(*) FROM observations WHERE period = '2019' AND source = 't'"), "0",
+         "the good row went with the bad one")
+    # The referenced keys are permanent.
+    for sql in ("DELETE FROM authorities WHERE new_la_code = 'E06000059'",
+                "UPDATE authorities SET new_la_code = 'E06999999' WHERE new_la_code = 'E06000059'",
+                "TRUNCATE authorities CASCADE",
+                "DELETE FROM metrics WHERE id = 'ehcp_caseload'",
+                "UPDATE metrics SET id = 'ehcp_caseload2' WHERE id = 'ehcp_caseload'",
+                "TRUNCATE metrics CASCADE", "TRUNCATE submissions CASCADE"):
+        try:
+            t.psql(sql)
+        except RuntimeError as e:
+            t.true("permanent" in str(e), "refusal names the rule: %s" % e)
+            continue
+        raise harness.TestFailure("a referenced key was removed by: " + sql)
+    t.eq(t.value("SELECT count(*) FROM authorities WHERE new_la_code = 'E06000059'"), "1",
+         "authority still there")
     t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start, value,"
            " published, source, version) VALUES ('E06000059','ehcp_caseload','2022','census_year',"
            " '2022-01-20', 3000, true, 't', 1)")
