@@ -39,7 +39,7 @@ pg_init() {
         fi
     fi
     pg_as "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
-        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+        --locale=C.UTF-8 --lc-collate=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
     cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$dir/sock'
