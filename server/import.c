@@ -1,9 +1,10 @@
 /*
  * sendbench import sen2|neighbours|dsg: loads the DfE's published statistics
  * (data/dfe/) into the database.  CLI only: blocking libpq (dbsync.h), one
- * transaction per file, rows staged with COPY into temporary tables and then
- * written with set-based, version-aware statements.  docs/import.md has the
- * column mapping, period conventions and boundary changes.
+ * transaction per file.  Rows are parsed, checked and compared with what is
+ * stored in C (one query fetches the figures in force), and what is new is
+ * written with one COPY.  docs/import.md has the column mapping, period
+ * conventions and boundary changes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -342,6 +343,7 @@ struct import_run {
     const char *skip_reason[MAX_SKIP_KINDS];
     size_t skip_count[MAX_SKIP_KINDS];
     size_t aliased_rows;
+    bool defer_flush;           /* commit without waiting for the WAL flush */
     struct staged_obs *obs;     /* the file's figures, checked in C */
     size_t nobs, capobs;
     char err[600];
@@ -810,6 +812,8 @@ static int begin_file(PGconn *conn, struct import_run *run, const char *release,
     if (dbsync_connect_end(conn, err, sizeof err) != 0)
         return run_fail(run, 0, "%s", err);
     if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
+        (run->defer_flush &&
+         exec_simple(conn, "SET LOCAL synchronous_commit = off", err, sizeof err) != 0) ||
         exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
         return run_fail(run, 0, "%s", err);
     if (registry_load(conn, reg, err, sizeof err) != 0)
@@ -1008,8 +1012,30 @@ done:
 
 static const char *const neighbour_header[5] = {"LA num", "LA Name", "LA number", "GOInd", "GOReg"};
 
+/* One neighbour link read from the file. */
+struct nb_link {
+    char authority[10];
+    char neighbour[10];
+    const char *closeness;      /* static: import_closeness_canonical() */
+    int rank;
+    unsigned line;
+    bool unchanged;             /* the same link is already stored */
+};
+
+struct nb_links {
+    struct nb_link *link;
+    size_t n, cap;
+};
+
+static int nb_link_cmp(const void *a, const void *b)
+{
+    const struct nb_link *x = a, *y = b;
+    int d = strcmp(x->authority, y->authority);
+    return d ? d : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
 static int neighbours_stage(struct import_run *run, const struct import_csv *csv,
-                            struct registry *reg, struct import_buf *b, size_t *skipped_ranks)
+                            struct registry *reg, struct nb_links *links, size_t *skipped_ranks)
 {
     const struct import_csv_record *h = &csv->record[0];
     if (h->nfield != 25)
@@ -1043,6 +1069,7 @@ static int neighbours_stage(struct import_run *run, const struct import_csv *csv
             if (strcmp(csv->record[j].field[0], f[0]) == 0)
                 return run_fail(run, rec->line, "authority %s already listed on line %u", f[0],
                                 csv->record[j].line);
+        size_t row_first = links->n;
         for (int rank = 1; rank <= 10; rank++) {
             const char *sn = f[5 + 2 * (rank - 1)], *snp = f[6 + 2 * (rank - 1)];
             if (!sn[0] && !snp[0]) {
@@ -1057,15 +1084,25 @@ static int neighbours_stage(struct import_run *run, const struct import_csv *csv
             if (!label)
                 return run_fail(run, rec->line, "unknown closeness label \"%.40s\" (SN%d)", snp,
                                 rank);
-            char rank_text[4], line_text[16];
-            snprintf(rank_text, sizeof rank_text, "%d", rank);
-            snprintf(line_text, sizeof line_text, "%u", rec->line);
-            if (import_buf_copy_field(b, a->code, false) != 0 ||
-                import_buf_copy_field(b, rank_text, false) != 0 ||
-                import_buf_copy_field(b, n->code, false) != 0 ||
-                import_buf_copy_field(b, label, false) != 0 ||
-                import_buf_copy_field(b, line_text, true) != 0)
-                return run_fail(run, rec->line, "out of memory");
+            for (size_t k = row_first; k < links->n; k++)
+                if (strcmp(links->link[k].neighbour, n->code) == 0)
+                    return run_fail(run, rec->line, "neighbour %s listed twice for %s", n->code,
+                                    a->code);
+            if (links->n == links->cap) {
+                size_t cap = links->cap ? links->cap * 2 : 2048;
+                struct nb_link *g = realloc(links->link, cap * sizeof *g);
+                if (!g)
+                    return run_fail(run, rec->line, "out of memory");
+                links->link = g;
+                links->cap = cap;
+            }
+            struct nb_link *l = &links->link[links->n++];
+            copy_str(l->authority, sizeof l->authority, a->code);
+            copy_str(l->neighbour, sizeof l->neighbour, n->code);
+            l->closeness = label;
+            l->rank = rank;
+            l->line = rec->line;
+            l->unchanged = false;
         }
         run->rows_loaded++;
     }
@@ -1076,7 +1113,8 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
 {
     struct import_csv csv = {0};
     struct registry reg = {0};
-    struct import_buf b = {0};
+    struct nb_links links = {0};
+    struct import_buf del_a = {0}, del_r = {0}, b = {0};
     char err[512];
     int rc = -1;
     size_t skipped_ranks = 0;
@@ -1088,62 +1126,89 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     run_phase(run, PH_READ);
     if (begin_file(conn, run, "DfE statistical neighbours", "", &reg) != 0)
         goto done;
-    if (neighbours_stage(run, &csv, &reg, &b, &skipped_ranks) != 0)
+    if (neighbours_stage(run, &csv, &reg, &links, &skipped_ranks) != 0)
         goto done;
+    qsort(links.link, links.n, sizeof *links.link, nb_link_cmp);
     run_phase(run, PH_STAGE);
-    if (exec_simple(conn,
-                    "CREATE TEMP TABLE IF NOT EXISTS import_sn (authority text NOT NULL,"
-                    " rank smallint NOT NULL, neighbour text NOT NULL, closeness text NOT NULL,"
-                    " line integer NOT NULL) ON COMMIT DELETE ROWS",
-                    err, sizeof err) != 0 ||
-        copy_in(conn, "COPY import_sn FROM STDIN", &b, err, sizeof err, NULL) != 0) {
-        run_fail(run, 0, "staging: %s", err);
+
+    /* Replace, for the authorities in the file, only the links that differ
+     * (compared here with what is stored): a second import of the same file
+     * changes nothing. */
+    struct import_buf auth = {0};
+    int ok = buf_put(&auth, "{", 1) == 0;
+    for (size_t i = 0; ok && i < links.n; i++)
+        if (i == 0 || strcmp(links.link[i].authority, links.link[i - 1].authority) != 0)
+            ok = array_put(&auth, links.link[i].authority) == 0;
+    ok = ok && buf_put(&auth, "}", 1) == 0 && buf_put(&del_a, "{", 1) == 0 &&
+         buf_put(&del_r, "{", 1) == 0;
+    if (!ok) {
+        import_buf_free(&auth);
+        run_fail(run, 0, "out of memory");
         goto done;
     }
-    run_phase(run, PH_COPY);
+    const char *pa[1] = {auth.data};
     PGresult *r = dbsync_exec(conn,
-                              "SELECT max(line), authority, neighbour FROM import_sn"
-                              " GROUP BY authority, neighbour HAVING count(*) > 1 ORDER BY 1 LIMIT 1",
-                              0, NULL, err, sizeof err);
+                              "SELECT authority, rank, neighbour, closeness FROM statistical_neighbours"
+                              " WHERE authority = ANY ($1::text[])",
+                              1, pa, err, sizeof err);
+    import_buf_free(&auth);
     if (!r) {
         run_fail(run, 0, "%s", err);
         goto done;
     }
-    if (PQntuples(r) > 0) {
-        run_fail(run, (unsigned)atoi(PQgetvalue(r, 0, 0)), "neighbour %s listed twice for %s",
-                 PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1));
-        PQclear(r);
-        goto done;
+    long removed = 0;
+    for (int k = 0; ok && k < PQntuples(r); k++) {
+        struct nb_link key = {.rank = atoi(PQgetvalue(r, k, 1))};
+        copy_str(key.authority, sizeof key.authority, PQgetvalue(r, k, 0));
+        struct nb_link *l = bsearch(&key, links.link, links.n, sizeof key, nb_link_cmp);
+        if (l && strcmp(l->neighbour, PQgetvalue(r, k, 2)) == 0 &&
+            strcmp(l->closeness, PQgetvalue(r, k, 3)) == 0) {
+            l->unchanged = true;
+            continue;
+        }
+        ok = array_put(&del_a, PQgetvalue(r, k, 0)) == 0 && array_put(&del_r, PQgetvalue(r, k, 1)) == 0;
+        removed++;
     }
     PQclear(r);
+    ok = ok && buf_put(&del_a, "}", 1) == 0 && buf_put(&del_r, "}", 1) == 0;
+    long inserted = 0;
+    for (size_t i = 0; ok && i < links.n; i++) {
+        const struct nb_link *l = &links.link[i];
+        if (l->unchanged)
+            continue;
+        char rank[4];
+        snprintf(rank, sizeof rank, "%d", l->rank);
+        ok = import_buf_copy_field(&b, l->authority, false) == 0 &&
+             import_buf_copy_field(&b, rank, false) == 0 &&
+             import_buf_copy_field(&b, l->neighbour, false) == 0 &&
+             import_buf_copy_field(&b, l->closeness, false) == 0 &&
+             import_buf_copy_field(&b, run->source, true) == 0;
+        inserted++;
+    }
+    if (!ok) {
+        run_fail(run, 0, "out of memory");
+        goto done;
+    }
     run_phase(run, PH_CHECK);
-    /* Replace, for the authorities in the file, only the rows that differ:
-     * a second import of the same file changes nothing. */
-    const char *p[1] = {run->source};
-    r = dbsync_exec(conn,
-                    "DELETE FROM statistical_neighbours n"
-                    " WHERE n.authority IN (SELECT authority FROM import_sn)"
-                    " AND NOT EXISTS (SELECT 1 FROM import_sn s WHERE s.authority = n.authority"
-                    "  AND s.rank = n.rank AND s.neighbour = n.neighbour AND s.closeness = n.closeness)",
-                    0, NULL, err, sizeof err);
-    if (!r) {
+    if (removed > 0) {
+        const char *pd[2] = {del_a.data, del_r.data};
+        r = dbsync_exec(conn,
+                        "DELETE FROM statistical_neighbours WHERE (authority, rank) IN"
+                        " (SELECT * FROM unnest($1::text[], $2::smallint[]))",
+                        2, pd, err, sizeof err);
+        if (!r) {
+            run_fail(run, 0, "%s", err);
+            goto done;
+        }
+        PQclear(r);
+    }
+    if (inserted > 0 &&
+        copy_in(conn, "COPY statistical_neighbours (authority, rank, neighbour, closeness, source)"
+                      " FROM STDIN",
+                &b, err, sizeof err, NULL) != 0) {
         run_fail(run, 0, "%s", err);
         goto done;
     }
-    long removed = atol(PQcmdTuples(r));
-    PQclear(r);
-    r = dbsync_exec(conn,
-                    "INSERT INTO statistical_neighbours (authority, rank, neighbour, closeness, source)"
-                    " SELECT s.authority, s.rank, s.neighbour, s.closeness, $1 FROM import_sn s"
-                    " WHERE NOT EXISTS (SELECT 1 FROM statistical_neighbours n"
-                    "  WHERE n.authority = s.authority AND n.rank = s.rank)",
-                    1, p, err, sizeof err);
-    if (!r) {
-        run_fail(run, 0, "%s", err);
-        goto done;
-    }
-    long inserted = atol(PQcmdTuples(r));
-    PQclear(r);
     run_phase(run, PH_WRITE);
     if ((removed || inserted) && write_audit(conn, run, "import neighbours", NULL, 0, 0, inserted) != 0)
         goto done;
@@ -1160,6 +1225,9 @@ done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
         rollback_file(conn);
     import_buf_free(&b);
+    import_buf_free(&del_a);
+    import_buf_free(&del_r);
+    free(links.link);
     registry_free(&reg);
     import_csv_free(&csv);
     return rc;
@@ -1580,7 +1648,12 @@ int cmd_import(int argc, char **argv)
     int loaded = 0;
     for (size_t i = 0; i < nitems; i++) {
         const struct import_item *it = &items[i];
-        struct import_run run = {.path = it->path};
+        /* Every file but the last commits without waiting for its WAL to
+         * reach disk: the last file's commit flushes the log up to itself,
+         * so when the command ends every file is as durable as with a
+         * flush each (a crash of the server before then can lose files
+         * already reported; importing again puts them back). */
+        struct import_run run = {.path = it->path, .defer_flush = i + 1 < nitems};
         char *dup = strdup(it->path);
         run.file_name = dup ? basename(dup) : it->path;
         int frc = it->kind == KIND_SEN2         ? sen2_file(conn, it->path, &opts, &run)

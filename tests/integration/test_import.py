@@ -241,6 +241,50 @@ def test_neighbours(t):
          "10", "Cumberland's neighbours")
 
 
+def test_neighbour_changes_replace_only_what_differs(t):
+    """A new neighbours file: swapped ranks and a changed closeness replace
+    just those links; a neighbour named twice in a row is refused.  In a
+    database of its own."""
+    db = harness.fresh_db("history")
+    name = "dfe_statistical_neighbours_may2025.csv"
+    with open(os.path.join(D, name), encoding="utf-8-sig", newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        data = list(rd)
+    row = next(i for i, r in enumerate(data) if r[0] == "301")     # Barking and Dagenham
+    r = data[row]
+    r[5], r[7] = r[7], r[5]                 # SN1 <-> SN2 (closeness stays with its rank)
+    r[24] = "Not close" if r[24] != "Not close" else "Close"      # SN10's closeness
+    tmp = tempfile.mkdtemp()
+    try:
+        changed = os.path.join(tmp, "nb_changed.csv")
+        write_csv(changed, header, data)
+        before = harness.psql(db, "SELECT rank, neighbour, closeness FROM statistical_neighbours"
+                                  " WHERE authority = 'E09000002' ORDER BY rank")
+        res = harness.run_cli(db, "import", "neighbours", changed)
+        t.eq(res.returncode, 0, "changed neighbours: " + res.stderr)
+        t.true("neighbour links: 3 written, 3 replaced or removed" in res.stdout, res.stdout)
+        after = harness.psql(db, "SELECT rank, neighbour, closeness FROM statistical_neighbours"
+                                 " WHERE authority = 'E09000002' ORDER BY rank")
+        t.eq([after[0][1], after[1][1]], [before[1][1], before[0][1]], "ranks 1 and 2 swapped")
+        t.eq(after[2:9], before[2:9], "ranks 3-9 as they were")
+        t.true(after[9][2] != before[9][2], "rank 10's closeness changed")
+        t.eq(harness.psql_value(db, "SELECT count(*) FROM statistical_neighbours"), "1580",
+             "still 1,580 links")
+        res = harness.run_cli(db, "import", "neighbours", changed)
+        t.true("neighbour links: 0 written, 0 replaced" in res.stdout, "again: nothing")
+
+        r[7] = r[5]                         # SN2 = SN1
+        dup = os.path.join(tmp, "nb_dup.csv")
+        write_csv(dup, header, data)
+        res = harness.run_cli(db, "import", "neighbours", dup)
+        t.eq(res.returncode, 1, "duplicate neighbour refused")
+        t.true("nb_dup.csv:%d:" % (row + 2) in res.stderr and "listed twice" in res.stderr,
+               res.stderr)
+    finally:
+        shutil.rmtree(tmp)
+
+
 def import_cli(t, *args):
     return t.cli("import", *args)
 
