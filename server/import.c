@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -458,16 +459,38 @@ static int check_width(struct import_run *run, const struct import_csv *csv, siz
     return 0;
 }
 
-static int read_csv(struct import_run *run, struct import_csv *csv)
-{
+/* A file read on a thread of its own while the main thread opens the
+ * file's transaction (import_csv_read is pure: its own memory, no globals). */
+struct read_job {
+    const char *path;
+    struct import_csv *csv;
+    int rc;
+    double seconds;
     char err[300];
-    if (import_csv_read(run->path, csv, err, sizeof err) != 0) {
+};
+
+static double now_seconds(void);
+
+static void *read_job_run(void *arg)
+{
+    struct read_job *job = arg;
+    double t = now_seconds();
+    job->rc = import_csv_read(job->path, job->csv, job->err, sizeof job->err);
+    job->seconds = now_seconds() - t;
+    return NULL;
+}
+
+/* The outcome of a read_job, as the file's error (with its line) if any. */
+static int read_result(struct import_run *run, const struct read_job *job)
+{
+    const struct import_csv *csv = job->csv;
+    if (job->rc != 0) {
         unsigned line = 0;
-        if (sscanf(err, "line %u:", &line) == 1) {
-            const char *colon = strchr(err, ':');
-            return run_fail(run, line, "%s", colon ? colon + 2 : err);
+        if (sscanf(job->err, "line %u:", &line) == 1) {
+            const char *colon = strchr(job->err, ':');
+            return run_fail(run, line, "%s", colon ? colon + 2 : job->err);
         }
-        return run_fail(run, 0, "%s", err);
+        return run_fail(run, 0, "%s", job->err);
     }
     if (csv->nrecord == 0)
         return run_fail(run, 0, "empty file (no header line)");
@@ -801,24 +824,39 @@ static int set_source(struct import_run *run, const char *release, const char *p
     return 0;
 }
 
-/* Every file's start: name its source, open its transaction under the
- * import lock, and read the authority registry inside it. */
-static int begin_file(PGconn *conn, struct import_run *run, const char *release,
-                      const char *published, struct registry *reg)
+/* Every file's start: its CSV is read on a second thread while this one
+ * opens the file's transaction under the import lock and reads the
+ * authority registry inside it (the server works while the file is parsed;
+ * for the first file, while the connection is still being made).  A file
+ * that cannot be read is reported before a database error. */
+static int open_file(PGconn *conn, struct import_run *run, struct import_csv *csv,
+                     struct registry *reg)
 {
     char err[512];
-    if (set_source(run, release, published) != 0)
+    struct read_job job = {.path = run->path, .csv = csv};
+    pthread_t reader;
+    bool threaded = pthread_create(&reader, NULL, read_job_run, &job) == 0;
+    if (!threaded)
+        read_job_run(&job);
+    double t = now_seconds();
+    int db = dbsync_connect_end(conn, err, sizeof err);
+    if (db == 0 &&
+        (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
+         (run->defer_flush &&
+          exec_simple(conn, "SET LOCAL synchronous_commit = off", err, sizeof err) != 0) ||
+         exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err,
+                     sizeof err) != 0 ||
+         registry_load(conn, reg, err, sizeof err) != 0))
+        db = -1;
+    run->phase[PH_REGISTRY] += now_seconds() - t;
+    if (threaded)
+        pthread_join(reader, NULL);
+    run->phase[PH_READ] += job.seconds;
+    run->phase_mark = now_seconds();
+    if (read_result(run, &job) != 0)
         return -1;
-    if (dbsync_connect_end(conn, err, sizeof err) != 0)
+    if (db != 0)
         return run_fail(run, 0, "%s", err);
-    if (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
-        (run->defer_flush &&
-         exec_simple(conn, "SET LOCAL synchronous_commit = off", err, sizeof err) != 0) ||
-        exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err, sizeof err) != 0)
-        return run_fail(run, 0, "%s", err);
-    if (registry_load(conn, reg, err, sizeof err) != 0)
-        return run_fail(run, 0, "%s", err);
-    run_phase(run, PH_REGISTRY);
     return 0;
 }
 
@@ -948,17 +986,16 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (read_csv(run, &csv) != 0)
+    if (open_file(conn, run, &csv, &reg) != 0)
         goto done;
-    run_phase(run, PH_READ);
     const struct sen2_layout *lay =
         import_sen2_detect(csv.record[0].field, csv.record[0].nfield, err, sizeof err);
     if (!lay) {
         run_fail(run, csv.record[0].line, "%s", err);
         goto done;
     }
-    if (begin_file(conn, run, opts->release ? opts->release : lay->release,
-                   opts->published ? opts->published : lay->published, &reg) != 0)
+    if (set_source(run, opts->release ? opts->release : lay->release,
+                   opts->published ? opts->published : lay->published) != 0)
         goto done;
     if (sen2_stage(run, &csv, lay, &reg) != 0)
         goto done;
@@ -1121,10 +1158,8 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (read_csv(run, &csv) != 0)
-        goto done;
-    run_phase(run, PH_READ);
-    if (begin_file(conn, run, "DfE statistical neighbours", "", &reg) != 0)
+    if (open_file(conn, run, &csv, &reg) != 0 ||
+        set_source(run, "DfE statistical neighbours", "") != 0)
         goto done;
     if (neighbours_stage(run, &csv, &reg, &links, &skipped_ranks) != 0)
         goto done;
@@ -1333,11 +1368,8 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (read_csv(run, &csv) != 0)
-        goto done;
-    run_phase(run, PH_READ);
-    if (begin_file(conn, run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "",
-                   &reg) != 0)
+    if (open_file(conn, run, &csv, &reg) != 0 ||
+        set_source(run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "") != 0)
         goto done;
     if (dsg_stage(run, &csv, &reg) != 0)
         goto done;
