@@ -1626,7 +1626,14 @@ int cmd_import(int argc, char **argv)
     struct import_item *items = NULL;
     size_t nitems = 0, capitems = 0;
     char err[512];
-    PGconn *conn = NULL;
+    /* The server starts its backend while the files are listed, recognised
+     * and the first one read (open_file waits for it). */
+    PGconn *conn = dbsync_connect_begin(cli_db_url(argc, argv), err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "sendbench: import %s: %s\n", what, err);
+        free(files);
+        return 1;
+    }
     for (int i = 0; i < nfiles; i++) {
         if (all) {
             if (collect_path(files[i], &items, &nitems, &capitems, err, sizeof err) != 0) {
@@ -1668,14 +1675,6 @@ int cmd_import(int argc, char **argv)
         qsort(items, nitems, sizeof *items, item_cmp);
     }
 
-    /* The backend starts while the first file is read (begin_file waits
-     * for it). */
-    conn = dbsync_connect_begin(cli_db_url(argc, argv), err, sizeof err);
-    if (!conn) {
-        fprintf(stderr, "sendbench: import %s: %s\n", what, err);
-        rc = 1;
-        goto done;
-    }
     double t0 = now_seconds();
     int loaded = 0;
     for (size_t i = 0; i < nitems; i++) {
