@@ -259,27 +259,44 @@ static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-/* Sends buf to an open "COPY ... FROM STDIN" and collects its result.  When
- * the server refuses a row, *copy_line (if given) gets its line in buf. */
-static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, char *err,
-                   size_t errlen, unsigned *copy_line)
+/* COPY ... FROM STDIN in three steps, so that rows can be sent as they are
+ * made (a 64 KiB buffer, not the whole file's rows in memory twice, once
+ * here and once in libpq's output buffer). */
+#define COPY_CHUNK (64 * 1024)
+
+static int copy_start(PGconn *conn, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexec(conn, sql);
+    int rc = 0;
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         snprintf(err, errlen, "%s", PQresultErrorMessage(r));
         err[strcspn(err, "\n")] = '\0';
-        PQclear(r);
-        return -1;
+        rc = -1;
     }
     PQclear(r);
-    int ok = 1;
-    if (buf->len > 0 && PQputCopyData(conn, buf->data, (int)buf->len) != 1)
-        ok = 0;
+    return rc;
+}
+
+/* Sends what b holds once it has a chunk's worth (or anything, when all). */
+static int copy_send(PGconn *conn, struct import_buf *b, bool all)
+{
+    if (b->len == 0 || (!all && b->len < COPY_CHUNK))
+        return 0;
+    int rc = PQputCopyData(conn, b->data, (int)b->len) == 1 ? 0 : -1;
+    b->len = 0;
+    return rc;
+}
+
+/* Ends the COPY (aborting it when !ok) and collects its result.  When the
+ * server refuses a row, *copy_line (if given) gets its line in the data. */
+static int copy_finish(PGconn *conn, bool ok, char *err, size_t errlen, unsigned *copy_line)
+{
     if (PQputCopyEnd(conn, ok ? NULL : "client failed to send data") != 1)
-        ok = 0;
+        ok = false;
     int rc = ok ? 0 : -1;
     if (!ok)
         snprintf(err, errlen, "COPY: %s", PQerrorMessage(conn));
+    PGresult *r;
     while ((r = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
             snprintf(err, errlen, "%s", PQresultErrorMessage(r));
@@ -293,6 +310,20 @@ static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, 
     }
     err[strcspn(err, "\n")] = '\0';
     return rc;
+}
+
+/* The whole of buf through one COPY, in chunks. */
+static int copy_in(PGconn *conn, const char *sql, const struct import_buf *buf, char *err,
+                   size_t errlen)
+{
+    if (copy_start(conn, sql, err, errlen) != 0)
+        return -1;
+    bool ok = true;
+    for (size_t at = 0; ok && at < buf->len; at += COPY_CHUNK) {
+        size_t n = buf->len - at < COPY_CHUNK ? buf->len - at : COPY_CHUNK;
+        ok = PQputCopyData(conn, buf->data + at, (int)n) == 1;
+    }
+    return copy_finish(conn, ok, err, errlen, NULL);
 }
 
 static double now_seconds(void)
@@ -696,21 +727,37 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
         return -1;
     run_phase(run, PH_CHECK);
 
-    struct import_buf b = {0};
-    unsigned *lines = malloc((run->nobs ? run->nobs : 1) * sizeof *lines);
+    /* What each staged figure is: unchanged, older than the one in force,
+     * or a new version (numbered after the one in force). */
     size_t nrow = 0;
-    if (!lines)
-        return run_fail(run, 0, "out of memory");
     for (size_t i = 0; i < run->nobs; i++) {
         const struct staged_obs *o = &run->obs[i];
-        if (o->cur_version && o->same) {
+        if (o->cur_version && o->same)
             c->unchanged++;
-            continue;
-        }
-        if (o->cur_version && o->older) {
+        else if (o->cur_version && o->older)
             c->older++;
+        else
+            nrow++;
+    }
+    if (nrow == 0)
+        goto written;
+    unsigned *lines = malloc(nrow * sizeof *lines);
+    if (!lines)
+        return run_fail(run, 0, "out of memory");
+    if (copy_start(conn,
+                   "COPY observations (authority, metric, period, period_kind, period_start,"
+                   " value, symbol, published, source, version) FROM STDIN",
+                   err, sizeof err) != 0) {
+        free(lines);
+        return run_fail(run, 0, "%s", err);
+    }
+    struct import_buf b = {0};
+    bool ok = true;
+    size_t row = 0;
+    for (size_t i = 0; ok && i < run->nobs; i++) {
+        const struct staged_obs *o = &run->obs[i];
+        if (o->cur_version && (o->same || o->older))
             continue;
-        }
         if (o->cur_version)
             c->revised++;
         else
@@ -718,35 +765,28 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
         char version[16];
         snprintf(version, sizeof version, "%d", o->cur_version + 1);
         bool value = o->cell.kind == IMPORT_CELL_VALUE;
-        if (import_buf_copy_field(&b, o->authority, false) != 0 ||
-            import_buf_copy_field(&b, o->metric, false) != 0 ||
-            import_buf_copy_field(&b, o->period, false) != 0 ||
-            import_buf_copy_field(&b, o->kind, false) != 0 ||
-            import_buf_copy_field(&b, o->start, false) != 0 ||
-            import_buf_copy_field(&b, value ? o->cell.text : NULL, false) != 0 ||
-            import_buf_copy_field(&b, value ? NULL : o->cell.text, false) != 0 ||
-            import_buf_copy_field(&b, "t", false) != 0 ||
-            import_buf_copy_field(&b, run->source, false) != 0 ||
-            import_buf_copy_field(&b, version, true) != 0) {
-            import_buf_free(&b);
-            free(lines);
-            return run_fail(run, 0, "out of memory");
-        }
-        lines[nrow++] = o->line;
+        ok = import_buf_copy_field(&b, o->authority, false) == 0 &&
+             import_buf_copy_field(&b, o->metric, false) == 0 &&
+             import_buf_copy_field(&b, o->period, false) == 0 &&
+             import_buf_copy_field(&b, o->kind, false) == 0 &&
+             import_buf_copy_field(&b, o->start, false) == 0 &&
+             import_buf_copy_field(&b, value ? o->cell.text : NULL, false) == 0 &&
+             import_buf_copy_field(&b, value ? NULL : o->cell.text, false) == 0 &&
+             import_buf_copy_field(&b, "t", false) == 0 &&
+             import_buf_copy_field(&b, run->source, false) == 0 &&
+             import_buf_copy_field(&b, version, true) == 0 && copy_send(conn, &b, false) == 0;
+        lines[row++] = o->line;
     }
-    unsigned copy_line = 0;
-    int rc = nrow == 0 ? 0
-                       : copy_in(conn,
-                                 "COPY observations (authority, metric, period, period_kind,"
-                                 " period_start, value, symbol, published, source, version)"
-                                 " FROM STDIN",
-                                 &b, err, sizeof err, &copy_line);
+    ok = ok && copy_send(conn, &b, true) == 0;
     import_buf_free(&b);
-    unsigned line = copy_line >= 1 && copy_line <= nrow ? lines[copy_line - 1] : 0;
+    unsigned copy_line = 0;
+    int rc = copy_finish(conn, ok, err, sizeof err, &copy_line);
+    unsigned line = copy_line >= 1 && copy_line <= row ? lines[copy_line - 1] : 0;
     free(lines);
     if (rc != 0)
         return run_fail(run, line, "%s", err);
 
+written:;
     const char *pub = run->published[0] ? run->published : NULL;
     const char *p3[4] = {run->source, run->release, pub, run->file_name};
     PGresult *r = dbsync_exec(conn,
@@ -970,7 +1010,7 @@ static int sen2_add_authorities(PGconn *conn, struct import_run *run, struct reg
     if (*added > 0 &&
         copy_in(conn, "COPY authorities (new_la_code, old_la_code, name, region_code, region_name)"
                       " FROM STDIN",
-                &b, err, sizeof err, NULL) != 0)
+                &b, err, sizeof err) != 0)
         rc = run_fail(run, 0, "adding authorities: %s", err);
     import_buf_free(&b);
     return rc;
@@ -1240,7 +1280,7 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     if (inserted > 0 &&
         copy_in(conn, "COPY statistical_neighbours (authority, rank, neighbour, closeness, source)"
                       " FROM STDIN",
-                &b, err, sizeof err, NULL) != 0) {
+                &b, err, sizeof err) != 0) {
         run_fail(run, 0, "%s", err);
         goto done;
     }

@@ -21,6 +21,14 @@ struct arena_block {
     max_align_t data[];
 };
 
+/* n bytes of fresh memory whose pages are made in one call (MAP_POPULATE). */
+static void *pages_alloc(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 /* align: 1 for strings (not rounded up: most cells are a few bytes),
  * sizeof(char *) for field arrays; block: the size of a new block. */
 static void *arena_alloc(void **arena, size_t n, size_t align, size_t block)
@@ -29,9 +37,8 @@ static void *arena_alloc(void **arena, size_t n, size_t align, size_t block)
     size_t at = b ? (b->used + align - 1) / align * align : 0;
     if (!b || at > b->cap || b->cap - at < n) {
         size_t cap = n > block ? n : block;
-        struct arena_block *nb = mmap(NULL, sizeof *nb + cap, PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (nb == MAP_FAILED)
+        struct arena_block *nb = pages_alloc(sizeof *nb + cap);
+        if (!nb)
             return NULL;
         nb->next = b;
         nb->used = 0;
@@ -215,29 +222,32 @@ int import_csv_read(const char *path, struct import_csv *out, char *err, size_t 
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
     }
-    /* One buffer of the file's size (plus one byte to see growth). */
+    /* One buffer of the file's size (plus one byte to see growth), its
+     * pages made up front like the arena's. */
     struct stat st;
     size_t cap = fstat(fileno(f), &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 1 << 16;
     if (cap > IMPORT_CSV_MAX_BYTES)
         cap = IMPORT_CSV_MAX_BYTES;
     size_t len = 0;
-    buf = malloc(cap);
+    buf = pages_alloc(cap);
     if (!buf) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (;;) {
-        if (len == cap) {
+        if (len == cap) {     /* the file grew since fstat */
             if (cap >= IMPORT_CSV_MAX_BYTES) {
                 snprintf(err, errlen, "file larger than %u bytes", IMPORT_CSV_MAX_BYTES);
                 goto done;
             }
             size_t ncap = cap * 2 < IMPORT_CSV_MAX_BYTES ? cap * 2 : IMPORT_CSV_MAX_BYTES;
-            char *n = realloc(buf, ncap);
+            char *n = pages_alloc(ncap);
             if (!n) {
                 snprintf(err, errlen, "out of memory");
                 goto done;
             }
+            memcpy(n, buf, len);
+            munmap(buf, cap);
             buf = n;
             cap = ncap;
         }
@@ -253,7 +263,8 @@ int import_csv_read(const char *path, struct import_csv *out, char *err, size_t 
     }
     rc = import_csv_parse(buf, len, out, err, errlen);
 done:
-    free(buf);
+    if (buf)
+        munmap(buf, cap);
     fclose(f);
     return rc;
 }
