@@ -35,4 +35,11 @@ PGresult *dbsync_exec(PGconn *conn, const char *sql, int nparams,
                       const char *const *params, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Runs several statements without parameters in one round trip (the
+ * simple query protocol), keeping the first nres results in res[] (caller
+ * PQclear()s each; unused slots are NULL).  0, or -1 with the first error in
+ * err and nothing kept: the statements after a failing one do not run. */
+int dbsync_exec_many(PGconn *conn, const char *sql, PGresult **res, int nres, char *err,
+                     size_t errlen) __attribute__((warn_unused_result));
+
 #endif

@@ -107,3 +107,37 @@ PGresult *dbsync_exec(PGconn *conn, const char *sql, int nparams, const char *co
     PQclear(r);
     return NULL;
 }
+
+int dbsync_exec_many(PGconn *conn, const char *sql, PGresult **res, int nres, char *err,
+                     size_t errlen)
+{
+    for (int i = 0; i < nres; i++)
+        res[i] = NULL;
+    if (!PQsendQuery(conn, sql)) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+        return -1;
+    }
+    int rc = 0, n = 0;
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (rc == 0) {
+                snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+                err[strcspn(err, "\n")] = '\0';
+            }
+            rc = -1;
+        }
+        if (rc == 0 && n < nres)
+            res[n++] = r;
+        else
+            PQclear(r);
+    }
+    if (rc != 0)
+        for (int i = 0; i < nres; i++) {
+            PQclear(res[i]);
+            res[i] = NULL;
+        }
+    return rc;
+}

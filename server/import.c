@@ -87,66 +87,49 @@ static struct reg_authority *registry_add(struct registry *r)
     return a;
 }
 
-static int registry_load(PGconn *conn, struct registry *r, char *err, size_t errlen)
+/* The registry's three queries, run together with the file's BEGIN (see
+ * open_file). */
+#define REGISTRY_SQL                                                                 \
+    "SELECT old_la_code, new_la_code, name, coalesce(valid_from::text, ''),"          \
+    " coalesce(valid_to::text, ''), region_code, region_name"                         \
+    " FROM authorities ORDER BY old_la_code;"                                         \
+    " SELECT code, current_code, old_la_code FROM authority_code_aliases;"            \
+    " SELECT old_la_code, new_la_code FROM authority_reference"
+
+/* Fills r from REGISTRY_SQL's results: authorities, aliases, references. */
+static int registry_fill(struct registry *r, PGresult *const res[3], char *err, size_t errlen)
 {
-    PGresult *res = dbsync_exec(conn,
-                                "SELECT old_la_code, new_la_code, name, coalesce(valid_from::text, ''),"
-                                " coalesce(valid_to::text, ''), region_code, region_name"
-                                " FROM authorities ORDER BY old_la_code",
-                                0, NULL, err, errlen);
-    if (!res)
-        return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
+    for (int i = 0; i < PQntuples(res[0]); i++) {
         struct reg_authority *a = registry_add(r);
         if (!a) {
-            PQclear(res);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        copy_str(a->old_code, sizeof a->old_code, PQgetvalue(res, i, 0));
-        copy_str(a->code, sizeof a->code, PQgetvalue(res, i, 1));
-        copy_str(a->name, sizeof a->name, PQgetvalue(res, i, 2));
-        copy_str(a->valid_from, sizeof a->valid_from, PQgetvalue(res, i, 3));
-        copy_str(a->valid_to, sizeof a->valid_to, PQgetvalue(res, i, 4));
-        copy_str(a->region_code, sizeof a->region_code, PQgetvalue(res, i, 5));
-        copy_str(a->region_name, sizeof a->region_name, PQgetvalue(res, i, 6));
+        copy_str(a->old_code, sizeof a->old_code, PQgetvalue(res[0], i, 0));
+        copy_str(a->code, sizeof a->code, PQgetvalue(res[0], i, 1));
+        copy_str(a->name, sizeof a->name, PQgetvalue(res[0], i, 2));
+        copy_str(a->valid_from, sizeof a->valid_from, PQgetvalue(res[0], i, 3));
+        copy_str(a->valid_to, sizeof a->valid_to, PQgetvalue(res[0], i, 4));
+        copy_str(a->region_code, sizeof a->region_code, PQgetvalue(res[0], i, 5));
+        copy_str(a->region_name, sizeof a->region_name, PQgetvalue(res[0], i, 6));
     }
-    PQclear(res);
-
-    res = dbsync_exec(conn, "SELECT code, current_code, old_la_code FROM authority_code_aliases", 0,
-                      NULL, err, errlen);
-    if (!res)
-        return -1;
-    r->nalias = (size_t)PQntuples(res);
+    r->nalias = (size_t)PQntuples(res[1]);
     r->alias = calloc(r->nalias ? r->nalias : 1, sizeof *r->alias);
-    if (!r->alias) {
-        PQclear(res);
+    r->nref = (size_t)PQntuples(res[2]);
+    r->ref = calloc(r->nref ? r->nref : 1, sizeof *r->ref);
+    if (!r->alias || !r->ref) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < r->nalias; i++) {
-        copy_str(r->alias[i].code, sizeof r->alias[i].code, PQgetvalue(res, (int)i, 0));
-        copy_str(r->alias[i].current, sizeof r->alias[i].current, PQgetvalue(res, (int)i, 1));
-        copy_str(r->alias[i].old_code, sizeof r->alias[i].old_code, PQgetvalue(res, (int)i, 2));
-    }
-    PQclear(res);
-
-    res = dbsync_exec(conn, "SELECT old_la_code, new_la_code FROM authority_reference", 0, NULL,
-                      err, errlen);
-    if (!res)
-        return -1;
-    r->nref = (size_t)PQntuples(res);
-    r->ref = calloc(r->nref ? r->nref : 1, sizeof *r->ref);
-    if (!r->ref) {
-        PQclear(res);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+        copy_str(r->alias[i].code, sizeof r->alias[i].code, PQgetvalue(res[1], (int)i, 0));
+        copy_str(r->alias[i].current, sizeof r->alias[i].current, PQgetvalue(res[1], (int)i, 1));
+        copy_str(r->alias[i].old_code, sizeof r->alias[i].old_code, PQgetvalue(res[1], (int)i, 2));
     }
     for (size_t i = 0; i < r->nref; i++) {
-        copy_str(r->ref[i].old_code, sizeof r->ref[i].old_code, PQgetvalue(res, (int)i, 0));
-        copy_str(r->ref[i].code, sizeof r->ref[i].code, PQgetvalue(res, (int)i, 1));
+        copy_str(r->ref[i].old_code, sizeof r->ref[i].old_code, PQgetvalue(res[2], (int)i, 0));
+        copy_str(r->ref[i].code, sizeof r->ref[i].code, PQgetvalue(res[2], (int)i, 1));
     }
-    PQclear(res);
     return 0;
 }
 
@@ -789,18 +772,16 @@ static int load_observations(PGconn *conn, struct import_run *run, struct obs_co
 written:;
     const char *pub = run->published[0] ? run->published : NULL;
     const char *p3[4] = {run->source, run->release, pub, run->file_name};
+    /* The source is recorded once; one imported before under another
+     * publication date is refused (the SELECT sees the table as it was
+     * before this statement's INSERT). */
     PGresult *r = dbsync_exec(conn,
-                    "INSERT INTO import_sources (source, release, published, file_name)"
-                    " VALUES ($1, $2, $3, $4) ON CONFLICT (source) DO NOTHING",
-                    4, p3, err, sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
-    PQclear(r);
-    r = dbsync_exec(conn,
-                    "SELECT coalesce(published::text, 'unknown') FROM import_sources"
+                    "WITH ins AS (INSERT INTO import_sources (source, release, published, file_name)"
+                    "  VALUES ($1, $2, $3, $4) ON CONFLICT (source) DO NOTHING)"
+                    " SELECT coalesce(published::text, 'unknown') FROM import_sources"
                     " WHERE source = $1 AND published IS DISTINCT FROM $3::date"
                     "  AND $2::text IS NOT NULL",
-                    3, p3, err, sizeof err);
+                    4, p3, err, sizeof err);
     if (!r)
         return run_fail(run, 0, "%s", err);
     if (PQntuples(r) > 0) {
@@ -879,15 +860,23 @@ static int open_file(PGconn *conn, struct import_run *run, struct import_csv *cs
     if (!threaded)
         read_job_run(&job);
     double t = now_seconds();
+    /* One round trip: BEGIN, the lock, and the registry's three queries. */
+    static const char open_sql[] =
+        "BEGIN; SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
+    static const char open_sql_deferred[] =
+        "BEGIN; SET LOCAL synchronous_commit = off;"
+        " SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
+    PGresult *res[6];
+    int nres = run->defer_flush ? 6 : 5;
     int db = dbsync_connect_end(conn, err, sizeof err);
-    if (db == 0 &&
-        (exec_simple(conn, "BEGIN", err, sizeof err) != 0 ||
-         (run->defer_flush &&
-          exec_simple(conn, "SET LOCAL synchronous_commit = off", err, sizeof err) != 0) ||
-         exec_simple(conn, "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")", err,
-                     sizeof err) != 0 ||
-         registry_load(conn, reg, err, sizeof err) != 0))
-        db = -1;
+    if (db == 0)
+        db = dbsync_exec_many(conn, run->defer_flush ? open_sql_deferred : open_sql, res, nres,
+                              err, sizeof err);
+    if (db == 0) {
+        db = registry_fill(reg, res + nres - 3, err, sizeof err);
+        for (int i = 0; i < nres; i++)
+            PQclear(res[i]);
+    }
     run->phase[PH_REGISTRY] += now_seconds() - t;
     if (threaded)
         pthread_join(reader, NULL);
