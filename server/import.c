@@ -57,6 +57,8 @@ struct registry {
     size_t nalias;
     struct reg_reference *ref;
     size_t nref;
+    PGresult *metrics;      /* id, annual_period: the metric catalogue */
+    PGresult *sources;      /* source, published: the releases imported before */
 };
 
 static void registry_free(struct registry *r)
@@ -64,6 +66,8 @@ static void registry_free(struct registry *r)
     free(r->auth);
     free(r->alias);
     free(r->ref);
+    PQclear(r->metrics);
+    PQclear(r->sources);
     memset(r, 0, sizeof *r);
 }
 
@@ -87,18 +91,26 @@ static struct reg_authority *registry_add(struct registry *r)
     return a;
 }
 
-/* The registry's three queries, run together with the file's BEGIN (see
+/* The registry's queries, run together with the file's BEGIN (see
  * open_file). */
 #define REGISTRY_SQL                                                                 \
     "SELECT old_la_code, new_la_code, name, coalesce(valid_from::text, ''),"          \
     " coalesce(valid_to::text, ''), region_code, region_name"                         \
     " FROM authorities ORDER BY old_la_code;"                                         \
     " SELECT code, current_code, old_la_code FROM authority_code_aliases;"            \
-    " SELECT old_la_code, new_la_code FROM authority_reference"
+    " SELECT old_la_code, new_la_code FROM authority_reference;"                      \
+    " SELECT id, annual_period FROM metrics;"                                         \
+    " SELECT source, to_char(published, 'YYYY-MM-DD') FROM import_sources"
+#define REGISTRY_NRES 5
 
-/* Fills r from REGISTRY_SQL's results: authorities, aliases, references. */
-static int registry_fill(struct registry *r, PGresult *const res[3], char *err, size_t errlen)
+/* Fills r from REGISTRY_SQL's results: authorities, aliases, references,
+ * and keeps the catalogue and sources results (r owns them after). */
+static int registry_fill(struct registry *r, PGresult *res[REGISTRY_NRES], char *err,
+                         size_t errlen)
 {
+    r->metrics = res[3];
+    r->sources = res[4];
+    res[3] = res[4] = NULL;
     for (int i = 0; i < PQntuples(res[0]); i++) {
         struct reg_authority *a = registry_add(r);
         if (!a) {
@@ -562,13 +574,9 @@ static int check_duplicates(struct import_run *run)
 
 /* A metric whose catalogue period kind is not the one the layout gives
  * would mix periods on one time line: a bug in the layout table. */
-static int check_catalogue(PGconn *conn, struct import_run *run)
+static int check_catalogue(struct import_run *run, const struct registry *reg)
 {
-    char err[512];
-    PGresult *r = dbsync_exec(conn, "SELECT id, annual_period FROM metrics", 0, NULL, err,
-                              sizeof err);
-    if (!r)
-        return run_fail(run, 0, "%s", err);
+    const PGresult *r = reg->metrics;
     const struct staged_obs *bad = NULL;
     const char *bad_says = NULL;
     for (size_t i = 0; i < run->nobs;) {
@@ -590,7 +598,6 @@ static int check_catalogue(PGconn *conn, struct import_run *run)
     if (bad)
         rc = run_fail(run, bad->line, "metric %s: period kind %s, the catalogue says %s",
                       bad->metric, bad->kind, bad_says);
-    PQclear(r);
     return rc;
 }
 
@@ -629,10 +636,24 @@ static int array_put(struct import_buf *b, const char *s)
     return buf_put(b, "\"", 1);
 }
 
+/* Whether source (an observation's) is an imported release published after
+ * date (YYYY-MM-DD; ISO dates compare as text).  Submitted figures have no
+ * import source: never. */
+static bool source_published_after(const struct registry *reg, const char *source,
+                                   const char *date)
+{
+    for (int k = 0; k < PQntuples(reg->sources); k++)
+        if (strcmp(PQgetvalue(reg->sources, k, 0), source) == 0)
+            return !PQgetisnull(reg->sources, k, 1) &&
+                   strcmp(date, PQgetvalue(reg->sources, k, 1)) < 0;
+    return false;
+}
+
 /* Finds, for every staged figure, the version in force (if any), whether it
  * is the same figure, and whether it came from a release published after
  * this one.  One query over the (metric, period) pairs the file covers. */
-static int compare_with_database(PGconn *conn, struct import_run *run)
+static int compare_with_database(PGconn *conn, struct import_run *run,
+                                 const struct registry *reg)
 {
     struct import_buf metrics = {0}, periods = {0};
     char err[512];
@@ -649,17 +670,16 @@ static int compare_with_database(PGconn *conn, struct import_run *run)
     if (buf_put(&metrics, "}", 1) != 0 || buf_put(&periods, "}", 1) != 0)
         goto oom;
 
-    const char *pub = run->published[0] ? run->published : NULL;
-    const char *p[3] = {metrics.data, periods.data, pub};
+    const char *p[2] = {metrics.data, periods.data};
     PGresult *r = dbsync_exec(
         conn,
         "SELECT DISTINCT ON (o.metric, o.period, o.authority)"
         " o.metric, o.period, o.authority, o.version, trim_scale(o.value)::text, o.symbol,"
-        " coalesce($3::date < src.published, false)"
-        " FROM observations o LEFT JOIN import_sources src ON src.source = o.source"
+        " o.source"
+        " FROM observations o"
         " WHERE (o.metric, o.period) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
         " ORDER BY o.metric, o.period, o.authority, o.version DESC",
-        3, p, err, sizeof err);
+        2, p, err, sizeof err);
     if (!r) {
         run_fail(run, 0, "%s", err);
         goto done;
@@ -683,7 +703,8 @@ static int compare_with_database(PGconn *conn, struct import_run *run)
                       strcmp(PQgetvalue(r, k, 4), canon) == 0;
         else
             o->same = !PQgetisnull(r, k, 5) && strcmp(PQgetvalue(r, k, 5), o->cell.text) == 0;
-        o->older = PQgetvalue(r, k, 6)[0] == 't';
+        o->older = run->published[0] && source_published_after(reg, PQgetvalue(r, k, 6),
+                                                               run->published);
     }
     PQclear(r);
     rc = 0;
@@ -701,12 +722,13 @@ done:
  * A figure from a release published before the one in force is not recorded
  * (counted as "older").  Runs inside the file's transaction, which holds the
  * import lock, so the versions computed here are the next ones. */
-static int load_observations(PGconn *conn, struct import_run *run, struct obs_counts *c)
+static int load_observations(PGconn *conn, struct import_run *run, const struct registry *reg,
+                             struct obs_counts *c)
 {
     char err[512];
     qsort(run->obs, run->nobs, sizeof *run->obs, staged_cmp);
-    if (check_duplicates(run) != 0 || check_catalogue(conn, run) != 0 ||
-        compare_with_database(conn, run) != 0)
+    if (check_duplicates(run) != 0 || check_catalogue(run, reg) != 0 ||
+        compare_with_database(conn, run, reg) != 0)
         return -1;
     run_phase(run, PH_CHECK);
 
@@ -860,20 +882,20 @@ static int open_file(PGconn *conn, struct import_run *run, struct import_csv *cs
     if (!threaded)
         read_job_run(&job);
     double t = now_seconds();
-    /* One round trip: BEGIN, the lock, and the registry's three queries. */
+    /* One round trip: BEGIN, the lock, and the registry's queries. */
     static const char open_sql[] =
         "BEGIN; SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
     static const char open_sql_deferred[] =
         "BEGIN; SET LOCAL synchronous_commit = off;"
         " SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
-    PGresult *res[6];
-    int nres = run->defer_flush ? 6 : 5;
+    PGresult *res[3 + REGISTRY_NRES];
+    int nres = (run->defer_flush ? 3 : 2) + REGISTRY_NRES;
     int db = dbsync_connect_end(conn, err, sizeof err);
     if (db == 0)
         db = dbsync_exec_many(conn, run->defer_flush ? open_sql_deferred : open_sql, res, nres,
                               err, sizeof err);
     if (db == 0) {
-        db = registry_fill(reg, res + nres - 3, err, sizeof err);
+        db = registry_fill(reg, res + nres - REGISTRY_NRES, err, sizeof err);
         for (int i = 0; i < nres; i++)
             PQclear(res[i]);
     }
@@ -1042,7 +1064,7 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     PQclear(r);
     run_phase(run, PH_BOUNDARY);
     struct obs_counts c = {0};
-    if (load_observations(conn, run, &c) != 0)
+    if (load_observations(conn, run, &reg, &c) != 0)
         goto done;
     if ((c.added || c.revised || added_auth || boundaries) &&
         write_audit(conn, run, "import sen2", &c, added_auth, boundaries, 0) != 0)
@@ -1404,7 +1426,7 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
         goto done;
     run_phase(run, PH_STAGE);
     struct obs_counts c = {0};
-    if (load_observations(conn, run, &c) != 0)
+    if (load_observations(conn, run, &reg, &c) != 0)
         goto done;
     if ((c.added || c.revised) && write_audit(conn, run, "import dsg", &c, 0, 0, 0) != 0)
         goto done;
