@@ -99,7 +99,7 @@ DATABASE_URL=$(pg_url "$PGDIR" migrated)
 mkdb() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE migrated"; }
 
 # ---------------------------------------------------------------- 3. import
-say "3. import: scripts/load_history.sh vs psql \\copy of the same rows"
+say "3. import: sendbench import all vs psql \\copy of the same rows"
 mkdb sendbench
 DATABASE_URL=$(pg_url "$PGDIR" sendbench)
 SENDBENCH_BIN=$BIN scripts/load_history.sh >"$WORK/load_history.log" 2>&1 \

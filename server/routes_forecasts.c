@@ -1,17 +1,31 @@
 /* GET /api/v1/forecasts/{metric}: forecasts fitted by the worker, served
- * from the forecasts table; marked stale when the data have moved on. */
+ * from the forecasts table; marked stale when the data have moved on.
+ *
+ * Replies are kept in the server's reply cache (the tables' one, cache.h),
+ * keyed by metric, area, horizon and format.  A reply carries the data
+ * version, so it depends on every change to the figures as well as on the
+ * stored forecasts: the NOTIFY handlers that keep the tables coherent drop
+ * it, and one computed while either changed is served once, not kept. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "cache.h"
 #include "db.h"
 #include "forecast_run.h"
+#include "metrics.h"
 #include "routes.h"
+
+#define FC_CACHE_CONTROL "public, max-age=60"
 
 struct fc_req {
     int horizon;
     int csv;
     char metric[72];
+    char key[128];          /* the reply's cache key */
+    uint64_t generation;    /* the cache's, when the query was sent */
 };
 
 /* Only when nothing is stored for a metric that was never fitted: does it
@@ -87,19 +101,34 @@ static void forecast_done(const struct db_reply *reply, void *arg)
     fr_doc_truncate(doc, st->horizon);
     json_object_set_new(doc, "stale", json_boolean(stored < current));
     json_object_set_new(doc, "current_data_version", json_integer(current));
-    http_add_header(r, "Cache-Control", "public, max-age=60");
-    if (st->csv) {
-        char *csv = fr_doc_csv(doc);
-        json_decref(doc);
-        if (!csv) {
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-            return;
-        }
-        http_reply_text(r, 200, "text/csv; charset=utf-8", csv, strlen(csv));
-        free(csv);
+    /* The same bytes http_reply_json would send. */
+    char *body = st->csv ? fr_doc_csv(doc) : json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(doc);
+    if (body && !st->csv) {
+        size_t n = strlen(body);
+        char *nl = realloc(body, n + 2);
+        if (nl)
+            memcpy(nl + n, "\n", 2);
+        else
+            free(body);
+        body = nl;
+    }
+    if (!body) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
-    http_reply_json(r, 200, doc);
+    struct cache_entry *e =
+        cache_entry_new(st->key, st->csv ? "text/csv; charset=utf-8" : "application/json",
+                        FC_CACHE_CONTROL, body, strlen(body));
+    if (!e) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    if (cache_entry_depend(e, CACHE_DEP_ANY_DATA | CACHE_DEP_FORECASTS, NULL) == 0 &&
+        cache_store(r->app->tables_cache, e, st->generation))
+        metrics_count("forecast_cache_stores");
+    routes_reply_entry(r, e, "Accept");
+    cache_entry_unref(e);
 }
 
 void route_forecast(struct request *r)
@@ -147,6 +176,15 @@ void route_forecast(struct request *r)
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "known code"));
         return;
     }
+    snprintf(st->key, sizeof st->key, "forecast|%s|%s|%d|%s", metric, area, st->horizon,
+             st->csv ? "csv" : "json");
+    struct cache_entry *hit = cache_lookup(r->app->tables_cache, st->key);
+    if (hit) {
+        metrics_count("forecast_cache_hits");
+        routes_reply_entry(r, hit, "Accept");
+        return;
+    }
+    st->generation = cache_generation(r->app->tables_cache);
     const char *params[2] = {metric, area};
     /* One round trip: the metric, the area resolved to its ONS code, the
      * stored forecast, whether the metric has data, and the data version. */

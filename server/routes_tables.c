@@ -33,7 +33,7 @@
 #include "tables_page.h"
 
 #define TABLES_CHANNEL "sendbench_data"
-#define TABLES_CACHE_MAX 2048
+#define TABLES_CACHE_MAX 8192
 #define MIN_CONTRIBUTORS 3
 #define OGL_ATTRIBUTION \
     "Contains public sector information licensed under the Open Government Licence v3.0 " \
@@ -303,9 +303,14 @@ static const char *cache_control_for(const struct caller *c)
 
 static void reply_entry(struct request *r, struct cache_entry *e)
 {
+    routes_reply_entry(r, e, "Authorization, Accept");
+}
+
+void routes_reply_entry(struct request *r, struct cache_entry *e, const char *vary)
+{
     http_add_header(r, "ETag", cache_entry_etag(e));
     http_add_header(r, "Cache-Control", cache_entry_cache_control(e));
-    http_add_header(r, "Vary", "Authorization, Accept");
+    http_add_header(r, "Vary", vary);
     if (cache_etag_matches(http_header(r, "If-None-Match"), cache_entry_etag(e))) {
         http_reply_buffer(r, 304, NULL, NULL);
         return;

@@ -134,6 +134,46 @@ def test_new_data_refits_and_stale_flag_is_honest(t):
     t.true(after["forecasts"][0]["forecast"] != before["forecasts"][0]["forecast"], "forecast moved")
 
 
+def forecast_cache_hits(t):
+    s, h, b = t.request("GET", "/metrics")
+    for line in b.decode().splitlines():
+        if line.startswith('sendbench_events_total{event="forecast_cache_hits"}'):
+            return int(line.split()[-1])
+    return 0
+
+
+def test_replies_are_cached_with_etag_and_dropped_when_data_change(t):
+    path = "/api/v1/forecasts/ehcp_caseload?authority=E06000101"
+    first = wait_forecast(t, path)
+    s1, h1, b1 = t.request("GET", path)
+    hits = forecast_cache_hits(t)
+    s2, h2, b2 = t.request("GET", path)
+    t.eq((s1, s2), (200, 200), "status")
+    t.eq(b2, b1, "the same bytes")
+    t.true(h1.get("etag") and h2.get("etag") == h1.get("etag"), "one ETag: %s" % h1.get("etag"))
+    t.eq(forecast_cache_hits(t), hits + 1, "the second answer came from the cache")
+    s3, h3, b3 = t.request("GET", path, headers={"If-None-Match": h1["etag"]})
+    t.eq((s3, b3), (304, b""), "revalidation answers 304")
+    t.eq(h1.get("cache-control"), "public, max-age=60", "cache control")
+    # New data move the data version: the cached reply is dropped, and the
+    # next one says so.
+    t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start, value,"
+           " published, source, version) VALUES ('E06000101','ehcp_caseload','2021','census_year',"
+           " '2021-01-21', 4242, true, 'cache test', 2)")
+    current = int(t.value("SELECT data_version()"))
+    deadline = time.time() + 10
+    while True:
+        doc = json.loads(t.request("GET", path)[2])
+        if doc["current_data_version"] == current:
+            break
+        if time.time() > deadline:
+            raise harness.TestFailure("the cached forecast still says data version %s, not %s"
+                                      % (doc["current_data_version"], current))
+        time.sleep(0.1)
+    t.true(doc["current_data_version"] > first["current_data_version"], "moved on")
+    t.eq(doc["stale"], doc["data_version"] < current, "stale flag")
+
+
 def test_bad_parameters(t):
     for q, code, status in (("?horizon=0", "bad_parameter", 400), ("?horizon=6", "bad_parameter", 400),
                             ("?horizon=abc", "bad_parameter", 400), ("?format=xml", "bad_parameter", 400),
