@@ -236,6 +236,24 @@ def test_schema_enforces_rules(t):
         raise harness.TestFailure("history was changed by: " + sql)
 
 
+def test_data_version_moves_once_per_write_statement(t):
+    """015: the data version (what forecasts are judged stale against) moves
+    once for each statement that adds observations, however many rows, and
+    not for one that adds none."""
+    v0 = int(t.value("SELECT data_version()"))
+    cols = ("INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+            " value, published, source, version) ")
+    t.psql(cols + "VALUES ('E06000059','ehcp_caseload','2017','census_year','2017-01-19',1,true,'dv',1),"
+                  " ('E06000059','ehcp_caseload','2016','census_year','2016-01-21',1,true,'dv',1)")
+    v1 = int(t.value("SELECT data_version()"))
+    t.eq(v1, v0 + 1, "two rows, one statement, one step")
+    t.psql(cols + "SELECT authority, metric, period, period_kind, period_start, value, published,"
+                  " source, version + 1 FROM observations WHERE false")
+    t.eq(int(t.value("SELECT data_version()")), v1, "a statement that adds nothing")
+    t.true(t.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'observations'"
+                   " AND indexname = 'observations_pkey'") == "0", "no per-row id index")
+
+
 def test_sigterm_finishes_in_flight_request_and_refuses_new(t):
     # A second server on the same database; a lock makes one request slow.
     srv = harness.Server(t.db)
