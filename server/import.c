@@ -50,6 +50,15 @@ struct reg_reference {
     char old_code[4], code[10];
 };
 
+struct reg_source {
+    char source[201];
+    char published[11];     /* "" when unknown */
+};
+
+/* What one import run knows of the database: read with the first file's
+ * BEGIN, and again after a file that changed the authorities.  The run
+ * holds the import lock for its whole session, so nothing else changes
+ * these tables between its files. */
 struct registry {
     struct reg_authority *auth;
     size_t nauth, capauth;
@@ -58,7 +67,9 @@ struct registry {
     struct reg_reference *ref;
     size_t nref;
     PGresult *metrics;      /* id, annual_period: the metric catalogue */
-    PGresult *sources;      /* source, published: the releases imported before */
+    struct reg_source *src; /* the releases imported before */
+    size_t nsrc, capsrc;
+    bool loaded;            /* holds the database's state (see open_file) */
 };
 
 static void registry_free(struct registry *r)
@@ -67,13 +78,33 @@ static void registry_free(struct registry *r)
     free(r->alias);
     free(r->ref);
     PQclear(r->metrics);
-    PQclear(r->sources);
+    free(r->src);
     memset(r, 0, sizeof *r);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Records a release (source, its publication date or "") in r. */
+static int registry_add_source(struct registry *r, const char *source, const char *published)
+{
+    for (size_t i = 0; i < r->nsrc; i++)
+        if (strcmp(r->src[i].source, source) == 0)
+            return 0;
+    if (r->nsrc == r->capsrc) {
+        size_t cap = r->capsrc ? r->capsrc * 2 : 16;
+        struct reg_source *g = realloc(r->src, cap * sizeof *g);
+        if (!g)
+            return -1;
+        r->src = g;
+        r->capsrc = cap;
+    }
+    copy_str(r->src[r->nsrc].source, sizeof r->src[r->nsrc].source, source);
+    copy_str(r->src[r->nsrc].published, sizeof r->src[r->nsrc].published, published);
+    r->nsrc++;
+    return 0;
 }
 
 static struct reg_authority *registry_add(struct registry *r)
@@ -104,13 +135,18 @@ static struct reg_authority *registry_add(struct registry *r)
 #define REGISTRY_NRES 5
 
 /* Fills r from REGISTRY_SQL's results: authorities, aliases, references,
- * and keeps the catalogue and sources results (r owns them after). */
+ * the releases, and keeps the catalogue's result (r owns it after). */
 static int registry_fill(struct registry *r, PGresult *res[REGISTRY_NRES], char *err,
                          size_t errlen)
 {
     r->metrics = res[3];
-    r->sources = res[4];
-    res[3] = res[4] = NULL;
+    res[3] = NULL;
+    for (int i = 0; i < PQntuples(res[4]); i++)
+        if (registry_add_source(r, PQgetvalue(res[4], i, 0),
+                                PQgetisnull(res[4], i, 1) ? "" : PQgetvalue(res[4], i, 1)) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     for (int i = 0; i < PQntuples(res[0]); i++) {
         struct reg_authority *a = registry_add(r);
         if (!a) {
@@ -642,10 +678,9 @@ static int array_put(struct import_buf *b, const char *s)
 static bool source_published_after(const struct registry *reg, const char *source,
                                    const char *date)
 {
-    for (int k = 0; k < PQntuples(reg->sources); k++)
-        if (strcmp(PQgetvalue(reg->sources, k, 0), source) == 0)
-            return !PQgetisnull(reg->sources, k, 1) &&
-                   strcmp(date, PQgetvalue(reg->sources, k, 1)) < 0;
+    for (size_t k = 0; k < reg->nsrc; k++)
+        if (strcmp(reg->src[k].source, source) == 0)
+            return reg->src[k].published[0] && strcmp(date, reg->src[k].published) < 0;
     return false;
 }
 
@@ -868,10 +903,10 @@ static int set_source(struct import_run *run, const char *release, const char *p
 }
 
 /* Every file's start: its CSV is read on a second thread while this one
- * opens the file's transaction under the import lock and reads the
- * authority registry inside it (the server works while the file is parsed;
- * for the first file, while the connection is still being made).  A file
- * that cannot be read is reported before a database error. */
+ * opens the file's transaction (and, when needed, takes the import lock
+ * and reads the registry): the server works while the file is parsed; for
+ * the first file, while the connection is still being made.  A file that
+ * cannot be read is reported before a database error. */
 static int open_file(PGconn *conn, struct import_run *run, struct import_csv *csv,
                      struct registry *reg)
 {
@@ -882,20 +917,25 @@ static int open_file(PGconn *conn, struct import_run *run, struct import_csv *cs
     if (!threaded)
         read_job_run(&job);
     double t = now_seconds();
-    /* One round trip: BEGIN, the lock, and the registry's queries. */
-    static const char open_sql[] =
-        "BEGIN; SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
-    static const char open_sql_deferred[] =
-        "BEGIN; SET LOCAL synchronous_commit = off;"
-        " SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL;
+    /* One round trip: BEGIN (every file but the last without waiting for
+     * its commit to be flushed), and when the registry is to be read, the
+     * import lock for the rest of the session and the registry's queries
+     * (both the first time, and after a file that changed the authorities). */
+    char sql[1024];
+    int n = snprintf(sql, sizeof sql, "BEGIN;%s%s",
+                     run->defer_flush ? " SET LOCAL synchronous_commit = off;" : "",
+                     reg->loaded ? "" : " SELECT pg_advisory_lock(" IMPORT_LOCK_KEY "); " REGISTRY_SQL);
     PGresult *res[3 + REGISTRY_NRES];
-    int nres = (run->defer_flush ? 3 : 2) + REGISTRY_NRES;
-    int db = dbsync_connect_end(conn, err, sizeof err);
+    int nres = 1 + (run->defer_flush ? 1 : 0) + (reg->loaded ? 0 : 1 + REGISTRY_NRES);
+    int db = n > 0 && (size_t)n < sizeof sql ? dbsync_connect_end(conn, err, sizeof err) : -1;
     if (db == 0)
-        db = dbsync_exec_many(conn, run->defer_flush ? open_sql_deferred : open_sql, res, nres,
-                              err, sizeof err);
+        db = dbsync_exec_many(conn, sql, res, nres, err, sizeof err);
     if (db == 0) {
-        db = registry_fill(reg, res + nres - REGISTRY_NRES, err, sizeof err);
+        if (!reg->loaded) {
+            registry_free(reg);
+            db = registry_fill(reg, res + nres - REGISTRY_NRES, err, sizeof err);
+            reg->loaded = db == 0;
+        }
         for (int i = 0; i < nres; i++)
             PQclear(res[i]);
     }
@@ -1028,16 +1068,15 @@ static int sen2_add_authorities(PGconn *conn, struct import_run *run, struct reg
 }
 
 static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opts,
-                     struct import_run *run)
+                     struct import_run *run, struct registry *reg)
 {
     struct import_csv csv = {0};
-    struct registry reg = {0};
     char err[512];
     int rc = -1;
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (open_file(conn, run, &csv, &reg) != 0)
+    if (open_file(conn, run, &csv, reg) != 0)
         goto done;
     const struct sen2_layout *lay =
         import_sen2_detect(csv.record[0].field, csv.record[0].nfield, err, sizeof err);
@@ -1048,11 +1087,11 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     if (set_source(run, opts->release ? opts->release : lay->release,
                    opts->published ? opts->published : lay->published) != 0)
         goto done;
-    if (sen2_stage(run, &csv, lay, &reg) != 0)
+    if (sen2_stage(run, &csv, lay, reg) != 0)
         goto done;
     run_phase(run, PH_STAGE);
     long added_auth = 0, boundaries = 0;
-    if (sen2_add_authorities(conn, run, &reg, &added_auth) != 0)
+    if (sen2_add_authorities(conn, run, reg, &added_auth) != 0)
         goto done;
     run_phase(run, PH_COPY);
     PGresult *r = dbsync_exec(conn, "SELECT import_apply_boundaries()", 0, NULL, err, sizeof err);
@@ -1062,9 +1101,11 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     }
     boundaries = atol(PQgetvalue(r, 0, 0));
     PQclear(r);
+    if (added_auth || boundaries)
+        reg->loaded = false;    /* read again with the next file */
     run_phase(run, PH_BOUNDARY);
     struct obs_counts c = {0};
-    if (load_observations(conn, run, &reg, &c) != 0)
+    if (load_observations(conn, run, reg, &c) != 0)
         goto done;
     if ((c.added || c.revised || added_auth || boundaries) &&
         write_audit(conn, run, "import sen2", &c, added_auth, boundaries, 0) != 0)
@@ -1091,7 +1132,6 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
 done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
         rollback_file(conn);
-    registry_free(&reg);
     import_csv_free(&csv);
     return rc;
 }
@@ -1197,10 +1237,10 @@ static int neighbours_stage(struct import_run *run, const struct import_csv *csv
     return 0;
 }
 
-static int neighbours_file(PGconn *conn, const char *path, struct import_run *run)
+static int neighbours_file(PGconn *conn, const char *path, struct import_run *run,
+                           struct registry *reg)
 {
     struct import_csv csv = {0};
-    struct registry reg = {0};
     struct nb_links links = {0};
     struct import_buf del_a = {0}, del_r = {0}, b = {0};
     char err[512];
@@ -1209,10 +1249,10 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (open_file(conn, run, &csv, &reg) != 0 ||
+    if (open_file(conn, run, &csv, reg) != 0 ||
         set_source(run, "DfE statistical neighbours", "") != 0)
         goto done;
-    if (neighbours_stage(run, &csv, &reg, &links, &skipped_ranks) != 0)
+    if (neighbours_stage(run, &csv, reg, &links, &skipped_ranks) != 0)
         goto done;
     qsort(links.link, links.n, sizeof *links.link, nb_link_cmp);
     run_phase(run, PH_STAGE);
@@ -1314,7 +1354,6 @@ done:
     import_buf_free(&del_a);
     import_buf_free(&del_r);
     free(links.link);
-    registry_free(&reg);
     import_csv_free(&csv);
     return rc;
 }
@@ -1411,22 +1450,22 @@ static int dsg_stage(struct import_run *run, const struct import_csv *csv, struc
     return 0;
 }
 
-static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
+static int dsg_file(PGconn *conn, const char *path, struct import_run *run,
+                    struct registry *reg)
 {
     struct import_csv csv = {0};
-    struct registry reg = {0};
     int rc = -1;
     double t0 = now_seconds();
     run->phase_mark = t0;
 
-    if (open_file(conn, run, &csv, &reg) != 0 ||
+    if (open_file(conn, run, &csv, reg) != 0 ||
         set_source(run, "DfE SEND and AP inclusion dashboard (S251 outturn)", "") != 0)
         goto done;
-    if (dsg_stage(run, &csv, &reg) != 0)
+    if (dsg_stage(run, &csv, reg) != 0)
         goto done;
     run_phase(run, PH_STAGE);
     struct obs_counts c = {0};
-    if (load_observations(conn, run, &reg, &c) != 0)
+    if (load_observations(conn, run, reg, &c) != 0)
         goto done;
     if ((c.added || c.revised) && write_audit(conn, run, "import dsg", &c, 0, 0, 0) != 0)
         goto done;
@@ -1443,7 +1482,6 @@ static int dsg_file(PGconn *conn, const char *path, struct import_run *run)
 done:
     if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
         rollback_file(conn);
-    registry_free(&reg);
     import_csv_free(&csv);
     return rc;
 }
@@ -1677,6 +1715,7 @@ int cmd_import(int argc, char **argv)
     struct import_item *items = NULL;
     size_t nitems = 0, capitems = 0;
     char err[512];
+    struct registry reg = {0};     /* shared by the run's files (open_file) */
     /* The server starts its backend while the files are listed, recognised
      * and the first one read (open_file waits for it). */
     PGconn *conn = dbsync_connect_begin(cli_db_url(argc, argv), err, sizeof err);
@@ -1738,9 +1777,13 @@ int cmd_import(int argc, char **argv)
         struct import_run run = {.path = it->path, .defer_flush = i + 1 < nitems};
         char *dup = strdup(it->path);
         run.file_name = dup ? basename(dup) : it->path;
-        int frc = it->kind == KIND_SEN2         ? sen2_file(conn, it->path, &opts, &run)
-                  : it->kind == KIND_NEIGHBOURS ? neighbours_file(conn, it->path, &run)
-                                                : dsg_file(conn, it->path, &run);
+        int frc = it->kind == KIND_SEN2         ? sen2_file(conn, it->path, &opts, &run, &reg)
+                  : it->kind == KIND_NEIGHBOURS ? neighbours_file(conn, it->path, &run, &reg)
+                                                : dsg_file(conn, it->path, &run, &reg);
+        if (frc == 0 && registry_add_source(&reg, run.source, run.published) != 0) {
+            run_fail(&run, 0, "out of memory");
+            frc = -1;
+        }
         free(run.obs);
         if (frc != 0) {
             const char *k = all ? "all" : what;
@@ -1763,6 +1806,7 @@ int cmd_import(int argc, char **argv)
         printf("import %s: %d file%s in %.3f s\n", what, loaded, loaded == 1 ? "" : "s",
                now_seconds() - t0);
 done:
+    registry_free(&reg);
     if (conn)
         PQfinish(conn);
     for (size_t i = 0; i < nitems; i++)

@@ -414,6 +414,32 @@ def test_equal_numbers_are_the_same_figure(t):
         shutil.rmtree(tmp)
 
 
+def test_one_command_newer_release_first_keeps_its_figures(t):
+    """Files of one command share what the run knows of the database
+    (registry, releases): an older release imported after a newer one in
+    the same command must not override the newer figure."""
+    db = harness.fresh_db("empty")
+    tmp = tempfile.mkdtemp()
+    try:
+        newer = os.path.join(tmp, "sen2_newplans_newer.csv")
+
+        def bump_dorset(h, r):
+            if r[h.index("old_la_code")] == "838" and r[h.index("time_period")] == "2021":
+                r[h.index("new_ehc_plans")] = str(int(r[h.index("new_ehc_plans")]) + 5)
+            return r
+        newplans_copy(newer, bump_dorset)
+        res = harness.run_cli(db, "import", "sen2", os.path.join(D, "sen2_2022_age_caseload.csv"),
+                              newer, os.path.join(D, "sen2_2022_mi.csv"))
+        t.eq(res.returncode, 0, "import: " + res.stderr)
+        t.true(re.search(r"sen2_2022_mi.csv: .*?observations: \d+ new, 0 revised .*?, 1 not recorded",
+                         res.stdout, re.S), "the 2022 figure is older: " + res.stdout[-900:])
+        t.eq(harness.psql(db, "SELECT source FROM current_observations WHERE authority = 'E06000059'"
+                              " AND metric = 'new_plans_issued' AND period = '2021'"),
+             [["DfE SEN2 2025: sen2_newplans_newer.csv"]], "the newer release's figure in force")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def expect_refused(t, args, line_text, reason):
     snap = snapshot(t)
     r = import_cli(t, *args)
