@@ -127,32 +127,38 @@ if want import; then
 # new database pays costs a reused one does not, so the limit starts from
 # the same place.  The copy into the reused, truncated tables is measured
 # too and reported beside it.
-hyperfine -N --style basic --runs 10 --warmup 2 \
+hyperfine -N --style basic --runs 20 --warmup 2 \
     --prepare "${PSQL[*]} -d postgres -c 'DROP DATABASE IF EXISTS imp' -c 'CREATE DATABASE imp TEMPLATE migrated'" \
     --export-json "$WORK/hf_import.json" \
     "env DATABASE_URL=$(pg_url "$PGDIR" imp) $BIN import all data/dfe" \
     >"$WORK/hf_import.log" 2>&1 || { cat "$WORK/hf_import.log"; exit 1; }
-hyperfine -N --style basic --runs 10 --warmup 2 \
+hyperfine -N --style basic --runs 20 --warmup 2 \
     --prepare "${PSQL[*]} -d postgres -c 'DROP DATABASE IF EXISTS plainrun' -c 'CREATE DATABASE plainrun TEMPLATE plain'" \
     --export-json "$WORK/hf_copy.json" \
     "${PSQL[*]} -d plainrun -c \"\\copy obs FROM '$WORK/obs.csv' CSV\" -c \"\\copy nbr FROM '$WORK/nbr.csv' CSV\"" \
     >"$WORK/hf_copy.log" 2>&1 || { cat "$WORK/hf_copy.log"; exit 1; }
-hyperfine -N --style basic --runs 10 --warmup 2 \
+hyperfine -N --style basic --runs 20 --warmup 2 \
     --prepare "${PSQL[*]} -d plainrun -c 'TRUNCATE obs, nbr'" \
     --export-json "$WORK/hf_copy_reused.json" \
     "${PSQL[*]} -d plainrun -c \"\\copy obs FROM '$WORK/obs.csv' CSV\" -c \"\\copy nbr FROM '$WORK/nbr.csv' CSV\"" \
     >"$WORK/hf_copy_reused.log" 2>&1 || { cat "$WORK/hf_copy_reused.log"; exit 1; }
-hf_mean() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.4f %.4f' % (r['mean'], r['stddev'] or 0))" "$1"; }
-read -r imp_s imp_sd < <(hf_mean "$WORK/hf_import.json")
-read -r cp_s cp_sd < <(hf_mean "$WORK/hf_copy.json")
-read -r cpr_s cpr_sd < <(hf_mean "$WORK/hf_copy_reused.json")
-echo "  sendbench import: ${imp_s}s (sd $imp_sd); psql \\copy: ${cp_s}s (sd $cp_sd)"
-rec import sendbench seconds "$imp_s"
-rec import sendbench stddev "$imp_sd"
-rec import copy seconds "$cp_s"
-rec import copy stddev "$cp_sd"
-rec import copy_reused seconds "$cpr_s"
-rec import copy_reused stddev "$cpr_sd"
+# Median (what the ratio uses: one run slowed by other load on this shared
+# machine moves a mean of 20 far more than a median), mean and sd.
+hf_stats() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.4f %.4f %.4f' % (r['median'], r['mean'], r['stddev'] or 0))" "$1"; }
+read -r imp_s imp_mean imp_sd < <(hf_stats "$WORK/hf_import.json")
+read -r cp_s cp_mean cp_sd < <(hf_stats "$WORK/hf_copy.json")
+read -r cpr_s cpr_mean cpr_sd < <(hf_stats "$WORK/hf_copy_reused.json")
+echo "  sendbench import: median ${imp_s}s (mean $imp_mean, sd $imp_sd); psql \\copy: median ${cp_s}s (mean $cp_mean, sd $cp_sd)"
+for side in sendbench copy copy_reused; do
+    case $side in
+        sendbench) v=($imp_s $imp_mean $imp_sd) ;;
+        copy) v=($cp_s $cp_mean $cp_sd) ;;
+        copy_reused) v=($cpr_s $cpr_mean $cpr_sd) ;;
+    esac
+    rec import $side seconds "${v[0]}"
+    rec import $side mean "${v[1]}"
+    rec import $side stddev "${v[2]}"
+done
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS imp" -c "DROP DATABASE IF EXISTS plainrun" -c "DROP DATABASE plain"
 fi
 
