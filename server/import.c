@@ -1094,15 +1094,21 @@ static int sen2_file(PGconn *conn, const char *path, const struct sen2_opts *opt
     if (sen2_add_authorities(conn, run, reg, &added_auth) != 0)
         goto done;
     run_phase(run, PH_COPY);
-    PGresult *r = dbsync_exec(conn, "SELECT import_apply_boundaries()", 0, NULL, err, sizeof err);
-    if (!r) {
-        run_fail(run, 0, "boundary changes: %s", err);
-        goto done;
-    }
-    boundaries = atol(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    if (added_auth || boundaries)
+    /* The boundary register (003) is applied in the transaction that adds
+     * authorities, and depends on nothing else: with no new authority it
+     * has nothing to do.  (A migration that changes the register applies
+     * it itself.) */
+    if (added_auth > 0) {
+        PGresult *r =
+            dbsync_exec(conn, "SELECT import_apply_boundaries()", 0, NULL, err, sizeof err);
+        if (!r) {
+            run_fail(run, 0, "boundary changes: %s", err);
+            goto done;
+        }
+        boundaries = atol(PQgetvalue(r, 0, 0));
+        PQclear(r);
         reg->loaded = false;    /* read again with the next file */
+    }
     run_phase(run, PH_BOUNDARY);
     struct obs_counts c = {0};
     if (load_observations(conn, run, reg, &c) != 0)
