@@ -103,6 +103,10 @@ struct import_buf {
 };
 int import_buf_copy_field(struct import_buf *b, const char *s, bool last)
     __attribute__((warn_unused_result));
+/* Appends n bytes of s to b and keeps b NUL-terminated.  0, or -1 when out
+ * of memory. */
+int import_buf_put(struct import_buf *b, const char *s, size_t n)
+    __attribute__((warn_unused_result));
 void import_buf_free(struct import_buf *b);
 
 #endif

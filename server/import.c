@@ -637,39 +637,20 @@ static int check_catalogue(struct import_run *run, const struct registry *reg)
     return rc;
 }
 
-/* Appends n bytes of s to b, NUL-terminated. */
-static int buf_put(struct import_buf *b, const char *s, size_t n)
-{
-    if (b->cap - b->len < n + 1) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->len < n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return -1;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 /* Appends s to a text[] literal (after its "{") as a quoted element. */
 static int array_put(struct import_buf *b, const char *s)
 {
-    if (b->len > 1 && buf_put(b, ",", 1) != 0)
+    if (b->len > 1 && import_buf_put(b, ",", 1) != 0)
         return -1;
-    if (buf_put(b, "\"", 1) != 0)
+    if (import_buf_put(b, "\"", 1) != 0)
         return -1;
     for (; *s; s++) {
-        if ((*s == '"' || *s == '\\') && buf_put(b, "\\", 1) != 0)
+        if ((*s == '"' || *s == '\\') && import_buf_put(b, "\\", 1) != 0)
             return -1;
-        if (buf_put(b, s, 1) != 0)
+        if (import_buf_put(b, s, 1) != 0)
             return -1;
     }
-    return buf_put(b, "\"", 1);
+    return import_buf_put(b, "\"", 1);
 }
 
 /* Whether source (an observation's) is an imported release published after
@@ -693,7 +674,7 @@ static int compare_with_database(PGconn *conn, struct import_run *run,
     struct import_buf metrics = {0}, periods = {0};
     char err[512];
     int rc = -1;
-    if (buf_put(&metrics, "{", 1) != 0 || buf_put(&periods, "{", 1) != 0)
+    if (import_buf_put(&metrics, "{", 1) != 0 || import_buf_put(&periods, "{", 1) != 0)
         goto oom;
     for (size_t i = 0; i < run->nobs; i++) {
         const struct staged_obs *o = &run->obs[i];
@@ -702,7 +683,7 @@ static int compare_with_database(PGconn *conn, struct import_run *run,
         if (array_put(&metrics, o->metric) != 0 || array_put(&periods, o->period) != 0)
             goto oom;
     }
-    if (buf_put(&metrics, "}", 1) != 0 || buf_put(&periods, "}", 1) != 0)
+    if (import_buf_put(&metrics, "}", 1) != 0 || import_buf_put(&periods, "}", 1) != 0)
         goto oom;
 
     const char *p[2] = {metrics.data, periods.data};
@@ -1267,12 +1248,12 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
      * (compared here with what is stored): a second import of the same file
      * changes nothing. */
     struct import_buf auth = {0};
-    int ok = buf_put(&auth, "{", 1) == 0;
+    int ok = import_buf_put(&auth, "{", 1) == 0;
     for (size_t i = 0; ok && i < links.n; i++)
         if (i == 0 || strcmp(links.link[i].authority, links.link[i - 1].authority) != 0)
             ok = array_put(&auth, links.link[i].authority) == 0;
-    ok = ok && buf_put(&auth, "}", 1) == 0 && buf_put(&del_a, "{", 1) == 0 &&
-         buf_put(&del_r, "{", 1) == 0;
+    ok = ok && import_buf_put(&auth, "}", 1) == 0 && import_buf_put(&del_a, "{", 1) == 0 &&
+         import_buf_put(&del_r, "{", 1) == 0;
     if (!ok) {
         import_buf_free(&auth);
         run_fail(run, 0, "out of memory");
@@ -1302,7 +1283,7 @@ static int neighbours_file(PGconn *conn, const char *path, struct import_run *ru
         removed++;
     }
     PQclear(r);
-    ok = ok && buf_put(&del_a, "}", 1) == 0 && buf_put(&del_r, "}", 1) == 0;
+    ok = ok && import_buf_put(&del_a, "}", 1) == 0 && import_buf_put(&del_r, "}", 1) == 0;
     long inserted = 0;
     for (size_t i = 0; ok && i < links.n; i++) {
         const struct nb_link *l = &links.link[i];

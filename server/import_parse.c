@@ -341,6 +341,16 @@ int import_buf_copy_field(struct import_buf *b, const char *s, bool last)
     return 0;
 }
 
+int import_buf_put(struct import_buf *b, const char *s, size_t n)
+{
+    if (buf_reserve(b, n + 1) != 0)
+        return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
 void import_buf_free(struct import_buf *b)
 {
     free(b->data);

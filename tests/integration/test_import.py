@@ -326,16 +326,21 @@ def newplans_copy(path, change):
     return header
 
 
+def bump_dorset(by):
+    """A newplans_copy change: Dorset's (838) 2021 new plans plus `by`."""
+    def change(h, r):
+        if r[h.index("old_la_code")] == "838" and r[h.index("time_period")] == "2021":
+            r[h.index("new_ehc_plans")] = str(int(r[h.index("new_ehc_plans")]) + by)
+        return r
+    return change
+
+
 def test_revision_adds_a_version_and_older_releases_do_not_override(t):
     tmp = tempfile.mkdtemp()
     try:
         revised = os.path.join(tmp, "sen2_2026_revised_newplans.csv")
 
-        def bump_dorset(h, r):
-            if r[h.index("old_la_code")] == "838" and r[h.index("time_period")] == "2021":
-                r[h.index("new_ehc_plans")] = str(int(r[h.index("new_ehc_plans")]) + 7)
-            return r
-        newplans_copy(revised, bump_dorset)
+        newplans_copy(revised, bump_dorset(7))
         before = t.psql("SELECT value FROM current_observations WHERE authority = 'E06000059'"
                         " AND metric = 'new_plans_issued' AND period = '2021'")[0][0]
         r = import_cli(t, "sen2", "--release", "DfE SEN2 2026 (test)", "--published", "2026-06-25",
@@ -423,11 +428,7 @@ def test_one_command_newer_release_first_keeps_its_figures(t):
     try:
         newer = os.path.join(tmp, "sen2_newplans_newer.csv")
 
-        def bump_dorset(h, r):
-            if r[h.index("old_la_code")] == "838" and r[h.index("time_period")] == "2021":
-                r[h.index("new_ehc_plans")] = str(int(r[h.index("new_ehc_plans")]) + 5)
-            return r
-        newplans_copy(newer, bump_dorset)
+        newplans_copy(newer, bump_dorset(5))
         res = harness.run_cli(db, "import", "sen2", os.path.join(D, "sen2_2022_age_caseload.csv"),
                               newer, os.path.join(D, "sen2_2022_mi.csv"))
         t.eq(res.returncode, 0, "import: " + res.stderr)

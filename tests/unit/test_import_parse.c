@@ -202,6 +202,18 @@ static void copy_escaping(void)
     CHECK(b.data == NULL && b.len == 0);
 }
 
+static void buf_put_appends_and_terminates(void)
+{
+    struct import_buf b = {0};
+    CHECK(import_buf_put(&b, "{", 1) == 0);
+    CHECK(import_buf_put(&b, "\"a\",\"b\"xyz", 7) == 0);   /* only 7 bytes */
+    CHECK(b.len == 8 && strcmp(b.data, "{\"a\",\"b\"") == 0);
+    for (int i = 0; i < 5000; i++)                          /* grows */
+        CHECK(import_buf_put(&b, "0123456789", 10) == 0);
+    CHECK(b.len == 8 + 50000 && b.data[b.len] == '\0');
+    import_buf_free(&b);
+}
+
 /* Canonical decimals: equal numbers, equal texts (what trim_scale(numeric)
  * prints), so the import can tell a restated figure from an unchanged one. */
 static void decimal_canonical(void)
@@ -239,5 +251,6 @@ int main(void)
     RUN(layouts);
     RUN(copy_escaping);
     RUN(decimal_canonical);
+    RUN(buf_put_appends_and_terminates);
     return UNIT_DONE();
 }
