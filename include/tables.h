@@ -29,6 +29,8 @@ struct period {
 };
 
 #define PERIOD_MAX 16   /* buffer size that holds any formatted period */
+#define PERIOD_MIN_YEAR 1900    /* the years period_parse accepts */
+#define PERIOD_MAX_YEAR 2200
 
 /* Strict: the second year of a financial year must follow the first.
  * Returns 0, or -1 when s is not a period. */

@@ -49,7 +49,7 @@ int period_parse(const char *s, struct period *out)
     if (len < 4 || !digits(s, 4))
         return -1;
     int year = num(s, 4);
-    if (year < 1900 || year > 2200)
+    if (year < PERIOD_MIN_YEAR || year > PERIOD_MAX_YEAR)
         return -1;
     struct period p = {PERIOD_YEAR, year, 0};
     if (len == 4) {
