@@ -83,4 +83,9 @@ void http_reply_db_error(struct request *r, const struct db_reply *reply);
  * Returns a new reference. */
 json_t *http_error_json(const char *code, const char *message, json_t *details /* stolen */);
 
+/* The bytes http_reply_json sends for doc (compact, 15 significant digits,
+ * a final newline), malloc'd and NUL-terminated, for replies that are kept
+ * (cache.h).  doc is released.  NULL when doc is NULL or out of memory. */
+char *http_json_text(json_t *doc /* stolen */, size_t *len);
+
 #endif

@@ -209,11 +209,30 @@ void http_reply_text(struct request *r, int status, const char *content_type, co
         evbuffer_free(buf);
 }
 
+#define HTTP_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+char *http_json_text(json_t *doc, size_t *len)
+{
+    char *s = doc ? json_dumps(doc, HTTP_JSON_FLAGS) : NULL;
+    json_decref(doc);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *body = realloc(s, n + 2);
+    if (!body) {
+        free(s);
+        return NULL;
+    }
+    memcpy(body + n, "\n", 2);
+    *len = n + 1;
+    return body;
+}
+
 void http_reply_json(struct request *r, int status, json_t *body)
 {
     struct evbuffer *buf = evbuffer_new();
     if (buf && body) {
-        json_dump_callback(body, dump_to_evbuffer, buf, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        json_dump_callback(body, dump_to_evbuffer, buf, HTTP_JSON_FLAGS);
         evbuffer_add(buf, "\n", 1);
     }
     json_decref(body);

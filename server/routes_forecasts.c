@@ -101,17 +101,14 @@ static void forecast_done(const struct db_reply *reply, void *arg)
     fr_doc_truncate(doc, st->horizon);
     json_object_set_new(doc, "stale", json_boolean(stored < current));
     json_object_set_new(doc, "current_data_version", json_integer(current));
-    /* The same bytes http_reply_json would send. */
-    char *body = st->csv ? fr_doc_csv(doc) : json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(doc);
-    if (body && !st->csv) {
-        size_t n = strlen(body);
-        char *nl = realloc(body, n + 2);
-        if (nl)
-            memcpy(nl + n, "\n", 2);
-        else
-            free(body);
-        body = nl;
+    size_t len = 0;
+    char *body;
+    if (st->csv) {
+        body = fr_doc_csv(doc);
+        json_decref(doc);
+        len = body ? strlen(body) : 0;
+    } else {
+        body = http_json_text(doc, &len);
     }
     if (!body) {
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
@@ -119,7 +116,7 @@ static void forecast_done(const struct db_reply *reply, void *arg)
     }
     struct cache_entry *e =
         cache_entry_new(st->key, st->csv ? "text/csv; charset=utf-8" : "application/json",
-                        FC_CACHE_CONTROL, body, strlen(body));
+                        FC_CACHE_CONTROL, body, len);
     if (!e) {
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;

@@ -434,22 +434,13 @@ static char *evbuffer_to_string(struct evbuffer *b, size_t *len)
 
 static void reply_json_doc(struct request *r, struct tq *q, json_t *doc)
 {
-    char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-    json_decref(doc);
-    if (!s) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    size_t len = strlen(s);
-    char *body = realloc(s, len + 2);
+    size_t len;
+    char *body = http_json_text(doc, &len);
     if (!body) {
-        free(s);
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
-    body[len] = '\n';
-    body[len + 1] = '\0';
-    store_and_reply(r, q, "application/json", body, len + 1);
+    store_and_reply(r, q, "application/json", body, len);
 }
 
 /* A number as published: an integer when dp is 0, else rounded to dp. */
