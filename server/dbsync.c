@@ -23,10 +23,11 @@ static int wait_socket(PGconn *conn, PostgresPollingStatusType want)
     return n > 0 ? 0 : -1;
 }
 
-PGconn *dbsync_connect_begin(const char *url, char *err, size_t errlen)
+static PGconn *connect_begin(const char *url, const char *options, const char *app_name,
+                             char *err, size_t errlen)
 {
-    const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {url, "sendbench-cli", NULL};
+    const char *keys[] = {"dbname", "application_name", options ? "options" : NULL, NULL};
+    const char *vals[] = {url, app_name, options, NULL};
     PGconn *conn = PQconnectStartParams(keys, vals, 1);
     if (!conn) {
         snprintf(err, errlen, "database: out of memory");
@@ -50,6 +51,11 @@ PGconn *dbsync_connect_begin(const char *url, char *err, size_t errlen)
         st = PQconnectPoll(conn);
     }
     return conn;    /* a refusal is reported by dbsync_connect_end */
+}
+
+PGconn *dbsync_connect_begin(const char *url, char *err, size_t errlen)
+{
+    return connect_begin(url, NULL, "sendbench-cli", err, errlen);
 }
 
 int dbsync_connect_end(PGconn *conn, char *err, size_t errlen)
@@ -77,21 +83,11 @@ int dbsync_connect_end(PGconn *conn, char *err, size_t errlen)
 PGconn *dbsync_connect_as(const char *url, const char *options, const char *app_name, char *err,
                           size_t errlen)
 {
-    const char *keys[] = {"dbname", "application_name", options ? "options" : NULL, NULL};
-    const char *vals[] = {url, app_name, options, NULL};
-    PGconn *conn = PQconnectdbParams(keys, vals, 1);
-    if (!conn) {
-        snprintf(err, errlen, "database: out of memory");
-        return NULL;
-    }
-    if (PQstatus(conn) != CONNECTION_OK) {
-        snprintf(err, errlen, "database: %s", PQerrorMessage(conn));
-        err[strcspn(err, "\n")] = '\0';
+    PGconn *conn = connect_begin(url, options, app_name, err, errlen);
+    if (conn && dbsync_connect_end(conn, err, errlen) != 0) {
         PQfinish(conn);
         return NULL;
     }
-    PGresult *r = PQexec(conn, "SET client_min_messages = warning");
-    PQclear(r);
     return conn;
 }
 

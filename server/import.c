@@ -531,7 +531,6 @@ struct read_job {
     char err[300];
 };
 
-static double now_seconds(void);
 
 static void *read_job_run(void *arg)
 {
