@@ -558,7 +558,8 @@ def test_import_all_orders_files_by_kind_and_release(t):
     tmp = tempfile.mkdtemp()
     try:
         for f in os.listdir(D):
-            shutil.copy(os.path.join(D, f), tmp)   # PROVENANCE.md, .txt: not .csv, ignored
+            if os.path.isfile(os.path.join(D, f)):   # not the release folders
+                shutil.copy(os.path.join(D, f), tmp)   # PROVENANCE.md, .txt: not .csv, ignored
         snap = snapshot(t)
         r = import_cli(t, "all", tmp)
         t.eq(r.returncode, 0, "import all: " + r.stderr)
