@@ -12,6 +12,26 @@ WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wshadow -Wvla -Wpointer-arith
 OPT     ?= -O2 -g
 PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl
+
+# A build that explains itself: before anything compiles, every build goal
+# checks that pkg-config finds the libraries and that libcsv's header (it has
+# no .pc file) is there.  When one is missing the dependency step runs here,
+# as `make run` runs it: as root it apt-get installs what is missing; as
+# another user scripts/deps.sh names the Debian packages and the one command
+# to install them, and make stops with that instead of a compiler error.
+BUILD_GOALS := $(filter-out clean deps,$(or $(MAKECMDGOALS),all))
+deps_found   = $(shell pkg-config --exists $(PKGS) 2>/dev/null && \
+                 $(CC) -E -include csv.h -x c /dev/null >/dev/null 2>&1 && echo yes)
+ifneq ($(BUILD_GOALS),)
+ifneq ($(deps_found),yes)
+ifneq ($(shell scripts/deps.sh >&2 && echo yes),yes)
+$(error build libraries missing: run the command above, or make as root to install them)
+endif
+ifneq ($(deps_found),yes)
+$(error the packages are installed but pkg-config still misses one of: $(PKGS) (or csv.h))
+endif
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Werror -Iinclude $(PKG_CFLAGS) -pthread
