@@ -42,4 +42,17 @@ PGresult *dbsync_exec(PGconn *conn, const char *sql, int nparams,
 int dbsync_exec_many(PGconn *conn, const char *sql, PGresult **res, int nres, char *err,
                      size_t errlen) __attribute__((warn_unused_result));
 
+/* Runs one statement without parameters and discards its result.  0, or -1
+ * with the server's message in err. */
+int dbsync_exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen);
+
+/* COPY ... FROM STDIN in steps, so that rows can be sent as they are made
+ * (PQputCopyData between the two): start: 0, or -1 with the reason in err;
+ * finish ends the COPY (aborting it when !ok) and collects its result; when
+ * the server refuses a row, *copy_line (if given) gets its line in the data. */
+int dbsync_copy_start(PGconn *conn, const char *sql, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+int dbsync_copy_finish(PGconn *conn, int ok, char *err, size_t errlen, unsigned *copy_line)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 PGconn *dbsync_connect(const char *url, char *err, size_t errlen)
@@ -135,5 +136,50 @@ int dbsync_exec_many(PGconn *conn, const char *sql, PGresult **res, int nres, ch
             PQclear(res[i]);
             res[i] = NULL;
         }
+    return rc;
+}
+
+int dbsync_exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = dbsync_exec(conn, sql, 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int dbsync_copy_start(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, sql);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+        err[strcspn(err, "\n")] = '\0';
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int dbsync_copy_finish(PGconn *conn, int ok, char *err, size_t errlen, unsigned *copy_line)
+{
+    if (PQputCopyEnd(conn, ok ? NULL : "client failed to send data") != 1)
+        ok = 0;
+    int rc = ok ? 0 : -1;
+    if (!ok)
+        snprintf(err, errlen, "COPY: %s", PQerrorMessage(conn));
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+            const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+            const char *at = ctx ? strstr(ctx, ", line ") : NULL;
+            if (copy_line && at)
+                *copy_line = (unsigned)strtoul(at + 7, NULL, 10);
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    err[strcspn(err, "\n")] = '\0';
     return rc;
 }

@@ -540,15 +540,6 @@ static int store_doc(const char *scope, const char *code, json_t *doc, void *arg
     return 0;
 }
 
-static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
-{
-    PGresult *r = dbsync_exec(conn, sql, 0, NULL, err, errlen);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errlen)
 {
     struct fr_panel p;
@@ -567,7 +558,7 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
     int lr = fr_panel_load(conn, metric, &p, err, errlen);
     if (lr < 0)
         return -1;
-    if (exec_simple(conn, "BEGIN", err, errlen) != 0) {
+    if (dbsync_exec_simple(conn, "BEGIN", err, errlen) != 0) {
         fr_panel_free(&p);
         return -1;
     }
@@ -595,12 +586,12 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
     if (!r)
         goto fail;
     PQclear(r);
-    if (exec_simple(conn, "COMMIT", err, errlen) != 0)
+    if (dbsync_exec_simple(conn, "COMMIT", err, errlen) != 0)
         return -1;
     return n;
 fail:;
     char ignored[64];
-    exec_simple(conn, "ROLLBACK", ignored, sizeof ignored);
+    dbsync_exec_simple(conn, "ROLLBACK", ignored, sizeof ignored);
     return -1;
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -24,13 +25,6 @@
 #include "ratelimit.h"
 
 static uint64_t next_request_id = 1;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 json_t *http_error_json(const char *code, const char *message, json_t *details)
 {
@@ -176,7 +170,7 @@ void http_reply_buffer(struct request *r, int status, const char *content_type,
     if (app->draining)
         evhttp_add_header(h, "Connection", "close");
 
-    double took = now_seconds() - r->start;
+    double took = clock_seconds() - r->start;
     const char *label = r->route ? r->route->pattern : "unmatched";
     metrics_observe_request(label, status, took);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
@@ -375,7 +369,7 @@ static int rate_limit_ok(struct request *r)
 {
     struct app *app = r->app;
     int retry = 0, ok = 1;
-    double now = now_seconds();
+    double now = clock_seconds();
     struct evhttp_connection *con = evhttp_request_get_connection(r->req);
     if (app->limit_addr && con) {
         char *addr = NULL;
@@ -419,7 +413,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
     r->req = req;
     r->app = app;
     r->id = next_request_id++;
-    r->start = now_seconds();
+    r->start = clock_seconds();
     r->query.tqh_first = NULL; /* TAILQ_INIT without sys/queue.h */
     r->query.tqh_last = &r->query.tqh_first;
     app->in_flight++;

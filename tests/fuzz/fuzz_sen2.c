@@ -1,7 +1,7 @@
 /* libFuzzer: the SEN2 importer's parsing without a database -- the bytes go
  * through the CSV reader (import_csv_parse), layout detection from the
  * header (import_sen2_detect), and for every record the steps sen2_stage
- * (server/import.c) takes before it touches the registry or PostgreSQL:
+ * (server/import_sen2.c) takes before it touches the registry or PostgreSQL:
  * width, geographic level, filter, time_period, codes, each value cell, and
  * the COPY escaping of what would be staged.  Checks the reader's
  * invariants: record 0 is the header, lines never decrease, fields are NUL
