@@ -15,6 +15,7 @@ struct forecast_worker;
 struct ratelimit;
 struct cache;
 struct submit_catalogue;
+struct password_worker;
 
 struct app {
     struct event_base *base;
@@ -32,6 +33,7 @@ struct app {
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
     struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
     struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */
+    struct password_worker *passwords;  /* Argon2id off the loop (server/password.c) */
 };
 
 #endif

@@ -55,6 +55,17 @@ int auth_token_new(char *token, size_t tokenlen, unsigned char hash[AUTH_HASH_LE
 int auth_token_hash(const char *token, unsigned char hash[AUTH_HASH_LEN])
     __attribute__((warn_unused_result));
 
+/* The random part of tokens, session ids, CSRF tokens and set-up links:
+ * 32 bytes from RAND_bytes as 43 base64url characters (out has room for 44
+ * bytes).  0, or -1 when the random generator fails. */
+#define AUTH_SECRET_LEN 43
+int auth_random_text(char out[AUTH_SECRET_LEN + 1]) __attribute__((warn_unused_result));
+/* 1 when s is 43 base64url characters (the form auth_random_text makes). */
+int auth_secret_ok(const char *s);
+/* SHA-256 of len bytes.  0, or -1. */
+int auth_sha256(const char *data, size_t len, unsigned char out[AUTH_HASH_LEN])
+    __attribute__((warn_unused_result));
+
 /* PostgreSQL bytea hex input form of a hash: "\\x" + 64 hex digits + NUL
  * (out has room for 67 bytes). */
 void auth_hash_hex(const unsigned char hash[AUTH_HASH_LEN], char out[67]);

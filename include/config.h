@@ -24,6 +24,11 @@ struct config {
     char tls_cert[512];     /* PEM certificate; with tls_key enables HTTPS */
     char tls_key[512];
     int rate_limit_per_min; /* requests per minute per client address and per token; 0 = off */
+    int session_idle_min;   /* a session unused this long ends */
+    int session_max_hours;  /* a session ends this long after sign-in, used or not */
+    int login_max_account;  /* failed sign-ins per account per window before refusing */
+    int login_max_address;  /* failed sign-ins per client address per window */
+    int login_window_min;   /* the throttle's window */
 };
 
 void config_defaults(struct config *cfg);

@@ -38,6 +38,13 @@ void route_web_home(struct request *r);
 void route_web_authority(struct request *r);
 void route_web_metric(struct request *r);
 
+/* server/routes_login.c: sign-in, sign-out, set-up links */
+void route_login_page(struct request *r);
+void route_login(struct request *r);
+void route_logout(struct request *r);
+void route_setup_page(struct request *r);
+void route_setup(struct request *r);
+
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);
 

@@ -16,7 +16,7 @@
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int sha256(const char *data, size_t len, unsigned char out[AUTH_HASH_LEN])
+int auth_sha256(const char *data, size_t len, unsigned char out[AUTH_HASH_LEN])
 {
     unsigned int n = 0;
     if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != AUTH_HASH_LEN)
@@ -27,32 +27,47 @@ static int sha256(const char *data, size_t len, unsigned char out[AUTH_HASH_LEN]
 /* base64url without padding: 32 bytes -> 43 characters.  OpenSSL's
  * EVP_EncodeBlock writes the standard alphabet with padding, so the URL-safe
  * form is mapped from it. */
-int auth_token_new(char *token, size_t tokenlen, unsigned char hash[AUTH_HASH_LEN])
+int auth_random_text(char out[AUTH_SECRET_LEN + 1])
 {
     unsigned char raw[32];
     unsigned char b64[64];
-    if (tokenlen < AUTH_TOKEN_LEN + 1 || RAND_bytes(raw, sizeof raw) != 1)
+    if (RAND_bytes(raw, sizeof raw) != 1)
         return -1;
     int n = EVP_EncodeBlock(b64, raw, sizeof raw);   /* 44 chars, one '=' */
     OPENSSL_cleanse(raw, sizeof raw);
     if (n != 44)
         return -1;
-    memcpy(token, AUTH_TOKEN_PREFIX, 4);
-    for (int i = 0; i < 43; i++)
-        token[4 + i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
-    token[AUTH_TOKEN_LEN] = '\0';
+    for (int i = 0; i < AUTH_SECRET_LEN; i++)
+        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    out[AUTH_SECRET_LEN] = '\0';
     OPENSSL_cleanse(b64, sizeof b64);
-    return sha256(token, AUTH_TOKEN_LEN, hash);
+    return 0;
+}
+
+int auth_secret_ok(const char *s)
+{
+    if (!s || strlen(s) != AUTH_SECRET_LEN)
+        return 0;
+    for (int i = 0; i < AUTH_SECRET_LEN; i++)
+        if (!strchr(b64url, s[i]))
+            return 0;
+    return 1;
+}
+
+int auth_token_new(char *token, size_t tokenlen, unsigned char hash[AUTH_HASH_LEN])
+{
+    if (tokenlen < AUTH_TOKEN_LEN + 1 || auth_random_text(token + 4) != 0)
+        return -1;
+    memcpy(token, AUTH_TOKEN_PREFIX, 4);
+    return auth_sha256(token, AUTH_TOKEN_LEN, hash);
 }
 
 int auth_token_hash(const char *token, unsigned char hash[AUTH_HASH_LEN])
 {
-    if (strlen(token) != AUTH_TOKEN_LEN || strncmp(token, AUTH_TOKEN_PREFIX, 4) != 0)
+    if (strlen(token) != AUTH_TOKEN_LEN || strncmp(token, AUTH_TOKEN_PREFIX, 4) != 0 ||
+        !auth_secret_ok(token + 4))
         return -1;
-    for (int i = 4; i < AUTH_TOKEN_LEN; i++)
-        if (!strchr(b64url, token[i]) || token[i] == '\0')
-            return -1;
-    return sha256(token, AUTH_TOKEN_LEN, hash);
+    return auth_sha256(token, AUTH_TOKEN_LEN, hash);
 }
 
 void auth_hash_hex(const unsigned char hash[AUTH_HASH_LEN], char out[67])

@@ -55,6 +55,17 @@ static const struct setting settings[] = {
     STR_SETTING("tls-key", "SENDBENCH_TLS_KEY", "", tls_key, "PEM private key file"),
     INT_SETTING("rate-limit", "SENDBENCH_RATE_LIMIT", "600", 0, 10000000, rate_limit_per_min,
                 "requests per minute per client address and per token (0 = off)"),
+    INT_SETTING("session-idle-minutes", "SENDBENCH_SESSION_IDLE_MINUTES", "30", 1, 1440,
+                session_idle_min, "a signed-in session unused this long ends"),
+    INT_SETTING("session-max-hours", "SENDBENCH_SESSION_MAX_HOURS", "12", 1, 168,
+                session_max_hours, "a session ends this long after sign-in, however used"),
+    INT_SETTING("login-max-failures", "SENDBENCH_LOGIN_MAX_FAILURES", "5", 1, 1000,
+                login_max_account, "failed sign-ins per account in the window before refusing"),
+    INT_SETTING("login-max-failures-address", "SENDBENCH_LOGIN_MAX_FAILURES_ADDRESS", "20", 1,
+                100000, login_max_address,
+                "failed sign-ins from one client address in the window before refusing"),
+    INT_SETTING("login-window-minutes", "SENDBENCH_LOGIN_WINDOW_MINUTES", "15", 1, 1440,
+                login_window_min, "the sign-in throttle's window"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

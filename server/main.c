@@ -33,6 +33,11 @@ static const struct command commands[] = {
     {"token", cmd_token,
      "token create (--authority CODE | --admin) [--expires-days N] [--label TEXT] | token revoke ID | token list",
      "issue a bearer token (printed once; only its hash is stored), revoke one, list them"},
+    {"user", cmd_user,
+     "user create (--authority CODE --role submitter|approver|viewer | --admin) --email E "
+     "[--expires-days N] [--base-url URL] | user link EMAIL | user disable EMAIL | user list",
+     "a person's account: prints a one-time set-up link (only its hash is stored); a new link; "
+     "disable (ends their sessions); list"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -27,6 +27,11 @@ const struct route routes[] = {
     {HTTP_GET, "/", route_web_home},
     {HTTP_GET, "/authorities/{code}", route_web_authority},
     {HTTP_GET, "/metrics/{metric}", route_web_metric},
+    {HTTP_GET, "/login", route_login_page},
+    {HTTP_POST, "/login", route_login},
+    {HTTP_POST, "/logout", route_logout},
+    {HTTP_GET, "/setup/{secret}", route_setup_page},
+    {HTTP_POST, "/setup/{secret}", route_setup},
     {0, NULL, NULL},
 };
 

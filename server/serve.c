@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "password.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -115,6 +116,11 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot start the forecast worker");
         goto done;
     }
+    app.passwords = password_worker_new(app.base);
+    if (!app.passwords) {
+        log_error("cannot start the password worker (libsodium)");
+        goto done;
+    }
     if (tables_start(&app) != 0) {
         log_error("cannot start the table cache");
         goto done;
@@ -151,6 +157,7 @@ done:
     if (app.pool)
         db_pool_free(app.pool);
     http_server_free(&app);
+    password_worker_free(app.passwords);
     tables_stop(&app);
     submissions_catalogue_free(&app);
     event_base_free(app.base);

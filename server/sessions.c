@@ -1,0 +1,157 @@
+#include "sessions.h"
+
+#include <event2/http.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+static const char *const role_names[] = {"", "viewer", "submitter", "approver", "admin"};
+
+enum user_role session_role_parse(const char *name)
+{
+    for (int i = ROLE_VIEWER; i <= ROLE_ADMIN; i++)
+        if (name && strcmp(name, role_names[i]) == 0)
+            return (enum user_role)i;
+    return ROLE_NONE;
+}
+
+const char *session_role_name(enum user_role role)
+{
+    return role >= ROLE_VIEWER && role <= ROLE_ADMIN ? role_names[role] : "none";
+}
+
+int session_cookie_get(const char *header, const char *name, char out[AUTH_SECRET_LEN + 1])
+{
+    size_t nl = strlen(name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            while (vl && (p[nl + 1 + vl - 1] == ' ' || p[nl + 1 + vl - 1] == '\t'))
+                vl--;
+            if (vl == AUTH_SECRET_LEN) {
+                memcpy(out, p + nl + 1, vl);
+                out[vl] = '\0';
+                if (auth_secret_ok(out))
+                    return 0;
+            }
+            /* A malformed value of our cookie: keep looking (a duplicate may follow). */
+        }
+        p = end;
+    }
+    return -1;
+}
+
+int session_csrf_ok(const char *expected, const char *given)
+{
+    if (!expected || !given || strlen(expected) != AUTH_SECRET_LEN ||
+        strlen(given) != AUTH_SECRET_LEN)
+        return 0;
+    return CRYPTO_memcmp(expected, given, AUTH_SECRET_LEN) == 0;
+}
+
+void session_set_cookie(struct request *r, const char *name, const char *value)
+{
+    char c[256];
+    snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name,
+             value ? value : "", r->app->ssl_ctx ? "; Secure" : "",
+             value ? "" : "; Max-Age=0");
+    http_add_header(r, "Set-Cookie", c);
+}
+
+void session_client_address(struct request *r, char *out, size_t outlen)
+{
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *con = evhttp_request_get_connection(r->req);
+    if (con)
+        evhttp_connection_get_peer(con, &addr, &port);
+    snprintf(out, outlen, "%s", addr ? addr : "unknown");
+}
+
+struct session_pending {
+    struct request *r;
+    session_cb cb;
+};
+
+static void session_found(const struct db_reply *reply, void *arg)
+{
+    struct session_pending *p = arg;
+    struct request *r = p->r;
+    session_cb cb = p->cb;
+    free(p);
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    if (PQntuples(reply->res) != 1) {
+        cb(r, NULL);
+        return;
+    }
+    struct session_user u;
+    memset(&u, 0, sizeof u);
+    u.session_id = strtoll(PQgetvalue(reply->res, 0, 0), NULL, 10);
+    u.user_id = strtoll(PQgetvalue(reply->res, 0, 1), NULL, 10);
+    snprintf(u.email, sizeof u.email, "%s", PQgetvalue(reply->res, 0, 2));
+    u.role = session_role_parse(PQgetvalue(reply->res, 0, 3));
+    snprintf(u.authority, sizeof u.authority, "%s", PQgetvalue(reply->res, 0, 4));
+    snprintf(u.authority_name, sizeof u.authority_name, "%s", PQgetvalue(reply->res, 0, 5));
+    snprintf(u.csrf, sizeof u.csrf, "%s", PQgetvalue(reply->res, 0, 6));
+    if (u.role == ROLE_NONE) {
+        cb(r, NULL);
+        return;
+    }
+    log_msg(LOG_DEBUG, r->id, "session %lld: user %lld (%s)", u.session_id, u.user_id,
+            session_role_name(u.role));
+    cb(r, &u);
+}
+
+void session_resolve(struct request *r, session_cb cb)
+{
+    char secret[AUTH_SECRET_LEN + 1];
+    unsigned char hash[AUTH_HASH_LEN];
+    if (session_cookie_get(http_header(r, "Cookie"), SESSION_COOKIE, secret) != 0 ||
+        auth_sha256(secret, AUTH_SECRET_LEN, hash) != 0) {
+        cb(r, NULL);
+        return;
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    struct session_pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    p->r = r;
+    p->cb = cb;
+    char hex[67], idle[16], hours[16];
+    auth_hash_hex(hash, hex);
+    snprintf(idle, sizeof idle, "%d", r->app->cfg->session_idle_min);
+    snprintf(hours, sizeof hours, "%d", r->app->cfg->session_max_hours);
+    const char *params[3] = {hex, idle, hours};
+    /* Finding the session and recording its use are one statement: the
+     * idle time-out counts from the last request of any server. */
+    if (db_pool_query(r->app->pool,
+                      "UPDATE sessions s SET last_seen_at = now()"
+                      " FROM users u LEFT JOIN authorities a ON a.new_la_code = u.authority"
+                      " WHERE s.hash = $1::bytea AND u.id = s.user_id AND s.ended_at IS NULL"
+                      "   AND u.disabled_at IS NULL"
+                      "   AND s.last_seen_at > now() - make_interval(mins => $2::int)"
+                      "   AND s.created_at > now() - make_interval(hours => $3::int)"
+                      " RETURNING s.id, u.id, u.email, u.role, coalesce(u.authority, ''),"
+                      "   coalesce(a.name, ''), s.csrf",
+                      3, params, session_found, p) != 0) {
+        free(p);
+        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    }
+}
