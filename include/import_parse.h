@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "period.h"
+
 enum import_cell_kind {
     IMPORT_CELL_VALUE,      /* a number; text holds it normalised */
     IMPORT_CELL_SYMBOL,     /* x c z low: text holds the symbol */
@@ -28,10 +30,12 @@ struct import_cell {
  * is IMPORT_CELL_INVALID.  Symbols are the DfE's x c z low, lower case. */
 enum import_cell_kind import_cell_parse(const char *s, bool integer, struct import_cell *out);
 
+/* The annual bases of include/period.h under the importers' names; the
+ * rules themselves (spellings, range, census day) are period.h's. */
 enum import_period_kind {
-    IMPORT_PERIOD_CENSUS_YEAR,      /* '2022': January 2022 census */
-    IMPORT_PERIOD_CALENDAR_YEAR,    /* '2021': Jan-Dec 2021 */
-    IMPORT_PERIOD_FINANCIAL_YEAR,   /* '2021-22': Apr 2021-Mar 2022 */
+    IMPORT_PERIOD_CENSUS_YEAR = PERIOD_CENSUS_YEAR,         /* '2022': January 2022 census */
+    IMPORT_PERIOD_CALENDAR_YEAR = PERIOD_CALENDAR_YEAR,     /* '2021': Jan-Dec 2021 */
+    IMPORT_PERIOD_FINANCIAL_YEAR = PERIOD_FINANCIAL_YEAR,   /* '2021-22': Apr 2021-Mar 2022 */
 };
 
 /* "census_year", "calendar_year", "financial_year" (metrics.annual_period). */
@@ -46,14 +50,15 @@ void import_census_day(int year, char out[16]);
  *              census falls in the second calendar year of the school year)
  *   calendar:  "2021" -> "2021", start 2021-01-01
  *   financial: "202122" or "2021-22" -> "2021-22", start 2021-04-01
- * Years 1990-2100.  Returns 0, or -1 when the string does not fit. */
+ * (period_from_dfe, years PERIOD_MIN_YEAR..PERIOD_MAX_YEAR).  Returns 0, or
+ * -1 when the string does not fit. */
 int import_period_parse(const char *time_period, enum import_period_kind kind,
                         char period[16], char start[16]) __attribute__((warn_unused_result));
 
-/* Code shapes the schema accepts (authorities CHECKs). */
-bool import_is_old_la_code(const char *s);      /* 3 digits */
-bool import_is_new_la_code(const char *s);      /* E06/E08/E09/E10/E11 + 6 digits */
-bool import_is_region_code(const char *s);      /* E12/E13 + 6 digits */
+/* Code shapes: the rules of include/codes.h under the importers' names. */
+bool import_is_old_la_code(const char *s);      /* code_is_dfe_authority */
+bool import_is_new_la_code(const char *s);      /* code_is_ons_authority */
+bool import_is_region_code(const char *s);      /* code_is_region */
 
 /* The statistical-neighbour closeness label in its canonical spelling
  * ("Very Close" -> "Very close"), or NULL when it is not a DfE label. */

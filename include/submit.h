@@ -71,6 +71,9 @@ enum {
 #define SUBMIT_MAX_FIGURES 200
 /* Widest CSV row accepted: the figures plus the descriptive columns. */
 #define SUBMIT_MAX_CSV_COLUMNS 256
+/* The first financial year a quarter may belong to: 2014-15, when EHC plans
+ * began (Children and Families Act 2014). */
+#define SUBMIT_FIRST_YEAR 2014
 
 /*
  * Validates a JSON body {"authority","period","figures",["notes"]}.

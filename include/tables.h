@@ -1,7 +1,7 @@
 /*
  * Comparative tables: pure computation, no I/O.
  *
- * Periods, competition ranking with polarity, quartile bands, changes and
+ * Competition ranking with polarity, quartile bands, changes and
  * improvement, mean/median summaries with contributor counts, and the
  * masking of unpublished (council-submitted) figures.  server/routes_tables.c
  * fetches the rows (one query per table) and serialises what this computes.
@@ -11,46 +11,14 @@
 
 #include <stddef.h>
 
+#include "period.h"
+
 enum polarity { POLARITY_HIGHER_BETTER, POLARITY_LOWER_BETTER, POLARITY_NEUTRAL };
 
 /* "higher_better" | "lower_better" | "neutral".  Returns 0, or -1. */
 int table_polarity_parse(const char *s, enum polarity *out) __attribute__((warn_unused_result));
 
-/* ---- periods ----
- * PERIOD_YEAR    '2022'        census year (stocks) or calendar year (flows)
- * PERIOD_FY      '2021-22'     financial year April 2021 - March 2022
- * PERIOD_QUARTER '2024-25 Q2'  July - September 2024 (Q1 = April - June) */
-enum period_kind { PERIOD_YEAR, PERIOD_FY, PERIOD_QUARTER };
-
-struct period {
-    enum period_kind kind;
-    int year;       /* the (first) calendar year */
-    int quarter;    /* 1..4 for PERIOD_QUARTER, else 0 */
-};
-
-#define PERIOD_MAX 16   /* buffer size that holds any formatted period */
-#define PERIOD_MIN_YEAR 1900    /* the years period_parse accepts */
-#define PERIOD_MAX_YEAR 2200
-
-/* Strict: the second year of a financial year must follow the first.
- * Returns 0, or -1 when s is not a period. */
-int period_parse(const char *s, struct period *out) __attribute__((warn_unused_result));
-void period_format(const struct period *p, char *buf, size_t len);
-/* The period just before p: a year earlier for annual periods, the
- * previous quarter for quarters. */
-struct period period_previous(const struct period *p);
-struct period period_year_earlier(const struct period *p);
-/* First day p covers, "YYYY-MM-DD" (buf of at least 11 bytes). */
-void period_start_date(const struct period *p, char *buf, size_t len);
-/* A base for growth: a year "2015" (read in p's kind: '2015', '2015-16' or
- * '2015-16 Qn' with p's quarter) or a full period of p's kind.  Returns 0,
- * or -1 when base is neither or does not come before p. */
-int period_base(const struct period *p, const char *base, struct period *out)
-    __attribute__((warn_unused_result));
-/* The DfE tidy-data time_period ("2022", "202122") and time_identifier
- * ("Calendar year", "Financial year", "Financial year Q2"; borrowed). */
-void period_tidy(const struct period *p, char *time_period, size_t len,
-                 const char **time_identifier);
+/* Periods are in include/period.h (one module for every caller). */
 
 /* ---- ranking, bands, changes, summaries ---- */
 

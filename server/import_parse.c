@@ -1,5 +1,8 @@
 #include "import_parse.h"
 
+#include "codes.h"
+#include "period.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,120 +51,39 @@ enum import_cell_kind import_cell_parse(const char *s, bool integer, struct impo
 
 const char *import_period_kind_name(enum import_period_kind kind)
 {
-    switch (kind) {
-    case IMPORT_PERIOD_CENSUS_YEAR:
-        return "census_year";
-    case IMPORT_PERIOD_CALENDAR_YEAR:
-        return "calendar_year";
-    case IMPORT_PERIOD_FINANCIAL_YEAR:
-        return "financial_year";
-    }
-    return "?";
-}
-
-/* Sakamoto's day of the week: 0 = Sunday. */
-static int weekday(int y, int m, int d)
-{
-    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-    if (m < 3)
-        y -= 1;
-    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+    return period_basis_name((enum period_basis)kind);
 }
 
 void import_census_day(int year, char out[16])
 {
-    int first_thursday = 1 + (4 - weekday(year, 1, 1) + 7) % 7;
-    snprintf(out, 16, "%04d-01-%02d", year, first_thursday + 14);
-}
-
-static int parse_year(const char *s, size_t n)
-{
-    int y = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        y = y * 10 + (s[i] - '0');
-    }
-    return y >= 1990 && y <= 2100 ? y : -1;
-}
-
-/* "YYYYZZ" or "YYYY-ZZ" where ZZ is the next year: returns YYYY or -1. */
-static int parse_span(const char *s)
-{
-    size_t len = strlen(s);
-    const char *zz;
-    if (len == 6)
-        zz = s + 4;
-    else if (len == 7 && s[4] == '-')
-        zz = s + 5;
-    else
-        return -1;
-    int y = parse_year(s, 4);
-    if (y < 0 || !isdigit((unsigned char)zz[0]) || !isdigit((unsigned char)zz[1]))
-        return -1;
-    int next = (zz[0] - '0') * 10 + (zz[1] - '0');
-    return next == (y + 1) % 100 ? y : -1;
+    struct period p = {PERIOD_YEAR, year, 0};
+    period_basis_start(&p, PERIOD_CENSUS_YEAR, out, 16);
 }
 
 int import_period_parse(const char *tp, enum import_period_kind kind, char period[16],
                         char start[16])
 {
-    size_t len = strlen(tp);
-    int y;
-    switch (kind) {
-    case IMPORT_PERIOD_CENSUS_YEAR:
-        if (len == 4)
-            y = parse_year(tp, 4);
-        else if ((y = parse_span(tp)) >= 0)
-            y += 1;
-        if (y < 0 || y > 2100)
-            return -1;
-        snprintf(period, 16, "%04d", y);
-        import_census_day(y, start);
-        return 0;
-    case IMPORT_PERIOD_CALENDAR_YEAR:
-        y = len == 4 ? parse_year(tp, 4) : -1;
-        if (y < 0)
-            return -1;
-        snprintf(period, 16, "%04d", y);
-        snprintf(start, 16, "%04u-01-01", (unsigned)y % 10000u);
-        return 0;
-    case IMPORT_PERIOD_FINANCIAL_YEAR:
-        y = parse_span(tp);
-        if (y < 0)
-            return -1;
-        snprintf(period, 16, "%04d-%02d", y, (y + 1) % 100);
-        snprintf(start, 16, "%04u-04-01", (unsigned)y % 10000u);
-        return 0;
-    }
-    return -1;
-}
-
-static bool digits_only(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
+    struct period p;
+    if (period_from_dfe(tp, (enum period_basis)kind, 0, &p) != 0)
+        return -1;
+    period_format(&p, period, 16);
+    period_basis_start(&p, (enum period_basis)kind, start, 16);
+    return 0;
 }
 
 bool import_is_old_la_code(const char *s)
 {
-    return strlen(s) == 3 && digits_only(s, 3);
+    return code_is_dfe_authority(s);
 }
 
 bool import_is_new_la_code(const char *s)
 {
-    if (strlen(s) != 9 || s[0] != 'E' || !digits_only(s + 1, 8))
-        return false;
-    return (s[1] == '0' && (s[2] == '6' || s[2] == '8' || s[2] == '9')) ||
-           (s[1] == '1' && (s[2] == '0' || s[2] == '1'));
+    return code_is_ons_authority(s);
 }
 
 bool import_is_region_code(const char *s)
 {
-    return strlen(s) == 9 && s[0] == 'E' && s[1] == '1' && (s[2] == '2' || s[2] == '3') &&
-           digits_only(s + 3, 6);
+    return code_is_region(s);
 }
 
 const char *import_closeness_canonical(const char *label)

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "codes.h"
 #include "db.h"
 #include "forecast_run.h"
 #include "metrics.h"
@@ -161,14 +162,14 @@ void route_forecast(struct request *r)
     st->csv = (fmt && strcmp(fmt, "csv") == 0) ||
               (!fmt && accept && strstr(accept, "text/csv") != NULL);
     if (!area || !*area || strcmp(area, "england") == 0)
-        area = FR_ENGLAND_CODE;
-    if (strlen(metric) > 64) {
+        area = CODE_ENGLAND;
+    if (!code_is_metric_id(metric)) {
         http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
                          json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
         return;
     }
     snprintf(st->metric, sizeof st->metric, "%s", metric);
-    if (strlen(area) > 20) {
+    if (!code_is_scope(area) && !code_is_dfe_authority(area)) {
         http_reply_error(r, 404, "unknown_area", "no authority, region or country with this code",
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "known code"));
         return;

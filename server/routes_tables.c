@@ -25,6 +25,7 @@
 #include "app.h"
 #include "auth.h"
 #include "cache.h"
+#include "codes.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -258,32 +259,6 @@ static void bad_param(struct request *r, int status, const char *field, const ch
     http_reply_error(r, status, status == 404 ? "not_found" : "bad_parameter", message, details);
 }
 
-static int valid_metric_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 63 || !islower((unsigned char)s[0]))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_')
-            return 0;
-    return 1;
-}
-
-/* An ONS code (E06000059) or a DfE number (838). */
-static int valid_authority(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 3)
-        return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
-               isdigit((unsigned char)s[2]);
-    if (n != 9 || s[0] != 'E')
-        return 0;
-    for (size_t i = 1; i < 9; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return 0;
-    return 1;
-}
-
 static const char *visibility_key(const struct caller *c, char *buf, size_t len)
 {
     switch (c->kind) {
@@ -489,20 +464,12 @@ static int metric_additive(const char *unit, const char *kind)
            (strcmp(unit, "count") == 0 || strcmp(unit, "£") == 0 || strcmp(unit, "FTE") == 0);
 }
 
-/* Whether a period of this shape can be a period of a metric whose annual
- * figures are census_year / calendar_year / financial_year. */
-static int period_fits(const struct period *p, const char *annual_period)
+/* The metric's annual basis (metrics.annual_period); the CHECK admits only
+ * the three annual names, so the fallback is never taken. */
+static enum period_basis annual_basis(const char *annual_period)
 {
-    if (p->kind == PERIOD_QUARTER)
-        return 1;
-    if (strcmp(annual_period, "financial_year") == 0)
-        return p->kind == PERIOD_FY;
-    return p->kind == PERIOD_YEAR;
-}
-
-static const char *period_kind_name(const struct period *p, const char *annual_period)
-{
-    return p->kind == PERIOD_QUARTER ? "fy_quarter" : annual_period;
+    enum period_basis b;
+    return period_basis_parse(annual_period, &b) == 0 ? b : PERIOD_CALENDAR_YEAR;
 }
 
 /* ---------------------------------------------------------------- callers */
@@ -725,7 +692,7 @@ static json_t *table_json(const struct tq *q, const struct table *t, const struc
         : tm->polarity == POLARITY_LOWER_BETTER ? "lower_better"
                                                 : "neutral",
         "kind", tm->kind, "period", q->period, "period_kind",
-        period_kind_name(&q->per, tm->annual_period), "previous_period", tm->prev,
+        period_basis_name(period_basis_of(&q->per, annual_basis(tm->annual_period))), "previous_period", tm->prev,
         "year_earlier_period", tm->year, "base_period",
         tm->has_base ? json_string(tm->base) : json_null(), "group", q->group_name, "authority",
         jstr(tm->focal), "visibility", visibility_key(&q->caller, vis, sizeof vis), "n_rows",
@@ -912,7 +879,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     tm.mask_key = PQgetvalue(res, 0, 7);
     tm.focal = cell(res, 0, 8);
     tm.additive = metric_additive(tm.unit, tm.kind);
-    if (!period_fits(&q->per, tm.annual_period)) {
+    if (!period_fits(&q->per, annual_basis(tm.annual_period))) {
         char msg[200];
         snprintf(msg, sizeof msg, "%s is a %s metric: give a period like %s or 2024-25 Q2",
                  tm.id, tm.annual_period,
@@ -1740,13 +1707,7 @@ static void serve_or_compute(struct request *r)
          * period after P begins (so P = 2022 takes the January 2022 census). */
         char start[16];
         if (q->period[0]) {
-            struct period next = q->per;
-            if (next.kind != PERIOD_QUARTER) {
-                next.year++;
-            } else if (++next.quarter > 4) {
-                next.quarter = 1;
-                next.year++;
-            }
+            struct period next = period_next(&q->per);
             period_start_date(&next, start, sizeof start);
         }
         const char *params[3] = {q->authority, q->period[0] ? start : NULL,
@@ -1775,7 +1736,7 @@ static struct tq *tq_new(struct request *r, enum tq_kind kind)
 static int take_metric(struct request *r, struct tq *q)
 {
     const char *metric = http_param(r, 0);
-    if (!metric || !valid_metric_id(metric)) {
+    if (!metric || !code_is_metric_id(metric)) {
         bad_param(r, 400, "metric", "metric must be a metric id such as ehcp_caseload");
         return -1;
     }
@@ -1821,7 +1782,7 @@ void route_table(struct request *r)
         return;
     }
     if (authority && *authority) {
-        if (!valid_authority(authority)) {
+        if (!code_is_authority(authority)) {
             bad_param(r, 400, "authority",
                       "authority must be an ONS code (E06000059) or a DfE number (838)");
             return;
@@ -1870,7 +1831,7 @@ void route_profile(struct request *r)
     if (!q)
         return;
     const char *code = http_param(r, 0);
-    if (!code || !valid_authority(code)) {
+    if (!code || !code_is_authority(code)) {
         bad_param(r, 404, "code", "no such authority");
         return;
     }
@@ -1894,7 +1855,7 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
     q->group = GROUP_ENGLAND;
     q->group_name = "england";
     q->caller.kind = CALLER_ANONYMOUS;
-    if (!metric || !valid_metric_id(metric)) {
+    if (!metric || !code_is_metric_id(metric)) {
         bad_param(r, 404, "metric", "no metric with this id; see /api/v1/metrics");
         return;
     }
@@ -1909,7 +1870,7 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
         snprintf(q->period, sizeof q->period, "%s", period);
     }
     if (authority && *authority) {
-        if (!valid_authority(authority)) {
+        if (!code_is_authority(authority)) {
             bad_param(r, 404, "authority", "no authority has this code");
             return;
         }
@@ -1925,7 +1886,7 @@ void tables_page_profile(struct request *r, const struct tables_page *page, cons
         return;
     q->page = page;
     q->caller.kind = CALLER_ANONYMOUS;
-    if (!code || !valid_authority(code)) {
+    if (!code || !code_is_authority(code)) {
         bad_param(r, 404, "code", "no authority has this code");
         return;
     }

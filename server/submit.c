@@ -4,6 +4,9 @@
  */
 #include "submit.h"
 
+#include "codes.h"
+#include "period.h"
+
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
@@ -142,66 +145,42 @@ void submit_doc_clear(struct submit_doc *doc)
 
 /* ---------------------------------------------------------------- period */
 
-static int days_in_month(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
-}
-
-static int date_cmp(int y1, int m1, int d1, const struct submit_date *b)
-{
-    if (y1 != b->year)
-        return y1 < b->year ? -1 : 1;
-    if (m1 != b->month)
-        return m1 < b->month ? -1 : 1;
-    if (d1 != b->day)
-        return d1 < b->day ? -1 : 1;
-    return 0;
-}
-
 /*
- * "YYYY-YY Qn", the financial year YYYY-(YYYY+1), Q1 = April-June.  A
- * quarter may be submitted from the day after it ends: plans in place and
- * staff are counted at the end of the quarter, flows over the whole of it,
- * so figures for a quarter still running are by definition incomplete.
+ * "YYYY-YY Qn", the financial year YYYY-(YYYY+1), Q1 = April-June (read by
+ * period.h).  A quarter may be submitted from the day after it ends: plans
+ * in place and staff are counted at the end of the quarter, flows over the
+ * whole of it, so figures for a quarter still running are by definition
+ * incomplete.
  */
 int submit_check_period(const char *p, const struct submit_date *today, const char *field,
                         json_t *details)
 {
-    int ok = strlen(p) == 10 && p[4] == '-' && p[7] == ' ' && p[8] == 'Q' && p[9] >= '1' &&
-             p[9] <= '4';
-    for (int i = 0; ok && i < 7; i++)
-        if (i != 4 && !isdigit((unsigned char)p[i]))
-            ok = 0;
-    if (!ok) {
+    struct period per;
+    enum period_status st = period_parse_status(p, &per);
+    if (st == PERIOD_BAD_FORM || per.kind != PERIOD_QUARTER) {
         submit_detail(details, field, "period_format",
                       "\"%.40s\" is not a financial-year quarter written \"YYYY-YY Qn\" "
                       "(for example \"2024-25 Q2\"; Q1 = April-June)", p);
         return 1;
     }
-    int y = atoi(p), yy = atoi(p + 5), q = p[9] - '0';
-    if (yy != (y + 1) % 100) {
+    if (st == PERIOD_BAD_YEARS) {
         submit_detail(details, field, "period_years",
-                      "\"%s\": the second year must follow the first (%d-%02d)", p, y,
-                      (y + 1) % 100);
+                      "\"%s\": the second year must follow the first (%d-%02d)", p, per.year,
+                      (per.year + 1) % 100);
         return 1;
     }
-    if (y < 2014) {
+    if (per.year < SUBMIT_FIRST_YEAR) {
         submit_detail(details, field, "period_too_early",
                       "\"%s\" is before 2014-15, when EHC plans began (Children and Families "
                       "Act 2014)", p);
         return 1;
     }
-    /* Last day of the quarter: Q1 June, Q2 September, Q3 December of y; Q4
-     * March of y+1. */
-    int end_m = q == 4 ? 3 : 3 + 3 * q, end_y = q == 4 ? y + 1 : y;
-    int end_d = days_in_month(end_y, end_m);
-    if (date_cmp(end_y, end_m, end_d, today) >= 0) {
+    struct period_date end = period_last_day(&per);
+    struct period_date now = {today->year, today->month, today->day};
+    if (st != PERIOD_OK || period_date_cmp(&end, &now) >= 0) {
         submit_detail(details, field, "period_not_ended",
                       "\"%s\" ends on %04d-%02d-%02d: a quarter can be submitted from the day "
-                      "after it ends", p, end_y, end_m, end_d);
+                      "after it ends", p, end.year, end.month, end.day);
         return 1;
     }
     return 0;
@@ -317,21 +296,6 @@ struct field_names {
 
 static const struct field_names json_fields = {"authority", "period", "figures.", "notes"};
 static const struct field_names csv_fields = {"new_la_code", "time_period", "", "notes"};
-
-static int authority_well_formed(const char *a)
-{
-    /* As the authorities table's CHECK: E06, E08, E09, E10, E11 + 6 digits. */
-    static const char *const prefixes[] = {"E06", "E08", "E09", "E10", "E11"};
-    int prefix_ok = 0;
-    if (strlen(a) != 9)
-        return 0;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        prefix_ok |= strncmp(a, prefixes[i], 3) == 0;
-    for (int i = 3; prefix_ok && i < 9; i++)
-        if (!isdigit((unsigned char)a[i]))
-            return 0;
-    return prefix_ok;
-}
 
 static const char *unit_phrase(enum submit_unit u)
 {
@@ -517,7 +481,7 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
     else if (!json_is_string(a))
         submit_detail(details, fn->authority, "type",
                       "the authority must be a string: its ONS code (for example \"E06000059\")");
-    else if (!authority_well_formed(json_string_value(a)))
+    else if (!code_is_ons_authority(json_string_value(a)))
         submit_detail(details, fn->authority, "authority_format",
                       "\"%.40s\" is not an upper-tier local authority ONS code (E06, E08, E09, "
                       "E10 or E11 and six digits)", json_string_value(a));
@@ -939,8 +903,13 @@ static int csv_build(const json_t *header, const json_t *row, json_t *root, json
     int six = strlen(period) == 6;
     for (int i = 0; six && i < 6; i++)
         six = isdigit((unsigned char)period[i]);
+    struct period pq;
     if (six) {
-        if (q_ident)
+        /* A six-digit year pair that period.h cannot read is rebuilt as
+         * written, so that submit_check_period names what is wrong. */
+        if (q_ident && period_from_dfe(period, PERIOD_FY_QUARTER, q_ident, &pq) == 0)
+            period_format(&pq, built, sizeof built);
+        else if (q_ident)
             snprintf(built, sizeof built, "%.4s-%.2s Q%d", period, period + 4, q_ident);
         else if (!*ident)
             submit_detail(details, "time_identifier", "required",

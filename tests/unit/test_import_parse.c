@@ -112,7 +112,7 @@ static void codes(void)
     CHECK(!import_is_new_la_code("E0600005"));
     CHECK(!import_is_new_la_code("W06000001"));
     CHECK(import_is_region_code("E12000009"));
-    CHECK(import_is_region_code("E13000001"));
+    CHECK(!import_is_region_code("E13000001"));   /* London statistical areas: not regions */
     CHECK(!import_is_region_code("E14000001"));
     CHECK(!import_is_region_code(""));
 }

@@ -1,87 +1,10 @@
-/* Pure table code: periods, ranking with ties and polarity, bands, changes,
+/* Pure table code: ranking with ties and polarity, bands, changes,
  * summaries with the minimum-contributor rule, masking. */
 #include "tables.h"
 
 #include <stdlib.h>
 
 #include "unit.h"
-
-static void test_periods(void)
-{
-    static const struct {
-        const char *in;
-        int ok;
-        const char *prev, *year, *start, *tidy_period, *tidy_id;
-    } cases[] = {
-        {"2022", 1, "2021", "2021", "2022-01-01", "2022", "Calendar year"},
-        {"2021-22", 1, "2020-21", "2020-21", "2021-04-01", "202122", "Financial year"},
-        {"1999-00", 1, "1998-99", "1998-99", "1999-04-01", "199900", "Financial year"},
-        {"2024-25 Q2", 1, "2024-25 Q1", "2023-24 Q2", "2024-07-01", "202425", "Financial year Q2"},
-        {"2024-25 Q1", 1, "2023-24 Q4", "2023-24 Q1", "2024-04-01", "202425", "Financial year Q1"},
-        {"2024-25 Q4", 1, "2024-25 Q3", "2023-24 Q4", "2025-01-01", "202425", "Financial year Q4"},
-        {"2021-23", 0, 0, 0, 0, 0, 0},
-        {"2021-22 Q5", 0, 0, 0, 0, 0, 0},
-        {"2021-22Q1", 0, 0, 0, 0, 0, 0},
-        {"202", 0, 0, 0, 0, 0, 0},
-        {"20x2", 0, 0, 0, 0, 0, 0},
-        {"2022 ", 0, 0, 0, 0, 0, 0},
-        {"", 0, 0, 0, 0, 0, 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct period p;
-        int rc = period_parse(cases[i].in, &p);
-        CHECK((rc == 0) == cases[i].ok);
-        if (rc != 0)
-            continue;
-        char buf[PERIOD_MAX], tp[16];
-        const char *tid = NULL;
-        period_format(&p, buf, sizeof buf);
-        CHECK_STR(buf, cases[i].in);
-        struct period q = period_previous(&p);
-        period_format(&q, buf, sizeof buf);
-        CHECK_STR(buf, cases[i].prev);
-        q = period_year_earlier(&p);
-        period_format(&q, buf, sizeof buf);
-        CHECK_STR(buf, cases[i].year);
-        period_start_date(&p, buf, sizeof buf);
-        CHECK_STR(buf, cases[i].start);
-        period_tidy(&p, tp, sizeof tp, &tid);
-        CHECK_STR(tp, cases[i].tidy_period);
-        CHECK_STR(tid, cases[i].tidy_id);
-    }
-    CHECK(period_parse(NULL, &(struct period){0}) != 0);
-}
-
-static void test_period_base(void)
-{
-    static const struct {
-        const char *period, *base, *want;   /* want NULL: rejected */
-    } cases[] = {
-        {"2022", "2015", "2015"},
-        {"2021-22", "2015", "2015-16"},
-        {"2021-22", "2015-16", "2015-16"},
-        {"2024-25 Q2", "2019", "2019-20 Q2"},
-        {"2024-25 Q2", "2024-25 Q1", "2024-25 Q1"},
-        {"2022", "2022", NULL},
-        {"2022", "2023", NULL},
-        {"2022", "2015-16", NULL},
-        {"2021-22", "2015-16 Q1", NULL},
-        {"2022", "abc", NULL},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct period p, b;
-        CHECK(period_parse(cases[i].period, &p) == 0);
-        int rc = period_base(&p, cases[i].base, &b);
-        if (!cases[i].want) {
-            CHECK(rc != 0);
-            continue;
-        }
-        CHECK(rc == 0);
-        char buf[PERIOD_MAX];
-        period_format(&b, buf, sizeof buf);
-        CHECK_STR(buf, cases[i].want);
-    }
-}
 
 #define NMAX 8
 static void test_rank_ties_and_polarity(void)
@@ -423,8 +346,6 @@ static void test_table_compute_published_never_masked(void)
 
 int main(void)
 {
-    RUN(test_periods);
-    RUN(test_period_base);
     RUN(test_rank_ties_and_polarity);
     RUN(test_bands);
     RUN(test_changes_and_improvement);
