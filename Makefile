@@ -11,7 +11,7 @@ CC      ?= cc
 WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wshadow -Wvla -Wpointer-arith
 OPT     ?= -O2 -g
-PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl libsodium
+PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl libsodium xlsxwriter
 
 # A build that explains itself: before anything compiles, every build goal
 # checks that pkg-config finds the libraries and that libcsv's header (it has
@@ -128,6 +128,7 @@ run: deps
 	@scripts/run.sh
 
 test: deps
+	@SENDBENCH_EXTRA_PKGS="python3-jsonschema python3-openpyxl" scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(BINDIR) tests/run.sh
 

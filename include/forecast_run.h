@@ -91,6 +91,13 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
  * changed in place). */
 void fr_doc_truncate(json_t *doc, int horizon);
 
+/* The forecasts of doc as download rows: period,forecast,lo80,hi80,lo95,hi95,
+ * numbers as they are, shown with show_dp places in a workbook (the
+ * catalogue's dp; SHEET_DP_ANY: General).  Caller frees (sheet_free); NULL
+ * when out of memory. */
+struct sheet;
+struct sheet *fr_doc_sheet(const json_t *doc, int show_dp);
+
 /* Writes the forecasts of doc as CSV: period,forecast,lo80,hi80,lo95,hi95.
  * Returns a malloc'd string (caller frees) or NULL. */
 char *fr_doc_csv(const json_t *doc);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "dbsync.h"
+#include "sheet.h"
 
 
 void fr_panel_free(struct fr_panel *p)
@@ -604,33 +605,36 @@ void fr_doc_truncate(json_t *doc, int horizon)
 
 /* Plain numbers, no thousands separators; an empty cell where a value is
  * missing. */
-static void csv_num(char *buf, size_t len, const json_t *v)
+struct sheet *fr_doc_sheet(const json_t *doc, int show_dp)
 {
-    if (json_is_number(v))
-        snprintf(buf, len, "%.10g", json_number_value(v));
-    else
-        buf[0] = '\0';
+    static const char *const cols[] = {"period", "forecast", "lo80", "hi80", "lo95", "hi95"};
+    struct sheet *s = sheet_new("forecast");
+    if (!s)
+        return NULL;
+    for (size_t k = 0; k < 6; k++)
+        sheet_text(s, cols[k]);
+    sheet_end_row(s);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(doc, "forecasts"), i, row) {
+        sheet_text(s, json_string_value(json_object_get(row, "period")));
+        for (size_t k = 1; k < 6; k++) {
+            const json_t *v = json_object_get(row, cols[k]);
+            if (json_is_number(v))
+                sheet_number_as(s, json_number_value(v), SHEET_DP_ANY, show_dp);
+            else
+                sheet_text(s, "");
+        }
+        sheet_end_row(s);
+    }
+    return s;
 }
 
 char *fr_doc_csv(const json_t *doc)
 {
-    const json_t *fc = json_object_get(doc, "forecasts");
-    size_t cap = 64 + 160 * json_array_size(fc), used = 0;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    used += (size_t)snprintf(out, cap, "period,forecast,lo80,hi80,lo95,hi95\n");
-    size_t i;
-    const json_t *row;
-    json_array_foreach(fc, i, row) {
-        const char *keys[5] = {"forecast", "lo80", "hi80", "lo95", "hi95"};
-        char cells[5][32];
-        for (int k = 0; k < 5; k++)
-            csv_num(cells[k], sizeof cells[k], json_object_get(row, keys[k]));
-        const char *period = json_string_value(json_object_get(row, "period"));
-        used += (size_t)snprintf(out + used, cap - used, "%s,%s,%s,%s,%s,%s\n",
-                                 period ? period : "", cells[0], cells[1], cells[2], cells[3],
-                                 cells[4]);
-    }
+    struct sheet *s = fr_doc_sheet(doc, SHEET_DP_ANY);
+    size_t len = 0;
+    char *out = s ? sheet_csv_string(s, "\n", &len) : NULL;
+    sheet_free(s);
     return out;
 }

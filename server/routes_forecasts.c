@@ -16,14 +16,23 @@
 #include "codes.h"
 #include "db.h"
 #include "forecast_run.h"
+#include "log.h"
 #include "metrics.h"
 #include "routes.h"
+#include "sheet.h"
+#include "web.h"
+#include "xlsx.h"
 
 #define FC_CACHE_CONTROL "public, max-age=60"
 
+enum fc_format { FC_JSON, FC_CSV, FC_XLSX };
+static const char *const FC_FORMAT_NAMES[] = {"json", "csv", "xlsx"};
+static const char *const FC_CONTENT_TYPES[] = {"application/json", "text/csv; charset=utf-8",
+                                               XLSX_CONTENT_TYPE};
+
 struct fc_req {
     int horizon;
-    int csv;
+    enum fc_format format;
     char metric[72];
     char key[128];          /* the reply's cache key */
     uint64_t generation;    /* the cache's, when the query was sent */
@@ -48,6 +57,52 @@ static void has_data_done(const struct db_reply *reply, void *arg)
     http_add_header(r, "Retry-After", "5");
     http_reply_error(r, 503, "forecast_pending",
                      "the forecast is being computed; try again in a few seconds", NULL);
+}
+
+/* The forecast as a workbook: the CSV's rows, shown with the catalogue's
+ * decimal places (dp), and what it is on the About sheet.  Caller frees. */
+static char *forecast_xlsx(struct request *r, const json_t *doc, int dp, size_t *len)
+{
+    const json_t *area = json_object_get(doc, "area");
+    const json_t *model = json_object_get(doc, "model");
+    char title[300], version[32];
+    snprintf(title, sizeof title, "Forecast: %s, %s",
+             web_str(doc, "label") ? web_str(doc, "label") : "",
+             web_str(area, "name") ? web_str(area, "name") : "");
+    snprintf(version, sizeof version, "%lld",
+             (long long)json_integer_value(json_object_get(doc, "data_version")));
+    const char *extra[] = {"metric", web_str(doc, "metric"), "area_code", web_str(area, "code"),
+                           "model", web_str(model, "name"), "fitted_at", web_str(doc, "fitted_at"),
+                           "data_version", version,
+                           "intervals", "80% (lo80, hi80) and 95% (lo95, hi95) prediction intervals",
+                           NULL};
+    for (size_t i = 1; extra[i - 1]; i += 2)
+        if (!extra[i])
+            extra[i] = "";
+    struct xlsx_about about = {title, evhttp_request_get_uri(r->req), WEB_OGL_LINE, extra, 0};
+    struct sheet *s = fr_doc_sheet(doc, dp);
+    const struct sheet *sheets[] = {s};
+    char err[200];
+    unsigned char *x = s ? xlsx_workbook(sheets, 1, &about, len, err, sizeof err) : NULL;
+    if (s && !x)
+        log_msg(LOG_ERROR, r->id, "forecast workbook: %s", err);
+    sheet_free(s);
+    return (char *)x;
+}
+
+/* Downloads are named after what they hold. */
+static void forecast_disposition(struct request *r)
+{
+    struct fc_req *st = r->state;
+    if (st->format == FC_JSON)
+        return;
+    const char *area = http_query(r, "authority");
+    char disp[200];
+    snprintf(disp, sizeof disp, "attachment; filename=\"forecast-%s-%s.%s\"", st->metric,
+             area && strlen(area) <= 20 && strspn(area, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") ==
+                 strlen(area) ? area : "E92000001",
+             FC_FORMAT_NAMES[st->format]);
+    http_add_header(r, "Content-Disposition", disp);
 }
 
 static void forecast_done(const struct db_reply *reply, void *arg)
@@ -104,10 +159,13 @@ static void forecast_done(const struct db_reply *reply, void *arg)
     json_object_set_new(doc, "current_data_version", json_integer(current));
     size_t len = 0;
     char *body;
-    if (st->csv) {
+    if (st->format == FC_CSV) {
         body = fr_doc_csv(doc);
         json_decref(doc);
         len = body ? strlen(body) : 0;
+    } else if (st->format == FC_XLSX) {
+        body = forecast_xlsx(r, doc, atoi(PQgetvalue(res, 0, 6)), &len);
+        json_decref(doc);
     } else {
         body = http_json_text(doc, &len);
     }
@@ -115,9 +173,8 @@ static void forecast_done(const struct db_reply *reply, void *arg)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
-    struct cache_entry *e =
-        cache_entry_new(st->key, st->csv ? "text/csv; charset=utf-8" : "application/json",
-                        FC_CACHE_CONTROL, body, len);
+    struct cache_entry *e = cache_entry_new(st->key, FC_CONTENT_TYPES[st->format],
+                                            FC_CACHE_CONTROL, body, len);
     if (!e) {
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
@@ -125,6 +182,7 @@ static void forecast_done(const struct db_reply *reply, void *arg)
     if (cache_entry_depend(e, CACHE_DEP_ANY_DATA | CACHE_DEP_FORECASTS, NULL) == 0 &&
         cache_store(r->app->tables_cache, e, st->generation))
         metrics_count("forecast_cache_stores");
+    forecast_disposition(r);
     routes_reply_entry(r, e, "Accept");
     cache_entry_unref(e);
 }
@@ -154,13 +212,16 @@ void route_forecast(struct request *r)
         }
         st->horizon = (int)v;
     }
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
-        http_reply_error(r, 400, "bad_parameter", "format must be json or csv",
-                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json or csv"));
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
+                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json, csv or xlsx"));
         return;
     }
-    st->csv = (fmt && strcmp(fmt, "csv") == 0) ||
-              (!fmt && accept && strstr(accept, "text/csv") != NULL);
+    if (xlsx_requested(fmt, accept))
+        st->format = FC_XLSX;
+    else if ((fmt && strcmp(fmt, "csv") == 0) ||
+             (!fmt && accept && strstr(accept, "text/csv") != NULL))
+        st->format = FC_CSV;
     if (!area || !*area || strcmp(area, "england") == 0)
         area = CODE_ENGLAND;
     if (!code_is_metric_id(metric)) {
@@ -175,10 +236,11 @@ void route_forecast(struct request *r)
         return;
     }
     snprintf(st->key, sizeof st->key, "forecast|%s|%s|%d|%s", metric, area, st->horizon,
-             st->csv ? "csv" : "json");
+             FC_FORMAT_NAMES[st->format]);
     struct cache_entry *hit = cache_lookup(r->app->tables_cache, st->key);
     if (hit) {
         metrics_count("forecast_cache_hits");
+        forecast_disposition(r);
         routes_reply_entry(r, hit, "Accept");
         return;
     }
@@ -198,7 +260,7 @@ void route_forecast(struct request *r)
             " SELECT (SELECT id FROM m), (SELECT code FROM a LIMIT 1),"
             "  (SELECT doc FROM f), (SELECT data_version FROM f),"
             "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
-            "  data_version()",
+            "  data_version(), (SELECT dp FROM metrics WHERE id = $1)",
             2, params, forecast_done, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }

@@ -27,6 +27,21 @@ class TestFailure(AssertionError):
     pass
 
 
+def debian_module(name):
+    """Imports a module that a Debian package installs (python3-jsonschema,
+    python3-openpyxl: make test's dependency step), also when python3 is
+    another interpreter of the same version (pyenv) that does not search
+    Debian's dist-packages."""
+    import importlib
+    import sys
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        return importlib.import_module(name)
+
+
 def db_url(name):
     return "postgresql:///%s?host=%s&user=postgres" % (name, SOCK)
 

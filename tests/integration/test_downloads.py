@@ -1,0 +1,123 @@
+"""Downloads: every CSV has an XLSX twin (?format=xlsx or the XLSX media
+type in Accept) holding the same rows, read back here with Debian's
+python3-openpyxl: numbers as numbers equal to the CSV's, shown with the
+catalogue's decimal places; symbols and codes as text; an About sheet with
+the OGL attribution."""
+
+import csv
+import io
+import json
+import time
+
+import harness
+
+TEMPLATE = "history"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+openpyxl = harness.debian_module("openpyxl")
+# Columns of codes and periods: text in the workbook even when they look
+# like numbers ("2023", "202425", old_la_code "835").
+TEXT_COLUMNS = {"period", "time_period", "financial_year", "country_code", "region_code",
+                "new_la_code", "old_la_code", "area_code"}
+
+
+def number_format(dp):
+    return "#,##0" + ("." + "0" * dp if dp > 0 else "")
+
+
+def fetch(t, path, accept=None):
+    s, h, b = t.request("GET", path, headers={"Accept": accept} if accept else None)
+    if s != 200:
+        raise harness.TestFailure("%s: %d %s" % (path, s, b[:300]))
+    return h, b
+
+
+def read_book(t, body):
+    t.true(body[:4] == b"PK\x03\x04", "an XLSX is a zip file")
+    return openpyxl.load_workbook(io.BytesIO(body), data_only=True)
+
+
+def same_rows(t, csv_bytes, ws, show_dp, what):
+    """The sheet holds the CSV's rows: numbers equal to the CSV's text,
+    shown with show_dp(column name) places; other cells the same text."""
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8"))))
+    got = [list(r) for r in ws.iter_rows(values_only=False)]
+    t.eq(len(got), len(rows), "%s: rows" % what)
+    header = rows[0]
+    t.eq([c.value for c in got[0]][:len(header)], header, "%s: header" % what)
+    numbers = 0
+    for i, (want, cells) in enumerate(zip(rows[1:], got[1:]), 2):
+        for k, text in enumerate(want):
+            c = cells[k] if k < len(cells) else None
+            v = c.value if c is not None else None
+            where = "%s row %d %s" % (what, i, header[k])
+            try:
+                num = float(text)
+                is_num = text.strip() != "" and text not in ("nan", "inf")
+            except ValueError:
+                is_num = False
+            if is_num and header[k] not in TEXT_COLUMNS:
+                t.true(isinstance(v, (int, float)) and not isinstance(v, bool),
+                       "%s: %r is a number in the CSV but %r in the sheet" % (where, text, v))
+                t.true(abs(v - num) <= 1e-9 * max(1.0, abs(num)),
+                       "%s: %r in the CSV, %r in the sheet" % (where, text, v))
+                dp = show_dp(header[k])
+                if dp is not None:
+                    t.eq(c.number_format, number_format(dp), "%s: number format" % where)
+                numbers += 1
+            else:
+                t.eq("" if v is None else v, text, where)
+    return numbers
+
+
+def about(t, wb):
+    t.eq(wb.sheetnames[-1], "About", "last sheet")
+    pairs = {r[0]: r[1] for r in wb["About"].iter_rows(values_only=True) if r[0]}
+    t.true("Open Government Licence v3.0" in (pairs.get("attribution") or ""),
+           "OGL attribution on the About sheet: %r" % pairs)
+    for sym in ("c", "x", "z", "low"):
+        t.true(pairs.get("symbol " + sym), "the meaning of symbol %s" % sym)
+    return pairs
+
+
+def metric_dp(t, metric):
+    s, cat = t.get_json("/api/v1/metrics")
+    items = cat["metrics"] if isinstance(cat, dict) else cat
+    return {m["id"]: m["dp"] for m in items}[metric]
+
+
+def wait_forecast(t, path, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s, h, b = t.request("GET", path)
+        if s == 200:
+            return json.loads(b)
+        if s != 503:
+            raise harness.TestFailure("%s: %d %s" % (path, s, b[:300]))
+        time.sleep(0.5)
+    raise harness.TestFailure("no forecast within %ss for %s" % (timeout, path))
+
+
+def test_forecast_xlsx_matches_csv(t):
+    base = "/api/v1/forecasts/ehcp_caseload?authority=E06000059&horizon=5"
+    wait_forecast(t, base)
+    _, csv_body = fetch(t, base + "&format=csv")
+    h, x = fetch(t, base + "&format=xlsx")
+    t.eq(h["content-type"], XLSX, "content type")
+    t.true('filename="forecast-ehcp_caseload-E06000059.xlsx"' in h.get("content-disposition", ""),
+           "download name: %r" % h.get("content-disposition"))
+    wb = read_book(t, x)
+    t.eq(wb.sheetnames, ["forecast", "About"], "sheets")
+    dp = metric_dp(t, "ehcp_caseload")
+    n = same_rows(t, csv_body, wb["forecast"], lambda col: None if col == "period" else dp,
+                  "forecast")
+    t.eq(n, 25, "numbers in 5 forecast rows")
+    pairs = about(t, wb)
+    t.eq(pairs.get("area_code"), "E06000059", "About: area")
+    t.eq(pairs.get("metric"), "ehcp_caseload", "About: metric")
+    # The same through Accept, and the same bytes again (so the same ETag).
+    h2, x2 = fetch(t, base, accept=XLSX)
+    t.eq(h2["content-type"], XLSX, "Accept gives XLSX")
+    t.eq(x2, x, "same workbook")
+    t.eq(h2["etag"], h["etag"], "same ETag")
+    s, _, b = t.request("GET", base + "&format=xls")
+    t.json_error(s, b, 400, "bad_parameter")
