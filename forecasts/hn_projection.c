@@ -385,8 +385,12 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
         yr->cumulative_balance_hi80_gbp = cum_hi;
 
         /* staffing */
-        int nk = y - in->new_plans_fc_first;
-        double np = nk >= 0 && nk < in->new_plans_fc_n ? in->new_plans_fc[nk] : NAN;
+        int nk = y - in->new_plans_fc_first, nn = in->new_plans_fc_n;
+        double np = nk >= 0 && nk < nn ? in->new_plans_fc[nk] : NAN;
+        /* beyond the new-plans forecast: its last yearly growth */
+        if (nk >= nn && nn >= 2 && in->new_plans_fc[nn - 1] > 0 && in->new_plans_fc[nn - 2] > 0)
+            np = in->new_plans_fc[nn - 1] *
+                 pow(in->new_plans_fc[nn - 1] / in->new_plans_fc[nn - 2], nk - (nn - 1));
         if (isfinite(np) && y >= from && unmit_for_newplans > mit_inc)
             np -= (unmit_for_newplans - mit_inc) / ratio_hnbt;
         yr->new_plans = isfinite(np) ? (np > 0 ? np : 0) : NAN;

@@ -24,7 +24,7 @@
 
 #define HN_MAX_YEARS 16       /* years projected */
 #define HN_MAX_FORECAST 16    /* caseload forecast points accepted */
-#define HN_NOTE_LEN 200
+#define HN_NOTE_LEN 320
 #define HN_MAX_NOTES 24
 
 #define HN_WUR __attribute__((warn_unused_result))

@@ -139,6 +139,7 @@ struct importer {
 };
 
 extern const struct importer importer_sen2, importer_neighbours, importer_dsg, importer_lait;
+extern const struct importer importer_money;   /* server/import_money.c */
 
 /* The importers in `import all` order (NULL-terminated). */
 extern const struct importer *const import_table[];

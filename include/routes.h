@@ -45,6 +45,10 @@ void route_logout(struct request *r);
 void route_setup_page(struct request *r);
 void route_setup(struct request *r);
 
+/* server/routes_high_needs.c: the High Needs trajectory and scenarios */
+void route_high_needs(struct request *r);
+void route_scenarios(struct request *r);
+
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);
 

@@ -40,6 +40,7 @@ start=$(date +%s%N)
     "$D/sen2_2025format_requests_to_2021.csv" \
     "$D/sen2_2025format_timeliness_20_week_to_2021.csv" \
     "$D/dfe_statistical_neighbours_may2025.csv" \
-    "$D/dfe_dsg_cumulative_balance_pct_2019_2022.csv"
+    "$D/dfe_dsg_cumulative_balance_pct_2019_2022.csv" \
+    data/high_needs/esfa_dsg_allocations_2019_2024.csv data/high_needs/hnbt_2021_22.csv
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 printf "load_history: all shipped history loaded in %d.%03d s\n" $((ms / 1000)) $((ms % 1000))

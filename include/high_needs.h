@@ -1,0 +1,81 @@
+/*
+ * The High Needs trajectory for the server: the one query that gathers an
+ * authority's inputs, the conversion of its answer into the projection's
+ * struct hn_inputs (forecasts/hn_projection.c does the arithmetic), the
+ * scenario levers read from JSON, and the renderers (JSON, CSV) every
+ * caller uses: the API, the web page, the evidence pack and the bench.
+ *
+ * No libevent here except the evbuffer the CSV is written into.
+ */
+#ifndef SENDBENCH_HIGH_NEEDS_H
+#define SENDBENCH_HIGH_NEEDS_H
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "hn_projection.h"
+
+/* The last financial year of every trajectory: 2029-30, the end year the
+ * DfE's DSG deficit management plans are asked about. */
+#define HIGH_NEEDS_END_YEAR 2029
+
+/* The query: $1 authority (ONS code or DfE number), $2 who asks: "*" for
+ * an admin, a council's ONS code, "" for anyone else (the authority's own
+ * unpublished figures are used only for itself and admins), $3 a scenario
+ * id or NULL.  One row, one column: a JSON document (NULL: no authority). */
+extern const char HIGH_NEEDS_INPUTS_SQL[];
+
+struct high_needs_view {
+    char code[12], old_code[4], name[128];
+    int own;                        /* the authority's unpublished figures used */
+    int has_placements;
+    char caseload_model[64];        /* the forecasting engine's model name */
+    int caseload_from_hnbt;         /* no SEN2 caseload at the HNBT year */
+    int lever_years_clamped;
+    /* the scenario, when one was asked for */
+    int has_scenario;
+    long long scenario_id;
+    int scenario_version, scenario_shared;
+    char scenario_name[128], scenario_authority[12], scenario_created[40];
+};
+
+enum high_needs_status {
+    HIGH_NEEDS_OK = 0,
+    HIGH_NEEDS_NO_AUTHORITY,     /* 404 */
+    HIGH_NEEDS_NO_HNBT,          /* 404: no placements for this authority */
+    HIGH_NEEDS_NO_FORECAST,      /* 503: the caseload forecast is not fitted yet */
+    HIGH_NEEDS_NO_ALLOCATION,    /* 404 */
+    HIGH_NEEDS_BAD               /* unusable document */
+};
+
+/* Fills in (end year HIGH_NEEDS_END_YEAR) and view from the query's
+ * document.  Returns a status; reason gets a sentence for the client. */
+int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs_view *view,
+                      char *reason, size_t reasonlen) __attribute__((warn_unused_result));
+
+/* The scenario's levers (borrowed JSON object) into lv, starting from the
+ * defaults.  Every problem (unknown lever, wrong type, out of range) is
+ * appended to details as {"field","rule","message"}; returns their number. */
+int high_needs_levers_parse(const json_t *levers, struct hn_levers *lv, json_t *details);
+
+/* Lever years before the first projected year act from that year (the
+ * projection starts after the latest known balance): sets
+ * view->lever_years_clamped when it moved one. */
+void high_needs_levers_fit(const struct hn_inputs *in, struct hn_levers *lv,
+                           struct high_needs_view *view);
+
+/* The levers as JSON (new reference), years written "2026-27". */
+json_t *high_needs_levers_json(const struct hn_levers *lv);
+
+/* The trajectory document (new reference).  unmit may be NULL (the result
+ * is the unmitigated one) or the unmitigated result beside a scenario's. */
+json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inputs *in,
+                        const struct hn_levers *lv, const struct hn_result *res,
+                        const struct hn_result *unmit);
+
+/* One row per financial year (header first, CRLF).  0, or -1 out of memory. */
+int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
+    __attribute__((warn_unused_result));
+
+#endif

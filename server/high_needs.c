@@ -1,0 +1,581 @@
+/*
+ * The High Needs trajectory for the server (see include/high_needs.h).
+ *
+ * PostgreSQL gathers every input in one statement (the figures in force by
+ * metric and period, the neighbours' costs, the forecasting engine's
+ * stored caseload and new-plans forecasts, the scenario); the conversion
+ * below decides which figure feeds which input and names its source; the
+ * arithmetic is forecasts/hn_projection.c's.
+ */
+#include "high_needs.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import_parse.h"
+
+const char HIGH_NEEDS_INPUTS_SQL[] =
+    "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
+    "           FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
+    "           ORDER BY valid_to DESC NULLS FIRST LIMIT 1),"
+    " obs AS (SELECT c.metric, c.period, c.value FROM current_observations c, a"
+    "         WHERE c.authority = a.new_la_code AND c.value IS NOT NULL"
+    "           AND (c.published OR a.own)"
+    "           AND c.metric IN ('hnbt_ehcp_total', 'hnbt_placed_mainstream',"
+    "               'hnbt_placed_resourced_provision', 'hnbt_placed_maintained_special',"
+    "               'hnbt_placed_independent_special', 'hnbt_placed_hospital_ap',"
+    "               'hnbt_placed_post16', 'hnbt_placed_other', 'hnbt_cost_mainstream_gbp',"
+    "               'hnbt_cost_maintained_special_gbp', 'hnbt_cost_independent_gbp',"
+    "               'hnbt_cost_post16_gbp', 'hnbt_budget_non_placement_gbp',"
+    "               'hnbt_budget_total_gbp', 'hnb_before_deductions_gbp',"
+    "               'dsg_total_before_deductions_gbp', 'dsg_balance_pct_of_income',"
+    "               'dsg_cumulative_balance_gbp', 'case_officers_fte', 'ehcp_caseload')),"
+    " fig AS (SELECT metric, json_object_agg(period, value) AS per FROM obs GROUP BY metric),"
+    " nb AS (SELECT c.metric, json_agg(c.value) AS vals FROM a"
+    "        JOIN statistical_neighbours n ON n.authority = a.new_la_code"
+    "        JOIN current_observations c ON c.authority = n.neighbour"
+    "        WHERE c.published AND c.value IS NOT NULL AND c.metric IN ('hnbt_cost_mainstream_gbp',"
+    "              'hnbt_cost_maintained_special_gbp', 'hnbt_cost_independent_gbp',"
+    "              'hnbt_cost_post16_gbp')"
+    "        GROUP BY c.metric)"
+    " SELECT json_build_object('code', a.new_la_code, 'old_code', a.old_la_code, 'name', a.name,"
+    "   'own', a.own,"
+    "   'figures', coalesce((SELECT json_object_agg(metric, per) FROM fig), '{}'),"
+    "   'neighbour_costs', coalesce((SELECT json_object_agg(metric, vals) FROM nb), '{}'),"
+    "   'caseload_forecast', (SELECT f.doc FROM forecasts f WHERE f.metric = 'ehcp_caseload'"
+    "        AND f.frequency = 'annual' AND f.scope_code = a.new_la_code),"
+    "   'new_plans_forecast', (SELECT f.doc FROM forecasts f WHERE f.metric = 'new_plans_issued'"
+    "        AND f.frequency = 'annual' AND f.scope_code = a.new_la_code),"
+    "   'scenario', (SELECT json_build_object('id', s.id, 'authority', s.authority, 'name', s.name,"
+    "        'version', s.version, 'levers', s.levers, 'shared', s.shared,"
+    "        'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+    "        FROM hn_scenarios s WHERE s.id = $3::bigint))"
+    " FROM a";
+
+/* ---- figures out of the document --------------------------------------- */
+
+/* The first calendar year of a period string: "2021-22" and "2024-25 Q2"
+ * give 2021 and 2024, "2022" gives 2022; -1 otherwise. */
+static int period_year(const char *p)
+{
+    if (!p || strlen(p) < 4)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+    return atoi(p);
+}
+
+static double jnumber(const json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The value of metric for the period whose first year is year (any
+ * period kind), NAN when absent. */
+static double fig_at(const json_t *figs, const char *metric, int year)
+{
+    const json_t *per = json_object_get(figs, metric);
+    const char *k;
+    const json_t *v;
+    double out = NAN;
+    json_object_foreach((json_t *)per, k, v)
+        if (period_year(k) == year)
+            out = jnumber(v);
+    return out;
+}
+
+/* The latest period of metric: its first year and value.  Returns 0, -1
+ * when none.  Quarters of the same year: the latest quarter wins. */
+static int fig_latest(const json_t *figs, const char *metric, int *year, double *value)
+{
+    const json_t *per = json_object_get(figs, metric);
+    const char *k, *best = NULL;
+    const json_t *v;
+    json_object_foreach((json_t *)per, k, v) {
+        if (period_year(k) < 0 || !isfinite(jnumber(v)))
+            continue;
+        if (!best || strcmp(k, best) > 0)
+            best = k;
+    }
+    if (!best)
+        return -1;
+    *year = period_year(best);
+    *value = jnumber(json_object_get(per, best));
+    return 0;
+}
+
+static const char *const placed_metric[HN_N_SETTINGS] = {
+    "hnbt_placed_mainstream", "hnbt_placed_resourced_provision", "hnbt_placed_maintained_special",
+    "hnbt_placed_independent_special", "hnbt_placed_hospital_ap", "hnbt_placed_post16",
+    "hnbt_placed_other"};
+static const char *const cost_metric[HN_N_SETTINGS] = {
+    "hnbt_cost_mainstream_gbp", "hnbt_cost_mainstream_gbp", "hnbt_cost_maintained_special_gbp",
+    "hnbt_cost_independent_gbp", NULL, "hnbt_cost_post16_gbp", NULL};
+
+/* A forecast document's history and forecasts as a yearly path in
+ * financial years: year(period) - shift. */
+static void path_fill(const json_t *doc, int shift, int first, int nmax, double *m, double *lo,
+                      double *hi, int *n)
+{
+    *n = 0;
+    const json_t *h = json_object_get(doc, "history"), *f = json_object_get(doc, "forecasts");
+    size_t i;
+    const json_t *e;
+    json_array_foreach((json_t *)h, i, e) {
+        int y = period_year(json_string_value(json_object_get(e, "period"))) - shift;
+        double v = jnumber(json_object_get(e, "value"));
+        int k = y - first;
+        if (k < 0 || k >= nmax || !isfinite(v))
+            continue;
+        m[k] = v;
+        if (lo)
+            lo[k] = hi[k] = v;
+        if (k + 1 > *n)
+            *n = k + 1;
+    }
+    json_array_foreach((json_t *)f, i, e) {
+        int y = period_year(json_string_value(json_object_get(e, "period"))) - shift;
+        int k = y - first;
+        if (k < 0 || k >= nmax)
+            continue;
+        m[k] = jnumber(json_object_get(e, "forecast"));
+        if (lo) {
+            lo[k] = jnumber(json_object_get(e, "lo80"));
+            hi[k] = jnumber(json_object_get(e, "hi80"));
+        }
+        if (k + 1 > *n)
+            *n = k + 1;
+    }
+}
+
+int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs_view *view,
+                      char *reason, size_t reasonlen)
+{
+    hn_inputs_init(in);
+    memset(view, 0, sizeof *view);
+    if (!json_is_object(doc)) {
+        snprintf(reason, reasonlen, "no such authority");
+        return HIGH_NEEDS_NO_AUTHORITY;
+    }
+    snprintf(view->code, sizeof view->code, "%s", json_string_value(json_object_get(doc, "code")) ?: "");
+    snprintf(view->old_code, sizeof view->old_code, "%s",
+             json_string_value(json_object_get(doc, "old_code")) ?: "");
+    snprintf(view->name, sizeof view->name, "%s", json_string_value(json_object_get(doc, "name")) ?: "");
+    view->own = json_is_true(json_object_get(doc, "own"));
+    const json_t *figs = json_object_get(doc, "figures");
+    const json_t *sc = json_object_get(doc, "scenario");
+    if (json_is_object(sc)) {
+        view->has_scenario = 1;
+        view->scenario_id = (long long)json_integer_value(json_object_get(sc, "id"));
+        view->scenario_version = (int)json_integer_value(json_object_get(sc, "version"));
+        view->scenario_shared = json_is_true(json_object_get(sc, "shared"));
+        snprintf(view->scenario_name, sizeof view->scenario_name, "%s",
+                 json_string_value(json_object_get(sc, "name")) ?: "");
+        snprintf(view->scenario_authority, sizeof view->scenario_authority, "%s",
+                 json_string_value(json_object_get(sc, "authority")) ?: "");
+        snprintf(view->scenario_created, sizeof view->scenario_created, "%s",
+                 json_string_value(json_object_get(sc, "created_at")) ?: "");
+    }
+
+    /* placements: the latest HNBT year */
+    int py;
+    double total;
+    if (fig_latest(figs, "hnbt_ehcp_total", &py, &total) != 0) {
+        snprintf(reason, reasonlen, "%s has no High Needs Benchmarking Tool placements "
+                 "(the tool covers the authorities of 2021-22)", view->name);
+        return HIGH_NEEDS_NO_HNBT;
+    }
+    view->has_placements = 1;
+    in->placements_year = py;
+    in->cost_year = py;
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        double v = fig_at(figs, placed_metric[s], py);
+        in->placements[s] = isfinite(v) ? v : 0;
+    }
+    /* costs: own, else the neighbours' median */
+    const json_t *nb = json_object_get(doc, "neighbour_costs");
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        in->cost_source[s] = HN_COST_NONE;
+        if (!cost_metric[s])
+            continue;
+        double c = fig_at(figs, cost_metric[s], py);
+        if (isfinite(c) && c > 0) {
+            in->cost[s] = c;
+            in->cost_source[s] = HN_COST_OWN_HNBT;
+            continue;
+        }
+        const json_t *vals = json_object_get(nb, cost_metric[s]);
+        double buf[32];
+        int n = 0;
+        size_t i;
+        const json_t *e;
+        json_array_foreach((json_t *)vals, i, e)
+            if (n < 32)
+                buf[n++] = jnumber(e);
+        double med = hn_median(buf, n);
+        if (isfinite(med)) {
+            in->cost[s] = med;
+            in->cost_source[s] = HN_COST_NEIGHBOURS;
+        }
+    }
+    in->non_placement_gbp = fig_at(figs, "hnbt_budget_non_placement_gbp", py);
+
+    /* caseload: SEN2 plans in place at the January census inside each
+     * financial year (census 2022 = 2021-22), then the engine's forecast */
+    in->caseload_at_placements = fig_at(figs, "ehcp_caseload", py + 1);
+    if (!(in->caseload_at_placements > 0)) {
+        in->caseload_at_placements = total;
+        view->caseload_from_hnbt = 1;
+    }
+    const json_t *cf = json_object_get(doc, "caseload_forecast");
+    in->caseload_fc_first = py + 1;
+    path_fill(cf, 1, py + 1, HN_MAX_FORECAST, in->caseload_fc, in->caseload_fc_lo80,
+              in->caseload_fc_hi80, &in->caseload_fc_n);
+    int gap = 0;
+    for (int k = 0; k < in->caseload_fc_n; k++)
+        gap |= !isfinite(in->caseload_fc[k]);
+    if (!json_is_object(cf) || in->caseload_fc_n == 0 || gap) {
+        snprintf(reason, reasonlen, "the caseload forecast for %s is not fitted yet; try again in "
+                 "a few seconds", view->name);
+        return HIGH_NEEDS_NO_FORECAST;
+    }
+    snprintf(view->caseload_model, sizeof view->caseload_model, "%s",
+             json_string_value(json_object_get(json_object_get(cf, "model"), "name")) ?: "");
+    /* new plans: calendar year Y taken as financial year Y-(Y+1) */
+    in->new_plans_fc_first = py + 1;
+    path_fill(json_object_get(doc, "new_plans_forecast"), 0, py + 1, HN_MAX_FORECAST,
+              in->new_plans_fc, NULL, NULL, &in->new_plans_fc_n);
+
+    /* allocations */
+    const json_t *al = json_object_get(figs, "hnb_before_deductions_gbp");
+    int a_first = 9999, a_last = -1;
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)al, k, v) {
+        int y = period_year(k);
+        if (y < 0)
+            continue;
+        a_first = y < a_first ? y : a_first;
+        a_last = y > a_last ? y : a_last;
+    }
+    if (a_last < 0 || a_last - a_first >= HN_MAX_YEARS) {
+        snprintf(reason, reasonlen, "%s has no published high needs block allocation", view->name);
+        return HIGH_NEEDS_NO_ALLOCATION;
+    }
+    in->alloc_first = a_first;
+    in->alloc_n = a_last - a_first + 1;
+    for (int y = a_first; y <= a_last; y++)
+        in->alloc[y - a_first] = fig_at(figs, "hnb_before_deductions_gbp", y);
+
+    /* the opening balance: submitted £, else published % x total DSG */
+    int by;
+    double bv;
+    in->base_year = py;
+    in->opening_source = HN_BAL_NONE;
+    in->opening_balance_gbp = NAN;
+    if (view->own && fig_latest(figs, "dsg_cumulative_balance_gbp", &by, &bv) == 0 && by >= py) {
+        in->base_year = by;
+        in->opening_balance_gbp = bv;
+        in->opening_source = HN_BAL_SUBMITTED;
+    } else if (fig_latest(figs, "dsg_balance_pct_of_income", &by, &bv) == 0 && by >= py) {
+        double dsg = fig_at(figs, "dsg_total_before_deductions_gbp", by);
+        if (isfinite(dsg)) {
+            in->base_year = by;
+            in->opening_balance_gbp = bv / 100 * dsg;
+            in->opening_source = HN_BAL_PUBLISHED_PCT;
+        }
+    }
+    if (in->base_year >= HIGH_NEEDS_END_YEAR)
+        in->base_year = HIGH_NEEDS_END_YEAR - 1;
+    in->end_year = HIGH_NEEDS_END_YEAR;
+    if (view->own && fig_latest(figs, "case_officers_fte", &by, &bv) == 0)
+        in->case_officers_fte = bv;
+    return HIGH_NEEDS_OK;
+}
+
+/* ---- levers ---------------------------------------------------------------- */
+
+enum lever_kind { LEVER_NUMBER, LEVER_YEAR };
+struct lever_def {
+    const char *name;
+    enum lever_kind kind;
+    size_t offset;
+};
+#define LV(name, kind) {#name, kind, offsetof(struct hn_levers, name)}
+static const struct lever_def lever_defs[] = {
+    LV(new_plans_growth_reduction_pct, LEVER_NUMBER),
+    LV(from_year, LEVER_YEAR),
+    LV(independent_to_maintained_pct, LEVER_NUMBER),
+    LV(new_special_places, LEVER_NUMBER),
+    LV(new_special_places_year, LEVER_YEAR),
+    LV(new_special_place_cost_gbp, LEVER_NUMBER),
+    LV(cost_inflation_pct, LEVER_NUMBER),
+    LV(hnb_growth_pct, LEVER_NUMBER),
+    LV(extra_case_officers_fte, LEVER_NUMBER),
+    LV(target_caseload_per_officer, LEVER_NUMBER),
+    LV(plans_per_officer_per_year, LEVER_NUMBER),
+};
+#define N_LEVERS (sizeof lever_defs / sizeof *lever_defs)
+
+static void detail(json_t *details, const char *field, const char *rule, const char *msg)
+{
+    char f[96];
+    snprintf(f, sizeof f, "levers.%s", field);
+    json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "field", f, "rule", rule,
+                                             "message", msg));
+}
+
+int high_needs_levers_parse(const json_t *levers, struct hn_levers *lv, json_t *details)
+{
+    size_t before = json_array_size(details);
+    hn_levers_default(lv);
+    if (!levers)
+        return 0;
+    if (!json_is_object(levers)) {
+        json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "field", "levers", "rule",
+                                                 "type", "message", "levers must be an object"));
+        return 1;
+    }
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)levers, key, val) {
+        const struct lever_def *d = NULL;
+        for (size_t i = 0; i < N_LEVERS; i++)
+            if (strcmp(lever_defs[i].name, key) == 0)
+                d = &lever_defs[i];
+        char msg[200];
+        if (!d) {
+            char f[80];
+            snprintf(f, sizeof f, "%.60s", key);
+            snprintf(msg, sizeof msg, "unknown lever \"%.60s\" (the levers are listed in "
+                     "docs/high-needs.md)", key);
+            detail(details, f, "unknown_lever", msg);
+            continue;
+        }
+        char *p = (char *)lv + d->offset;
+        if (d->kind == LEVER_YEAR) {
+            char period[16], start[16];
+            const char *s = json_string_value(val);
+            if (!s || import_period_parse(s, IMPORT_PERIOD_FINANCIAL_YEAR, period, start) != 0 ||
+                strlen(s) != 7) {
+                snprintf(msg, sizeof msg, "%s must be a financial year written like \"2026-27\"",
+                         d->name);
+                detail(details, d->name, "financial_year", msg);
+                continue;
+            }
+            *(int *)(void *)p = period_year(period);
+        } else {
+            if (!json_is_number(val)) {
+                snprintf(msg, sizeof msg, "%s must be a number", d->name);
+                detail(details, d->name, "number", msg);
+                continue;
+            }
+            *(double *)(void *)p = json_number_value(val);
+        }
+    }
+    /* ranges: one rule, in the engine; years against the widest window a
+     * trajectory can have (the HNBT year to the end year) */
+    const char *f[16], *why[16];
+    int n = hn_levers_check(lv, 2019, HIGH_NEEDS_END_YEAR, f, why, 16);
+    for (int i = 0; i < n && i < 16; i++) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s %s", f[i], why[i]);
+        detail(details, f[i], "out_of_range", msg);
+    }
+    return (int)(json_array_size(details) - before);
+}
+
+void high_needs_levers_fit(const struct hn_inputs *in, struct hn_levers *lv,
+                           struct high_needs_view *view)
+{
+    int first = in->base_year + 1;
+    if (lv->from_year && lv->from_year < first) {
+        lv->from_year = first;
+        view->lever_years_clamped = 1;
+    }
+    if (lv->new_special_places > 0 && lv->new_special_places_year < first) {
+        lv->new_special_places_year = first;
+        view->lever_years_clamped = 1;
+    }
+}
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Money to the penny, counts to 0.1: a trajectory is an estimate. */
+static json_t *jgbp(double v)
+{
+    return isfinite(v) ? json_real(round(v)) : json_null();
+}
+
+static json_t *jyear(int y)
+{
+    char lab[8];
+    if (!y)
+        return json_null();
+    hn_year_label(y, lab, sizeof lab);
+    return json_string(lab);
+}
+
+json_t *high_needs_levers_json(const struct hn_levers *lv)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < N_LEVERS; i++) {
+        const char *p = (const char *)lv + lever_defs[i].offset;
+        if (lever_defs[i].kind == LEVER_YEAR)
+            json_object_set_new(o, lever_defs[i].name, jyear(*(const int *)(const void *)p));
+        else
+            json_object_set_new(o, lever_defs[i].name, jnum(*(const double *)(const void *)p));
+    }
+    return o;
+}
+
+/* ---- renderers ------------------------------------------------------------ */
+
+json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inputs *in,
+                        const struct hn_levers *lv, const struct hn_result *res,
+                        const struct hn_result *unmit)
+{
+    json_t *years = json_array();
+    for (int k = 0; k < res->n; k++) {
+        const struct hn_year *y = &res->years[k];
+        json_t *pl = json_object(), *cost = json_object();
+        for (int s = 0; s < HN_N_SETTINGS; s++) {
+            json_object_set_new(pl, hn_setting_id(s), json_real(round(y->placements[s] * 10) / 10));
+            json_object_set_new(cost, hn_setting_id(s), jgbp(y->cost[s]));
+        }
+        json_t *row = json_pack(
+            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
+            "financial_year", jyear(y->year), "placements", pl,
+            "placements_total", json_real(round(y->placements_total * 10) / 10),
+            "placements_lo80", json_real(round(y->placements_lo80 * 10) / 10),
+            "placements_hi80", json_real(round(y->placements_hi80 * 10) / 10),
+            "cost_per_placement_gbp", cost, "non_placement_gbp", jgbp(y->non_placement_gbp),
+            "spend_gbp", jgbp(y->spend_gbp), "spend_lo80_gbp", jgbp(y->spend_lo80_gbp),
+            "spend_hi80_gbp", jgbp(y->spend_hi80_gbp), "allocation_gbp", jgbp(y->allocation_gbp),
+            "allocation_published", y->allocation_published, "in_year_balance_gbp",
+            jgbp(y->in_year_balance_gbp), "cumulative_balance_gbp", jgbp(y->cumulative_balance_gbp),
+            "cumulative_balance_lo80_gbp", jgbp(y->cumulative_balance_lo80_gbp),
+            "cumulative_balance_hi80_gbp", jgbp(y->cumulative_balance_hi80_gbp));
+        json_object_set_new(row, "staffing",
+                            json_pack("{s:o, s:o, s:o, s:o}", "new_plans", jnum(y->new_plans),
+                                      "officers_for_caseload", jnum(y->officers_for_caseload),
+                                      "officers_for_new_plans_in_20_weeks",
+                                      jnum(y->officers_for_new_plans),
+                                      "caseload_per_officer", jnum(y->caseload_per_officer)));
+        if (unmit && k < unmit->n)
+            json_object_set_new(row, "unmitigated_cumulative_balance_gbp",
+                                jgbp(unmit->years[k].cumulative_balance_gbp));
+        json_array_append_new(years, row);
+    }
+    json_t *placed = json_object(), *costs = json_object();
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        json_object_set_new(placed, hn_setting_id(s), json_real(in->placements[s]));
+        json_object_set_new(costs, hn_setting_id(s),
+                            json_pack("{s:s, s:o, s:s, s:o}", "label", hn_setting_label(s),
+                                      "gbp", jgbp(in->cost[s]), "source",
+                                      hn_cost_source_str(in->cost_source[s]), "prices",
+                                      jyear(in->cost_year)));
+    }
+    json_t *notes = json_array();
+    for (int i = 0; i < res->n_notes; i++)
+        json_array_append_new(notes, json_string(res->notes[i]));
+    if (view->caseload_from_hnbt)
+        json_array_append_new(notes, json_string("No SEN2 caseload at the HNBT year: the HNBT's "
+                                                 "own count of EHC plans is the base the "
+                                                 "forecast's growth applies to."));
+    if (view->lever_years_clamped)
+        json_array_append_new(notes, json_string("A lever year before the first projected year "
+                                                 "acts from the first projected year."));
+    json_t *scenario = json_null();
+    if (view->has_scenario)
+        scenario = json_pack("{s:I, s:s, s:i, s:b, s:s}", "id", (json_int_t)view->scenario_id,
+                             "name", view->scenario_name, "version", view->scenario_version,
+                             "shared", view->scenario_shared, "created_at", view->scenario_created);
+    const struct hn_year *last = res->n ? &res->years[res->n - 1] : NULL;
+    json_t *doc = json_pack(
+        "{s:{s:s, s:s, s:s}, s:o, s:b, s:s, s:o, s:o, "
+        "s:{s:o, s:o, s:s}, "
+        "s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:s, s:s, s:s}}, "
+        "s:o, s:o, s:o, s:o, s:o}",
+        "authority", "code", view->code, "old_code", view->old_code, "name", view->name,
+        "scenario", scenario, "mitigated", view->has_scenario,
+        "figures_used", view->own ? "published and the council's own submitted figures"
+                                  : "published figures only",
+        "base_year", jyear(in->base_year), "end_year", jyear(in->end_year),
+        "opening_balance", "gbp", jgbp(in->opening_balance_gbp), "year", jyear(in->base_year),
+        "source", hn_balance_source_str(in->opening_source),
+        "inputs", "placements_year", jyear(in->placements_year), "placements", placed,
+        "cost_per_placement", costs, "non_placement_gbp", jgbp(in->non_placement_gbp),
+        "cost_inflation_pct", jnum(res->inflation_pct), "hnb_growth_pct",
+        jnum(res->hnb_growth_pct), "non_placement_share_of_placement_spend",
+        jnum(res->non_placement_share), "hnb_growth_source",
+        res->growth_source == HN_GROWTH_HISTORY ? "published_history" : "assumed",
+        "caseload", "metric", "ehcp_caseload", "model", view->caseload_model, "source",
+        "the forecasting engine's stored forecast (GET /api/v1/forecasts/ehcp_caseload)",
+        "levers", high_needs_levers_json(lv), "assumptions", notes, "years", years,
+        "cumulative_balance_end_gbp", jgbp(last ? last->cumulative_balance_gbp : NAN),
+        "sources", json_pack("[s, s, s, s]",
+                             "ESFA DSG allocations 2019-20 to 2023-24 (high needs block before deductions, total DSG)",
+                             "DfE High Needs Benchmarking Tool 2021-22 (placements by setting, s251 budget lines)",
+                             "DfE SEND and AP inclusion dashboard: DSG cumulative balance as % of income",
+                             "DfE SEN2: EHC plans in place, new plans (via the forecasting engine)"));
+    return doc;
+}
+
+static int put(struct evbuffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(struct evbuffer *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = evbuffer_add_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc < 0 ? -1 : 0;
+}
+
+/* A plain number (no separators, no exponent); empty when unknown. */
+static int put_num(struct evbuffer *b, double v, int dp, int last)
+{
+    int rc = isfinite(v) ? put(b, "%.*f", dp, v) : 0;
+    return rc == 0 ? put(b, last ? "\r\n" : ",") : -1;
+}
+
+int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
+{
+    if (put(b, "financial_year,placements_total,spend_gbp,allocation_gbp,in_year_balance_gbp,"
+               "cumulative_balance_gbp,cumulative_balance_lo80_gbp,cumulative_balance_hi80_gbp") != 0)
+        return -1;
+    for (int s = 0; s < HN_N_SETTINGS; s++)
+        if (put(b, ",placements_%s,cost_per_placement_%s_gbp", hn_setting_id(s),
+                hn_setting_id(s)) != 0)
+            return -1;
+    if (put(b, ",placements_lo80,placements_hi80,spend_lo80_gbp,spend_hi80_gbp,"
+               "allocation_published,officers_for_caseload,officers_for_new_plans_in_20_weeks\r\n") != 0)
+        return -1;
+    for (int k = 0; k < res->n; k++) {
+        const struct hn_year *y = &res->years[k];
+        char lab[8];
+        hn_year_label(y->year, lab, sizeof lab);
+        if (put(b, "%s,", lab) != 0 || put_num(b, y->placements_total, 1, 0) ||
+            put_num(b, y->spend_gbp, 0, 0) || put_num(b, y->allocation_gbp, 0, 0) ||
+            put_num(b, y->in_year_balance_gbp, 0, 0) || put_num(b, y->cumulative_balance_gbp, 0, 0) ||
+            put_num(b, y->cumulative_balance_lo80_gbp, 0, 0) ||
+            put_num(b, y->cumulative_balance_hi80_gbp, 0, 0))
+            return -1;
+        for (int s = 0; s < HN_N_SETTINGS; s++)
+            if (put_num(b, y->placements[s], 1, 0) || put_num(b, y->cost[s], 0, 0))
+                return -1;
+        if (put_num(b, y->placements_lo80, 1, 0) || put_num(b, y->placements_hi80, 1, 0) ||
+            put_num(b, y->spend_lo80_gbp, 0, 0) || put_num(b, y->spend_hi80_gbp, 0, 0) ||
+            put(b, "%d,", y->allocation_published) || put_num(b, y->officers_for_caseload, 1, 0) ||
+            put_num(b, y->officers_for_new_plans, 1, 1))
+            return -1;
+    }
+    return 0;
+}

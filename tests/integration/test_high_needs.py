@@ -1,0 +1,260 @@
+"""The High Needs plan on the real shipped history: the money files as
+published metrics, the unmitigated trajectory to 2029-30, scenarios saved
+per authority (private, versioned), the CSV, and who may see what."""
+
+import csv
+import io
+import json
+import time
+
+import harness
+
+TEMPLATE = "history"
+DERBY = "E06000015"
+TOK = {}
+
+CSV_HEAD = ["financial_year", "placements_total", "spend_gbp", "allocation_gbp",
+            "in_year_balance_gbp", "cumulative_balance_gbp", "cumulative_balance_lo80_gbp",
+            "cumulative_balance_hi80_gbp"]
+
+
+def wait_trajectory(t, path, headers=None, timeout=60):
+    """The trajectory needs the forecast worker's caseload forecast: 503
+    forecast_pending until it is stored."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s, h, b = t.request("GET", path, headers=headers)
+        if s == 200:
+            return h, b
+        if s != 503:
+            raise harness.TestFailure("%s: %d %s" % (path, s, b[:300]))
+        time.sleep(0.2)
+    raise harness.TestFailure("no trajectory within %ss for %s" % (timeout, path))
+
+
+def fingerprint(t):
+    return t.value("SELECT count(*) || ':' || coalesce(max(id), 0) FROM hn_scenarios") + "/" + \
+        t.value("SELECT count(*) FROM observations")
+
+
+def test_money_files_are_published_metrics(t):
+    derby = lambda m, p: "%.2f" % float(t.value(  # noqa: E731
+        "SELECT value FROM current_observations WHERE authority = :'p1' AND metric = :'p2'"
+        " AND period = :'p3'", DERBY, m, p))
+    t.eq(derby("hnb_before_deductions_gbp", "2021-22"), "45363086.00", "HNB before deductions")
+    t.eq(derby("hnb_after_deductions_gbp", "2023-24"), "46056628.00", "HNB after deductions")
+    t.eq(derby("dsg_total_before_deductions_gbp", "2019-20"), "235148489.84", "total DSG")
+    t.eq(derby("hnbt_placed_independent_special", "2021-22"), "166.00", "placements")
+    t.eq(derby("hnbt_budget_independent_gbp", "2021-22"), "10388581.00", "independent top-up")
+    # the issue's example: 10,388,581 / 166 = 62,581.81
+    t.eq(derby("hnbt_cost_independent_gbp", "2021-22"), "62581.81", "cost per placement")
+    caseload = float(t.value("SELECT value FROM current_observations WHERE authority = :'p1'"
+                             " AND metric = 'ehcp_caseload' AND period = '2022'", DERBY))
+    t.eq(round(float(derby("hnb_per_ehc_plan_gbp", "2021-22")), 2), round(45363086 / caseload, 2),
+         "HNB per EHC plan over the January 2022 caseload")
+    t.eq(t.value("SELECT count(DISTINCT authority) FROM observations WHERE metric = 'hnbt_ehcp_total'"),
+         "154", "every HNBT authority")
+    t.eq(t.value("SELECT bool_and(published) FROM observations WHERE metric LIKE 'hnbt%'"), "t",
+         "published figures")
+    # the catalogue lists them
+    s, cat = t.get_json("/api/v1/metrics")
+    ids = {m["id"] for m in cat} if isinstance(cat, list) else {m["id"] for m in cat["metrics"]}
+    t.true({"hnb_before_deductions_gbp", "hnbt_cost_independent_gbp", "hnb_per_ehc_plan_gbp"} <= ids,
+           "catalogue has the money metrics")
+
+
+def test_import_detects_money_files_and_is_idempotent(t):
+    before = t.value("SELECT count(*) FROM observations")
+    r = t.cli("import", "all", "data/high_needs/")
+    t.eq(r.returncode, 0, "import all: %s" % r.stderr)
+    t.true("ESFA DSG allocations" in r.stdout and "High Needs Benchmarking Tool" in r.stdout,
+           "both files recognised: %s" % r.stdout)
+    t.eq(t.value("SELECT count(*) FROM observations"), before, "nothing new on a re-import")
+
+
+def test_unmitigated_trajectory(t):
+    h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
+    doc = json.loads(b)
+    t.eq(doc["authority"]["code"], DERBY, "old code resolves")
+    t.eq(doc["mitigated"], False, "unmitigated")
+    t.eq(doc["figures_used"], "published figures only", "anonymous: published only")
+    years = [y["financial_year"] for y in doc["years"]]
+    t.eq(years, ["2022-23", "2023-24", "2024-25", "2025-26", "2026-27", "2027-28", "2028-29",
+                 "2029-30"], "years to 2029-30 from the latest published balance")
+    t.eq(doc["opening_balance"]["source"], "published_pct_x_total_dsg", "opening source named")
+    t.eq(doc["inputs"]["cost_per_placement"]["independent_special"]["gbp"], 62582.0,
+         "Derby's own HNBT cost")
+    t.eq(doc["inputs"]["cost_per_placement"]["independent_special"]["source"], "own_hnbt_uplifted",
+         "cost source named")
+    t.true(len(doc["assumptions"]) >= 6, "assumptions listed")
+    cum = doc["opening_balance"]["gbp"]
+    for y in doc["years"]:
+        t.true(abs(y["in_year_balance_gbp"] - (y["allocation_gbp"] - y["spend_gbp"])) <= 1,
+               "in-year = allocation - spend")
+        cum += y["in_year_balance_gbp"]
+        t.true(abs(y["cumulative_balance_gbp"] - cum) <= 8, "cumulative = running sum")
+        parts = sum(y["placements"].values())
+        t.true(abs(parts - y["placements_total"]) <= 1, "placements add up")
+        t.true(y["cumulative_balance_lo80_gbp"] <= y["cumulative_balance_gbp"]
+               <= y["cumulative_balance_hi80_gbp"], "interval contains the path")
+    t.eq([y["allocation_published"] for y in doc["years"][:2]], [True, True],
+         "2022-23 and 2023-24 allocations are the published ones")
+    t.eq(doc["years"][0]["allocation_gbp"], 51061738.0, "published 2022-23 allocation")
+    # the CSV: one row per year, the contract's columns first
+    s, h, b = t.request("GET", "/api/v1/authorities/831/high-needs?format=csv")
+    t.eq(s, 200, "csv")
+    t.true(h["content-type"].startswith("text/csv"), "csv type")
+    rows = list(csv.reader(io.StringIO(b.decode())))
+    t.eq(rows[0][:8], CSV_HEAD, "csv header")
+    t.true("placements_independent_special" in rows[0] and
+           "cost_per_placement_independent_special_gbp" in rows[0], "settings columns")
+    t.eq([r[0] for r in rows[1:]], years, "one row a year")
+    t.eq(float(rows[-1][5]), doc["years"][-1]["cumulative_balance_gbp"], "csv = json")
+    for r in rows[1:]:
+        for cell in r[1:8]:
+            float(cell)  # plain numbers
+
+
+def test_errors(t):
+    s, h, b = t.request("GET", "/api/v1/authorities/E06999999/high-needs")
+    t.json_error(s, b, 404, "not_found")
+    s, h, b = t.request("GET", "/api/v1/authorities/831/high-needs?format=xml")
+    t.json_error(s, b, 400, "bad_parameter")
+    s, h, b = t.request("GET", "/api/v1/authorities/831/high-needs?scenario=1%27--")
+    t.json_error(s, b, 400, "bad_parameter")
+
+
+def test_tokens(t):
+    for name, args in (("derby", ["--authority", "831"]), ("other", ["--authority", "830"]),
+                       ("admin", ["--admin"])):
+        r = t.cli("token", "create", *args)
+        t.eq(r.returncode, 0, "token create: %s" % r.stderr)
+        TOK[name] = {"Authorization": "Bearer " + r.stdout.strip()}
+
+
+PLAN = {"name": "Special school 2027",
+        "levers": {"new_plans_growth_reduction_pct": 10, "from_year": "2026-27",
+                   "independent_to_maintained_pct": 20,
+                   "new_special_places": 60, "new_special_places_year": "2027-28",
+                   "new_special_place_cost_gbp": 28000,
+                   "cost_inflation_pct": 3.0, "hnb_growth_pct": 5.0,
+                   "extra_case_officers_fte": 4}}
+
+
+def test_scenario_rejections_change_nothing(t):
+    fp = fingerprint(t)
+    path = "/api/v1/authorities/831/scenarios"
+    s, h, b = t.request("POST", path, PLAN)
+    t.json_error(s, b, 401)
+    s, h, b = t.request("POST", path, PLAN, headers=TOK["other"])
+    t.json_error(s, b, 403)
+    bad = {"name": "", "extra": 1,
+           "levers": {"new_plans_growth_reduction_pct": 150, "from_year": "2026",
+                      "unknown_lever": 3, "cost_inflation_pct": "high",
+                      "new_special_places": 10}}
+    s, h, b = t.request("POST", path, bad, headers=TOK["derby"])
+    err = t.json_error(s, b, 422, "validation_failed")
+    fields = sorted(d["field"] for d in err["details"])
+    for want in ("name", "extra", "levers.new_plans_growth_reduction_pct", "levers.from_year",
+                 "levers.unknown_lever", "levers.cost_inflation_pct",
+                 "levers.new_special_places_year", "levers.new_special_place_cost_gbp"):
+        t.true(want in fields, "a detail for %s in %r" % (want, fields))
+    rules = {d["field"]: d["rule"] for d in err["details"]}
+    t.eq(rules["levers.unknown_lever"], "unknown_lever", "unknown lever named")
+    t.eq(rules["levers.new_plans_growth_reduction_pct"], "out_of_range", "out of range")
+    s, h, b = t.request("POST", path, body="{not json", headers=dict(TOK["derby"], **{
+        "Content-Type": "application/json"}))
+    t.json_error(s, b, 400, "invalid_json")
+    s, h, b = t.request("POST", path, body='{"name": "a", "name": "b"}', headers=dict(
+        TOK["derby"], **{"Content-Type": "application/json"}))
+    t.json_error(s, b, 400, "invalid_json")
+    s, h, b = t.request("POST", "/api/v1/authorities/E06999999/scenarios", PLAN,
+                        headers=TOK["admin"])
+    t.json_error(s, b, 404)
+    t.eq(fingerprint(t), fp, "no row changed")
+
+
+def test_scenario_saved_versioned_private(t):
+    path = "/api/v1/authorities/831/scenarios"
+    s, h, b = t.request("POST", path, PLAN, headers=TOK["derby"])
+    t.eq(s, 201, "saved: %s" % b[:300])
+    v1 = json.loads(b)
+    t.eq((v1["version"], v1["name"], v1["authority"]), (1, PLAN["name"], DERBY), "version 1")
+    t.eq(v1["levers"]["from_year"], "2026-27", "levers kept as financial years")
+    t.true(h["location"].endswith("/scenarios/%d" % v1["id"]), "Location")
+    changed = dict(PLAN, levers=dict(PLAN["levers"], independent_to_maintained_pct=40))
+    s, h, b = t.request("POST", path, changed, headers=TOK["admin"])
+    t.eq(s, 201, "admin saves for Derby")
+    v2 = json.loads(b)
+    t.eq(v2["version"], 2, "same name: the next version")
+    # the first version is unchanged
+    s, one = t.get_json("%s/%d" % (path, v1["id"]), headers=TOK["derby"])
+    t.eq((s, one["version"], one["levers"]["independent_to_maintained_pct"]), (200, 1, 20.0),
+         "version 1 kept")
+    s, lst = t.get_json(path, headers=TOK["derby"])
+    t.eq([x["version"] for x in lst["scenarios"]], [2, 1], "every version, newest first")
+    for who in (None, TOK["other"]):
+        s, h, b = t.request("GET", path, headers=who)
+        t.true(s in (401, 403), "list is private: %d" % s)
+        s, h, b = t.request("GET", "%s/%d" % (path, v1["id"]), headers=who)
+        t.true(s in (401, 403), "one is private: %d" % s)
+    # the trajectory of the scenario: own council yes, anonymous and others no
+    traj = "/api/v1/authorities/831/high-needs?scenario=%d" % v1["id"]
+    s, h, b = t.request("GET", traj)
+    t.json_error(s, b, 401)
+    t.true(b"Special school" not in b, "nothing of the scenario disclosed")
+    s, h, b = t.request("GET", traj, headers=TOK["other"])
+    t.json_error(s, b, 404)
+    h, b = wait_trajectory(t, traj, headers=TOK["derby"])
+    doc = json.loads(b)
+    t.eq(doc["mitigated"], True, "mitigated")
+    t.eq(doc["scenario"]["id"], v1["id"], "which scenario")
+    t.eq(h.get("cache-control"), "private, no-store", "not cached by others")
+    last = doc["years"][-1]
+    h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
+    unmit = json.loads(b)
+    t.eq(last["unmitigated_cumulative_balance_gbp"], unmit["years"][-1]["cumulative_balance_gbp"],
+         "the unmitigated path beside the scenario")
+    t.true(last["spend_gbp"] < unmit["years"][-1]["spend_gbp"], "the plan spends less")
+    t.true(last["allocation_gbp"] < unmit["years"][-1]["allocation_gbp"],
+           "its 5% allocation growth is below Derby's published history")
+    y2728 = [y for y in doc["years"] if y["financial_year"] == "2027-28"][0]
+    y2627 = [y for y in doc["years"] if y["financial_year"] == "2026-27"][0]
+    t.true(y2728["placements"]["maintained_special"] - y2627["placements"]["maintained_special"] > 60,
+           "60 new special places in 2027-28")
+    t.eq(doc["levers"]["new_special_places_year"], "2027-28", "levers carried in the result")
+    s, h, b = t.request("GET", traj + "&format=csv", headers=TOK["derby"])
+    t.eq(s, 200, "scenario csv")
+    rows = list(csv.reader(io.StringIO(b.decode())))
+    t.eq(float(rows[-1][5]), last["cumulative_balance_gbp"], "csv = json")
+    # another authority's code with Derby's scenario id: not found
+    s, h, b = t.request("GET", "/api/v1/authorities/830/high-needs?scenario=%d" % v1["id"],
+                        headers=TOK["admin"])
+    t.json_error(s, b, 404)
+
+
+def test_shared_scenario_uses_published_figures_only(t):
+    # Derby submits its own DSG balance: only Derby (and admins) see it used
+    body = {"authority": DERBY, "period": "2023-24 Q4",
+            "figures": {"dsg_cumulative_balance_gbp": -5000000, "case_officers_fte": 20}}
+    s, h, b = t.request("POST", "/api/v1/submissions", body, headers=TOK["derby"])
+    t.eq(s, 201, "submitted: %s" % b[:200])
+    shared = dict(PLAN, name="Published plan", shared=True)
+    s, h, b = t.request("POST", "/api/v1/authorities/831/scenarios", shared, headers=TOK["derby"])
+    t.eq(s, 201, "shared saved")
+    sid = json.loads(b)["id"]
+    traj = "/api/v1/authorities/831/high-needs?scenario=%d" % sid
+    h, b = wait_trajectory(t, traj)
+    anon = json.loads(b)
+    t.eq(anon["figures_used"], "published figures only", "anonymous: published only")
+    t.eq(anon["base_year"], "2021-22", "anonymous: the published balance")
+    t.true(b"-5000000" not in b, "the submitted balance is not in a public answer")
+    h, b = wait_trajectory(t, traj, headers=TOK["derby"])
+    own = json.loads(b)
+    t.eq(own["opening_balance"]["source"], "submitted_gbp", "own: the submitted balance")
+    t.eq((own["base_year"], own["opening_balance"]["gbp"]), ("2023-24", -5000000.0), "own opening")
+    t.eq([y["financial_year"] for y in own["years"]][0], "2024-25", "own: from 2024-25")
+    t.true(own["years"][0]["staffing"]["caseload_per_officer"] is not None, "own officers used")
+    # the unmitigated public answer does not move with the submission
+    h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
+    t.eq(json.loads(b)["opening_balance"]["source"], "published_pct_x_total_dsg", "public unchanged")
