@@ -146,7 +146,7 @@ bench: deps
 	@BINDIR=bin/bench bench/run.sh
 
 # Programs of the benchmark (bench/*.c except the forecast branch's backtest).
-BENCH_TOOLS := $(BINDIR)/limit_server $(BINDIR)/bench_forecast
+BENCH_TOOLS := $(BINDIR)/limit_server $(BINDIR)/bench_forecast $(BINDIR)/bench_high_needs
 bench-tools: $(BENCH_TOOLS)
 
 $(BINDIR)/limit_server: $(BUILD)/bench/limit_server.o
@@ -154,6 +154,10 @@ $(BINDIR)/limit_server: $(BUILD)/bench/limit_server.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/bench_forecast: $(BUILD)/bench/bench_forecast.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/bench_high_needs: $(BUILD)/bench/bench_high_needs.o $(BUILD)/libsendbench.a $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -9,6 +9,9 @@
 #   4. forecast bench_forecast (fit + choose, every authority and metric)
 #               vs R's forecast package on the same series
 #   5. scale    synthetic 1,000 and 10,000 authorities
+#   6. high_needs  bench_high_needs: the unmitigated High Needs trajectory
+#               of every authority (CPU, target < 100 ms in all) and the
+#               back-cast of 2021-22 spend against the HNBT budget
 # then writes bench/results/latest.md and latest.json (bench/report.py).
 #
 # Settings (environment): WRK_THREADS (2), WRK_CONNS (16), WRK_DURATION (5s),
@@ -23,6 +26,7 @@ BINDIR=${BINDIR:-bin/bench}
 BIN=$PWD/$BINDIR/sendbench
 LIMIT=$PWD/$BINDIR/limit_server
 BFC=$PWD/$BINDIR/bench_forecast
+BHN=$PWD/$BINDIR/bench_high_needs
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-16}
 WRK_DURATION=${WRK_DURATION:-5s}
@@ -51,7 +55,7 @@ rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RES"; }
 say() { printf '\n== %s\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
-want() { case " ${BENCH_ONLY:-import reads writes forecast scale} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-import reads writes forecast scale high_needs} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # wrk_run SECTION ITEM URL [LUA]: same threads/connections/duration for every run.
 wrk_run() {
@@ -268,6 +272,19 @@ if grep -q '^R_RESULT' "$WORK/r.log"; then
     for kv in $(grep '^R_RESULT' "$WORK/r.log" | sed 's/^R_RESULT //'); do rec forecast r "${kv%%=*}" "${kv#*=}"; done
     rec forecast r process_cpu_s "$(awk '{print $1 + $2}' "$WORK/r.time")"
 fi
+fi
+
+# ---------------------------------------------------------------- 6. high needs
+# Before the scale runs, on the shipped history (run here so that
+# BENCH_SCALES does not change its database).
+say "6. high needs: unmitigated trajectory of every authority (CPU), back-cast of 2021-22"
+if want high_needs; then
+"$BHN" --db "$DATABASE_URL" --repeat 50 | tee "$WORK/bench_high_needs.log" \
+    || rec high_needs projection error "bench_high_needs failed"
+awk '/^projection/ {for (i = 2; i < NF; i += 2) print $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
+    while read -r k v; do rec high_needs projection "$k" "$v"; done
+awk '/^backcast/ {for (i = 3; i < NF; i += 2) print $2, $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
+    while read -r m k v; do rec high_needs "backcast:$m" "$k" "$v"; done
 fi
 
 # ---------------------------------------------------------------- 5. scale

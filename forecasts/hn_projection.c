@@ -66,7 +66,9 @@ const char *hn_balance_source_str(enum hn_balance_source s)
 
 void hn_year_label(int year, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%04d-%02d", year, (year + 1) % 100);
+    /* clamped to four digits: the label always fits its 8 bytes */
+    unsigned y = year < 0 ? 0u : year > 9998 ? 9998u : (unsigned)year;
+    snprintf(out, outlen, "%04u-%02u", y % 10000u, (y + 1u) % 100u);
 }
 
 void hn_levers_default(struct hn_levers *lv)

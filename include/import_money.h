@@ -49,4 +49,20 @@ int import_money_stage(enum import_money_kind kind, const struct import_csv *csv
                        import_money_emit_fn emit, void *arg, struct import_money_counts *counts,
                        char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* One HNBT row's lines for one table: prefix "budget_2122_" (the
+ * 2021-22 budget) or "outturn_2021_" (the latest outturn).  Setting lines
+ * in the order mainstream (with resourced provision), maintained special,
+ * independent, post-16; NAN where the source has x. */
+#define IMPORT_MONEY_SETTING_LINES 4
+struct import_money_hnbt {
+    char old_la_code[4];
+    double placed[7];           /* hn_setting order */
+    double setting_gbp[IMPORT_MONEY_SETTING_LINES];
+    double total_gbp;           /* the seven top-level lines */
+    double non_placement_gbp;   /* total less the setting lines, >= 0 */
+};
+int import_money_hnbt_row(const struct import_csv *csv, size_t row, const char *prefix,
+                          struct import_money_hnbt *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 #endif

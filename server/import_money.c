@@ -244,17 +244,70 @@ static int line_sum(struct row_ctx *c, const char *prefix, const char *const *li
     return 0;
 }
 
+/* The lines of one row (record row of csv) for one table prefix. */
+static int hnbt_lines(struct row_ctx *c, const char *prefix, const int c_place[7],
+                      struct import_money_hnbt *out)
+{
+    struct import_cell cell;
+    for (int s = 0; s < 7; s++)
+        if (cell_of(c, c_place[s], &cell, &out->placed[s]) < 0)
+            return -1;
+    if (line_sum(c, prefix, hnbt_total_lines, N_TOTAL_LINES, &out->total_gbp) != 0)
+        return -1;
+    double settings_sum = 0;
+    for (int i = 0; i < IMPORT_MONEY_SETTING_LINES; i++) {
+        const struct setting_line *sl = &setting_lines[i];
+        double spend;
+        if (line_sum(c, prefix, sl->lines, 4, &spend) != 0)
+            return -1;
+        if (i == 0) {
+            double t;
+            if (line_sum(c, prefix, mainstream_topups, 3, &t) != 0)
+                return -1;
+            spend = isfinite(spend) ? spend + (isfinite(t) ? t : 0) : t;
+        }
+        out->setting_gbp[i] = spend;
+        if (isfinite(spend))
+            settings_sum += spend;
+    }
+    double np = isfinite(out->total_gbp) ? out->total_gbp - settings_sum : NAN;
+    out->non_placement_gbp = isfinite(np) && np < 0 ? 0 : np;
+    return 0;
+}
+
+static int place_columns(struct row_ctx *c, int c_place[7])
+{
+    for (int s = 0; s < 7; s++)
+        if (col_of(c, hnbt_place_columns[s], &c_place[s]) != 0)
+            return -1;
+    return 0;
+}
+
+int import_money_hnbt_row(const struct import_csv *csv, size_t row, const char *prefix,
+                          struct import_money_hnbt *out, char *err, size_t errlen)
+{
+    struct row_ctx c = {csv, NULL, err, errlen};
+    int c_code, c_place[7];
+    if (row < 1 || row >= csv->nrecord) {
+        snprintf(err, errlen, "line 1: no row %zu", row);
+        return -1;
+    }
+    c.rec = &csv->record[row];
+    if (col_of(&c, "old_la_code", &c_code) != 0 || place_columns(&c, c_place) != 0 ||
+        check_width(&c) != 0)
+        return -1;
+    snprintf(out->old_la_code, sizeof out->old_la_code, "%s", c.rec->field[c_code]);
+    return hnbt_lines(&c, prefix, c_place, out);
+}
+
 static int stage_hnbt(const struct import_csv *csv, import_money_emit_fn emit, void *arg,
                       struct import_money_counts *k, char *err, size_t errlen)
 {
     struct row_ctx c = {csv, NULL, err, errlen};
     int c_code, c_name, c_total, c_place[7];
     if (col_of(&c, "old_la_code", &c_code) != 0 || col_of(&c, "la_name", &c_name) != 0 ||
-        col_of(&c, "ehcp_total", &c_total) != 0)
+        col_of(&c, "ehcp_total", &c_total) != 0 || place_columns(&c, c_place) != 0)
         return -1;
-    for (int s = 0; s < 7; s++)
-        if (col_of(&c, hnbt_place_columns[s], &c_place[s]) != 0)
-            return -1;
     for (size_t r = 1; r < csv->nrecord; r++) {
         c.rec = &csv->record[r];
         if (check_width(&c) != 0)
@@ -266,7 +319,7 @@ static int stage_hnbt(const struct import_csv *csv, import_money_emit_fn emit, v
         k->rows++;
         const char *budget_year = "2021-22", *outturn_year = "2020-21";
         struct import_cell cell;
-        double v, placed[7];
+        double v;
         int rc;
         if (cell_of(&c, c_total, &cell, &v) < 0)
             return -1;
@@ -274,52 +327,38 @@ static int stage_hnbt(const struct import_csv *csv, import_money_emit_fn emit, v
             return rc;
         k->figures++;
         for (int s = 0; s < 7; s++) {
-            if (cell_of(&c, c_place[s], &cell, &placed[s]) < 0)
+            if (cell_of(&c, c_place[s], &cell, &v) < 0)
                 return -1;
             if ((rc = emit(arg, code, name, hnbt_place_metrics[s], budget_year, &cell,
                            c.rec->line)) != 0)
                 return rc;
             k->figures++;
         }
-        double total, out_total;
-        if (line_sum(&c, "budget_2122_", hnbt_total_lines, N_TOTAL_LINES, &total) != 0 ||
-            line_sum(&c, "outturn_2021_", hnbt_total_lines, N_TOTAL_LINES, &out_total) != 0)
+        struct import_money_hnbt b, o;
+        if (hnbt_lines(&c, "budget_2122_", c_place, &b) != 0 ||
+            hnbt_lines(&c, "outturn_2021_", c_place, &o) != 0)
             return -1;
         if ((rc = emit_value(emit, arg, &c, code, name, "hnbt_budget_total_gbp", budget_year,
-                             total, k)) != 0 ||
+                             b.total_gbp, k)) != 0 ||
             (rc = emit_value(emit, arg, &c, code, name, "hnbt_outturn_total_gbp", outturn_year,
-                             out_total, k)) != 0)
+                             o.total_gbp, k)) != 0)
             return rc;
-        double settings_sum = 0;
-        for (size_t i = 0; i < sizeof setting_lines / sizeof *setting_lines; i++) {
+        for (int i = 0; i < IMPORT_MONEY_SETTING_LINES; i++) {
             const struct setting_line *sl = &setting_lines[i];
-            double spend;
-            if (line_sum(&c, "budget_2122_", sl->lines, 4, &spend) != 0)
-                return -1;
-            if (i == 0) {
-                double t;
-                if (line_sum(&c, "budget_2122_", mainstream_topups, 3, &t) != 0)
-                    return -1;
-                spend = isfinite(spend) ? spend + (isfinite(t) ? t : 0) : t;
-            }
             double places = 0;
             for (int j = 0; j < 2; j++)
                 if (sl->placements[j] >= 0)
-                    places += isfinite(placed[sl->placements[j]]) ? placed[sl->placements[j]] : NAN;
-            if (isfinite(spend))
-                settings_sum += spend;
+                    places += b.placed[sl->placements[j]];
             /* a cost only where there are placements to divide by */
+            double spend = b.setting_gbp[i];
             double cost = isfinite(spend) && places > 0 ? spend / places : NAN;
             if ((rc = emit_value(emit, arg, &c, code, name, sl->metric, budget_year, spend, k)) != 0 ||
                 (rc = emit_value(emit, arg, &c, code, name, sl->cost_metric, budget_year, cost,
                                  k)) != 0)
                 return rc;
         }
-        double np = isfinite(total) ? total - settings_sum : NAN;
-        if (isfinite(np) && np < 0)
-            np = 0;
         if ((rc = emit_value(emit, arg, &c, code, name, "hnbt_budget_non_placement_gbp",
-                             budget_year, np, k)) != 0)
+                             budget_year, b.non_placement_gbp, k)) != 0)
             return rc;
     }
     return 0;
