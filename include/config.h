@@ -15,6 +15,8 @@ struct config {
     char db_role[64];       /* role the server's sessions run as; "" = the login's own */
     int pool_size;          /* database connections */
     int pool_queue_max;     /* requests allowed to wait for a connection */
+    int pool_write_size;    /* connections writes may hold at once */
+    int pool_write_queue_max;   /* writes allowed to wait (their own queue) */
     int pool_wait_ms;       /* how long one may wait */
     int max_body_bytes;
     int max_header_bytes;

@@ -8,6 +8,12 @@
  * between them through one function.  When every connection is busy a query
  * waits in a bounded queue for at most wait_ms; when the database goes away
  * connections are remade with exponential back-off.
+ *
+ * Reads and writes wait apart: each class has its own bounded queue, and
+ * writes (db_pool_write) hold at most write_size connections at once, so a
+ * burst of submissions neither fills the queue reads wait in nor takes the
+ * connections they need.  A waiting write goes first whenever writes are
+ * under their limit, so reads cannot starve writes either.
  */
 #ifndef SENDBENCH_DB_H
 #define SENDBENCH_DB_H
@@ -34,16 +40,28 @@ typedef void (*db_cb)(const struct db_reply *reply, void *arg);
  * means "the listening connection was remade: anything may have changed". */
 typedef void (*db_notify_cb)(const char *channel, const char *payload, void *arg);
 
+enum db_class { DB_READ, DB_WRITE, DB_NCLASSES };
+
 struct db_pool_stats {
-    int connecting, idle, busy, down, queued;
+    int connecting, idle, busy, down, queued;           /* queued: both classes */
+    int write_queued, write_busy, write_max;
     uint64_t queries, errors, waits, wait_timeouts, rejected, reconnects;
+    uint64_t write_waits, write_rejected;               /* of which writes */
+};
+
+struct db_pool_limits {
+    int size;               /* connections */
+    int queue_max;          /* reads that may wait for a connection */
+    int write_size;         /* connections writes may hold at once (0 or >= size: all) */
+    int write_queue_max;    /* writes that may wait (0: queue_max) */
+    int wait_ms;            /* how long a query may wait (either class) */
 };
 
 /* conninfo: libpq URL or key=value string ("" = PG* environment), copied.
  * role: the role every session switches to (SET ROLE), "" for none.
  * Starts connecting at once.  Caller frees with db_pool_free. */
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const char *role,
-                            int size, int queue_max, int wait_ms)
+                            const struct db_pool_limits *limits)
     __attribute__((warn_unused_result));
 
 /* The libpq "options" string the server's sessions use (statement timeout
@@ -54,8 +72,15 @@ void db_session_options(const char *role, char *out, size_t outlen);
 void db_pool_free(struct db_pool *pool);
 
 /* Queues a parameterised statement (text parameters, copied; NULL = SQL
- * NULL).  Returns 0, or -1 only when out of memory (cb is then not called). */
+ * NULL) as a read.  Returns 0, or -1 only when out of memory (cb is then
+ * not called). */
 int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
+                  const char *const *params, db_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+
+/* The same for a statement that writes (a submission, an approval): it
+ * waits in the writes' queue and counts against their connection limit. */
+int db_pool_write(struct db_pool *pool, const char *sql, int nparams,
                   const char *const *params, db_cb cb, void *arg)
     __attribute__((warn_unused_result));
 

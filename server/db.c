@@ -11,6 +11,8 @@ enum conn_state { CONN_CONNECTING, CONN_IDLE, CONN_BUSY, CONN_DOWN, CONN_NSTATES
 
 struct db_query {
     struct db_pool *pool;
+    enum db_class cls;
+    int holding;                /* sent on a connection: counted in busy[cls] */
     char *sql;
     int nparams;
     char **params;
@@ -41,15 +43,22 @@ struct conn_list {
     int n;
 };
 
+/* The queries of one class waiting for a connection, oldest first. */
+struct query_queue {
+    struct db_query *head, *tail;
+    int n, max;
+};
+
 struct db_pool {
     struct event_base *base;
     char *conninfo;
     char options[160];
-    int size, queue_max, wait_ms;
+    int size, wait_ms;
+    int write_max;              /* connections writes may hold at once */
     struct db_conn *conns;      /* size entries */
     struct conn_list lists[CONN_NSTATES];
-    struct db_query *qhead, *qtail;
-    int queued;
+    struct query_queue queues[DB_NCLASSES];
+    int busy[DB_NCLASSES];      /* connections running a query of each class */
     char last_error[256];
     struct db_pool_stats stats;
     /* LISTEN */
@@ -117,6 +126,10 @@ static void query_free(struct db_query *q)
 static void query_finish(struct db_query *q, PGresult *res, const char *error, int unavailable)
 {
     struct db_reply reply = {res, error, NULL, unavailable};
+    if (q->holding) {
+        q->pool->busy[q->cls]--;
+        q->holding = 0;
+    }
     if (res && !error) {
         ExecStatusType st = PQresultStatus(res);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -135,19 +148,47 @@ static void query_finish(struct db_query *q, PGresult *res, const char *error, i
 
 static void queue_remove(struct db_pool *pool, struct db_query *q)
 {
-    struct db_query **pp = &pool->qhead;
-    while (*pp && *pp != q)
+    struct query_queue *qq = &pool->queues[q->cls];
+    struct db_query **pp = &qq->head, *prev = NULL;
+    while (*pp && *pp != q) {
+        prev = *pp;
         pp = &(*pp)->next;
+    }
     if (!*pp)
         return;
     *pp = q->next;
-    if (pool->qtail == q) {
-        pool->qtail = NULL;
-        for (struct db_query *p = pool->qhead; p; p = p->next)
-            pool->qtail = p;
-    }
+    if (qq->tail == q)
+        qq->tail = prev;
     q->next = NULL;
-    pool->queued--;
+    qq->n--;
+}
+
+static void queue_append(struct query_queue *qq, struct db_query *q)
+{
+    if (qq->tail)
+        qq->tail->next = q;
+    else
+        qq->head = q;
+    qq->tail = q;
+    qq->n++;
+}
+
+/* Whether a write may take a connection now: writes hold at most write_max
+ * connections, so the rest always serve reads however many submissions
+ * arrive. */
+static int write_may_start(const struct db_pool *pool)
+{
+    return pool->busy[DB_WRITE] < pool->write_max;
+}
+
+/* The next query to give a free connection: a waiting write first while
+ * writes are under their limit (a stream of reads never holds them back),
+ * else the oldest read. */
+static struct db_query *pool_next(struct db_pool *pool)
+{
+    if (pool->queues[DB_WRITE].head && write_may_start(pool))
+        return pool->queues[DB_WRITE].head;
+    return pool->queues[DB_READ].head;
 }
 
 static void query_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -215,13 +256,15 @@ static void conn_fail(struct db_conn *c, const char *reason)
         query_finish(q, NULL, msg, 1);
     }
     if (!c->is_listener && !pool_any_alive(pool)) {
-        while (pool->qhead) {
-            struct db_query *w = pool->qhead;
-            queue_remove(pool, w);
-            evtimer_del(w->timer);
-            char msg[300];
-            snprintf(msg, sizeof msg, "database unavailable: %s", pool->last_error);
-            query_fail_later(w, msg);
+        for (int k = 0; k < DB_NCLASSES; k++) {
+            while (pool->queues[k].head) {
+                struct db_query *w = pool->queues[k].head;
+                queue_remove(pool, w);
+                evtimer_del(w->timer);
+                char msg[300];
+                snprintf(msg, sizeof msg, "database unavailable: %s", pool->last_error);
+                query_fail_later(w, msg);
+            }
         }
     }
 }
@@ -432,6 +475,8 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 {
     evtimer_del(q->timer);
     c->q = q;
+    q->holding = 1;
+    c->pool->busy[q->cls]++;
     c->pool->stats.queries++;
     conn_move(c, CONN_BUSY);
     if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params,
@@ -450,8 +495,8 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 
 static void pool_dispatch(struct db_pool *pool)
 {
-    while (pool->qhead && pool->lists[CONN_IDLE].head) {
-        struct db_query *q = pool->qhead;
+    struct db_query *q;
+    while (pool->lists[CONN_IDLE].head && (q = pool_next(pool)) != NULL) {
         queue_remove(pool, q);
         conn_send(pool->lists[CONN_IDLE].head, q);
     }
@@ -483,8 +528,9 @@ void db_session_options(const char *role, char *out, size_t outlen)
 }
 
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const char *role,
-                            int size, int queue_max, int wait_ms)
+                            const struct db_pool_limits *lim)
 {
+    int size = lim->size;
     struct db_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
@@ -492,8 +538,10 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const
     db_session_options(role, pool->options, sizeof pool->options);
     pool->conninfo = strdup(conninfo ? conninfo : "");
     pool->size = size;
-    pool->queue_max = queue_max;
-    pool->wait_ms = wait_ms;
+    pool->queues[DB_READ].max = lim->queue_max;
+    pool->queues[DB_WRITE].max = lim->write_queue_max > 0 ? lim->write_queue_max : lim->queue_max;
+    pool->write_max = lim->write_size > 0 && lim->write_size < size ? lim->write_size : size;
+    pool->wait_ms = lim->wait_ms;
     pool->conns = calloc((size_t)size, sizeof *pool->conns);
     if (!pool->conninfo || !pool->conns) {
         free(pool->conninfo);
@@ -525,10 +573,12 @@ void db_pool_free(struct db_pool *pool)
 {
     if (!pool)
         return;
-    while (pool->qhead) {
-        struct db_query *q = pool->qhead;
-        queue_remove(pool, q);
-        query_finish(q, NULL, "server shutting down", 1);
+    for (int k = 0; k < DB_NCLASSES; k++) {
+        while (pool->queues[k].head) {
+            struct db_query *q = pool->queues[k].head;
+            queue_remove(pool, q);
+            query_finish(q, NULL, "server shutting down", 1);
+        }
     }
     for (int i = 0; i < pool->size; i++)
         conn_close(&pool->conns[i]);
@@ -542,8 +592,8 @@ void db_pool_free(struct db_pool *pool)
     free(pool);
 }
 
-int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
-                  const char *const *params, db_cb cb, void *arg)
+static int pool_submit(struct db_pool *pool, enum db_class cls, const char *sql, int nparams,
+                       const char *const *params, db_cb cb, void *arg)
 {
     /* One allocation holds the query, the parameter pointers and strings. */
     size_t need = sizeof(struct db_query) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
@@ -559,6 +609,7 @@ int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
         return -1;
     }
     q->pool = pool;
+    q->cls = cls;
     q->cb = cb;
     q->arg = arg;
     q->nparams = nparams;
@@ -577,7 +628,10 @@ int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
     memcpy(p, sql, strlen(sql) + 1);
     q->sql = p;
 
-    if (pool->lists[CONN_IDLE].head && !pool->qhead) {
+    /* At once when a connection is free and no query of the class is
+     * waiting before it (and, for a write, writes are under their limit). */
+    struct query_queue *qq = &pool->queues[cls];
+    if (pool->lists[CONN_IDLE].head && !qq->head && (cls != DB_WRITE || write_may_start(pool))) {
         conn_send(pool->lists[CONN_IDLE].head, q);
         return 0;
     }
@@ -588,21 +642,33 @@ int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
         query_fail_later(q, msg);
         return 0;
     }
-    if (pool->queued >= pool->queue_max) {
+    if (qq->n >= qq->max) {
         pool->stats.rejected++;
-        query_fail_later(q, "too many requests are waiting for the database");
+        if (cls == DB_WRITE)
+            pool->stats.write_rejected++;
+        query_fail_later(q, cls == DB_WRITE ? "too many writes are waiting for the database"
+                                            : "too many requests are waiting for the database");
         return 0;
     }
-    if (pool->qtail)
-        pool->qtail->next = q;
-    else
-        pool->qhead = q;
-    pool->qtail = q;
-    pool->queued++;
+    queue_append(qq, q);
     pool->stats.waits++;
+    if (cls == DB_WRITE)
+        pool->stats.write_waits++;
     struct timeval tv = {pool->wait_ms / 1000, (pool->wait_ms % 1000) * 1000};
     evtimer_add(q->timer, &tv);
     return 0;
+}
+
+int db_pool_query(struct db_pool *pool, const char *sql, int nparams,
+                  const char *const *params, db_cb cb, void *arg)
+{
+    return pool_submit(pool, DB_READ, sql, nparams, params, cb, arg);
+}
+
+int db_pool_write(struct db_pool *pool, const char *sql, int nparams,
+                  const char *const *params, db_cb cb, void *arg)
+{
+    return pool_submit(pool, DB_WRITE, sql, nparams, params, cb, arg);
 }
 
 int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
@@ -632,7 +698,10 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
     out->idle = pool->lists[CONN_IDLE].n;
     out->busy = pool->lists[CONN_BUSY].n;
     out->down = pool->lists[CONN_DOWN].n;
-    out->queued = pool->queued;
+    out->queued = pool->queues[DB_READ].n + pool->queues[DB_WRITE].n;
+    out->write_queued = pool->queues[DB_WRITE].n;
+    out->write_busy = pool->busy[DB_WRITE];
+    out->write_max = pool->write_max;
 }
 
 int db_pool_is_up(const struct db_pool *pool, const char **reason)

@@ -147,4 +147,20 @@ void metrics_render(struct evbuffer *out, const struct db_pool *pool)
         (unsigned long long)s.errors, (unsigned long long)s.waits,
         (unsigned long long)s.wait_timeouts, (unsigned long long)s.rejected,
         (unsigned long long)s.reconnects);
+    evbuffer_add_printf(out,
+        "# HELP sendbench_db_pool_write_connections Connections running a write, and the most writes may hold.\n"
+        "# TYPE sendbench_db_pool_write_connections gauge\n"
+        "sendbench_db_pool_write_connections{state=\"busy\"} %d\n"
+        "sendbench_db_pool_write_connections{state=\"limit\"} %d\n"
+        "# HELP sendbench_db_pool_write_queued Writes waiting for a connection (their own queue).\n"
+        "# TYPE sendbench_db_pool_write_queued gauge\n"
+        "sendbench_db_pool_write_queued %d\n"
+        "# HELP sendbench_db_pool_write_waits_total Writes that had to wait for a connection.\n"
+        "# TYPE sendbench_db_pool_write_waits_total counter\n"
+        "sendbench_db_pool_write_waits_total %llu\n"
+        "# HELP sendbench_db_pool_write_rejected_total Writes refused at once (their queue full or database down).\n"
+        "# TYPE sendbench_db_pool_write_rejected_total counter\n"
+        "sendbench_db_pool_write_rejected_total %llu\n",
+        s.write_busy, s.write_max, s.write_queued, (unsigned long long)s.write_waits,
+        (unsigned long long)s.write_rejected);
 }

@@ -180,7 +180,7 @@ static void post_decide(struct request *r)
     const char *params[7] = {st->doc.authority, st->doc.period, figures, token_id,
                              st->has_idem ? st->idem : NULL,
                              st->csv ? "text/csv" : "application/json", st->doc.notes};
-    int rc = db_pool_query(r->app->pool,
+    int rc = db_pool_write(r->app->pool,
                            "SELECT submit_figures($1, $2, $3::jsonb, $4::bigint, $5, $6, $7)", 7,
                            params, post_stored, r);
     free(figures);

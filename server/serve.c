@@ -105,8 +105,11 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     the_app = &app;
-    app.pool = db_pool_new(app.base, cfg.db_url, cfg.db_role, cfg.pool_size,
-                           cfg.pool_queue_max, cfg.pool_wait_ms);
+    struct db_pool_limits lim = {.size = cfg.pool_size, .queue_max = cfg.pool_queue_max,
+                                 .write_size = cfg.pool_write_size,
+                                 .write_queue_max = cfg.pool_write_queue_max,
+                                 .wait_ms = cfg.pool_wait_ms};
+    app.pool = db_pool_new(app.base, cfg.db_url, cfg.db_role, &lim);
     if (!app.pool) {
         log_error("cannot create the database pool");
         goto done;
