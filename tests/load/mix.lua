@@ -1,6 +1,7 @@
 -- wrk script for tests/load/run.sh: a mixed load of tables, profiles,
--- forecasts and submissions.  Reads the authority codes and the admin token
--- from files that run.sh writes into LOAD_DIR.
+-- forecasts and submissions.  Reads the authority codes and the token from
+-- files that run.sh writes into LOAD_DIR.  tests/load/warm.py requests every
+-- read URL this script can make (keep the two in step).
 local dir = os.getenv("LOAD_DIR")
 local codes = {}
 for line in io.lines(dir .. "/codes") do codes[#codes + 1] = line end
@@ -11,12 +12,18 @@ for y = 2016, 2023 do
 end
 local metrics = {"ehcp_caseload", "requests_received", "new_plans_issued", "pct_within_20_weeks"}
 local counter = 0
--- LOAD_WRITE_PCT: share of submissions (default 10); the rest is split
--- 40:25:25 between tables, profiles and forecasts.
+-- LOAD_WRITE_PCT: share of submissions (default 10; 0 for the ceiling run);
+-- the rest is split 40:25:25 between tables, profiles and forecasts.
 local wpct = tonumber(os.getenv("LOAD_WRITE_PCT") or "10")
 local rscale = (100 - wpct) / 90
 
--- Share of each kind, out of 100.
+-- Each thread numbers its submissions apart from the others'.
+local thread_no = 0
+function setup(thread)
+  thread_no = thread_no + 1
+  thread:set("tid", thread_no)
+end
+
 local function pick()
   local r = math.random(100)
   local a = codes[math.random(#codes)]
@@ -40,9 +47,16 @@ local function pick()
   end
 end
 
+init = function(args) math.randomseed(os.time() * 1000 + (tid or 0)) end
+
 request = function() return pick() end
 
+-- One machine-readable line for run.sh (latencies in microseconds).
 done = function(summary, latency, requests)
-  io.write(string.format("LATENCY_P50_US %d\nLATENCY_P99_US %d\nLATENCY_MAX_US %d\n",
-    latency:percentile(50), latency:percentile(99), latency.max))
+  local e = summary.errors
+  io.write(string.format(
+    "LOAD_RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d" ..
+    " connect=%d read=%d write=%d timeout=%d status=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.timeout, e.status))
 end
