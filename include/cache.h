@@ -39,6 +39,7 @@ struct cache_stats {
 
 #define CACHE_DEP_ANY_DATA  1u  /* any change to the figures (e.g. the data version) */
 #define CACHE_DEP_FORECASTS 2u  /* the stored forecasts */
+#define CACHE_DEP_ANNUAL_DATA 4u    /* figures of an annual period (what forecasts read) */
 #define CACHE_CHANGE_LOG 256
 #define CACHE_CHANGE_METRICS 16
 

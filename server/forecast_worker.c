@@ -31,14 +31,15 @@ int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
 {
     PGconn *conn = pgconn;
     /* Metrics with annual data whose stored forecasts are missing or
-     * older than the current data version. */
+     * older than the newest change to annual figures (sql/081: council
+     * quarters are no input of a forecast, so they never cause a refit). */
     const char *params[1] = {FR_ENGINE};
     PGresult *r = dbsync_exec(conn,
         "SELECT m.id FROM metrics m"
         " WHERE EXISTS (SELECT 1 FROM forecast_input f WHERE f.metric = m.id"
         "               AND f.period_kind = m.annual_period)"
         "   AND NOT EXISTS (SELECT 1 FROM forecast_runs r WHERE r.metric = m.id"
-        "               AND r.frequency = 'annual' AND r.data_version >= data_version()"
+        "               AND r.frequency = 'annual' AND r.data_version >= forecast_data_version()"
         "               AND r.engine = $1)"
         " ORDER BY m.sort_order",
         1, params, err, errlen);

@@ -1,11 +1,13 @@
 /* GET /api/v1/forecasts/{metric}: forecasts fitted by the worker, served
- * from the forecasts table; marked stale when the data have moved on.
+ * from the forecasts table; marked stale when annual figures (the only
+ * input of a forecast) have moved on since the fit.
  *
  * Replies are kept in the server's reply cache (the tables' one, cache.h),
- * keyed by metric, area, horizon and format.  A reply carries the data
- * version, so it depends on every change to the figures as well as on the
- * stored forecasts: the NOTIFY handlers that keep the tables coherent drop
- * it, and one computed while either changed is served once, not kept. */
+ * keyed by metric, area, horizon and format.  A reply carries the version
+ * of the annual figures (forecast_data_version(), sql/081), so it depends
+ * on changes to annual figures and on the stored forecasts, not on council
+ * quarters: the NOTIFY handlers that keep the tables coherent drop it, and
+ * one computed while either changed is served once, not kept. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +181,7 @@ static void forecast_done(const struct db_reply *reply, void *arg)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
-    if (cache_entry_depend(e, CACHE_DEP_ANY_DATA | CACHE_DEP_FORECASTS, NULL) == 0 &&
+    if (cache_entry_depend(e, CACHE_DEP_ANNUAL_DATA | CACHE_DEP_FORECASTS, NULL) == 0 &&
         cache_store(r->app->tables_cache, e, st->generation))
         metrics_count("forecast_cache_stores");
     forecast_disposition(r);
@@ -260,7 +262,7 @@ void route_forecast(struct request *r)
             " SELECT (SELECT id FROM m), (SELECT code FROM a LIMIT 1),"
             "  (SELECT doc FROM f), (SELECT data_version FROM f),"
             "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
-            "  data_version(), (SELECT dp FROM metrics WHERE id = $1)",
+            "  forecast_data_version(), (SELECT dp FROM metrics WHERE id = $1)",
             2, params, forecast_done, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }

@@ -143,8 +143,13 @@ static void on_data_changed(const char *channel, const char *payload, void *arg)
             metrics[n++] = add;
         }
     }
+    /* Forecasts read annual figures only: a council quarter leaves them. */
+    struct period per;
+    unsigned kinds = CACHE_DEP_ANY_DATA;
+    if (ok && (period_parse(period, &per) != 0 || per.kind != PERIOD_QUARTER))
+        kinds |= CACHE_DEP_ANNUAL_DATA;
     if (ok) {
-        struct cache_change ch = {.flags = CACHE_DEP_ANY_DATA, .authority = authority,
+        struct cache_change ch = {.flags = kinds, .authority = authority,
                                   .period = period, .metrics = metrics, .nmetrics = n};
         log_debug("tables: figures of %s for %s changed", authority, period);
         cache_change(app->tables_cache, &ch);
@@ -1158,7 +1163,7 @@ static const char PROFILE_SQL[] =
     "            WHERE published AND source IS NOT NULL GROUP BY metric, source) z"
     "       ON z.metric = d.input GROUP BY d.metric, z.source) u GROUP BY u.metric) w), '{}'),"
     "   'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
-    "     'stale', f.data_version < data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
+    "     'stale', f.data_version < forecast_data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
     "     FROM forecasts f JOIN metrics m ON m.id = f.metric"
     "     WHERE f.scope_code = s.new_la_code AND f.frequency = 'annual'), '[]'),"
     /* Council-submitted staffing is not published: shown only when the

@@ -1,0 +1,130 @@
+"""What a write invalidates (issue 19): one change notice per submission,
+and a council quarter leaves the forecasts alone (they are fitted from
+annual figures only), so neither the worker refits nor a cached forecast
+reply is dropped."""
+
+import json
+import subprocess
+import time
+
+import harness
+
+TEMPLATE = "history"
+AUTH = "E06000059"
+FC = "/api/v1/forecasts/ehcp_caseload?authority=E06000059"
+TOK = {}
+
+
+def test_setup(t):
+    r = t.cli("token", "create", "--admin")
+    t.eq(r.returncode, 0, "token: " + r.stderr)
+    TOK["admin"] = r.stdout.strip()
+
+
+def submit(t, quarter, caseload):
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        body={"authority": AUTH, "period": quarter,
+                              "figures": {"ehcp_caseload": caseload, "new_plans_issued": 100,
+                                          "new_plans_within_20_weeks": 40}},
+                        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.eq(s, 201, "submission stored: %r" % b[:200])
+    return json.loads(b)
+
+
+def test_one_change_notice_per_submission(t):
+    listener = subprocess.Popen(
+        ["psql", "-X", "-q", "-At", "-h", harness.SOCK, "-U", "postgres", "-d", t.db],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        listener.stdin.write("LISTEN sendbench_data;\nSELECT 'ready';\n")
+        listener.stdin.flush()
+        while listener.stdout.readline().strip() != "ready":
+            pass
+        submit(t, "2022-23 Q1", 3100)
+        time.sleep(0.5)
+        # psql prints what arrived after the next statement it runs.
+        listener.stdin.write("SELECT 'after';\nSELECT 'end';\n")
+    finally:
+        listener.stdin.close()
+        out = listener.stdout.read()
+        listener.wait(30)
+    notes = [line for line in out.splitlines() if line.startswith("Asynchronous notification")]
+    t.eq(len(notes), 1, "change notices for one submission: %r" % notes)
+    payload = json.loads(notes[0].split(' with payload "', 1)[1].rsplit('" received', 1)[0])
+    t.eq(payload, {"authority": AUTH, "period": "2022-23 Q1",
+                   "metrics": ["ehcp_caseload", "new_plans_issued", "new_plans_within_20_weeks"]},
+         "the notice names what changed")
+
+
+def forecast_cache_hits(t):
+    s, h, b = t.request("GET", "/metrics")
+    for line in b.decode().splitlines():
+        if line.startswith('sendbench_events_total{event="forecast_cache_hits"}'):
+            return int(line.split()[-1])
+    return 0
+
+
+def fresh_forecast(t):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        s, h, b = t.request("GET", FC)
+        if s == 200 and not json.loads(b)["stale"]:
+            return h, json.loads(b)
+        time.sleep(0.2)
+    raise harness.TestFailure("no fresh forecast within 120 s")
+
+
+def runs(t):
+    return t.psql("SELECT metric, data_version, fitted_at FROM forecast_runs ORDER BY metric")
+
+
+def test_a_quarter_leaves_forecasts_cached_and_fresh(t):
+    h0, doc0 = fresh_forecast(t)
+    # The worker is idle once every metric with annual figures has a run as
+    # new as them (its own query, server/forecast_worker.c).
+    deadline = time.time() + 120
+    while t.value("SELECT count(*) FROM metrics m WHERE EXISTS (SELECT 1 FROM forecast_input f"
+                  " WHERE f.metric = m.id AND f.period_kind = m.annual_period)"
+                  " AND NOT EXISTS (SELECT 1 FROM forecast_runs r WHERE r.metric = m.id"
+                  " AND r.frequency = 'annual' AND r.data_version >= forecast_data_version()"
+                  " AND r.engine = (SELECT engine FROM forecast_runs ORDER BY fitted_at DESC"
+                  " LIMIT 1))") != "0":
+        if time.time() > deadline:
+            raise harness.TestFailure("the worker did not settle")
+        time.sleep(0.2)
+    before = runs(t)
+    version = t.value("SELECT data_version()")
+    s, h1, b1 = t.request("GET", FC)
+    t.eq(s, 200, "status")
+    submit(t, "2023-24 Q2", 3200)
+    submit(t, "2023-24 Q3", 3250)
+    t.true(int(t.value("SELECT data_version()")) > int(version), "the data version moved")
+    hits = forecast_cache_hits(t)
+    s, h2, b2 = t.request("GET", FC)
+    t.eq(s, 200, "status")
+    t.eq(forecast_cache_hits(t), hits + 1, "the reply still came from the cache")
+    t.eq(h2.get("etag"), h1.get("etag"), "the same reply")
+    doc = json.loads(b2)
+    t.eq(doc["stale"], False, "a council quarter is no input of the forecast: not stale")
+    t.eq(doc["current_data_version"], doc0["current_data_version"], "forecast data version")
+    # Longer than the worker's debounce (300 ms) and a refit of one metric.
+    time.sleep(2.0)
+    t.eq(runs(t), before, "no refit after council quarters")
+
+
+def test_annual_figures_still_drop_and_stale_the_forecast(t):
+    h0, doc0 = fresh_forecast(t)
+    t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start, value,"
+           " published, source, version) VALUES ('%s','ehcp_caseload','2022','census_year',"
+           " '2022-01-20', 77777, true, 'revised', 9)" % AUTH)
+    current = int(t.value("SELECT forecast_data_version()"))
+    t.true(current > doc0["current_data_version"], "annual figures move the forecast version")
+    deadline = time.time() + 10
+    while True:
+        doc = json.loads(t.request("GET", FC)[2])
+        if doc["current_data_version"] == current:
+            break
+        if time.time() > deadline:
+            raise harness.TestFailure("the cached forecast was not dropped")
+        time.sleep(0.1)
+    t.eq(doc["stale"], doc["data_version"] < current, "stale flag")
