@@ -23,7 +23,10 @@
 /* The query: $1 authority (ONS code or DfE number), $2 who asks: "*" for
  * an admin, a council's ONS code, "" for anyone else (the authority's own
  * unpublished figures are used only for itself and admins), $3 a scenario
- * id or NULL.  One row, one column: a JSON document (NULL: no authority). */
+ * id or NULL.  One row, one column: a JSON document (NULL: no authority)
+ * with, besides the inputs, "scenario" (the one asked for, whoever may see
+ * it: the caller decides) and "scenarios" (the latest version of each the
+ * caller may see, newest first). */
 extern const char HIGH_NEEDS_INPUTS_SQL[];
 
 struct high_needs_view {
@@ -49,6 +52,25 @@ enum high_needs_status {
     HIGH_NEEDS_BAD               /* unusable document */
 };
 
+/* The query's document built from a profile document with history
+ * (tables_page_profile: published figures, neighbours' medians, stored
+ * forecasts) for the evidence pack; new reference. */
+json_t *high_needs_doc_from_profile(const json_t *profile);
+
+/* The evidence pack's High Needs plan section (server/web_high_needs.c):
+ * the unmitigated trajectory with its sentence, fan and assumptions, from
+ * the profile document.  0, or -1 out of memory. */
+struct evbuffer;
+int high_needs_evidence_section(struct evbuffer *b, const json_t *profile)
+    __attribute__((warn_unused_result));
+
+/* GET /api/v1/authorities/{code}/evidence?scenario=ID: the printable High
+ * Needs plan with that scenario beside the unmitigated trajectory (the
+ * scenario's council, by token or session, or an admin; anyone when it is
+ * shared).  Ends r. */
+struct request;
+void high_needs_evidence_scenario(struct request *r);
+
 /* Fills in (end year HIGH_NEEDS_END_YEAR) and view from the query's
  * document.  Returns a status; reason gets a sentence for the client. */
 int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs_view *view,
@@ -58,6 +80,18 @@ int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs
  * defaults.  Every problem (unknown lever, wrong type, out of range) is
  * appended to details as {"field","rule","message"}; returns their number. */
 int high_needs_levers_parse(const json_t *levers, struct hn_levers *lv, json_t *details);
+
+/* The levers, in the API's names, with a line of help for forms. */
+size_t high_needs_lever_count(void);
+const char *high_needs_lever_name(size_t i);
+const char *high_needs_lever_help(size_t i);
+/* The lever i of lv as form text ("" when unset or NAN). */
+int high_needs_lever_text(const struct hn_levers *lv, size_t i, char *out, size_t outlen);
+/* A levers object (new reference) from text values (a form, a query):
+ * get(arg, name) returns the text or NULL; empty text is omitted, numbers
+ * become numbers, anything else stays text for high_needs_levers_parse to
+ * name. */
+json_t *high_needs_levers_from_text(const char *(*get)(void *arg, const char *name), void *arg);
 
 /* Lever years before the first projected year act from that year (the
  * projection starts after the latest known balance): sets

@@ -48,6 +48,8 @@ void route_setup(struct request *r);
 /* server/routes_high_needs.c: the High Needs trajectory and scenarios */
 void route_high_needs(struct request *r);
 void route_scenarios(struct request *r);
+/* server/web_high_needs.c: the High Needs page and its scenario form */
+void route_web_high_needs(struct request *r);
 
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);

@@ -52,7 +52,11 @@ const char HIGH_NEEDS_INPUTS_SQL[] =
     "   'scenario', (SELECT json_build_object('id', s.id, 'authority', s.authority, 'name', s.name,"
     "        'version', s.version, 'levers', s.levers, 'shared', s.shared,"
     "        'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
-    "        FROM hn_scenarios s WHERE s.id = $3::bigint))"
+    "        FROM hn_scenarios s WHERE s.id = $3::bigint),"
+    "   'scenarios', coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name,"
+    "        'version', s.version, 'levers', s.levers, 'shared', s.shared) ORDER BY s.id DESC)"
+    "        FROM (SELECT DISTINCT ON (name) * FROM hn_scenarios WHERE authority = a.new_la_code"
+    "              AND (a.own OR shared) ORDER BY name, version DESC) s), '[]'))"
     " FROM a";
 
 /* ---- figures out of the document --------------------------------------- */
@@ -304,22 +308,82 @@ struct lever_def {
     const char *name;
     enum lever_kind kind;
     size_t offset;
+    const char *help;
 };
-#define LV(name, kind) {#name, kind, offsetof(struct hn_levers, name)}
+#define LV(name, kind, help) {#name, kind, offsetof(struct hn_levers, name), help}
+/* The one list of levers: names (the API's), kinds and what they mean. */
 static const struct lever_def lever_defs[] = {
-    LV(new_plans_growth_reduction_pct, LEVER_NUMBER),
-    LV(from_year, LEVER_YEAR),
-    LV(independent_to_maintained_pct, LEVER_NUMBER),
-    LV(new_special_places, LEVER_NUMBER),
-    LV(new_special_places_year, LEVER_YEAR),
-    LV(new_special_place_cost_gbp, LEVER_NUMBER),
-    LV(cost_inflation_pct, LEVER_NUMBER),
-    LV(hnb_growth_pct, LEVER_NUMBER),
-    LV(extra_case_officers_fte, LEVER_NUMBER),
-    LV(target_caseload_per_officer, LEVER_NUMBER),
-    LV(plans_per_officer_per_year, LEVER_NUMBER),
+    LV(new_plans_growth_reduction_pct, LEVER_NUMBER,
+       "Slow the yearly growth of EHC plans by this % (from the year below)"),
+    LV(from_year, LEVER_YEAR, "From financial year (e.g. 2026-27)"),
+    LV(independent_to_maintained_pct, LEVER_NUMBER,
+       "Move this % of new independent placements to maintained special (from the same year)"),
+    LV(new_special_places, LEVER_NUMBER, "Open this many maintained special places"),
+    LV(new_special_places_year, LEVER_YEAR, "in financial year (e.g. 2027-28)"),
+    LV(new_special_place_cost_gbp, LEVER_NUMBER, "at this cost a place a year (pounds)"),
+    LV(cost_inflation_pct, LEVER_NUMBER, "Cost inflation a year (%; empty: 3.0)"),
+    LV(hnb_growth_pct, LEVER_NUMBER,
+       "High needs block growth a year after 2023-24 (%; empty: its published history)"),
+    LV(extra_case_officers_fte, LEVER_NUMBER, "Extra case officers (FTE)"),
+    LV(target_caseload_per_officer, LEVER_NUMBER, "Target plans per case officer (empty: 120)"),
+    LV(plans_per_officer_per_year, LEVER_NUMBER,
+       "New plans one officer issues within 20 weeks a year (empty: 40)"),
 };
 #define N_LEVERS (sizeof lever_defs / sizeof *lever_defs)
+
+size_t high_needs_lever_count(void)
+{
+    return N_LEVERS;
+}
+
+const char *high_needs_lever_name(size_t i)
+{
+    return i < N_LEVERS ? lever_defs[i].name : NULL;
+}
+
+const char *high_needs_lever_help(size_t i)
+{
+    return i < N_LEVERS ? lever_defs[i].help : NULL;
+}
+
+json_t *high_needs_levers_from_text(const char *(*get)(void *arg, const char *name), void *arg)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < N_LEVERS; i++) {
+        const char *v = get(arg, lever_defs[i].name);
+        if (!v || !*v)
+            continue;
+        if (lever_defs[i].kind == LEVER_YEAR) {
+            json_object_set_new(o, lever_defs[i].name, json_string(v));
+            continue;
+        }
+        char *end = NULL;
+        double d = strtod(v, &end);
+        /* not a plain number: kept as text, so the check names it */
+        json_object_set_new(o, lever_defs[i].name,
+                            end && *end == '\0' && end != v && isfinite(d) ? json_real(d)
+                                                                           : json_string(v));
+    }
+    return o;
+}
+
+int high_needs_lever_text(const struct hn_levers *lv, size_t i, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (i >= N_LEVERS)
+        return -1;
+    const char *p = (const char *)lv + lever_defs[i].offset;
+    if (lever_defs[i].kind == LEVER_YEAR) {
+        int y = *(const int *)(const void *)p;
+        if (y)
+            hn_year_label(y, out, outlen);
+    } else {
+        double d = *(const double *)(const void *)p;
+        if (isfinite(d))
+            snprintf(out, outlen, "%.10g", d);
+    }
+    return 0;
+}
 
 static void detail(json_t *details, const char *field, const char *rule, const char *msg)
 {
@@ -357,6 +421,8 @@ int high_needs_levers_parse(const json_t *levers, struct hn_levers *lv, json_t *
             continue;
         }
         char *p = (char *)lv + d->offset;
+        if (json_is_null(val))
+            continue;   /* null: the default, as stored levers write an unset one */
         if (d->kind == LEVER_YEAR) {
             char period[16], start[16];
             const char *s = json_string_value(val);
@@ -578,4 +644,72 @@ int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
             return -1;
     }
     return 0;
+}
+
+/* ---- the same inputs from a profile document (the evidence pack) -------- */
+
+/* The metrics the trajectory reads (the query's list). */
+static const char *const input_metrics[] = {
+    "hnbt_ehcp_total", "hnbt_placed_mainstream", "hnbt_placed_resourced_provision",
+    "hnbt_placed_maintained_special", "hnbt_placed_independent_special", "hnbt_placed_hospital_ap",
+    "hnbt_placed_post16", "hnbt_placed_other", "hnbt_cost_mainstream_gbp",
+    "hnbt_cost_maintained_special_gbp", "hnbt_cost_independent_gbp", "hnbt_cost_post16_gbp",
+    "hnbt_budget_non_placement_gbp", "hnbt_budget_total_gbp", "hnb_before_deductions_gbp",
+    "dsg_total_before_deductions_gbp", "dsg_balance_pct_of_income", "ehcp_caseload", NULL};
+
+static const json_t *profile_metric(const json_t *profile, const char *id)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(profile, "metrics"), i, m) {
+        const char *mid = json_string_value(json_object_get(m, "id"));
+        if (mid && strcmp(mid, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static const json_t *profile_forecast(const json_t *profile, const char *metric)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(json_object_get(profile, "extra"), "forecasts"), i, f) {
+        const char *mid = json_string_value(json_object_get(f, "metric"));
+        if (mid && strcmp(mid, metric) == 0)
+            return json_object_get(f, "doc");
+    }
+    return NULL;
+}
+
+json_t *high_needs_doc_from_profile(const json_t *profile)
+{
+    const json_t *a = json_object_get(profile, "authority");
+    json_t *figs = json_object(), *nb = json_object();
+    for (int k = 0; input_metrics[k]; k++) {
+        const json_t *m = profile_metric(profile, input_metrics[k]);
+        json_t *per = json_object();
+        size_t i;
+        const json_t *h;
+        json_array_foreach(json_object_get(m, "history"), i, h) {
+            const char *p = json_string_value(json_object_get(h, "period"));
+            const json_t *v = json_object_get(h, "value");
+            if (p && json_is_number(v))
+                json_object_set_new(per, p, json_real(json_number_value(v)));
+            /* the neighbours' median of a cost stands in for their list */
+            const json_t *med = json_object_get(json_object_get(h, "neighbours"), "median");
+            if (p && json_is_number(med) && strncmp(input_metrics[k], "hnbt_cost_", 10) == 0)
+                json_object_set_new(nb, input_metrics[k],
+                                    json_pack("[f]", json_number_value(med)));
+        }
+        json_object_set_new(figs, input_metrics[k], per);
+    }
+    const json_t *cf = profile_forecast(profile, "ehcp_caseload");
+    const json_t *nf = profile_forecast(profile, "new_plans_issued");
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:O, s:O, s:n, s:[]}", "code",
+                     json_string_value(json_object_get(a, "code")) ?: "", "old_code",
+                     json_string_value(json_object_get(a, "old_la_code")) ?: "", "name",
+                     json_string_value(json_object_get(a, "name")) ?: "", "own", 0, "figures", figs,
+                     "neighbour_costs", nb, "caseload_forecast", cf ? (json_t *)cf : json_null(),
+                     "new_plans_forecast", nf ? (json_t *)nf : json_null(), "scenario",
+                     "scenarios");
 }

@@ -30,6 +30,7 @@ const struct route routes[] = {
     {HTTP_GET, "/", route_web_home},
     {HTTP_GET, "/authorities/{code}", route_web_authority},
     {HTTP_GET, "/metrics/{metric}", route_web_metric},
+    {HTTP_GET | HTTP_POST, "/authorities/{code}/high-needs", route_web_high_needs},
     {HTTP_GET, "/login", route_login_page},
     {HTTP_POST, "/login", route_login},
     {HTTP_POST, "/logout", route_logout},

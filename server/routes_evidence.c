@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "high_needs.h"
 #include "html.h"
 #include "routes.h"
 #include "svg.h"
@@ -481,7 +482,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
               web_put(b, " from data version %.0f.</p><nav class=\"links\" aria-label=\"Contents\">"
                          "<a href=\"#growth\">Growth</a><a href=\"#flows\">Requests and new plans</a>"
                          "<a href=\"#timeliness\">20-week timeliness</a><a href=\"#high-needs\">High "
-                         "Needs</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
+                         "Needs</a><a href=\"#high-needs-plan\">High Needs plan</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
                          "Forecast</a><a href=\"#sources\">Sources</a><a href=\"?format=csv\">Tables "
                          "(CSV)</a></nav>", web_num(extra, "data_version")) != 0;
     bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
@@ -489,6 +490,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                           "pct_within_20_weeks", "timeliness-chart") != 0 ||
           compare_section(b, doc, "high-needs", "High Needs position: DSG balance as % of income",
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
+          high_needs_evidence_section(b, doc) != 0 ||
           staffing_section(b, doc) != 0 || forecast_section(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
     return web_page_take(b, bad, len);
@@ -509,6 +511,10 @@ void route_evidence(struct request *r)
         return;
     }
     int csv = fmt && strcmp(fmt, "csv") == 0;
+    if (!csv && http_query(r, "scenario")) {
+        high_needs_evidence_scenario(r);   /* server/web_high_needs.c */
+        return;
+    }
     if (csv && code && strlen(code) < 20) {
         char disp[64];
         snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.csv\"", code);

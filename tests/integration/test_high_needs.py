@@ -258,3 +258,106 @@ def test_shared_scenario_uses_published_figures_only(t):
     # the unmitigated public answer does not move with the submission
     h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
     t.eq(json.loads(b)["opening_balance"]["source"], "published_pct_x_total_dsg", "public unchanged")
+
+
+# ---- the web page, its forms and the evidence pack ---------------------------
+
+def gbp(v):
+    return ("-£" if v < 0 else "£") + "{:,.0f}".format(abs(v))
+
+
+def test_page_anonymous_unmitigated_and_preview(t):
+    import people
+    c = people.Client(t)
+    h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
+    api = json.loads(b)
+    s, h, page = c.get("/authorities/831/high-needs")
+    t.eq(s, 200, "page")
+    last = api["years"][-1]
+    t.true(gbp(last["cumulative_balance_gbp"]) in page, "the API's 2029-30 balance on the page")
+    t.true('id="hn-fan' in page and "<svg" in page, "the fan chart")
+    t.true('<form method="get" action="/authorities/E06000015/high-needs"' in page, "preview form")
+    t.true('name="independent_to_maintained_pct"' in page and 'name="new_special_places_year"' in page,
+           "the levers by their API names")
+    t.true("Save scenario" not in page and "Sign in" in page, "anonymous: no save form")
+    t.true("<script" not in page, "no JavaScript")
+    for note in api["assumptions"][:3]:
+        t.true(note.replace("'", "&#39;")[:60] in page or note[:60] in page, "assumption listed")
+    before = t.value("SELECT count(*) FROM hn_scenarios")
+    s, h, page = c.get("/authorities/831/high-needs?independent_to_maintained_pct=50"
+                       "&new_special_places=60&new_special_places_year=2027-28"
+                       "&new_special_place_cost_gbp=28000")
+    t.eq(s, 200, "preview")
+    t.true("These levers (not saved)" in page and 'id="hn-scenarios' in page, "preview on the chart")
+    t.eq(t.value("SELECT count(*) FROM hn_scenarios"), before, "a preview saves nothing")
+    s, h, page = c.get("/authorities/831/high-needs?independent_to_maintained_pct=500&from_year=x")
+    t.eq(s, 422, "bad levers")
+    t.true("must be a percentage from 0 to 100" in page and "2026-27" in page, "each problem named")
+    s, h, page = c.get("/authorities/E06999999/high-needs")
+    t.eq(s, 404, "unknown authority")
+
+
+def test_page_saves_a_private_scenario(t):
+    import people
+    people.make_user(t, "finance@derby.example", "submitter", "E06000015", password="correct horse 17")
+    people.make_user(t, "viewer@derbyshire.example", "submitter", "E10000007", password="correct horse 18")
+    c = people.Client(t)
+    s, h, b = c.sign_in("finance@derby.example", "correct horse 17")
+    t.eq(s, 303, "signed in")
+    path = "/authorities/E06000015/high-needs"
+    s, h, page = c.form("/authorities/831/high-needs")
+    t.true("Save scenario" in page, "the council's save form")
+    c.csrf = people.form_csrf(page, path)
+    before = t.value("SELECT count(*) FROM hn_scenarios")
+    fields = {"name": "Fewer independent placements", "independent_to_maintained_pct": "30",
+              "new_special_places": "60", "new_special_places_year": "2027-28",
+              "new_special_place_cost_gbp": "28000"}
+    s, h, b = c.post(path, fields, csrf="not-the-token")
+    t.eq(s, 403, "CSRF refused")
+    s, h, b = c.post(path, dict(fields, independent_to_maintained_pct="300"))
+    t.eq(s, 422, "bad lever refused")
+    t.eq(t.value("SELECT count(*) FROM hn_scenarios"), before, "nothing saved")
+    s, h, b = c.post(path, fields)
+    t.eq(s, 303, "saved: %s" % b[:300])
+    sid = int(h["location"].rsplit("=", 1)[1])
+    t.eq(t.value("SELECT name || ' v' || version || ' ' || shared FROM hn_scenarios WHERE id = %d" % sid),
+         "Fewer independent placements v1 false", "stored, private")
+    s, h, page = c.get(h["location"])
+    t.true("Fewer independent placements (v1)" in page, "the scenario beside the unmitigated line")
+    # anonymous visitors and another council do not see it
+    s, h, page = people.Client(t).get("/authorities/831/high-needs")
+    t.true("Fewer independent placements" not in page, "anonymous: not shown")
+    other = people.Client(t)
+    other.sign_in("viewer@derbyshire.example", "correct horse 18")
+    s, h, page = other.get("/authorities/831/high-needs")
+    t.true("Fewer independent placements" not in page and "Save scenario" not in page,
+           "another council: neither the scenario nor the save form")
+    s, h, page = other.form("/authorities/830/high-needs")
+    s, h, b = other.post(path, fields, csrf=people.form_csrf(page))
+    t.eq(s, 403, "another council cannot save for Derby")
+    s, h, b = people.Client(t).post(path, fields, csrf="x")
+    t.true(s in (303, 401, 403), "anonymous cannot save: %d" % s)
+    t.eq(t.value("SELECT count(*) FROM hn_scenarios"), str(int(before) + 1), "one row added")
+    # the evidence pack: the unmitigated section for everyone; the plan for the council
+    s, h, pack = t.request("GET", "/api/v1/authorities/831/evidence", headers={"Accept": "text/html"})
+    pack = pack.decode()
+    t.eq(s, 200, "evidence pack")
+    t.true('id="high-needs-plan"' in pack and "Without mitigation the cumulative DSG" in pack,
+           "High Needs plan section")
+    t.true("Fewer independent placements" not in pack, "no private scenario in the public pack")
+    ev = "/api/v1/authorities/831/evidence?scenario=%d" % sid
+    s, h, b = t.request("GET", ev)
+    t.eq(s, 401, "anonymous: the plan's pack needs the council")
+    t.true(b"Fewer independent" not in b, "nothing of it disclosed")
+    s, h, b = t.request("GET", ev, headers=TOK["other"])
+    t.eq(s, 404, "another council: not found")
+    s, h, b = t.request("GET", ev, headers=TOK["derby"])
+    t.eq(s, 200, "the council's plan pack")
+    h2, j = wait_trajectory(t, "/api/v1/authorities/831/high-needs?scenario=%d" % sid,
+                            headers=TOK["derby"])
+    plan = json.loads(j)["years"][-1]["cumulative_balance_gbp"]
+    text = b.decode()
+    t.true("with this plan" in text and gbp(abs(plan)).lstrip("-") in text,
+           "the sentence carries the API's figure for the plan")
+    s, h, page = c.get(ev)
+    t.eq(s, 200, "the signed-in council sees its plan pack too")
