@@ -54,13 +54,17 @@ struct err_stats {
     int n;
     double abs_sum, signed_sum, within5, within10;
     double ape[MAX_AUTH];
+    double err[MAX_AUTH];           /* signed, in the order added */
+    char code[MAX_AUTH][4];
 };
 
-static void err_add(struct err_stats *s, double predicted, double actual)
+static void err_add(struct err_stats *s, const char *code, double predicted, double actual)
 {
     if (!(actual > 0) || !isfinite(predicted) || s->n >= MAX_AUTH)
         return;
     double e = 100 * (predicted - actual) / actual;
+    s->err[s->n] = e;
+    snprintf(s->code[s->n], sizeof s->code[s->n], "%s", code);
     s->ape[s->n++] = fabs(e);
     s->abs_sum += fabs(e);
     s->signed_sum += e;
@@ -74,6 +78,18 @@ static void err_print(const char *name, struct err_stats *s)
         printf("backcast %s n 0\n", name);
         return;
     }
+    /* the five largest errors, by DfE number */
+    printf("backcast_worst %s", name);
+    int used[MAX_AUTH] = {0};
+    for (int k = 0; k < 5 && k < s->n; k++) {
+        int w = -1;
+        for (int i = 0; i < s->n; i++)
+            if (!used[i] && (w < 0 || fabs(s->err[i]) > fabs(s->err[w])))
+                w = i;
+        used[w] = 1;
+        printf(" %s:%+.1f%%", s->code[w], s->err[w]);
+    }
+    printf("\n");
     qsort(s->ape, (size_t)s->n, sizeof *s->ape, dbl_cmp);
     double med = s->n % 2 ? s->ape[s->n / 2] : 0.5 * (s->ape[s->n / 2 - 1] + s->ape[s->n / 2]);
     printf("backcast %s n %d mape %.2f median_ape %.2f bias %.2f within5 %.1f within10 %.1f "
@@ -209,7 +225,7 @@ int main(int argc, char **argv)
                     cost[line_settings[l][j]] = c * uplift;
         }
         if (ok)
-            err_add(&prior, hn_spend(b.placed, cost, o.non_placement_gbp * uplift), b.total_gbp);
+            err_add(&prior, b.old_la_code, hn_spend(b.placed, cost, o.non_placement_gbp * uplift), b.total_gbp);
         /* b: the neighbours' median costs (from the database documents) */
         for (int i = 0; i < n_docs; i++) {
             if (strcmp(json_string_value(json_object_get(docs[i], "old_code")) ?: "",
@@ -235,7 +251,7 @@ int main(int argc, char **argv)
                     if (line_settings[l][j] >= 0)
                         nc[line_settings[l][j]] = med;
             }
-            err_add(&nbr, hn_spend(b.placed, nc, b.non_placement_gbp), b.total_gbp);
+            err_add(&nbr, b.old_la_code, hn_spend(b.placed, nc, b.non_placement_gbp), b.total_gbp);
         }
     }
     err_print("prior_year_costs", &prior);

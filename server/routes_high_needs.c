@@ -278,9 +278,16 @@ static void authority_resolved(const struct db_reply *reply, void *arg)
             http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
+    /* route_sql_json keeps a state of its own: this one ends here (the
+     * parameters are copied) */
+    char code[16];
+    memcpy(code, st->code, sizeof code);
+    r->state_free(r->state);
+    r->state = NULL;
+    r->state_free = NULL;
     const char *id = http_param(r, 1);
     if (id) {
-        const char *params[2] = {st->code, id};
+        const char *params[2] = {code, id};
         route_sql_json(r,
                        "SELECT json_build_object('id', id, 'authority', authority, 'name', name,"
                        " 'version', version, 'levers', levers, 'shared', shared, 'created_at',"
@@ -290,7 +297,7 @@ static void authority_resolved(const struct db_reply *reply, void *arg)
                        2, params, "no such scenario for this authority");
         return;
     }
-    const char *params[1] = {st->code};
+    const char *params[1] = {code};
     route_sql_json(r,
                    "SELECT json_build_object('authority', $1::text, 'scenarios', coalesce(json_agg("
                    " json_build_object('id', id, 'name', name, 'version', version, 'levers', levers,"

@@ -306,7 +306,9 @@ static void page_render(struct request *r, json_t *doc)
     }
     /* sources and assumptions */
     if (!bad) {
-        bad = web_put(b, "<h2>Costs per placement (%d-%02d prices)</h2><table><thead><tr>"
+        bad = web_put(b, "<h2>Costs per placement (%d-%02d prices)</h2><table><caption>"
+                         "Placements and cost a placement by setting, with the source of each"
+                         " cost</caption><thead><tr>"
                          "<th scope=\"col\">Setting</th><th scope=\"col\">Placements</th>"
                          "<th scope=\"col\">Cost a placement</th><th scope=\"col\">Source</th>"
                          "</tr></thead><tbody>", in.cost_year, (in.cost_year + 1) % 100) != 0;
