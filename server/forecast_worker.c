@@ -64,26 +64,39 @@ int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
     return done;
 }
 
+/* Frees the notifications libpq holds; returns how many there were. */
+static int drain_notifies(PGconn *conn)
+{
+    int count = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(conn)) != NULL) {
+        PQfreemem(n);
+        count++;
+    }
+    return count;
+}
+
 /* Waits until the database signals, the timeout passes or we are asked to
- * stop.  Returns 1 when asked to stop. */
+ * stop.  Returns 1 when asked to stop.
+ *
+ * A notification that arrived while a refit's queries ran was read off the
+ * socket by libpq with their results and waits in its queue, where poll()
+ * cannot see it: look there first, or that change would wait for the next
+ * recheck (30 s) instead of being fitted now. */
 static int wait_for_change(struct forecast_worker *w, PGconn *conn, int timeout_ms)
 {
     struct pollfd fds[2] = {{w->wake[0], POLLIN, 0}, {conn ? PQsocket(conn) : -1, POLLIN, 0}};
-    int rc = poll(fds, conn ? 2 : 1, timeout_ms);
+    int queued = conn ? drain_notifies(conn) : 0;
+    int rc = poll(fds, conn ? 2 : 1, queued ? 0 : timeout_ms);
     if (w->stop)
         return 1;
-    if (rc > 0 && conn && (fds[1].revents & POLLIN)) {
+    if (queued || (rc > 0 && conn && (fds[1].revents & POLLIN))) {
         PQconsumeInput(conn);
-        PGnotify *n;
-        while ((n = PQnotifies(conn)) != NULL)
-            PQfreemem(n);
+        drain_notifies(conn);
         /* Let a burst of writes (an import, several submissions) settle. */
         poll(fds, 1, DEBOUNCE_MS);
-        if (conn) {
-            PQconsumeInput(conn);
-            while ((n = PQnotifies(conn)) != NULL)
-                PQfreemem(n);
-        }
+        PQconsumeInput(conn);
+        drain_notifies(conn);
     }
     return w->stop;
 }

@@ -109,6 +109,27 @@ def fresh_db(kind="empty"):
     return name
 
 
+# What the forecast worker refits (server/forecast_worker.c): metrics with
+# annual input and no run at the current forecast data version.
+FORECASTS_PENDING = (
+    "SELECT m.id FROM metrics m"
+    " WHERE EXISTS (SELECT 1 FROM forecast_input f WHERE f.metric = m.id"
+    "               AND f.period_kind = m.annual_period)"
+    "   AND NOT EXISTS (SELECT 1 FROM forecast_runs r WHERE r.metric = m.id"
+    "               AND r.frequency = 'annual' AND r.data_version >= forecast_data_version())")
+
+
+def wait_forecasts(dbname, timeout=120):
+    deadline = time.time() + timeout
+    while True:
+        pending = [r[0] for r in psql(dbname, FORECASTS_PENDING)]
+        if not pending:
+            return
+        if time.time() > deadline:
+            raise TestFailure("forecasts still pending after %ss: %s" % (timeout, pending))
+        time.sleep(0.1)
+
+
 class Server:
     def __init__(self, dbname, extra_args=(), env=None, tls_context=None):
         self.dbname = dbname
@@ -203,6 +224,12 @@ class Ctx:
 
     def cli(self, *args, **kw):
         return run_cli(self.db, *args, **kw)
+
+    def wait_forecasts(self, timeout=120):
+        """Waits until the forecast worker has fitted every metric at the
+        current forecast data version: the readiness a test that reads
+        forecasts after writing figures waits for."""
+        wait_forecasts(self.db, timeout)
 
     # --- checks
     @staticmethod

@@ -57,6 +57,8 @@ def test_setup(t):
                         headers={"Authorization": "Bearer " + TOK["admin"]})
     t.eq(s, 201, "a BCP submission to read")
     TOKID["bcp_sub"] = json.loads(b)["id"]
+    # The forecast of PUBLIC is fitted by the worker in the background.
+    t.wait_forecasts()
 
 
 def callers():
