@@ -19,7 +19,13 @@ int cmd_user(int argc, char **argv);       /* server/cli_user.c */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Finds "--db URL" (or --db=URL) in argv; falls back to DATABASE_URL, then
- * "" (libpq PG* variables).  Borrowed. */
+ * cli_db_default().  Borrowed. */
 const char *cli_db_url(int argc, char **argv);
+/* Where a command connects when nothing names a database: "" (libpq's PG*
+ * variables) when one of PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGSERVICE
+ * is set; else the running cluster of `make run`, var/pg beside the bin/
+ * the binary is in or under the working directory (conninfo of its
+ * database sendbench); else "".  Static storage. */
+const char *cli_db_default(void);
 
 #endif

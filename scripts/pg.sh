@@ -23,6 +23,27 @@ pg_as() {
     fi
 }
 
+# pg_blocked_parent DIR: as root, prints the nearest directory on DIR's
+# path that user postgres cannot search (and returns 0); returns 1 when
+# postgres can reach DIR, or when we are not root (then we run the server).
+pg_blocked_parent() {
+    local d
+    [ "$(id -u)" -eq 0 ] || return 1
+    d=$(realpath -m "$1")
+    local path="" part
+    local IFS=/
+    for part in $d; do
+        [ -n "$part" ] || continue
+        path="$path/$part"
+        [ -d "$path" ] || break
+        if ! runuser -u postgres -- test -x "$path"; then
+            echo "$path"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # pg_init DIR: DIR/data is the cluster, DIR/sock the socket directory.
 pg_init() {
     local dir=$1 bin
@@ -34,7 +55,11 @@ pg_init() {
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$dir/data" "$dir/sock" "$dir/log"
         if ! runuser -u postgres -- test -w "$dir/data"; then
-            echo "pg: user postgres cannot reach $dir (a parent directory is not searchable)" >&2
+            local blocked
+            blocked=$(pg_blocked_parent "$dir") || blocked="a parent directory of $dir"
+            echo "pg: user postgres cannot reach $dir: $blocked is not searchable by postgres" \
+                 "($(stat -c '%A %U' "$blocked" 2>/dev/null || echo 'mode unknown')); fix:" \
+                 "chmod o+x $blocked, or put the cluster elsewhere" >&2
             return 1
         fi
     fi

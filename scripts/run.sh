@@ -8,15 +8,33 @@ cd "$(dirname "$0")/.."
 BIN=${SENDBENCH_BIN:-bin/sendbench}
 . scripts/pg.sh
 
+# The cluster is var/pg.  As root the server runs as user postgres, which
+# may not be able to reach the checkout (a `mktemp -d` folder is mode 700):
+# then the cluster lives under /var/tmp, in a folder named after the
+# checkout, and var/pg is a link to it, so that every command still finds
+# it under var/ (cli_db_default in server/main.c).
 PGDIR="$PWD/var/pg"
 own_cluster=0
 if [ -z "${DATABASE_URL:-}" ]; then
     own_cluster=1
+    mkdir -p var
+    chmod 755 var
+    if [ ! -L "$PGDIR" ] && [ ! -f "$PGDIR/data/PG_VERSION" ] &&
+        blocked=$(pg_blocked_parent "$PWD/var"); then
+        away="/var/tmp/sendbench-$(printf '%s' "$PWD" | sha256sum | cut -c1-12)/pg"
+        echo "run: user postgres cannot search $blocked ($(stat -c '%A %U' "$blocked"))," \
+             "so the cluster goes to $away and var/pg links to it" \
+             "(chmod o+x $blocked to keep it in the checkout)"
+        mkdir -p "$away"
+        chmod 755 "$(dirname "$away")"
+        rm -rf "$PGDIR"
+        ln -s "$away" "$PGDIR"
+    fi
+    [ -L "$PGDIR" ] && PGDIR=$(realpath "$PGDIR")
     if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
         echo "run: creating the embedded PostgreSQL cluster in $PGDIR"
         rm -rf "$PGDIR"
         mkdir -p "$PGDIR"
-        chmod 755 var
         pg_init "$PGDIR"
     fi
     # A cluster left running by a killed run is stopped first.

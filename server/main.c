@@ -1,9 +1,12 @@
 /* bin/sendbench: one binary, one subcommand per job. */
 #include <gsl/gsl_errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -52,6 +55,82 @@ int cli_usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* Whether one of libpq's variables says where the database is. */
+static int pg_location_in_env(void)
+{
+    static const char *const vars[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+                                       "PGSERVICE", NULL};
+    for (const char *const *v = vars; *v; v++)
+        if (getenv(*v) && *getenv(*v))
+            return 1;
+    return 0;
+}
+
+/* Whether dir/.s.PGSQL.5432 is a socket (a running cluster of `make run`). */
+static int cluster_socket_in(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/.s.PGSQL.5432", dir) >= (int)sizeof path)
+        return 0;
+    return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* Appends s to a conninfo value in single quotes (backslash and quote
+ * escaped, as libpq reads them).  Returns 0, or -1 when it does not fit. */
+static int conninfo_quote(char *out, size_t cap, const char *s)
+{
+    size_t o = strlen(out);
+    if (o + 1 >= cap)
+        return -1;
+    out[o++] = '\'';
+    for (; *s; s++) {
+        if (o + 3 >= cap)
+            return -1;
+        if (*s == '\'' || *s == '\\')
+            out[o++] = '\\';
+        out[o++] = *s;
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return 0;
+}
+
+const char *cli_db_default(void)
+{
+    static char url[PATH_MAX + 64];
+    if (pg_location_in_env())
+        return "";
+    /* var/pg beside the bin/ the binary is in (bin/sendbench, or
+     * bin/san/sendbench and the like), then under the working directory. */
+    char exe[PATH_MAX], cand[PATH_MAX + 32], real[PATH_MAX];
+    const char *tails[] = {"/../var/pg/sock", "/../../var/pg/sock", NULL};
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    int have_exe = n > 0;
+    if (have_exe) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+    }
+    for (int i = 0; i < 3; i++) {
+        if (i < 2 && !have_exe)
+            continue;
+        if (i < 2)
+            snprintf(cand, sizeof cand, "%s%s", exe, tails[i]);
+        else
+            snprintf(cand, sizeof cand, "var/pg/sock");
+        /* realpath: var/pg may be a link to where the postgres user can
+         * reach it (scripts/run.sh). */
+        if (!realpath(cand, real) || !cluster_socket_in(real))
+            continue;
+        snprintf(url, sizeof url, "dbname=sendbench user=postgres host=");
+        if (conninfo_quote(url, sizeof url, real) == 0)
+            return url;
+    }
+    return "";
+}
+
 const char *cli_db_url(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -61,7 +140,7 @@ const char *cli_db_url(int argc, char **argv)
             return argv[i] + 5;
     }
     const char *env = getenv("DATABASE_URL");
-    return env ? env : "";
+    return env && *env ? env : cli_db_default();
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -97,7 +176,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: sendbench COMMAND [ARGS]\n\nCommands:\n");
     for (const struct command *c = commands; c->name; c++)
         fprintf(f, "  sendbench %s\n      %s\n", c->usage, c->help);
-    fprintf(f, "\nEvery command takes --db URL (default: DATABASE_URL, then libpq PG* variables).\n\n");
+    fprintf(f, "\nEvery command takes --db URL.  Without it: DATABASE_URL; else, when no libpq\n"
+               "PG* variable says where the database is, the cluster of `make run` (var/pg, while\n"
+               "it runs); else libpq's defaults.\n\n");
 }
 
 int main(int argc, char **argv)

@@ -91,6 +91,8 @@ int cmd_serve(int argc, char **argv)
         return 2;
     if ((cfg.tls_cert[0] != '\0') != (cfg.tls_key[0] != '\0'))
         return cli_usage_error("serve: --tls-cert and --tls-key go together");
+    if (!cfg.db_url[0])
+        snprintf(cfg.db_url, sizeof cfg.db_url, "%s", cli_db_default());
 
     signal(SIGPIPE, SIG_IGN);
     log_info("sendbench starting: libevent %s, libpq %d, jansson %s", event_get_version(),
