@@ -27,9 +27,11 @@ struct forecast_worker {
     atomic_int stop;
 };
 
-int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
+/* stop (may be NULL): checked between metrics, so that SIGTERM during a
+ * refit of every metric waits for one metric's fit, not all of them (the
+ * server's drain has a time limit). */
+static int refit_stale(PGconn *conn, const atomic_int *stop, char *err, unsigned long errlen)
 {
-    PGconn *conn = pgconn;
     /* Metrics with annual data whose stored forecasts are missing or
      * older than the newest change to annual figures (sql/081: council
      * quarters are no input of a forecast, so they never cause a refit). */
@@ -46,7 +48,7 @@ int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
     if (!r)
         return -1;
     int done = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(r) && !(stop && atomic_load(stop)); i++) {
         const char *metric = PQgetvalue(r, i, 0);
         int n = fr_refit_and_store(conn, metric, err, errlen);
         if (n < 0) {
@@ -62,6 +64,11 @@ int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
     }
     PQclear(r);
     return done;
+}
+
+int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
+{
+    return refit_stale(pgconn, NULL, err, errlen);
 }
 
 /* Frees the notifications libpq holds; returns how many there were. */
@@ -127,7 +134,7 @@ static void *worker_main(void *arg)
             }
             PQclear(l);
         }
-        if (forecast_refit_stale(conn, err, sizeof err) < 0)
+        if (refit_stale(conn, &w->stop, err, sizeof err) < 0)
             log_warn("forecast worker: %s", err);
         if (wait_for_change(w, conn, RECHECK_MS))
             break;
