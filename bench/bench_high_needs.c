@@ -17,8 +17,9 @@
  *      b. neighbours' costs: 2021-22 placements x the median of the
  *         statistical neighbours' 2021-22 costs per placement (the
  *         projection's fallback), plus the authority's own non-placement.
- *    Prints mean and median absolute % error, mean signed error (bias) and
- *    the share within 5% and 10%.
+ *    Prints mean and median absolute % error, mean signed error (bias),
+ *    the share within 5% and 10% and the five largest errors; authorities
+ *    whose placements the tool does not publish (x) are left out.
  * Exit status 0, 1 on failure, 2 bad arguments.
  */
 #include <gsl/gsl_errno.h>
@@ -202,12 +203,21 @@ int main(int argc, char **argv)
     hn_inputs_init(&dflt);
     double uplift = 1 + dflt.default_inflation_pct / 100;
     struct err_stats prior = {0}, nbr = {0};
+    int no_placements = 0;
     for (size_t row = 1; row < csv.nrecord; row++) {
         struct import_money_hnbt b, o;
         if (import_money_hnbt_row(&csv, row, "budget_2122_", &b, err, sizeof err) != 0 ||
             import_money_hnbt_row(&csv, row, "outturn_2021_", &o, err, sizeof err) != 0) {
             fprintf(stderr, "bench_high_needs: %s: %s\n", hnbt, err);
             goto done;
+        }
+        /* no placements published (x): nothing to multiply, not back-cast */
+        int placed = 1;
+        for (int k = 0; k < 7; k++)
+            placed &= isfinite(b.placed[k]);
+        if (!placed) {
+            no_placements++;
+            continue;
         }
         /* a: 2020-21 outturn costs per placement, one year uplifted */
         double cost[HN_N_SETTINGS];
@@ -254,6 +264,7 @@ int main(int argc, char **argv)
             err_add(&nbr, b.old_la_code, hn_spend(b.placed, nc, b.non_placement_gbp), b.total_gbp);
         }
     }
+    printf("backcast_skipped no_placements %d\n", no_placements);
     err_print("prior_year_costs", &prior);
     err_print("neighbour_costs", &nbr);
     rc = 0;

@@ -281,9 +281,9 @@ say "6. high needs: unmitigated trajectory of every authority (CPU), back-cast o
 if want high_needs; then
 "$BHN" --db "$DATABASE_URL" --repeat 50 | tee "$WORK/bench_high_needs.log" \
     || rec high_needs projection error "bench_high_needs failed"
-awk '/^projection/ {for (i = 2; i < NF; i += 2) print $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
+awk '/^projection / {for (i = 2; i < NF; i += 2) print $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
     while read -r k v; do rec high_needs projection "$k" "$v"; done
-awk '/^backcast/ {for (i = 3; i < NF; i += 2) print $2, $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
+awk '/^backcast / {for (i = 3; i < NF; i += 2) print $2, $i, $(i + 1)}' "$WORK/bench_high_needs.log" |
     while read -r m k v; do rec high_needs "backcast:$m" "$k" "$v"; done
 fi
 

@@ -361,3 +361,38 @@ def test_page_saves_a_private_scenario(t):
            "the sentence carries the API's figure for the plan")
     s, h, page = c.get(ev)
     t.eq(s, 200, "the signed-in council sees its plan pack too")
+
+
+def test_hostile_scenario_bodies_are_4xx_and_change_nothing(t):
+    fp = fingerprint(t)
+    path = "/api/v1/authorities/831/scenarios"
+    hdr = dict(TOK["derby"], **{"Content-Type": "application/json"})
+    bodies = [
+        "[" * 5000 + "]" * 5000,
+        '{"name": "x", "levers": {"cost_inflation_pct": 1e400}}',
+        '{"name": "x", "levers": [1, 2]}',
+        '{"name": "x", "levers": {"' + "k" * 5000 + '": 1}}',
+        '{"name": "' + "n" * 10000 + '"}',
+        '{"name": "a\\u0000b"}',
+        '{"name": 5, "shared": "yes"}',
+        '{"name": "x", "levers": {"from_year": 2026}}',
+        '{"name": "x", "levers": {"new_special_places": 10, "new_special_places_year": "2099-00",'
+        ' "new_special_place_cost_gbp": -1}}',
+        b'{"name": "\xff\xfe"}',
+        "",
+        "null",
+    ]
+    for body in bodies:
+        s, h, b = t.request("POST", path, body=body, headers=hdr)
+        t.true(s in (400, 413, 422), "%r...: %d" % (body[:40], s))
+        t.json_error(s, b, s)
+    for p in ("/api/v1/authorities/831'--/high-needs", "/api/v1/authorities/831/scenarios/0",
+              "/api/v1/authorities/831/scenarios/abc", "/api/v1/authorities/831/scenarios/99999999"):
+        s, h, b = t.request("GET", p, headers=TOK["derby"])
+        t.json_error(s, b, 404)
+    s, h, b = t.request("GET", "/api/v1/authorities/831/high-needs?scenario=99999999",
+                        headers=TOK["derby"])
+    t.json_error(s, b, 404)
+    t.eq(fingerprint(t), fp, "no row changed")
+    s, h, b = t.request("GET", "/healthz")
+    t.eq(s, 200, "server healthy")
