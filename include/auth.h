@@ -21,11 +21,31 @@ struct request;
 #define AUTH_TOKEN_LEN 47           /* "sbk_" + 43 */
 #define AUTH_HASH_LEN 32
 
+/* Who a request acts as.  The dispatcher fills r->caller (http.h) before
+ * the handler runs, as the route's access asks. */
+enum caller_kind { CALLER_ANONYMOUS, CALLER_COUNCIL, CALLER_ADMIN };
+
 struct auth_caller {
-    long long token_id;
-    int admin;                      /* an admin token acts for any authority */
-    char authority[16];             /* a council token's authority; "" for admin */
+    long long token_id;             /* 0 for anonymous */
+    int admin;                      /* kind == CALLER_ADMIN: acts for any authority */
+    char authority[16];             /* a council token's authority; "" otherwise */
+    enum caller_kind kind;
 };
+
+/* What a route needs of its caller: the access column of the route table
+ * (server/routes.c), checked by the dispatcher before the handler runs.
+ *   ROUTE_ANONYMOUS       nothing; an Authorization header is not looked at
+ *   ROUTE_TOKEN_OPTIONAL  anonymous without Authorization; a token that is
+ *                         sent must be valid (401)
+ *   ROUTE_TOKEN_REQUIRED  a valid bearer token (401 without)
+ *   ROUTE_ADMIN           an admin token (401 without a valid token, 403 for
+ *                         a council token) */
+enum route_access { ROUTE_ANONYMOUS = 0, ROUTE_TOKEN_OPTIONAL, ROUTE_TOKEN_REQUIRED, ROUTE_ADMIN };
+
+/* Resolves r's caller as `access` asks, sets r->caller and calls next(r);
+ * otherwise answers r itself (401, 403, 503/500).  next may be called from
+ * inside (anonymous) or later (after the token's query). */
+void auth_resolve(struct request *r, enum route_access access, void (*next)(struct request *r));
 
 /* Called once the caller is known; the handler continues from here and
  * must still end r with one http_reply_*.  caller is borrowed for the call. */

@@ -116,4 +116,48 @@ int cache_etag_matches(const char *if_none_match, const char *etag);
 
 void cache_get_stats(const struct cache *c, struct cache_stats *out);
 
+/*
+ * Single flight: one computation per key at a time.  A request that misses
+ * the cache while another computes the same key waits on that computation
+ * (the flight) instead of asking the database again, as PgBouncer keeps
+ * waiting clients on the pool they wait for.  Waiters are kept on the
+ * flight in storage they own (no allocation, so waiting cannot fail).
+ */
+struct cache_flight;
+struct cache_waiter {
+    struct cache_waiter *next;      /* the flight's */
+    uint64_t join_gen;              /* cache generation when it joined */
+    void *arg;
+};
+
+/* The flight computing key, or NULL. */
+struct cache_flight *cache_flight_find(struct cache *c, const char *key);
+/* Starts a flight for key, which the caller leads; generation: when its
+ * computation started.  NULL when out of memory: then compute alone. */
+struct cache_flight *cache_flight_start(struct cache *c, const char *key, uint64_t generation);
+/* Adds w to f's waiters (w stays valid until the flight lands). */
+void cache_flight_wait(struct cache *c, struct cache_flight *f, struct cache_waiter *w,
+                       void *arg);
+/* The leader's result (a reference is taken), or that the database was
+ * unavailable. */
+void cache_flight_result(struct cache_flight *f, struct cache_entry *e);
+void cache_flight_unavailable(struct cache_flight *f);
+/* Whether f has its result. */
+int cache_flight_has_result(const struct cache_flight *f);
+
+/* How a waiter learns the flight's end (flight_land's callback):
+ * CACHE_FLIGHT_SHARED    e is the leader's result (borrowed for the call)
+ * CACHE_FLIGHT_CHANGED   something the result depends on changed after
+ *                        the flight started and before the waiter came:
+ *                        compute afresh
+ * CACHE_FLIGHT_FAILED    the leader has no result: compute alone
+ * CACHE_FLIGHT_UNAVAILABLE  ... because the database was unavailable */
+enum cache_flight_outcome { CACHE_FLIGHT_SHARED, CACHE_FLIGHT_CHANGED, CACHE_FLIGHT_FAILED,
+                            CACHE_FLIGHT_UNAVAILABLE };
+typedef void (*cache_flight_cb)(void *arg, enum cache_flight_outcome outcome,
+                                struct cache_entry *e);
+/* The leader has been answered: removes f, tells every waiter (in the order
+ * they came) and frees f. */
+void cache_flight_land(struct cache *c, struct cache_flight *f, cache_flight_cb cb);
+
 #endif

@@ -16,8 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
+
 struct app;
 struct db_reply;
+struct pg_result;       /* libpq's PGresult */
 struct request;
 
 typedef void (*route_fn)(struct request *r);
@@ -28,6 +31,7 @@ struct route {
     int methods;            /* HTTP_GET also answers HEAD */
     const char *pattern;    /* "/api/v1/authorities/{code}" */
     route_fn fn;
+    enum route_access access;   /* auth.h; left out = ROUTE_ANONYMOUS */
 };
 
 #define HTTP_MAX_PARAMS 4
@@ -42,6 +46,8 @@ struct request {
     struct evkeyvalq query;
     void *state;                    /* handler state between async steps */
     void (*state_free)(void *state);
+    struct auth_caller caller;      /* resolved before the handler (route access) */
+    void (*query_done)(struct request *r, struct pg_result *res);   /* request_query */
 };
 
 /* The route table (server/routes.c). */
@@ -78,6 +84,23 @@ void http_reply_text(struct request *r, int status, const char *content_type,
                      const char *text, size_t len);
 /* 503 with Retry-After when the database is unavailable, else 500. */
 void http_reply_db_error(struct request *r, const struct db_reply *reply);
+/* Answers with a kept reply (cache.h): its ETag, Cache-Control and the Vary
+ * given; 304 without a body when If-None-Match matches. */
+struct cache_entry;
+void http_reply_cached(struct request *r, struct cache_entry *e, const char *vary);
+/* The one out-of-memory answer: logged, 500 internal_error. */
+void http_reply_oom(struct request *r);
+
+/*
+ * Runs one query for r through the pool (parameters copied) and calls
+ * done(r, res) with a result that succeeded; res is borrowed for the call.
+ * A failure is answered here, never seen by done: 503 with Retry-After when
+ * the database is unavailable or busy, 500 when the query failed or memory
+ * ran out.  One query of a request at a time.
+ */
+typedef void (*request_query_cb)(struct request *r, struct pg_result *res);
+void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
+                   request_query_cb done);
 
 /* The shape every JSON error has: {"error":{"code","message","details"}}.
  * Returns a new reference. */

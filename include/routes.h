@@ -23,10 +23,6 @@ void route_table_meta(struct request *r);
 void route_profile(struct request *r);
 int tables_start(struct app *app) __attribute__((warn_unused_result));
 void tables_stop(struct app *app);
-/* Answers with a cached reply (ETag, Cache-Control, Vary, 304 on a matching
- * If-None-Match); vary: the Vary header's value. */
-struct cache_entry;
-void routes_reply_entry(struct request *r, struct cache_entry *e, const char *vary);
 /* server/routes_submissions.c */
 void route_submission_create(struct request *r);
 void route_submissions_list(struct request *r);

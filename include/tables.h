@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "auth.h"
 #include "period.h"
 
 enum polarity { POLARITY_HIGHER_BETTER, POLARITY_LOWER_BETTER, POLARITY_NEUTRAL };
@@ -67,16 +68,11 @@ void table_summarise(const double *values, const int *present, const int *unpubl
 
 /* ---- callers and masking ---- */
 
-enum caller_kind { CALLER_ANONYMOUS, CALLER_COUNCIL, CALLER_ADMIN };
-
-struct caller {
-    enum caller_kind kind;
-    char authority[16];     /* CALLER_COUNCIL: its ONS code */
-};
+/* The caller is auth.h's struct auth_caller (kind, authority). */
 
 /* Whether the caller may see authority `code`'s unpublished figures beside
  * its name: admin, the authority itself, or an authority that consented. */
-int table_may_name(const struct caller *c, const char *code, int consent_to_name);
+int table_may_name(const struct auth_caller *c, const char *code, int consent_to_name);
 
 /* "Neighbour A" .. "Neighbour Z", "Neighbour AA" ... for index 0, 1, ... */
 void table_mask_label(size_t index, char *buf, size_t len);
@@ -128,7 +124,7 @@ struct table {
     int dp;
     enum table_group group;
     long focal;                 /* index of the focal authority, -1 none */
-    struct caller caller;
+    struct auth_caller caller;
     size_t min_contributors;    /* 3 */
     const char *mask_key;
     const char *table_id;       /* metric|period|group|authority */

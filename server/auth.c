@@ -112,6 +112,8 @@ static void reply_unauthorised(struct request *r, const char *error, const char 
 struct auth_pending {
     struct request *r;
     auth_cb cb;
+    enum route_access access;
+    void (*next)(struct request *r);
     unsigned char hash[AUTH_HASH_LEN];
 };
 
@@ -120,6 +122,8 @@ static void auth_resolved(const struct db_reply *reply, void *arg)
     struct auth_pending *p = arg;
     struct request *r = p->r;
     auth_cb cb = p->cb;
+    enum route_access access = p->access;
+    void (*next)(struct request *) = p->next;
     unsigned char want[AUTH_HASH_LEN];
     memcpy(want, p->hash, sizeof want);
     free(p);
@@ -154,13 +158,25 @@ static void auth_resolved(const struct db_reply *reply, void *arg)
     memset(&caller, 0, sizeof caller);
     caller.token_id = strtoll(PQgetvalue(reply->res, 0, 0), NULL, 10);
     caller.admin = strcmp(PQgetvalue(reply->res, 0, 1), "admin") == 0;
+    caller.kind = caller.admin ? CALLER_ADMIN : CALLER_COUNCIL;
     snprintf(caller.authority, sizeof caller.authority, "%s", PQgetvalue(reply->res, 0, 2));
     log_msg(LOG_DEBUG, r->id, "auth: token %lld (%s)", caller.token_id,
             caller.admin ? "admin" : caller.authority);
+    if (next) {
+        if (access == ROUTE_ADMIN && !caller.admin) {
+            http_reply_error(r, 403, "forbidden", "this endpoint needs an admin token", NULL);
+            return;
+        }
+        r->caller = caller;
+        next(r);
+        return;
+    }
     cb(r, &caller);
 }
 
-void auth_require(struct request *r, auth_cb cb)
+/* One path for auth_require (cb) and auth_resolve (access, next). */
+static void token_lookup(struct request *r, auth_cb cb, enum route_access access,
+                         void (*next)(struct request *r))
 {
     const char *h = http_header(r, "Authorization");
     if (!h || !*h) {
@@ -176,7 +192,7 @@ void auth_require(struct request *r, auth_cb cb)
         tok++;
     struct auth_pending *p = calloc(1, sizeof *p);
     if (!p) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (auth_token_hash(tok, p->hash) != 0) {
@@ -186,6 +202,8 @@ void auth_require(struct request *r, auth_cb cb)
     }
     p->r = r;
     p->cb = cb;
+    p->access = access;
+    p->next = next;
     char hex[67];
     auth_hash_hex(p->hash, hex);
     const char *params[1] = {hex};
@@ -195,6 +213,23 @@ void auth_require(struct request *r, auth_cb cb)
                       " FROM tokens WHERE hash = $1::bytea",
                       1, params, auth_resolved, p) != 0) {
         free(p);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
     }
+}
+
+void auth_require(struct request *r, auth_cb cb)
+{
+    token_lookup(r, cb, ROUTE_TOKEN_REQUIRED, NULL);
+}
+
+void auth_resolve(struct request *r, enum route_access access, void (*next)(struct request *r))
+{
+    memset(&r->caller, 0, sizeof r->caller);
+    r->caller.kind = CALLER_ANONYMOUS;
+    if (access == ROUTE_ANONYMOUS ||
+        (access == ROUTE_TOKEN_OPTIONAL && !http_header(r, "Authorization"))) {
+        next(r);
+        return;
+    }
+    token_lookup(r, NULL, access, next);
 }

@@ -39,7 +39,19 @@ struct logged_change {
     size_t nmetrics;
 };
 
+#define FLIGHT_BUCKETS 256
+
+struct cache_flight {
+    char *key;
+    uint64_t generation;        /* cache generation when it started */
+    struct cache_entry *entry;  /* the result (a reference), once computed */
+    int unavailable;            /* the database was unavailable */
+    struct cache_waiter *waiters, **tail;
+    struct cache_flight *next;  /* hash chain */
+};
+
 struct cache {
+    struct cache_flight *flights[FLIGHT_BUCKETS];
     struct cache_entry *buckets[CACHE_BUCKETS];
     size_t max_entries;
     uint64_t generation;
@@ -89,7 +101,92 @@ void cache_free(struct cache *c)
     if (!c)
         return;
     drop_all(c);
+    /* Flights outlive their requests only at shutdown, with no waiter left
+     * to answer. */
+    for (size_t b = 0; b < FLIGHT_BUCKETS; b++)
+        while (c->flights[b]) {
+            struct cache_flight *f = c->flights[b];
+            c->flights[b] = f->next;
+            cache_entry_unref(f->entry);
+            free(f->key);
+            free(f);
+        }
     free(c);
+}
+
+/* ---- single flight ---- */
+
+struct cache_flight *cache_flight_find(struct cache *c, const char *key)
+{
+    for (struct cache_flight *f = c->flights[key_hash(key) % FLIGHT_BUCKETS]; f; f = f->next)
+        if (strcmp(f->key, key) == 0)
+            return f;
+    return NULL;
+}
+
+struct cache_flight *cache_flight_start(struct cache *c, const char *key, uint64_t generation)
+{
+    struct cache_flight *f = calloc(1, sizeof *f);
+    if (!f || !(f->key = strdup(key))) {
+        free(f);
+        return NULL;
+    }
+    f->generation = generation;
+    f->tail = &f->waiters;
+    size_t b = key_hash(key) % FLIGHT_BUCKETS;
+    f->next = c->flights[b];
+    c->flights[b] = f;
+    return f;
+}
+
+void cache_flight_wait(struct cache *c, struct cache_flight *f, struct cache_waiter *w, void *arg)
+{
+    w->next = NULL;
+    w->join_gen = c->generation;
+    w->arg = arg;
+    *f->tail = w;
+    f->tail = &w->next;
+}
+
+void cache_flight_result(struct cache_flight *f, struct cache_entry *e)
+{
+    if (f->entry || !e)
+        return;
+    e->refs++;
+    f->entry = e;
+}
+
+void cache_flight_unavailable(struct cache_flight *f)
+{
+    f->unavailable = 1;
+}
+
+int cache_flight_has_result(const struct cache_flight *f)
+{
+    return f->entry != NULL;
+}
+
+void cache_flight_land(struct cache *c, struct cache_flight *f, cache_flight_cb cb)
+{
+    struct cache_flight **pp = &c->flights[key_hash(f->key) % FLIGHT_BUCKETS];
+    while (*pp && *pp != f)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = f->next;
+    for (struct cache_waiter *w = f->waiters; w;) {
+        struct cache_waiter *next = w->next;   /* w may be freed by cb */
+        enum cache_flight_outcome o;
+        if (f->entry)
+            o = cache_entry_unchanged(c, f->entry, f->generation, w->join_gen)
+                    ? CACHE_FLIGHT_SHARED : CACHE_FLIGHT_CHANGED;
+        else
+            o = f->unavailable ? CACHE_FLIGHT_UNAVAILABLE : CACHE_FLIGHT_FAILED;
+        cb(w->arg, o, o == CACHE_FLIGHT_SHARED ? f->entry : NULL);
+        w = next;
+    }
+    cache_entry_unref(f->entry);
+    free(f->key);
+    free(f);
 }
 
 uint64_t cache_generation(const struct cache *c)

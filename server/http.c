@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cache.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
@@ -256,6 +257,54 @@ void http_reply_db_error(struct request *r, const struct db_reply *reply)
                      NULL);
 }
 
+void http_reply_cached(struct request *r, struct cache_entry *e, const char *vary)
+{
+    http_add_header(r, "ETag", cache_entry_etag(e));
+    http_add_header(r, "Cache-Control", cache_entry_cache_control(e));
+    http_add_header(r, "Vary", vary);
+    if (cache_etag_matches(http_header(r, "If-None-Match"), cache_entry_etag(e))) {
+        http_reply_buffer(r, 304, NULL, NULL);
+        return;
+    }
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf || cache_entry_add_to(e, buf) != 0) {
+        if (buf)
+            evbuffer_free(buf);
+        http_reply_oom(r);
+        return;
+    }
+    http_reply_buffer(r, 200, cache_entry_content_type(e), buf);
+    evbuffer_free(buf);
+}
+
+void http_reply_oom(struct request *r)
+{
+    log_msg(LOG_ERROR, r->id, "out of memory");
+    http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+}
+
+static void request_query_done(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    request_query_cb done = r->query_done;
+    r->query_done = NULL;
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    done(r, reply->res);
+}
+
+void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
+                   request_query_cb done)
+{
+    r->query_done = done;
+    if (db_pool_query(r->app->pool, sql, nparams, params, request_query_done, r) != 0) {
+        r->query_done = NULL;
+        http_reply_oom(r);
+    }
+}
+
 /* Well-formed UTF-8 without control characters: everything else in a path
  * or query value is refused before it can reach a handler or PostgreSQL
  * (which rejects invalid UTF-8 with an error, not a 4xx). */
@@ -402,6 +451,12 @@ static int rate_limit_ok(struct request *r)
     return 0;
 }
 
+/* The handler, once auth_resolve has set r->caller. */
+static void run_route(struct request *r)
+{
+    r->route->fn(r);
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct app *app = arg;
@@ -455,7 +510,14 @@ static void dispatch(struct evhttp_request *req, void *arg)
             free(path);
             if (route_is_limited(rt) && !rate_limit_ok(r))
                 return;
-            rt->fn(r);
+            /* A reply that needs a token is private: never kept by a
+             * cache, also when it is a 401. */
+            if (rt->access == ROUTE_TOKEN_REQUIRED || rt->access == ROUTE_ADMIN)
+                http_add_header(r, "Cache-Control", "private, no-store");
+            if (rt->access == ROUTE_ANONYMOUS)
+                rt->fn(r);
+            else
+                auth_resolve(r, rt->access, run_route);
             return;
         }
         allowed |= rt->methods;

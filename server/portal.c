@@ -35,7 +35,7 @@ int portal_page_begin(struct evbuffer *b, const char *title, const struct sessio
 void portal_reply_page(struct request *r, int status, struct evbuffer *b)
 {
     if (!b) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     http_add_header(r, "Cache-Control", "no-store");

@@ -44,14 +44,9 @@ struct fc_req {
  * have annual figures at all?  A separate query, because planning the
  * forecast_input view (it expands the derived metrics) costs more than the
  * whole hot-path query. */
-static void has_data_done(const struct db_reply *reply, void *arg)
+static void has_data_done(struct request *r, PGresult *res)
 {
-    struct request *r = arg;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQgetvalue(reply->res, 0, 0)[0] != 't') {
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
         http_reply_error(r, 404, "no_data",
                          "this metric has no annual figures yet, so nothing to forecast", NULL);
         return;
@@ -107,15 +102,9 @@ static void forecast_disposition(struct request *r)
     http_add_header(r, "Content-Disposition", disp);
 }
 
-static void forecast_done(const struct db_reply *reply, void *arg)
+static void forecast_done(struct request *r, PGresult *res)
 {
-    struct request *r = arg;
     struct fc_req *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    PGresult *res = reply->res;
     if (PQgetisnull(res, 0, 0)) {
         http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
                          json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
@@ -140,12 +129,11 @@ static void forecast_done(const struct db_reply *reply, void *arg)
             return;
         }
         const char *params[1] = {st->metric};
-        if (db_pool_query(r->app->pool,
+        request_query(r,
                           "SELECT EXISTS (SELECT 1 FROM forecast_input fi JOIN metrics m"
                           " ON fi.metric = m.id AND fi.period_kind = m.annual_period"
                           " WHERE m.id = $1)",
-                          1, params, has_data_done, r) != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+                          1, params, has_data_done);
         return;
     }
     json_error_t jerr;
@@ -172,20 +160,20 @@ static void forecast_done(const struct db_reply *reply, void *arg)
         body = http_json_text(doc, &len);
     }
     if (!body) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     struct cache_entry *e = cache_entry_new(st->key, FC_CONTENT_TYPES[st->format],
                                             FC_CACHE_CONTROL, body, len);
     if (!e) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (cache_entry_depend(e, CACHE_DEP_ANNUAL_DATA | CACHE_DEP_FORECASTS, NULL) == 0 &&
         cache_store(r->app->tables_cache, e, st->generation))
         metrics_count("forecast_cache_stores");
     forecast_disposition(r);
-    routes_reply_entry(r, e, "Accept");
+    http_reply_cached(r, e, "Accept");
     cache_entry_unref(e);
 }
 
@@ -198,7 +186,7 @@ void route_forecast(struct request *r)
     const char *accept = http_header(r, "Accept");
     struct fc_req *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     r->state = st;
@@ -243,14 +231,14 @@ void route_forecast(struct request *r)
     if (hit) {
         metrics_count("forecast_cache_hits");
         forecast_disposition(r);
-        routes_reply_entry(r, hit, "Accept");
+        http_reply_cached(r, hit, "Accept");
         return;
     }
     st->generation = cache_generation(r->app->tables_cache);
     const char *params[2] = {metric, area};
     /* One round trip: the metric, the area resolved to its ONS code, the
      * stored forecast, whether the metric has data, and the data version. */
-    if (db_pool_query(r->app->pool,
+    request_query(r,
             "WITH m AS (SELECT id, annual_period FROM metrics WHERE id = $1),"
             " a AS (SELECT new_la_code AS code FROM authorities"
             "        WHERE new_la_code = $2 OR old_la_code = $2"
@@ -263,6 +251,5 @@ void route_forecast(struct request *r)
             "  (SELECT doc FROM f), (SELECT data_version FROM f),"
             "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
             "  forecast_data_version(), (SELECT dp FROM metrics WHERE id = $1)",
-            2, params, forecast_done, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            2, params, forecast_done);
 }

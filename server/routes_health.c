@@ -31,14 +31,14 @@ void route_healthz(struct request *r)
         return;
     }
     if (db_pool_query(r->app->pool, "SELECT 1", 0, NULL, healthz_done, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_prometheus(struct request *r)
 {
     struct evbuffer *buf = evbuffer_new();
     if (!buf) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     metrics_render(buf, r->app->pool);

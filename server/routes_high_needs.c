@@ -53,7 +53,7 @@ static struct hn_state *state_new(struct request *r)
 {
     struct hn_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return NULL;
     }
     r->state = st;
@@ -153,7 +153,7 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
     json_decref(doc);
     struct hn_result *res = malloc(2 * sizeof *res);
     if (!res) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (hn_project(&in, &unmit_lv, &res[1]) != HN_OK ||
@@ -171,7 +171,7 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
             if (b)
                 evbuffer_free(b);
             free(res);
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
             return;
         }
         free(res);
@@ -187,7 +187,7 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
                                   view.has_scenario ? &res[1] : NULL);
     free(res);
     if (!out) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (view.own || view.has_scenario)
@@ -203,7 +203,7 @@ static void trajectory_query(struct request *r, const struct auth_caller *caller
         snprintf(st->who, sizeof st->who, "%s", caller->admin ? "*" : caller->authority);
     const char *params[3] = {http_param(r, 0), st->who, st->scenario[0] ? st->scenario : NULL};
     if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, trajectory_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_high_needs(struct request *r)
@@ -266,7 +266,7 @@ static void authority_resolved(const struct db_reply *reply, void *arg)
         snprintf(token, sizeof token, "%lld", st->caller.token_id);
         char *levers = json_dumps(st->levers, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
         if (!levers) {
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
             return;
         }
         const char *params[5] = {st->code, st->name, levers, st->shared ? "true" : "false", token};
@@ -275,7 +275,7 @@ static void authority_resolved(const struct db_reply *reply, void *arg)
                                5, params, scenario_saved, r);
         free(levers);
         if (rc != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
         return;
     }
     /* route_sql_json keeps a state of its own: this one ends here (the
@@ -341,7 +341,7 @@ static void resolve_authority(struct request *r)
                       "SELECT new_la_code FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
                       " ORDER BY valid_to DESC NULLS FIRST LIMIT 1",
                       1, params, authority_resolved, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 /* The body of a save: {"name", "levers", "shared"}; every problem at once. */

@@ -171,7 +171,7 @@ static void login_record_failure(struct request *r, const char *reason)
                       "                      'reason', $3::text)"
                       " FROM (SELECT 1) x LEFT JOIN users u ON u.email = $1",
                       3, params, login_failure_recorded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void login_session_made(const struct db_reply *reply, void *arg)
@@ -230,7 +230,7 @@ static void login_verified(int ok, const char *hash, void *arg)
                       "                      'ended_session', (SELECT id FROM old))"
                       " FROM users u WHERE u.id = $2::bigint",
                       6, params, login_session_made, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void login_throttle_recorded(const struct db_reply *reply, void *arg)
@@ -274,7 +274,7 @@ static void login_account_found(const struct db_reply *reply, void *arg)
                           "                      'by', $3::text)"
                           " FROM (SELECT 1) x LEFT JOIN users u ON u.email = $1",
                           3, params, login_throttle_recorded, r) != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
         return;
     }
     const char *stored = NULL;
@@ -288,7 +288,7 @@ static void login_account_found(const struct db_reply *reply, void *arg)
     }
     const char *pw = evhttp_find_header(&st->fields, "password");
     if (password_worker_verify(r->app->passwords, stored, pw ? pw : "", login_verified, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void lower_copy(char *out, size_t outlen, const char *s)
@@ -303,7 +303,7 @@ void route_login(struct request *r)
 {
     struct login_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     form_init(&st->fields);
@@ -337,7 +337,7 @@ void route_login(struct request *r)
                       "       u.id, u.role, u.password_hash"
                       " FROM (SELECT 1) x LEFT JOIN users u ON u.email = $1 AND u.disabled_at IS NULL",
                       3, params, login_account_found, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 /* ------------------------------------------------------------ sign out */
@@ -386,14 +386,14 @@ static void logout_resolved(struct request *r, const struct session_user *u)
                       " SELECT u.id, 'user:' || u.id, 'logout', u.authority"
                       " FROM s JOIN users u ON u.id = s.user_id",
                       1, params, logout_done, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_logout(struct request *r)
 {
     struct logout_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     form_init(&st->fields);
@@ -490,7 +490,7 @@ static void setup_hashed(int ok, const char *hash, void *arg)
                       "       SELECT id, 'user:' || id, 'user.password_set', authority FROM u)"
                       " SELECT id FROM u",
                       2, params, setup_stored, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void setup_link_found(const struct db_reply *reply, void *arg)
@@ -523,14 +523,14 @@ static void setup_link_found(const struct db_reply *reply, void *arg)
         return;
     }
     if (password_worker_hash(r->app->passwords, pw, setup_hashed, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void setup_start(struct request *r, int post)
 {
     struct setup_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     form_init(&st->fields);
@@ -562,7 +562,7 @@ static void setup_start(struct request *r, int post)
                       " WHERE l.hash = $1::bytea AND l.used_at IS NULL AND l.expires_at > now()"
                       "   AND u.disabled_at IS NULL",
                       1, params, setup_link_found, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_setup_page(struct request *r)

@@ -5,7 +5,7 @@
  *   GET  /api/v1/submissions/{id}         one version with current and derived figures
  * All three need a bearer token: the authority's own or an admin's.
  *
- * POST runs: auth_require (one query) -> content type -> the metric
+ * POST runs: the caller (the dispatcher, ROUTE_TOKEN_REQUIRED) -> content type -> the metric
  * catalogue (loaded once) -> pure validation (server/submit.c) -> for an
  * admin, whether the authority exists (one query) -> submit_figures() (one
  * statement, one transaction).
@@ -45,7 +45,7 @@ static void catalogue_loaded(const struct db_reply *reply, void *arg)
     if (!app->catalogue) {  /* another request may have loaded it meanwhile */
         struct submit_catalogue *cat = calloc(1, sizeof *cat);
         if (!cat) {
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
             return;
         }
         for (int i = 0; i < PQntuples(reply->res); i++) {
@@ -78,7 +78,7 @@ static void catalogue_ensure(struct request *r, next_fn next)
     }
     struct catalogue_pending *p = calloc(1, sizeof *p);
     if (!p) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     p->r = r;
@@ -87,7 +87,7 @@ static void catalogue_ensure(struct request *r, next_fn next)
                       "SELECT id, unit, kind = 'derived', submittable FROM metrics ORDER BY sort_order",
                       0, NULL, catalogue_loaded, p) != 0) {
         free(p);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
     }
 }
 
@@ -173,7 +173,7 @@ static void post_decide(struct request *r)
     char token_id[24], *figures = json_dumps(st->doc.figures, JSON_COMPACT | JSON_SORT_KEYS |
                                                                   JSON_REAL_PRECISION(15));
     if (!figures) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     snprintf(token_id, sizeof token_id, "%lld", st->caller.token_id);
@@ -185,18 +185,13 @@ static void post_decide(struct request *r)
                            params, post_stored, r);
     free(figures);
     if (rc != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
-static void post_authority_checked(const struct db_reply *reply, void *arg)
+static void post_authority_checked(struct request *r, PGresult *res)
 {
-    struct request *r = arg;
     struct post_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQntuples(reply->res) == 0)
+    if (PQntuples(res) == 0)
         submit_detail(st->details, st->csv ? "new_la_code" : "authority", "unknown_authority",
                       "%s is not a registered authority (GET /api/v1/authorities)",
                       st->doc.authority);
@@ -223,7 +218,7 @@ static void post_validate(struct request *r)
     int rc = st->csv ? submit_parse_csv(body, len, r->app->catalogue, &today, &st->doc, st->details)
                      : submit_parse_json(body, len, r->app->catalogue, &today, &st->doc, st->details);
     if (rc == SUBMIT_NOMEM) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (rc == SUBMIT_MALFORMED) {
@@ -256,9 +251,8 @@ static void post_validate(struct request *r)
     }
     if (st->caller.admin && st->doc.authority[0]) {
         const char *params[1] = {st->doc.authority};
-        if (db_pool_query(r->app->pool, "SELECT 1 FROM authorities WHERE new_la_code = $1", 1,
-                          params, post_authority_checked, r) != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        request_query(r, "SELECT 1 FROM authorities WHERE new_la_code = $1", 1,
+                          params, post_authority_checked);
         return;
     }
     post_decide(r);
@@ -295,7 +289,7 @@ static void post_authorised(struct request *r, const struct auth_caller *caller)
     struct post_state *st = calloc(1, sizeof *st);
     if (!st || !(st->details = json_array())) {
         free(st);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     st->caller = *caller;
@@ -310,9 +304,10 @@ static void post_authorised(struct request *r, const struct auth_caller *caller)
     catalogue_ensure(r, post_validate);
 }
 
+/* ROUTE_TOKEN_REQUIRED: the dispatcher resolved r->caller. */
 void route_submission_create(struct request *r)
 {
-    auth_require(r, post_authorised);
+    post_authorised(r, &r->caller);
 }
 
 /* ------------------------------------------------------------------- GET */
@@ -347,32 +342,26 @@ static void list_authorised(struct request *r, const struct auth_caller *caller)
 
 void route_submissions_list(struct request *r)
 {
-    http_add_header(r, "Cache-Control", "private, no-store");
-    auth_require(r, list_authorised);
+    list_authorised(r, &r->caller);
 }
 
 struct one_state {
     struct auth_caller caller;
 };
 
-static void one_loaded(const struct db_reply *reply, void *arg)
+static void one_loaded(struct request *r, PGresult *res)
 {
-    struct request *r = arg;
     struct one_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQntuples(reply->res) != 1) {
+    if (PQntuples(res) != 1) {
         http_reply_error(r, 404, "not_found", "no submission with this id", NULL);
         return;
     }
-    if (!auth_may_act_for(&st->caller, PQgetvalue(reply->res, 0, 0))) {
-        auth_reply_forbidden(r, PQgetvalue(reply->res, 0, 0));
+    if (!auth_may_act_for(&st->caller, PQgetvalue(res, 0, 0))) {
+        auth_reply_forbidden(r, PQgetvalue(res, 0, 0));
         return;
     }
-    const char *doc = PQgetvalue(reply->res, 0, 1);
-    size_t len = (size_t)PQgetlength(reply->res, 0, 1);
+    const char *doc = PQgetvalue(res, 0, 1);
+    size_t len = (size_t)PQgetlength(res, 0, 1);
     http_reply_text(r, 200, "application/json", doc, len);
 }
 
@@ -389,21 +378,19 @@ static void one_authorised(struct request *r, const struct auth_caller *caller)
     }
     struct one_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     st->caller = *caller;
     r->state = st;
     r->state_free = free;
     const char *params[1] = {id};
-    if (db_pool_query(r->app->pool,
+    request_query(r,
                       "SELECT authority, submission_detail(id) FROM submissions WHERE id = $1::bigint",
-                      1, params, one_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+                      1, params, one_loaded);
 }
 
 void route_submission_get(struct request *r)
 {
-    http_add_header(r, "Cache-Control", "private, no-store");
-    auth_require(r, one_authorised);
+    one_authorised(r, &r->caller);
 }

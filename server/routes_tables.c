@@ -25,6 +25,7 @@
 #include "app.h"
 #include "auth.h"
 #include "cache.h"
+#include "changes.h"
 #include "codes.h"
 #include "db.h"
 #include "log.h"
@@ -33,7 +34,6 @@
 #include "tables.h"
 #include "tables_page.h"
 
-#define TABLES_CHANNEL "sendbench_data"
 #define TABLES_CACHE_MAX 8192
 #define MIN_CONTRIBUTORS 3
 #define OGL_ATTRIBUTION \
@@ -52,122 +52,30 @@ struct tq {
     char authority[16];         /* as given ("" none) */
     int csv;
     char base[PERIOD_MAX];      /* "" none */
-    struct caller caller;
-    void (*after_caller)(struct request *r);   /* continues once the caller is known */
+    struct auth_caller caller;
     const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
     char key[256];
     uint64_t generation;
     int latest;                 /* the period was "latest with data" */
     const PGresult *res;        /* a profile's rows, while they are being answered */
-    /* Single flight: one computation per key at a time. */
-    struct flight *flight;      /* the computation this request leads, or NULL */
-    struct request *next_waiter;
-    uint64_t join_gen;          /* cache generation when this request joined a flight */
+    /* Single flight (cache.h): one computation per key at a time. */
+    struct app *app;
+    struct cache_flight *flight;    /* the computation this request leads, or NULL */
+    struct cache_waiter waiter;     /* while it waits on another's */
     int solo;                   /* compute alone (the flight it waited on failed) */
 };
 
-/* A computation in progress for one cache key: the requests for the same
- * key that arrive meanwhile wait for it instead of asking the database
- * again, and are answered when the leader's reply is made. */
-struct flight {
-    char key[256];
-    uint64_t generation;        /* cache generation when it started */
-    struct cache_entry *entry;  /* the result (a reference), once computed */
-    int unavailable;            /* the database was unavailable */
-    struct request *waiters, **tail;
-    struct app *app;
-    struct flight *next;        /* hash chain */
-};
-
-#define FLIGHT_BUCKETS 256
-static struct flight *flights[FLIGHT_BUCKETS];
-
 /* ---------------------------------------------------------------- start */
 
-/* The derived metrics computed from each input (sql/005_tables.sql's
- * derived_observations; the same pairs as TABLES_DERIVED_INPUTS below). */
-static const struct { const char *metric, *input; } DERIVED_INPUTS[] = {
-    {"pct_within_20_weeks", "new_plans_within_20_weeks"},
-    {"pct_within_20_weeks", "new_plans_timeliness_den"},
-    {"pct_within_20_weeks", "new_plans_issued"},
-    {"pct_within_20_weeks_ex", "new_plans_within_20_weeks_ex"},
-    {"pct_within_20_weeks_ex", "new_plans_issued_ex"},
-    {"caseload_per_officer", "ehcp_caseload"},
-    {"caseload_per_officer", "case_officers_fte"},
-    {"deficit_pct_of_hnb", "dsg_cumulative_balance_gbp"},
-    {"deficit_pct_of_hnb", "hnb_allocation_gbp"},
-    {"caseload_growth_pct", "ehcp_caseload"},
-    {"request_to_assessment_rate", "requests_decided_to_assess"},
-    {"request_to_assessment_rate", "requests_received"},
-};
 /* The one derived metric that also reads the year-earlier period. */
 #define GROWTH_METRIC "caseload_growth_pct"
-
-/* A notification that names one authority, one period and its metrics
- * (sql/012's trigger, submit_figures in sql/004) drops only what depends
- * on those figures; "forecasts" only what shows stored forecasts; anything
- * else (an import, a change of authorities, neighbours, metrics, the mask
- * key, or NULL: the listening connection was remade) empties the cache. */
-static void on_data_changed(const char *channel, const char *payload, void *arg)
-{
-    struct app *app = arg;
-    (void)channel;
-    if (payload && strcmp(payload, "forecasts") == 0) {
-        struct cache_change ch = {.flags = CACHE_DEP_FORECASTS};
-        cache_change(app->tables_cache, &ch);
-        metrics_count("tables_cache_narrow_invalidations");
-        return;
-    }
-    json_t *doc = payload && payload[0] == '{' ? json_loads(payload, 0, NULL) : NULL;
-    const char *authority = json_string_value(json_object_get(doc, "authority"));
-    const char *period = json_string_value(json_object_get(doc, "period"));
-    json_t *given = json_object_get(doc, "metrics");
-    const char *metrics[CACHE_CHANGE_METRICS + 1];
-    size_t n = 0;
-    int ok = authority && period && json_is_array(given) && json_array_size(given) > 0;
-    for (size_t i = 0; ok && i < json_array_size(given); i++) {
-        const char *m = json_string_value(json_array_get(given, i));
-        ok = m != NULL;
-        for (size_t d = 0; ok && d <= sizeof DERIVED_INPUTS / sizeof DERIVED_INPUTS[0]; d++) {
-            const char *add = d == 0 ? m : strcmp(DERIVED_INPUTS[d - 1].input, m) == 0
-                                               ? DERIVED_INPUTS[d - 1].metric : NULL;
-            int seen = !add;
-            for (size_t k = 0; !seen && k < n; k++)
-                seen = strcmp(metrics[k], add) == 0;
-            if (seen)
-                continue;
-            if (n == CACHE_CHANGE_METRICS) {
-                ok = 0;     /* too many to name: empty the cache */
-                break;
-            }
-            metrics[n++] = add;
-        }
-    }
-    /* Forecasts read annual figures only: a council quarter leaves them. */
-    struct period per;
-    unsigned kinds = CACHE_DEP_ANY_DATA;
-    if (ok && (period_parse(period, &per) != 0 || per.kind != PERIOD_QUARTER))
-        kinds |= CACHE_DEP_ANNUAL_DATA;
-    if (ok) {
-        struct cache_change ch = {.flags = kinds, .authority = authority,
-                                  .period = period, .metrics = metrics, .nmetrics = n};
-        log_debug("tables: figures of %s for %s changed", authority, period);
-        cache_change(app->tables_cache, &ch);
-        metrics_count("tables_cache_narrow_invalidations");
-    } else {
-        log_debug("tables: %s changed: cache emptied", payload ? payload : "(reconnected)");
-        cache_invalidate(app->tables_cache);
-        metrics_count("tables_cache_invalidations");
-    }
-    json_decref(doc);
-}
 
 int tables_start(struct app *app)
 {
     app->tables_cache = cache_new(TABLES_CACHE_MAX);
     if (!app->tables_cache)
         return -1;
-    if (db_pool_listen(app->pool, TABLES_CHANNEL, on_data_changed, app) != 0)
+    if (changes_listen(app) != 0)
         return -1;
     return 0;
 }
@@ -184,55 +92,31 @@ static void reply_entry(struct request *r, struct cache_entry *e);
 static void serve_or_compute(struct request *r);
 static const char *cell(const PGresult *res, int row, int col);
 
-static unsigned flight_bucket(const char *key)
+/* The leader has been answered (its state is being freed): each waiter
+ * gets the leader's result unless something that result depends on changed
+ * between the flight's start and the waiter's arrival (then it computes
+ * afresh); when the leader failed, a waiter gets 503 if the database was
+ * unavailable, else computes alone. */
+static void flight_landed(void *arg, enum cache_flight_outcome outcome, struct cache_entry *e)
 {
-    unsigned h = 2166136261u;
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 16777619u;
-    return h % FLIGHT_BUCKETS;
-}
-
-static struct flight *flight_find(const char *key)
-{
-    for (struct flight *f = flights[flight_bucket(key)]; f; f = f->next)
-        if (strcmp(f->key, key) == 0)
-            return f;
-    return NULL;
-}
-
-/* The leader has been answered (its state is being freed): answer the
- * waiters.  A waiter gets the leader's result unless something that result
- * depends on changed between the flight's start and the waiter's arrival
- * (then it computes afresh); when the leader failed, a waiter gets 503 if
- * the database was unavailable, else computes alone. */
-static void flight_land(struct app *app, struct flight *f)
-{
-    struct flight **pp = &flights[flight_bucket(f->key)];
-    while (*pp && *pp != f)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = f->next;
-    struct request *w = f->waiters;
-    while (w) {
-        struct tq *wq = w->state;
-        struct request *next = wq->next_waiter;
-        wq->next_waiter = NULL;
-        if (f->entry && cache_entry_unchanged(app->tables_cache, f->entry, f->generation,
-                                              wq->join_gen)) {
-            metrics_count("tables_flight_shared");
-            reply_entry(w, f->entry);
-        } else if (f->unavailable) {
-            http_add_header(w, "Retry-After", "2");
-            http_reply_error(w, 503, "database_unavailable",
-                             "the database is unavailable; try again shortly", NULL);
-        } else {
-            wq->solo = !f->entry;
-            serve_or_compute(w);
-        }
-        w = next;
+    struct request *w = arg;
+    struct tq *wq = w->state;
+    switch (outcome) {
+    case CACHE_FLIGHT_SHARED:
+        metrics_count("tables_flight_shared");
+        reply_entry(w, e);
+        break;
+    case CACHE_FLIGHT_UNAVAILABLE:
+        http_add_header(w, "Retry-After", "2");
+        http_reply_error(w, 503, "database_unavailable",
+                         "the database is unavailable; try again shortly", NULL);
+        break;
+    case CACHE_FLIGHT_CHANGED:
+    case CACHE_FLIGHT_FAILED:
+        wq->solo = outcome == CACHE_FLIGHT_FAILED;
+        serve_or_compute(w);
+        break;
     }
-    cache_entry_unref(f->entry);
-    free(f);
 }
 
 /* A query of this module failed: the flight's waiters learn whether the
@@ -241,7 +125,7 @@ static void db_failed(struct request *r, const struct db_reply *reply)
 {
     struct tq *q = r->state;
     if (q->flight && reply->unavailable)
-        q->flight->unavailable = 1;
+        cache_flight_unavailable(q->flight);
     http_reply_db_error(r, reply);
 }
 
@@ -249,7 +133,7 @@ static void tq_free(void *state)
 {
     struct tq *q = state;
     if (q->flight)
-        flight_land(q->flight->app, q->flight);
+        cache_flight_land(q->app->tables_cache, q->flight, flight_landed);
     free(q);
 }
 
@@ -264,7 +148,7 @@ static void bad_param(struct request *r, int status, const char *field, const ch
     http_reply_error(r, status, status == 404 ? "not_found" : "bad_parameter", message, details);
 }
 
-static const char *visibility_key(const struct caller *c, char *buf, size_t len)
+static const char *visibility_key(const struct auth_caller *c, char *buf, size_t len)
 {
     switch (c->kind) {
     case CALLER_ADMIN: return "admin";
@@ -273,7 +157,7 @@ static const char *visibility_key(const struct caller *c, char *buf, size_t len)
     }
 }
 
-static const char *cache_control_for(const struct caller *c)
+static const char *cache_control_for(const struct auth_caller *c)
 {
     /* Revalidate every time (answered 304 from memory): a table changes as
      * soon as its data does.  Token callers' tables may hold unmasked
@@ -283,27 +167,7 @@ static const char *cache_control_for(const struct caller *c)
 
 static void reply_entry(struct request *r, struct cache_entry *e)
 {
-    routes_reply_entry(r, e, "Authorization, Accept");
-}
-
-void routes_reply_entry(struct request *r, struct cache_entry *e, const char *vary)
-{
-    http_add_header(r, "ETag", cache_entry_etag(e));
-    http_add_header(r, "Cache-Control", cache_entry_cache_control(e));
-    http_add_header(r, "Vary", vary);
-    if (cache_etag_matches(http_header(r, "If-None-Match"), cache_entry_etag(e))) {
-        http_reply_buffer(r, 304, NULL, NULL);
-        return;
-    }
-    struct evbuffer *buf = evbuffer_new();
-    if (!buf || cache_entry_add_to(e, buf) != 0) {
-        if (buf)
-            evbuffer_free(buf);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    http_reply_buffer(r, 200, cache_entry_content_type(e), buf);
-    evbuffer_free(buf);
+    http_reply_cached(r, e, "Authorization, Accept");
 }
 
 /* What a computed reply was made from (see include/cache.h): a table,
@@ -385,18 +249,14 @@ static void store_and_reply(struct request *r, struct tq *q, const char *content
     struct cache_entry *e = cache_entry_new(q->key, content_type,
                                             cache_control_for(&q->caller), body, len);
     if (!e) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (declare_deps(q, e) != 0)
         log_debug("tables: %s depends on everything (out of memory)", q->key);
     cache_store(c, e, q->generation);
-    if (q->flight && !q->flight->entry) {
-        q->flight->entry = e;
-        e = NULL;   /* the flight's reference now */
-        reply_entry(r, q->flight->entry);
-        return;
-    }
+    if (q->flight)
+        cache_flight_result(q->flight, e);
     reply_entry(r, e);
     cache_entry_unref(e);
 }
@@ -417,7 +277,7 @@ static void reply_json_doc(struct request *r, struct tq *q, json_t *doc)
     size_t len;
     char *body = http_json_text(doc, &len);
     if (!body) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     store_and_reply(r, q, "application/json", body, len);
@@ -479,35 +339,13 @@ static enum period_basis annual_basis(const char *annual_period)
 
 /* ---------------------------------------------------------------- callers */
 
-/*
- * The caller: anonymous without an Authorization header; otherwise the
- * token is resolved by auth_require (server/auth.c), which answers 401
- * itself for a malformed, unknown, revoked or expired token.
- */
-typedef void (*caller_next)(struct request *r);
-
-static void caller_known(struct request *r, const struct auth_caller *who)
+/* The caller: the dispatcher resolved it (ROUTE_TOKEN_OPTIONAL in the route
+ * table); pages are always anonymous. */
+static void caller_resolve(struct request *r, void (*next)(struct request *r))
 {
     struct tq *q = r->state;
-    if (who->admin) {
-        q->caller.kind = CALLER_ADMIN;
-    } else {
-        q->caller.kind = CALLER_COUNCIL;
-        snprintf(q->caller.authority, sizeof q->caller.authority, "%s", who->authority);
-    }
-    q->after_caller(r);
-}
-
-static void caller_resolve(struct request *r, caller_next next)
-{
-    struct tq *q = r->state;
-    q->caller.kind = CALLER_ANONYMOUS;
-    if (!http_header(r, "Authorization")) {
-        next(r);
-        return;
-    }
-    q->after_caller = next;
-    auth_require(r, caller_known);
+    q->caller = r->caller;
+    next(r);
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -989,7 +827,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     }
     goto done;
 oom:
-    http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    http_reply_oom(r);
 done:
     table_release(&t);
     free(rows);
@@ -1019,7 +857,7 @@ static void table_query(struct request *r)
                              q->authority[0] ? q->authority : NULL, start,
                              q->page ? "true" : "false"};
     if (db_pool_query(r->app->pool, TABLE_SQL, 8, params, table_fetched, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void latest_fetched(const struct db_reply *reply, void *arg)
@@ -1078,7 +916,7 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
     const char *iu = strcmp(unit, "%") == 0 || strcmp(unit, "£") == 0 ? unit : "";
     struct evbuffer *b = evbuffer_new();
     if (!b) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     char l[400];
@@ -1109,7 +947,7 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
     char *body = evbuffer_to_string(b, &len);
     evbuffer_free(b);
     if (!body) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     store_and_reply(r, q, "text/csv; charset=utf-8", body, len);
@@ -1260,7 +1098,7 @@ struct xsec {
  * does for the API's tables.  Returns 0, or -1 when out of memory. */
 static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
                         const char *period, const char *subject, const char *subject_region,
-                        const struct profile_metric *pm, const struct caller *caller,
+                        const struct profile_metric *pm, const struct auth_caller *caller,
                         struct table_row *rows, struct xsec *out)
 {
     size_t n = 0;
@@ -1342,7 +1180,7 @@ static double growth_base_of(const struct growth *g, const char *code)
 /* rows[0..n) is the ehcp_caseload run of period (after xsec_compute: the
  * values are rounded as published).  Returns 0, or -1 when out of memory. */
 static int growth_add(struct growth *g, const char *period, const struct table_row *rows,
-                      size_t n, const char *subject, const struct caller *caller)
+                      size_t n, const char *subject, const struct auth_caller *caller)
 {
     int rc = -1;
     double *vals = calloc(n + 1, sizeof *vals), *scratch = calloc(n + 1, sizeof *scratch);
@@ -1639,7 +1477,7 @@ static void profile_fetched(const struct db_reply *reply, void *arg)
         if (status == 404)
             bad_param(r, 404, "code", "no such authority");
         else
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
         return;
     }
     if (!q->page) {
@@ -1650,7 +1488,7 @@ static void profile_fetched(const struct db_reply *reply, void *arg)
     char *body = q->page->profile(r, doc, &len);
     json_decref(doc);
     if (!body) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     store_and_reply(r, q, q->page->content_type, body, len);
@@ -1685,24 +1523,13 @@ static void serve_or_compute(struct request *r)
     }
     q->generation = cache_generation(c);
     if (!q->solo) {
-        struct flight *f = flight_find(q->key);
+        struct cache_flight *f = cache_flight_find(c, q->key);
         if (f) {
-            q->join_gen = q->generation;
-            *f->tail = r;
-            f->tail = &q->next_waiter;
+            cache_flight_wait(c, f, &q->waiter, r);
             return;
         }
-        f = calloc(1, sizeof *f);
-        if (f) {    /* without memory for a flight it simply computes alone */
-            snprintf(f->key, sizeof f->key, "%s", q->key);
-            f->generation = q->generation;
-            f->app = r->app;
-            f->tail = &f->waiters;
-            unsigned b = flight_bucket(f->key);
-            f->next = flights[b];
-            flights[b] = f;
-            q->flight = f;
-        }
+        /* Without memory for a flight it simply computes alone. */
+        q->flight = cache_flight_start(c, q->key, q->generation);
     }
     int rc = 0;
     switch (q->kind) {
@@ -1735,17 +1562,18 @@ static void serve_or_compute(struct request *r)
     }
     }
     if (rc != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static struct tq *tq_new(struct request *r, enum tq_kind kind)
 {
     struct tq *q = calloc(1, sizeof *q);
     if (!q) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return NULL;
     }
     q->kind = kind;
+    q->app = r->app;
     r->state = q;
     r->state_free = tq_free;
     return q;

@@ -91,7 +91,7 @@ static void home_page(struct request *r, json_t *doc)
     if (bad) {
         if (b)
             evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     web_reply_page(r, b);

@@ -129,7 +129,7 @@ void session_resolve(struct request *r, session_cb cb)
     OPENSSL_cleanse(secret, sizeof secret);
     struct session_pending *p = calloc(1, sizeof *p);
     if (!p) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     p->r = r;
@@ -152,6 +152,6 @@ void session_resolve(struct request *r, session_cb cb)
                       "   coalesce(a.name, ''), s.csrf",
                       3, params, session_found, p) != 0) {
         free(p);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
     }
 }

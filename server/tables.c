@@ -150,7 +150,7 @@ void table_summarise(const double *values, const int *present, const int *unpubl
 
 /* ---- callers and masking ---- */
 
-int table_may_name(const struct caller *c, const char *code, int consent_to_name)
+int table_may_name(const struct auth_caller *c, const char *code, int consent_to_name)
 {
     if (consent_to_name || c->kind == CALLER_ADMIN)
         return 1;

@@ -157,7 +157,7 @@ void web_table_error(struct request *r, int status, const char *field, const cha
 void web_reply_page(struct request *r, struct evbuffer *b)
 {
     if (!b) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     http_add_header(r, "Cache-Control", "public, max-age=60");
@@ -187,7 +187,7 @@ void web_reply_error(struct request *r, int status, const char *code, const char
         web_page_end(b) != 0) {
         if (b)
             evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     http_reply_buffer(r, status, "text/html; charset=utf-8", b);
@@ -228,7 +228,7 @@ void web_query_doc(struct request *r, const char *sql, int nparams, const char *
 {
     struct web_q *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     st->fn = fn;
@@ -236,5 +236,5 @@ void web_query_doc(struct request *r, const char *sql, int nparams, const char *
     r->state = st;
     r->state_free = free;
     if (db_pool_query(r->app->pool, sql, nparams, params, doc_done, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }

@@ -369,7 +369,7 @@ static void page_render(struct request *r, json_t *doc)
     if (bad) {
         if (b)
             evbuffer_free(b);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     portal_reply_page(r, errors ? 422 : 200, b);
@@ -407,7 +407,7 @@ static void page_query(struct request *r)
     const char *params[3] = {http_param(r, 0), who, st->scenario[0] ? st->scenario : NULL};
     /* not web_query_doc: that keeps its own r->state, and this page has one */
     if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, page_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void saved(const struct db_reply *reply, void *arg)
@@ -476,7 +476,7 @@ static void code_resolved(const struct db_reply *reply, void *arg)
                         : NULL;
     json_decref(norm);
     if (!levers) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     const char *sh = evhttp_find_header(&st->fields, "shared");
@@ -487,7 +487,7 @@ static void code_resolved(const struct db_reply *reply, void *arg)
                            params, saved, r);
     free(levers);
     if (rc != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void page_resolved(struct request *r, const struct session_user *u)
@@ -518,14 +518,14 @@ static void page_resolved(struct request *r, const struct session_user *u)
                       "SELECT new_la_code FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
                       " ORDER BY valid_to DESC NULLS FIRST LIMIT 1",
                       1, params, code_resolved, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_web_high_needs(struct request *r)
 {
     struct page_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     r->state = st;
@@ -629,7 +629,7 @@ void high_needs_evidence_scenario(struct request *r)
     }
     struct page_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     r->state = st;

@@ -198,8 +198,8 @@ static void test_mask_labels_and_assignment(void)
     }
     CHECK(key_matters);
 
-    struct caller anon = {CALLER_ANONYMOUS, ""}, own = {CALLER_COUNCIL, "E06000001"},
-                  other = {CALLER_COUNCIL, "E06000002"}, admin = {CALLER_ADMIN, ""};
+    struct auth_caller anon = {.kind = CALLER_ANONYMOUS, .authority = ""}, own = {.kind = CALLER_COUNCIL, .authority = "E06000001"},
+                  other = {.kind = CALLER_COUNCIL, .authority = "E06000002"}, admin = {.kind = CALLER_ADMIN, .authority = "", .admin = 1};
     CHECK(!table_may_name(&anon, "E06000001", 0));
     CHECK(table_may_name(&anon, "E06000001", 1));
     CHECK(table_may_name(&own, "E06000001", 0));
@@ -242,14 +242,14 @@ static void fill_rows(struct table_row *rows)
 static void test_table_compute_callers(void)
 {
     static const struct {
-        struct caller caller;
+        struct auth_caller caller;
         int masked[5];      /* in the neighbours group: rows 0..2 */
         int region_suppressed;
     } cases[] = {
-        {{CALLER_ANONYMOUS, ""}, {1, 1, 0, 0, 0}, 0},
-        {{CALLER_COUNCIL, "E06000004"}, {1, 1, 0, 0, 0}, 0},
-        {{CALLER_COUNCIL, "E06000001"}, {0, 1, 0, 0, 0}, 0},
-        {{CALLER_ADMIN, ""}, {0, 0, 0, 0, 0}, 0},
+        {{.kind = CALLER_ANONYMOUS, .authority = ""}, {1, 1, 0, 0, 0}, 0},
+        {{.kind = CALLER_COUNCIL, .authority = "E06000004"}, {1, 1, 0, 0, 0}, 0},
+        {{.kind = CALLER_COUNCIL, .authority = "E06000001"}, {0, 1, 0, 0, 0}, 0},
+        {{.kind = CALLER_ADMIN, .authority = "", .admin = 1}, {0, 0, 0, 0, 0}, 0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         struct table_row rows[5];
@@ -294,8 +294,8 @@ static void test_table_compute_min_contributors(void)
 {
     /* Region E12000002 has Gamma (30, consented) and Eps (missing): one
      * contributor over unpublished figures: c for everyone but admin. */
-    struct caller callers[] = {{CALLER_ANONYMOUS, ""}, {CALLER_COUNCIL, "E06000003"},
-                               {CALLER_ADMIN, ""}};
+    struct auth_caller callers[] = {{.kind = CALLER_ANONYMOUS, .authority = ""}, {.kind = CALLER_COUNCIL, .authority = "E06000003"},
+                               {.kind = CALLER_ADMIN, .authority = "", .admin = 1}};
     int want[] = {1, 1, 0};
     for (size_t c = 0; c < 3; c++) {
         struct table_row rows[5];
