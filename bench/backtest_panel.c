@@ -1,17 +1,47 @@
 /*
- * backtest_panel: rolling-origin backtest of every forecasting model and the
- * automatic choice over the shipped DfE SEN2 history (data/dfe/), horizons
- * 1-3.  Prints one table per metric and writes the identical splits to
- * bench/results/splits.csv for bench/backtest_r.R.
+ * backtest_panel: the honest harness.  Rolling-origin backtest of every
+ * forecasting model and the automatic choice over the shipped DfE SEN2
+ * history (data/dfe/), at origins fixed in advance, 2019 to 2023 (the last
+ * year of training data), horizons 1-3.
  *
- *   bin/backtest_panel [data_dir] [splits.csv]
+ *   bin/backtest_panel [--tune-only] [data_dir] [splits.csv]
  *
- * Caseload: sen2_2022_age_caseload.csv, "Local authority" rows, age "Total",
- * Total_all, January 2010-2022.  Flows: sen2_2022_mi.csv, calendar
- * 2015-2021 (2014 held only the four months after the reform):
- * NewallEHC, InreqEHC, IncExc20weekRate.  Neighbours:
- * dfe_statistical_neighbours_may2025.csv (3-digit old_la_code); region:
- * the SEN2 region_code.  Suppressed or unavailable cells become NAN.
+ * Two sets of scores per metric, never mixed:
+ *   tune  origins 2019-2022, scoring only targets up to 2023: everything
+ *         that was known at the last origin.  Every model choice and
+ *         constant of forecasts/ is chosen on this set (or on older data).
+ *   oos   the last origin, 2023, scored on 2024 (and the January 2025
+ *         census for plans in place): the out-of-sample result.  With
+ *         --tune-only it is not printed, so tuning can be done blind.
+ *
+ * Series (the longer history; 2025 release wins where releases overlap):
+ *   plans_in_place  January census 2010-2025: sen2_2022_age_caseload.csv
+ *                   Total_all (age Total) to 2018, then sen2_2025/caseload.csv
+ *                   ehcplans ("All EHC plans"); time_period 201819 = 2019.
+ *   new_plans       calendar 2015-2024: sen2_2022_mi.csv NewallEHC to 2018,
+ *                   then sen2_2025/newplans.csv new_ehc_plans.
+ *   requests        calendar 2016-2024 (2015 is "z"): InreqEHC, then
+ *                   requests_received_in_year.
+ *   timeliness_20wk calendar 2015-2024: IncExc20weekRate, then
+ *                   pc_plans_issued_within_20_weeks (both include
+ *                   exceptions: the published rate).
+ * Calendar 2014 is left out (EHC plans began on 1 September 2014).
+ * Decisions within 6 weeks (request_outcome_six_weeks) exist for 2023 and
+ * 2024 only: too short to backtest, reported as such.
+ *
+ * Quarantine (as the importer's rule for the 2025 release): an authority's
+ * headline figure that is at least its own region's published total, in a
+ * region of several authorities, is not the authority's figure (every
+ * Yorkshire and The Humber authority's 2022 new plans carry the regional
+ * 6,078): it is left out (NAN), never forecast and never scored.
+ *
+ * Boundary changes: successors' years before they existed are apportioned
+ * from their predecessors with fc_backcast (share of the first year every
+ * successor reports), at an origin only when that year is in the training
+ * window, so that no share comes from the future.
+ *
+ * Writes the identical splits to bench/results/splits.csv for
+ * bench/backtest_r.R (column set = tune or oos).
  */
 #include <csv.h>
 #include <errno.h>
@@ -24,10 +54,13 @@
 
 #include "forecast.h"
 
-#define MAX_FIELDS 160
+#define MAX_FIELDS 200
 #define MAX_LA 200
 #define MAX_REG 16
+#define MAX_T 20
 #define H 3
+#define ORIGIN_FIRST 2019
+#define ORIGIN_LAST 2023
 
 struct row_reader {
     char *field[MAX_FIELDS];
@@ -129,12 +162,16 @@ static int read_csv(const char *path, void (*on_row)(struct row_reader *, void *
 
 /* ---- the data ---------------------------------------------------------- */
 
+enum { M_CASELOAD, M_NEWPLANS, M_REQUESTS, M_TIMELINESS, N_METRICS };
+
 struct metric {
-    const char *name, *column;
+    const char *name;
     int first_year, n;
     enum fc_kind kind;
     int min_train;
-    double y[MAX_LA * 16];
+    double y[MAX_LA * MAX_T];
+    double region_total[MAX_REG * MAX_T];  /* published, 2025 release */
+    int quarantined;
 };
 
 struct world {
@@ -144,7 +181,8 @@ struct world {
     int n_reg;
     char reg_code[MAX_REG][16];
     int neighbours[MAX_LA * 10];
-    struct metric m[4];
+    struct metric m[N_METRICS];
+    int six_weeks_years[MAX_T];
 };
 
 static int la_index(struct world *w, const char *code, int add)
@@ -152,7 +190,7 @@ static int la_index(struct world *w, const char *code, int add)
     for (int i = 0; i < w->n_la; i++)
         if (strcmp(w->code[i], code) == 0)
             return i;
-    if (!add || w->n_la >= MAX_LA || strlen(code) >= 8)
+    if (!add || w->n_la >= MAX_LA || strlen(code) >= 8 || !code[0])
         return -1;
     snprintf(w->code[w->n_la], sizeof w->code[0], "%s", code);
     w->region[w->n_la] = -1;
@@ -184,40 +222,98 @@ static double num(const char *s)
     return (end == s || *end) ? NAN : v;
 }
 
-static void store(struct world *w, struct metric *m, struct row_reader *r)
+static int str_is(const char *a, const char *b)
 {
-    const char *code = col(r, "old_la_code"), *tp = col(r, "time_period");
-    int i, t;
-
-    if (!code || !tp)
-        return;
-    i = la_index(w, code, 1);
-    t = atoi(tp) - m->first_year;
-    if (i < 0 || t < 0 || t >= m->n)
-        return;
-    w->region[i] = reg_index(w, col(r, "region_code"));
-    m->y[i * m->n + t] = num(col(r, m->column));
+    return a && strcmp(a, b) == 0;
 }
 
-static void on_caseload(struct row_reader *r, void *ctx)
+/* year: calendar or census year of the figure */
+static void store(struct world *w, struct metric *m, struct row_reader *r,
+                  int year, const char *column, int from_2025)
+{
+    const char *lvl = col(r, "geographic_level");
+    int t = year - m->first_year;
+
+    if (t < 0 || t >= m->n)
+        return;
+    if (from_2025 && str_is(lvl, "Regional")) {
+        int g = reg_index(w, col(r, "region_code"));
+        if (g >= 0)
+            m->region_total[g * MAX_T + t] = num(col(r, column));
+        return;
+    }
+    if (!str_is(lvl, "Local authority"))
+        return;
+    int i = la_index(w, col(r, "old_la_code") ? col(r, "old_la_code") : "", 1);
+    if (i < 0)
+        return;
+    w->region[i] = reg_index(w, col(r, "region_code"));
+    m->y[i * m->n + t] = num(col(r, column));
+}
+
+static void on_caseload_2022(struct row_reader *r, void *ctx)
 {
     struct world *w = ctx;
-    const char *lvl = col(r, "geographic_level"), *age = col(r, "characteristic_age");
+    const char *tp = col(r, "time_period");
 
-    if (lvl && age && strcmp(lvl, "Local authority") == 0
-        && strcmp(age, "Total") == 0)
-        store(w, &w->m[0], r);
+    if (str_is(col(r, "characteristic_age"), "Total") && tp && atoi(tp) <= 2018)
+        store(w, &w->m[M_CASELOAD], r, atoi(tp), "Total_all", 0);
 }
 
 static void on_mi(struct row_reader *r, void *ctx)
 {
     struct world *w = ctx;
-    const char *lvl = col(r, "geographic_level");
+    const char *tp = col(r, "time_period");
+    int y = tp ? atoi(tp) : 0;
 
-    if (!lvl || strcmp(lvl, "Local authority") != 0)
+    if (y > 2018)
         return;
-    for (int k = 1; k < 4; k++)
-        store(w, &w->m[k], r);
+    store(w, &w->m[M_NEWPLANS], r, y, "NewallEHC", 0);
+    store(w, &w->m[M_REQUESTS], r, y, "InreqEHC", 0);
+    store(w, &w->m[M_TIMELINESS], r, y, "IncExc20weekRate", 0);
+}
+
+static void on_caseload_2025(struct row_reader *r, void *ctx)
+{
+    const char *tp = col(r, "time_period");
+
+    /* 201819 is the January 2019 census */
+    if (tp && strlen(tp) == 6 && str_is(col(r, "breakdown_topic"), "All EHC plans"))
+        store(ctx, &((struct world *)ctx)->m[M_CASELOAD], r, atoi(tp) / 100 + 1,
+              "ehcplans", 1);
+}
+
+static void on_newplans_2025(struct row_reader *r, void *ctx)
+{
+    const char *tp = col(r, "time_period");
+
+    if (tp && str_is(col(r, "breakdown_topic"), "New EHC plans"))
+        store(ctx, &((struct world *)ctx)->m[M_NEWPLANS], r, atoi(tp),
+              "new_ehc_plans", 1);
+}
+
+static void on_requests_2025(struct row_reader *r, void *ctx)
+{
+    struct world *w = ctx;
+    const char *tp = col(r, "time_period");
+
+    if (!tp || !str_is(col(r, "breakdown_topic"),
+                       "All requests for EHC needs assessments"))
+        return;
+    store(w, &w->m[M_REQUESTS], r, atoi(tp), "requests_received_in_year", 1);
+    if (str_is(col(r, "geographic_level"), "Local authority")
+        && isfinite(num(col(r, "request_outcome_six_weeks")))
+        && atoi(tp) >= 2010 && atoi(tp) < 2010 + MAX_T)
+        w->six_weeks_years[atoi(tp) - 2010] = 1;
+}
+
+static void on_timeliness_2025(struct row_reader *r, void *ctx)
+{
+    const char *tp = col(r, "time_period");
+
+    if (tp && str_is(col(r, "breakdown_topic"), "All EHC plans issued"))
+        store(ctx, &((struct world *)ctx)->m[M_TIMELINESS], r, atoi(tp),
+              "pc_plans_issued_within_20_weeks", 1);
 }
 
 static void on_neighbours(struct row_reader *r, void *ctx)
@@ -235,6 +331,88 @@ static void on_neighbours(struct row_reader *r, void *ctx)
     }
 }
 
+/* The importer's rule: a count at least its region's published total, in a
+ * region of several authorities, is not an authority's figure. */
+static void quarantine(struct world *w, struct metric *m)
+{
+    if (m->kind != FC_KIND_COUNT)
+        return;
+    for (int t = 0; t < m->n; t++)
+        for (int g = 0; g < w->n_reg; g++) {
+            double tot = m->region_total[g * MAX_T + t];
+            int members = 0;
+            if (!isfinite(tot) || tot <= 0)
+                continue;
+            for (int i = 0; i < w->n_la; i++)
+                members += w->region[i] == g && isfinite(m->y[i * m->n + t]);
+            if (members < 2)
+                continue;
+            for (int i = 0; i < w->n_la; i++)
+                if (w->region[i] == g && m->y[i * m->n + t] >= tot) {
+                    m->y[i * m->n + t] = NAN;
+                    m->quarantined++;
+                }
+        }
+}
+
+/* The reorganisations (migration 003's boundary register), by DfE number. */
+static const struct {
+    const char *pred[3];
+    const char *succ[2];
+    const char *what;
+} reorgs[] = {
+    { { "835", "836", "837" }, { "838", "839" },
+      "Dorset, Poole, Bournemouth -> Dorset, BCP (2019)" },
+    { { "928", NULL, NULL }, { "940", "941" },
+      "Northamptonshire -> North, West Northamptonshire (2021)" },
+    { { "909", NULL, NULL }, { "942", "943" },
+      "Cumbria -> Cumberland, Westmorland and Furness (2023)" },
+};
+#define N_REORGS ((int)(sizeof reorgs / sizeof reorgs[0]))
+
+/* Apportion predecessors' history into y (a copy of the metric's data) for
+ * every reorganisation whose first common year lies before origin o
+ * (o = -1: no limit).  Returns the points filled. */
+static int apportion(struct world *w, struct metric *m, double *y, int o,
+                     FILE *log)
+{
+    int filled = 0;
+
+    for (int k = 0; k < N_REORGS; k++) {
+        int pred[3], succ[2], np = 0, ns = 0;
+        struct fc_backcast bc;
+        for (int j = 0; j < 3 && reorgs[k].pred[j]; j++)
+            if ((pred[np] = la_index(w, reorgs[k].pred[j], 0)) >= 0)
+                np++;
+        for (int j = 0; j < 2; j++)
+            if ((succ[ns] = la_index(w, reorgs[k].succ[j], 0)) >= 0)
+                ns++;
+        if (np < 1 || ns < 1)
+            continue;
+        {
+            /* t0 must lie inside the training window */
+            double *tmp = malloc(sizeof *tmp * (size_t)w->n_la * m->n);
+            int rc;
+            if (!tmp)
+                return filled;
+            memcpy(tmp, y, sizeof *tmp * (size_t)w->n_la * m->n);
+            rc = fc_backcast(tmp, w->n_la, m->n, m->kind, pred, np, succ, ns, &bc);
+            if (rc == FC_OK && (o < 0 || bc.t0 < o)) {
+                memcpy(y, tmp, sizeof *tmp * (size_t)w->n_la * m->n);
+                for (int j = 0; j < ns; j++)
+                    filled += bc.n_filled[j];
+                if (log)
+                    fprintf(log, "%s: %s: %d+%d years apportioned, shares %.3f/%.3f"
+                            " (from %d)\n", m->name, reorgs[k].what, bc.n_filled[0],
+                            ns > 1 ? bc.n_filled[1] : 0, bc.share[0],
+                            ns > 1 ? bc.share[1] : 0, m->first_year + bc.t0);
+            }
+            free(tmp);
+        }
+    }
+    return filled;
+}
+
 static double cpu_now(void)
 {
     return (double)clock() / CLOCKS_PER_SEC;
@@ -246,10 +424,11 @@ static const enum fc_model models[] = {
 };
 #define N_MODELS ((int)(sizeof models / sizeof models[0]))
 
-static void panel_of(struct world *w, struct metric *m, struct fc_panel *p)
+static void panel_of(struct world *w, struct metric *m, const double *y,
+                     struct fc_panel *p)
 {
     memset(p, 0, sizeof *p);
-    p->y = m->y;
+    p->y = y;
     p->n_series = w->n_la;
     p->n = m->n;
     p->period = 1;
@@ -268,126 +447,274 @@ static void put_value(FILE *f, const char *sep, double v)
         fprintf(f, "%sNA", sep);
 }
 
-static void write_splits(FILE *f, struct world *w, struct metric *m)
+static void write_split(FILE *f, struct world *w, struct metric *m,
+                        const double *yy, int o, int t_end, const char *set)
 {
-    for (int o = m->min_train; o < m->n; o++)
+    for (int i = 0; i < w->n_la; i++) {
+        const double *y = yy + i * m->n;
+        int any = 0, anytest = 0;
+        for (int t = 0; t < o; t++)
+            any |= isfinite(y[t]);
+        for (int j = 0; j < H && o + j < t_end; j++)
+            anytest |= isfinite(y[o + j]);
+        if (!any || !anytest)
+            continue;
+        fprintf(f, "%s,%s,%s,%d,%d,", set, m->name, w->code[i], m->kind,
+                m->first_year + o - 1);
+        for (int t = 0; t < o; t++)
+            put_value(f, t ? ";" : "", y[t]);
+        fputc(',', f);
+        for (int j = 0; j < H && o + j < t_end; j++)
+            put_value(f, j ? ";" : "", y[o + j]);
+        fputc('\n', f);
+    }
+}
+
+/* Weighted sums of means, so that origins run one at a time add up. */
+static void acc_merge(struct fc_accuracy *sum, const struct fc_accuracy *a)
+{
+    if (a->n <= 0)
+        return;
+    sum->mase += a->mase * a->n;
+    sum->smape += a->smape * a->n;
+    sum->cover80 += a->cover80 * a->n;
+    sum->cover95 += a->cover95 * a->n;
+    sum->winkler += a->winkler * a->n;
+    sum->msis += a->msis * a->n;
+    sum->n += a->n;
+}
+
+static void acc_done(struct fc_accuracy *a)
+{
+    if (a->n <= 0) {
+        a->mase = a->smape = a->cover80 = a->cover95 = a->winkler = a->msis = NAN;
+        return;
+    }
+    a->mase /= a->n;
+    a->smape /= a->n;
+    a->cover80 /= a->n;
+    a->cover95 /= a->n;
+    a->winkler /= a->n;
+    a->msis /= a->n;
+}
+
+/* One set (tune or oos): every origin separately (its own apportionment),
+ * merged. */
+static int run_set(struct world *w, struct metric *m, int year_first,
+                   int year_last, int year_end, FILE *sf, const char *set,
+                   struct fc_backtest *bt, int *series_scored)
+{
+    double *yy = malloc(sizeof *yy * (size_t)w->n_la * m->n);
+    struct fc_backtest one[N_MODELS];
+    int rc = -1;
+
+    memset(bt, 0, sizeof *bt * N_MODELS);
+    *series_scored = 0;
+    if (!yy)
+        return -1;
+    for (int year = year_first; year <= year_last; year++) {
+        int o = year - m->first_year + 1;          /* training length */
+        int t_end = year_end - m->first_year + 1;  /* targets < t_end */
+        struct fc_panel p;
+        if (t_end > m->n)
+            t_end = m->n;
+        memcpy(yy, m->y, sizeof *yy * (size_t)w->n_la * m->n);
+        apportion(w, m, yy, o, NULL);
+        panel_of(w, m, yy, &p);
+        if (sf)
+            write_split(sf, w, m, yy, o, t_end, set);
         for (int i = 0; i < w->n_la; i++) {
-            const double *y = m->y + i * m->n;
-            int any = 0;
+            int any = 0, anytest = 0;
             for (int t = 0; t < o; t++)
-                any |= isfinite(y[t]);
-            if (!any)
-                continue;
-            fprintf(f, "%s,%s,%d,%d,", m->name, w->code[i], m->kind, o);
-            for (int t = 0; t < o; t++)
-                put_value(f, t ? ";" : "", y[t]);
-            fputc(',', f);
-            for (int j = 0; j < H && o + j < m->n; j++)
-                put_value(f, j ? ";" : "", y[o + j]);
-            fputc('\n', f);
+                any |= isfinite(yy[i * m->n + t]);
+            for (int j = 0; j < H && o + j < t_end; j++)
+                anytest |= isfinite(yy[i * m->n + o + j]);
+            *series_scored += any && anytest;
         }
+        if (fc_backtest_range(&p, models, N_MODELS, m->min_train, o, o, t_end,
+                              H, 1, one) != FC_OK)
+            goto done;
+        for (int k = 0; k < N_MODELS; k++) {
+            bt[k].model = one[k].model;
+            bt[k].n_fallback += one[k].n_fallback;
+            acc_merge(&bt[k].all, &one[k].all);
+            for (int j = 0; j < H; j++)
+                acc_merge(&bt[k].by_h[j], &one[k].by_h[j]);
+        }
+    }
+    for (int k = 0; k < N_MODELS; k++) {
+        acc_done(&bt[k].all);
+        for (int j = 0; j < H; j++)
+            acc_done(&bt[k].by_h[j]);
+    }
+    rc = 0;
+done:
+    free(yy);
+    return rc;
+}
+
+static void print_table(const struct fc_backtest *bt)
+{
+    printf("| model | MASE | sMAPE | cover80 | cover95 | Winkler95 | MSIS | n | fallbacks |\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
+    for (int j = 0; j < N_MODELS; j++)
+        printf("| %s | %.3f | %.2f | %.1f | %.1f | %.1f | %.2f | %d | %d |\n",
+               fc_model_name(bt[j].model), bt[j].all.mase, bt[j].all.smape,
+               bt[j].all.cover80, bt[j].all.cover95, bt[j].all.winkler,
+               bt[j].all.msis, bt[j].all.n, bt[j].n_fallback);
+    printf("\nauto by horizon:");
+    for (int j = 0; j < H; j++)
+        if (bt[N_MODELS - 1].by_h[j].n > 0)
+            printf(" h%d MASE %.3f sMAPE %.2f cov80 %.1f cov95 %.1f (n %d);", j + 1,
+                   bt[N_MODELS - 1].by_h[j].mase, bt[N_MODELS - 1].by_h[j].smape,
+                   bt[N_MODELS - 1].by_h[j].cover80, bt[N_MODELS - 1].by_h[j].cover95,
+                   bt[N_MODELS - 1].by_h[j].n);
+    printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "data/dfe";
-    const char *splits = argc > 2 ? argv[2] : "bench/results/splits.csv";
+    const char *dir = "data/dfe";
+    const char *splits = "bench/results/splits.csv";
     struct world *w = calloc(1, sizeof *w);
     struct fc_calibration *cal = calloc(1, sizeof *cal);
     struct fc_result *r = malloc(sizeof *r);
     char path[512];
     FILE *sf = NULL;
     double t_bt = 0, t_prod = 0;
-    int rc = 1;
+    int rc = 1, tune_only = 0, npos = 0;
 
     gsl_set_error_handler_off();
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--tune-only") == 0)
+            tune_only = 1;
+        else if (npos == 0 && ++npos)
+            dir = argv[a];
+        else
+            splits = argv[a];
+    }
     if (!w || !cal || !r)
         goto done;
     {
-        struct metric defs[4] = {
-            { "plans_in_place", "Total_all", 2010, 13, FC_KIND_COUNT, 5, {0} },
-            /* 2014 is left out of the flows: EHC plans began on
-             * 1 September 2014, so calendar 2014 holds four months
-             * (England: 1,359 new plans against 24,654 in 2015) */
-            { "new_plans", "NewallEHC", 2015, 7, FC_KIND_COUNT, 3, {0} },
-            { "requests", "InreqEHC", 2015, 7, FC_KIND_COUNT, 3, {0} },
-            { "timeliness_20wk", "IncExc20weekRate", 2015, 7,
-              FC_KIND_PROPORTION, 3, {0} },
+        struct { const char *name; int first, n; enum fc_kind kind; int min_train; } defs[] = {
+            { "plans_in_place", 2010, 16, FC_KIND_COUNT, 5 },
+            { "new_plans", 2015, 10, FC_KIND_COUNT, 3 },
+            { "requests", 2016, 9, FC_KIND_COUNT, 3 },
+            { "timeliness_20wk", 2015, 10, FC_KIND_PROPORTION, 3 },
         };
-        for (int k = 0; k < 4; k++) {
-            w->m[k].name = defs[k].name;
-            w->m[k].column = defs[k].column;
-            w->m[k].first_year = defs[k].first_year;
-            w->m[k].n = defs[k].n;
-            w->m[k].kind = defs[k].kind;
-            w->m[k].min_train = defs[k].min_train;
-            for (int i = 0; i < MAX_LA * 16; i++)
-                w->m[k].y[i] = NAN;
+        for (int k = 0; k < N_METRICS; k++) {
+            struct metric *m = &w->m[k];
+            m->name = defs[k].name;
+            m->first_year = defs[k].first;
+            m->n = defs[k].n;
+            m->kind = defs[k].kind;
+            m->min_train = defs[k].min_train;
+            for (int i = 0; i < MAX_LA * MAX_T; i++)
+                m->y[i] = NAN;
+            for (int i = 0; i < MAX_REG * MAX_T; i++)
+                m->region_total[i] = NAN;
         }
     }
     for (int i = 0; i < MAX_LA * 10; i++)
         w->neighbours[i] = -1;
-    snprintf(path, sizeof path, "%s/sen2_2022_age_caseload.csv", dir);
-    if (read_csv(path, on_caseload, w) != 0)
-        goto done;
-    snprintf(path, sizeof path, "%s/sen2_2022_mi.csv", dir);
-    if (read_csv(path, on_mi, w) != 0)
-        goto done;
-    snprintf(path, sizeof path, "%s/dfe_statistical_neighbours_may2025.csv", dir);
-    if (read_csv(path, on_neighbours, w) != 0)
-        goto done;
+    {
+        struct { const char *file; void (*fn)(struct row_reader *, void *); } files[] = {
+            { "sen2_2022_age_caseload.csv", on_caseload_2022 },
+            { "sen2_2022_mi.csv", on_mi },
+            { "sen2_2025/caseload.csv", on_caseload_2025 },
+            { "sen2_2025/newplans.csv", on_newplans_2025 },
+            { "sen2_2025/requests.csv", on_requests_2025 },
+            { "sen2_2025/timeliness_20_week.csv", on_timeliness_2025 },
+            { "dfe_statistical_neighbours_may2025.csv", on_neighbours },
+        };
+        for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[k].file);
+            if (read_csv(path, files[k].fn, w) != 0)
+                goto done;
+        }
+    }
     sf = fopen(splits, "w");
     if (!sf) {
         fprintf(stderr, "backtest_panel: %s: %s\n", splits, strerror(errno));
         goto done;
     }
-    fprintf(sf, "metric,la,kind,origin,train,test\n");
-    printf("# %d authorities, %d regions; horizons 1-%d; rolling origins; "
-           "intervals calibrated on earlier origins only\n", w->n_la, w->n_reg, H);
-    for (int k = 0; k < 4; k++) {
+    fprintf(sf, "set,metric,la,kind,origin,train,test\n");
+    printf("# %d authority codes, %d regions; origins %d-%d fixed in advance; "
+           "horizons 1-%d\n", w->n_la, w->n_reg, ORIGIN_FIRST, ORIGIN_LAST, H);
+    printf("# tune: origins %d-%d, targets up to %d; oos: origin %d, targets after it%s\n",
+           ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, ORIGIN_LAST,
+           tune_only ? " (not printed: --tune-only)" : "");
+    {
+        int ny = 0;
+        for (int t = 0; t < MAX_T; t++)
+            ny += w->six_weeks_years[t];
+        printf("# requests_decided_within_6_weeks: %d year%s of authority figures in "
+               "the release: too little history to backtest or to judge a forecast\n",
+               ny, ny == 1 ? "" : "s");
+    }
+    for (int k = 0; k < N_METRICS; k++) {
         struct metric *m = &w->m[k];
-        struct fc_panel p;
-        struct fc_backtest bt[N_MODELS];
+        struct fc_backtest tune[N_MODELS], oos[N_MODELS];
+        int ns_tune, ns_oos;
         double t0;
 
-        panel_of(w, m, &p);
-        write_splits(sf, w, m);
+        quarantine(w, m);
+        printf("\n## %s (%d-%d; %d figures quarantined)\n\n", m->name, m->first_year,
+               m->first_year + m->n - 1, m->quarantined);
+        {
+            double *yy = malloc(sizeof *yy * (size_t)w->n_la * m->n);
+            if (!yy)
+                goto done;
+            memcpy(yy, m->y, sizeof *yy * (size_t)w->n_la * m->n);
+            apportion(w, m, yy, -1, stdout);
+            free(yy);
+        }
         t0 = cpu_now();
-        if (fc_backtest_panel(&p, models, N_MODELS, m->min_train, H, 1, bt) != FC_OK) {
+        if (run_set(w, m, ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, sf, "tune",
+                    tune, &ns_tune) != 0
+            || run_set(w, m, ORIGIN_LAST, ORIGIN_LAST, m->first_year + m->n - 1,
+                       sf, "oos", oos, &ns_oos) != 0) {
             fprintf(stderr, "backtest_panel: backtest failed for %s\n", m->name);
             goto done;
         }
         t_bt += cpu_now() - t0;
-        printf("\n## %s (%d-%d, first origin after %d years)\n\n", m->name,
-               m->first_year, m->first_year + m->n - 1, m->min_train);
-        printf("| model | MASE | sMAPE | cover80 | cover95 | Winkler95 | MSIS | n | fallbacks |\n");
-        printf("|---|---|---|---|---|---|---|---|---|\n");
-        for (int j = 0; j < N_MODELS; j++)
-            printf("| %s | %.3f | %.2f | %.1f | %.1f | %.1f | %.2f | %d | %d |\n",
-                   fc_model_name(bt[j].model), bt[j].all.mase, bt[j].all.smape,
-                   bt[j].all.cover80, bt[j].all.cover95, bt[j].all.winkler,
-                   bt[j].all.msis, bt[j].all.n, bt[j].n_fallback);
-        printf("\nauto by horizon:");
-        for (int j = 0; j < H; j++)
-            printf(" h%d MASE %.3f sMAPE %.2f cov80 %.1f cov95 %.1f;", j + 1,
-                   bt[N_MODELS - 1].by_h[j].mase, bt[N_MODELS - 1].by_h[j].smape,
-                   bt[N_MODELS - 1].by_h[j].cover80, bt[N_MODELS - 1].by_h[j].cover95);
-        printf("\n");
+        printf("\n### tune: origins %d-%d, targets to %d (%d series x origins)\n\n",
+               ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, ns_tune);
+        print_table(tune);
+        if (!tune_only) {
+            printf("\n### oos: origin %d, targets %d-%d (%d series)\n\n", ORIGIN_LAST,
+                   ORIGIN_LAST + 1, m->first_year + m->n - 1, ns_oos);
+            print_table(oos);
+        }
         /* production pass: calibrate on all data, choose and fit every
          * authority (what the server's worker does after an import) */
-        t0 = cpu_now();
-        if (fc_calibrate(&p, m->n, m->min_train, H, cal) != FC_OK)
-            goto done;
-        for (int i = 0; i < w->n_la; i++) {
-            int frc = fc_auto(&p, i, m->n, cal, H, r);
-            if (frc != FC_OK && frc != FC_ERR_NO_DATA)
+        {
+            double *yy = malloc(sizeof *yy * (size_t)w->n_la * m->n);
+            struct fc_panel p;
+            if (!yy)
                 goto done;
+            memcpy(yy, m->y, sizeof *yy * (size_t)w->n_la * m->n);
+            apportion(w, m, yy, -1, NULL);
+            panel_of(w, m, yy, &p);
+            t0 = cpu_now();
+            if (fc_calibrate(&p, m->n, m->min_train, H, cal) != FC_OK) {
+                free(yy);
+                goto done;
+            }
+            for (int i = 0; i < w->n_la; i++) {
+                int frc = fc_auto(&p, i, m->n, cal, H, r);
+                if (frc != FC_OK && frc != FC_ERR_NO_DATA) {
+                    free(yy);
+                    goto done;
+                }
+            }
+            t_prod += cpu_now() - t0;
+            free(yy);
         }
-        t_prod += cpu_now() - t0;
     }
-    printf("\nCPU seconds: backtest (all models, all origins) %.2f; "
-           "production pass (calibrate + auto-fit every authority, 4 metrics) %.3f\n",
-           t_bt, t_prod);
+    printf("\nCPU seconds: backtest (all models, tune and oos) %.2f; "
+           "production pass (calibrate + auto-fit every authority, %d metrics) %.3f\n",
+           t_bt, N_METRICS, t_prod);
     rc = 0;
 done:
     if (sf && fclose(sf) != 0)

@@ -7,12 +7,16 @@
 # sMAPE, 80%/95% coverage, Winkler (a = 0.05), MSIS.  A method that errors
 # on a split (e.g. holt damped on 3 points) is replaced by naive for that
 # split and counted under "fallbacks".
+# Splits carry a set: "tune" (origins 2019-2022, targets to 2023) and "oos"
+# (origin 2023, scored on what followed); each set is reported on its own.
 #
-#   Rscript bench/backtest_r.R [bench/results/splits.csv]
+#   Rscript bench/backtest_r.R [bench/results/splits.csv] [SET...]
 suppressPackageStartupMessages(library(forecast))
 args <- commandArgs(trailingOnly = TRUE)
 path <- if (length(args) >= 1) args[1] else "bench/results/splits.csv"
 sp <- read.csv(path, stringsAsFactors = FALSE, colClasses = "character")
+sets <- if (length(args) >= 2) args[-1] else unique(sp$set)
+sp <- sp[sp$set %in% sets, ]
 
 methods <- list(
   naive      = function(y, h) naive(y, h = h, level = c(80, 95)),
@@ -53,7 +57,7 @@ for (r in seq_len(nrow(sp))) {
     lo80 <- as.numeric(fc$lower[, 1])[idx]; hi80 <- as.numeric(fc$upper[, 1])[idx]
     lo95 <- as.numeric(fc$lower[, 2])[idx]; hi95 <- as.numeric(fc$upper[, 2])[idx]
     ok <- !is.na(test)
-    key <- paste(sp$metric[r], m, sep = "|")
+    key <- paste(sp$set[r], sp$metric[r], m, sep = "|")
     a <- acc[[key]]
     if (is.null(a)) a <- c(mase = 0, smape = 0, c80 = 0, c95 = 0, wink = 0, msis = 0, n = 0, fb = 0)
     yt <- test[ok]; ff <- f[ok]
@@ -71,12 +75,13 @@ for (r in seq_len(nrow(sp))) {
   }
 }
 el <- proc.time() - t0
-for (metric in unique(sp$metric)) {
-  cat(sprintf("\n## %s (R forecast %s)\n\n", metric, packageVersion("forecast")))
+for (set in sets) for (metric in unique(sp$metric[sp$set == set])) {
+  cat(sprintf("\n## %s, %s (R forecast %s)\n\n", metric, set, packageVersion("forecast")))
   cat("| method | MASE | sMAPE | cover80 | cover95 | Winkler95 | MSIS | n | fallbacks |\n")
   cat("|---|---|---|---|---|---|---|---|---|\n")
   for (m in names(methods)) {
-    a <- acc[[paste(metric, m, sep = "|")]]
+    a <- acc[[paste(set, metric, m, sep = "|")]]
+    if (is.null(a)) next
     n <- a["n"]
     cat(sprintf("| %s | %.3f | %.2f | %.1f | %.1f | %.1f | %.2f | %d | %d |\n", m,
                 a["mase"] / n, a["smape"] / n, 100 * a["c80"] / n, 100 * a["c95"] / n,

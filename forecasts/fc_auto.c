@@ -348,6 +348,16 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
                       int n_models, int min_train, int h, int calibrate,
                       struct fc_backtest *out)
 {
+    if (!p)
+        return FC_ERR_ARG;
+    return fc_backtest_range(p, models, n_models, min_train, min_train,
+                             p->n - 1, p->n, h, calibrate, out);
+}
+
+int fc_backtest_range(const struct fc_panel *p, const enum fc_model *models,
+                      int n_models, int min_train, int o_first, int o_last,
+                      int t_end, int h, int calibrate, struct fc_backtest *out)
+{
     struct fc_calibration *cal = NULL;
     struct fc_result *r = NULL;
     struct fc_memo *memo = NULL;
@@ -355,7 +365,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
     int rc = FC_ERR_NOMEM;
 
     if (!p || !out || !models || n_models < 1 || h < 1 || h > FC_MAX_H
-        || min_train < 1)
+        || min_train < 1 || o_first < 1 || o_last >= p->n || t_end > p->n)
         return FC_ERR_ARG;
     for (int k = 0; k < n_models; k++) {
         if (models[k] < 0 || models[k] > FC_AUTO)
@@ -371,7 +381,7 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
         cal = calloc(1, sizeof *cal);
     if (!r || !memo || (calibrate && !cal))
         goto done;
-    for (int o = min_train; o < p->n; o++) {
+    for (int o = o_first; o <= o_last; o++) {
         if (cal) {
             rc = fc_calibrate(p, o, min_train, h, cal);
             if (rc != FC_OK)
@@ -399,8 +409,8 @@ int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
                     out[k].n_fallback++;
                 if (cal && model != FC_AUTO)
                     fc_apply_calibration(cal, r);
-                score(r, y, o, p->n, scale, &out[k].all);
-                for (int j = 0; j < h && o + j < p->n; j++) {
+                score(r, y, o, t_end, scale, &out[k].all);
+                for (int j = 0; j < h && o + j < t_end; j++) {
                     double yt = y[o + j];
                     if (isfinite(yt) && scale > 0)
                         acc_add(&out[k].by_h[j], r, j, yt, scale);

@@ -231,6 +231,41 @@ FC_WUR int fc_backtest_panel(const struct fc_panel *p,
                              const enum fc_model *models, int n_models,
                              int min_train, int h, int calibrate,
                              struct fc_backtest *out);
+/* The same over a fixed range of origins o_first..o_last (training window
+ * lengths), scoring only targets at time points < t_end.  A harness that
+ * keeps a held-out step uses it twice: origins before the last with
+ * t_end = the last origin (everything a tuner may see), then the last
+ * origin alone with t_end = n (the out-of-sample report). */
+FC_WUR int fc_backtest_range(const struct fc_panel *p,
+                             const enum fc_model *models, int n_models,
+                             int min_train, int o_first, int o_last,
+                             int t_end, int h, int calibrate,
+                             struct fc_backtest *out);
+
+/* --- boundary changes --------------------------------------------------- */
+
+#define FC_MAX_SUCC 4
+/* What fc_backcast did for each successor k (indices into succ). */
+struct fc_backcast {
+    int t0;                       /* first point every successor reports */
+    double share[FC_MAX_SUCC];    /* successor's share of the successors'
+                                     total at t0 (1 for proportions) */
+    int n_filled[FC_MAX_SUCC];    /* points apportioned */
+    int first_filled[FC_MAX_SUCC], last_filled[FC_MAX_SUCC];  /* -1: none */
+};
+
+/* A reorganisation: predecessors pred[0..n_pred-1] became successors
+ * succ[0..n_succ-1] (row indices of y, n_series rows of n points, changed
+ * in place).  Every point before t0 (the first point where every successor
+ * is observed) at which a successor has no figure and every predecessor
+ * has one is filled: counts and levels with share_k * (sum of the
+ * predecessors), share_k = successor k's share of the successors' total at
+ * t0 (so the successors add up to their predecessors); proportions with the
+ * predecessors' unweighted mean rate.  A successor's own figure is never
+ * replaced.  FC_ERR_NO_DATA when the successors never all report. */
+FC_WUR int fc_backcast(double *y, int n_series, int n, enum fc_kind kind,
+                       const int *pred, int n_pred, const int *succ,
+                       int n_succ, struct fc_backcast *out);
 
 /* --- ordinary least squares (NIST-checked) ------------------------------ */
 
