@@ -420,7 +420,8 @@ static double cpu_now(void)
 
 static const enum fc_model models[] = {
     FC_NAIVE, FC_DRIFT, FC_LINEAR, FC_LOGLINEAR, FC_SES, FC_HOLT, FC_DAMPED,
-    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_DAMPED, FC_POOLED_COMBO, FC_AUTO
+    FC_THETA, FC_COMBO, FC_POOLED, FC_POOLED_DAMPED, FC_POOLED_COMBO,
+    FC_POOLED_AR, FC_AUTO
 };
 #define N_MODELS ((int)(sizeof models / sizeof models[0]))
 
@@ -505,13 +506,17 @@ static int run_set(struct world *w, struct metric *m, int year_first,
                    struct fc_backtest *bt, int *series_scored)
 {
     double *yy = malloc(sizeof *yy * (size_t)w->n_la * m->n);
+    unsigned char *scored = malloc((size_t)w->n_la * m->n);
     struct fc_backtest one[N_MODELS];
     int rc = -1;
 
     memset(bt, 0, sizeof *bt * N_MODELS);
     *series_scored = 0;
-    if (!yy)
+    if (!yy || !scored) {
+        free(yy);
+        free(scored);
         return -1;
+    }
     for (int year = year_first; year <= year_last; year++) {
         int o = year - m->first_year + 1;          /* training length */
         int t_end = year_end - m->first_year + 1;  /* targets < t_end */
@@ -521,6 +526,10 @@ static int run_set(struct world *w, struct metric *m, int year_first,
         memcpy(yy, m->y, sizeof *yy * (size_t)w->n_la * m->n);
         apportion(w, m, yy, o, NULL);
         panel_of(w, m, yy, &p);
+        /* an apportioned year is fitted on, never scored as an actual */
+        for (int c = 0; c < w->n_la * m->n; c++)
+            scored[c] = isfinite(m->y[c]);
+        p.scored = scored;
         if (sf)
             write_split(sf, w, m, yy, o, t_end, set);
         for (int i = 0; i < w->n_la; i++) {
@@ -528,7 +537,7 @@ static int run_set(struct world *w, struct metric *m, int year_first,
             for (int t = 0; t < o; t++)
                 any |= isfinite(yy[i * m->n + t]);
             for (int j = 0; j < H && o + j < t_end; j++)
-                anytest |= isfinite(yy[i * m->n + o + j]);
+                anytest |= isfinite(m->y[i * m->n + o + j]);
             *series_scored += any && anytest;
         }
         if (fc_backtest_range(&p, models, N_MODELS, m->min_train, o, o, t_end,
@@ -549,6 +558,7 @@ static int run_set(struct world *w, struct metric *m, int year_first,
     }
     rc = 0;
 done:
+    free(scored);
     free(yy);
     return rc;
 }

@@ -16,10 +16,46 @@
  * errors are standardised by sd_h, so they transfer). */
 #define CAL_MIN_ERRORS 20
 /* Shortest training window used to collect calibration errors. */
+#ifndef CAL_MIN_TRAIN
 #define CAL_MIN_TRAIN 2
+#endif
+/* Calibration and choice use at most this many of the latest origins
+ * (0 = all): older origins describe an older regime and cost CPU. */
+#ifndef CAL_MAX_ORIGINS
+#define CAL_MAX_ORIGINS 0
+#endif
 /* Pseudo-splits given to the panel's MASE when ranking models for one
  * series (empirical-Bayes blend of own and panel cross-validation). */
+#ifndef CHOICE_K
 #define CHOICE_K 30.0
+#endif
+#ifndef CAL_T0_BACK
+#define CAL_T0_BACK 1
+#endif
+
+/* The automatic choice's candidates, by kind of series.  Chosen on the
+ * harness's tune set (bench/backtest_panel: origins 2019-2022, targets to
+ * 2023, never the out-of-sample origin): choosing per series among all
+ * models lost there to a single pooled model for every count series (plans
+ * in place, new plans, requests) and for 20-week timeliness, so counts use
+ * the pooled growth model and proportions the pooled mean reversion; money
+ * (no backtest data to judge) keeps the per-series choice among all
+ * models.  Naive and drift are always calibrated too: every record shows
+ * them beside the chosen model. */
+#ifndef CAND_COUNT
+#define CAND_COUNT (1u << FC_POOLED)
+#endif
+#ifndef CAND_PROP
+#define CAND_PROP (1u << FC_POOLED_AR)
+#endif
+#ifndef CAND_LEVEL
+#define CAND_LEVEL 0xffffffffu
+#endif
+static unsigned candidates(enum fc_kind kind)
+{
+    return kind == FC_KIND_COUNT ? CAND_COUNT
+           : kind == FC_KIND_PROPORTION ? CAND_PROP : CAND_LEVEL;
+}
 
 static const double cal_probs[4] = { 0.025, 0.10, 0.90, 0.975 };
 
@@ -123,7 +159,19 @@ void fc_calibration_free(struct fc_calibration *cal)
 int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                  struct fc_calibration *cal)
 {
+    if (!p)
+        return FC_ERR_ARG;
+    return fc_calibrate_models(p, n_use, min_train, h,
+                               candidates(p->kind) | (1u << FC_NAIVE)
+                                   | (1u << FC_DRIFT), cal);
+}
+
+int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
+                        int h, unsigned models, struct fc_calibration *cal)
+{
     double *buf = NULL;
+    struct { double z; int i, k; } *zr = NULL;
+    size_t nz = 0;
     int *cnt = NULL;
     size_t cap;
     int N, rc = FC_ERR_NOMEM, t0;
@@ -153,14 +201,17 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     cal->n_series = N;
     cal->n_use = n_use;
     cal->min_train = min_train;
-    t0 = min_train - 1 < CAL_MIN_TRAIN ? CAL_MIN_TRAIN : min_train - 1;
+    t0 = min_train - CAL_T0_BACK < CAL_MIN_TRAIN ? CAL_MIN_TRAIN : min_train - CAL_T0_BACK;
     cap = (size_t)N * (size_t)(n_use > 0 ? n_use : 1);
     buf = malloc(sizeof *buf * cap * FC_MODEL_COUNT * (size_t)h);
+    zr = malloc(sizeof *zr * cap * FC_MODEL_COUNT * (size_t)h);
     cnt = calloc((size_t)FC_MODEL_COUNT * (size_t)h, sizeof *cnt);
     r = malloc(sizeof *r);
     memo = malloc(sizeof *memo);
-    if (!buf || !cnt || !r || !memo)
+    if (!buf || !zr || !cnt || !r || !memo)
         goto done;
+    if (CAL_MAX_ORIGINS > 0 && n_use - CAL_MAX_ORIGINS > t0)
+        t0 = n_use - CAL_MAX_ORIGINS;
     for (int o = t0; o < n_use; o++) {
         rc = fc_pools_build(p, o, pools);
         if (rc != FC_OK)
@@ -171,12 +222,17 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
             fc_memo_reset(memo);
             for (int m = 0; m < FC_MODEL_COUNT; m++) {
+                int before = cal->series_acc[i][m].n;
+                if ((m == FC_POOLED_AR && p->kind != FC_KIND_PROPORTION)
+                    || !(models & (1u << m)))
+                    continue;
                 if (fc_fit_panel_pools((enum fc_model)m, p, i, o, NULL, h,
                                        pools, memo, r) != FC_OK)
                     continue;
                 for (int j = 0; j < h && o + j < n_use; j++) {
                     double yt = y[o + j], zt;
-                    if (!isfinite(yt))
+                    if (!isfinite(yt)
+                        || (p->scored && !p->scored[(size_t)i * p->n + o + j]))
                         continue;
                     zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / r->sd_w[j];
                     /* keyed by the model actually used: a fallback's
@@ -185,6 +241,12 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                         && (int)r->model == m) {
                         size_t k = (size_t)m * h + j;
                         buf[k * cap + (size_t)cnt[k]++] = zt;
+                        if (o >= min_train) {
+                            zr[nz].z = zt;
+                            zr[nz].i = i;
+                            zr[nz].k = (int)k;
+                            nz++;
+                        }
                     }
                     /* model choice only from the windows the user asked for */
                     if (o >= min_train && scale > 0) {
@@ -193,6 +255,8 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
                         acc_add(&cal->series_acc[i][m], r, j, yt, scale);
                     }
                 }
+                if (cal->series_acc[i][m].n > before)
+                    cal->series_acc[i][m].n_origins++;
             }
         }
         fc_pools_free(pools);
@@ -217,6 +281,35 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
             }
         }
     }
+    /* The coverage each series' record states is that of the intervals as
+     * served (calibrated), not of the model's nominal ones: its own
+     * standardised errors against the panel's quantiles. */
+    {
+        int *c = calloc((size_t)N * FC_MODEL_COUNT * 3, sizeof *c);
+        if (!c) {
+            rc = FC_ERR_NOMEM;
+            goto done;
+        }
+        for (size_t e = 0; e < nz; e++) {
+            int m = zr[e].k / h, j = zr[e].k % h;
+            const double *q = cal->q[m][j];
+            int *ci = c + ((size_t)zr[e].i * FC_MODEL_COUNT + m) * 3;
+            if (cal->n[m][j] <= 0)
+                continue;
+            ci[0]++;
+            ci[1] += zr[e].z >= q[1] && zr[e].z <= q[2];
+            ci[2] += zr[e].z >= q[0] && zr[e].z <= q[3];
+        }
+        for (int i = 0; i < N; i++)
+            for (int m = 0; m < FC_MODEL_COUNT; m++) {
+                const int *ci = c + ((size_t)i * FC_MODEL_COUNT + m) * 3;
+                if (ci[0] > 0 && cal->series_acc[i][m].n > 0) {
+                    cal->series_acc[i][m].cover80 = 100.0 * ci[1] / ci[0];
+                    cal->series_acc[i][m].cover95 = 100.0 * ci[2] / ci[0];
+                }
+            }
+        free(c);
+    }
     rc = FC_OK;
 done:
     fc_pools_free(pools);
@@ -224,16 +317,18 @@ done:
     free(r);
     free(cnt);
     free(buf);
+    free(zr);
     return rc;
 }
 
 /* Accuracy of one fitted result against the actuals that follow n_use. */
 static void score(const struct fc_result *r, const double *y, int n_use,
-                  int n_all, double scale, struct fc_accuracy *acc)
+                  int n_all, double scale, const unsigned char *scored,
+                  struct fc_accuracy *acc)
 {
     for (int j = 0; j < r->h && n_use + j < n_all; j++) {
         double yt = y[n_use + j];
-        if (!isfinite(yt) || !(scale > 0))
+        if (!isfinite(yt) || !(scale > 0) || (scored && !scored[n_use + j]))
             continue;
         acc_add(acc, r, j, yt, scale);
     }
@@ -258,6 +353,37 @@ static int is_ets(int m)
     return m == FC_SES || m == FC_HOLT || m == FC_DAMPED;
 }
 
+
+/* One model's record over every series of the calibration. */
+static void panel_record(const struct fc_calibration *cal, int m,
+                         struct fc_accuracy *a, int *n_series)
+{
+    memset(a, 0, sizeof *a);
+    *n_series = 0;
+    for (int i = 0; i < cal->n_series; i++) {
+        const struct fc_accuracy *s = &cal->series_acc[i][m];
+        if (s->n <= 0)
+            continue;
+        a->mase += s->mase * s->n;
+        a->smape += s->smape * s->n;
+        a->cover80 += s->cover80 * s->n;
+        a->cover95 += s->cover95 * s->n;
+        a->winkler += s->winkler * s->n;
+        a->msis += s->msis * s->n;
+        a->n += s->n;
+        a->n_origins += s->n_origins;
+        (*n_series)++;
+    }
+    if (a->n > 0) {
+        a->mase /= a->n;
+        a->smape /= a->n;
+        a->cover80 /= a->n;
+        a->cover95 /= a->n;
+        a->winkler /= a->n;
+        a->msis /= a->n;
+    }
+}
+
 static int auto_pools(const struct fc_panel *p, int idx, int n_use,
                       const struct fc_calibration *cal, int h,
                       struct fc_pool *const *pools, struct fc_memo *memo,
@@ -273,7 +399,8 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
         const struct fc_accuracy *own;
         sc[m] = NAN;
-        if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series)
+        if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series
+            || !(candidates(p->kind) & (1u << m)))
             continue;
         own = &cal->series_acc[idx][m];
         sc[m] = ((own->n ? own->mase * own->n : 0) + CHOICE_K * cal->mase[m])
@@ -284,7 +411,8 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         }
     }
     if (best < 0) {
-        best = FC_POOLED_COMBO;
+        best = p->kind == FC_KIND_COUNT ? FC_POOLED
+               : p->kind == FC_KIND_PROPORTION ? FC_POOLED_AR : FC_POOLED_COMBO;
         fc_reason_add(why, "no backtest available: default %s",
                       fc_model_name(best));
     } else {
@@ -334,6 +462,7 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         out->acc_naive = cal->series_acc[idx][FC_NAIVE];
         out->acc_drift = cal->series_acc[idx][FC_DRIFT];
         out->has_accuracy = 1;
+        panel_record(cal, out->model, &out->acc_panel, &out->panel_series);
     }
     return FC_OK;
 }
@@ -383,7 +512,7 @@ int fc_backtest_range(const struct fc_panel *p, const enum fc_model *models,
         goto done;
     for (int o = o_first; o <= o_last; o++) {
         if (cal) {
-            rc = fc_calibrate(p, o, min_train, h, cal);
+            rc = fc_calibrate_models(p, o, min_train, h, 0xffffffffu, cal);
             if (rc != FC_OK)
                 goto done;
         }
@@ -393,6 +522,8 @@ int fc_backtest_range(const struct fc_panel *p, const enum fc_model *models,
         for (int i = 0; i < p->n_series; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
+            const unsigned char *sc_row = p->scored ? p->scored + (size_t)i * p->n
+                                                    : NULL;
             fc_memo_reset(memo);
             for (int k = 0; k < n_models; k++) {
                 enum fc_model model = models[k];
@@ -409,10 +540,10 @@ int fc_backtest_range(const struct fc_panel *p, const enum fc_model *models,
                     out[k].n_fallback++;
                 if (cal && model != FC_AUTO)
                     fc_apply_calibration(cal, r);
-                score(r, y, o, t_end, scale, &out[k].all);
+                score(r, y, o, t_end, scale, sc_row, &out[k].all);
                 for (int j = 0; j < h && o + j < t_end; j++) {
                     double yt = y[o + j];
-                    if (isfinite(yt) && scale > 0)
+                    if (isfinite(yt) && scale > 0 && !(sc_row && !sc_row[o + j]))
                         acc_add(&out[k].by_h[j], r, j, yt, scale);
                 }
             }

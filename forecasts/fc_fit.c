@@ -166,6 +166,11 @@ struct fc_pool {
     int n_growth;     /* series with a growth estimate */
     double *g, *v, *s2, *prior, *last;
     int *ok;
+    /* mean reversion (FC_POOLED_AR): the panel's centre at the last point,
+     * the pooled persistence of a series' gap to it, the residual variance
+     * of that regression and the variance of the centre's yearly change */
+    double centre, ar_phi, ar_s2, centre_s2;
+    int ar_ok;
 };
 
 void fc_pool_free(struct fc_pool *pl)
@@ -175,6 +180,75 @@ void fc_pool_free(struct fc_pool *pl)
     free(pl->g);
     free(pl->ok);
     free(pl);
+}
+
+/* Mean reversion across the panel (proportions).  A proportion such as
+ * 20-week timeliness collapses and recovers: an authority far below the
+ * others tends to come back, one far above tends to slip.  Each series'
+ * gap to the panel's centre (the median of the series at each time point,
+ * on the working scale) is regressed on its previous gap, pooled over
+ * every authority and year (no intercept: the gap decays toward zero).
+ * phi near 1 is a random walk (naive); the pooled estimate is clamped to
+ * [AR_PHI_MIN, 1].  The centre itself moves as a random walk. */
+#define AR_PHI_MIN 0.3
+static void pool_ar(const struct fc_panel *pn, int n_use, enum fc_scale sc,
+                    struct fc_pool *pl)
+{
+    double centre[FC_MAX_N], col[1024], sxy = 0, sxx = 0, sr = 0, sc2 = 0;
+    int N = pn->n_series, nr = 0, nc = 0;
+
+    pl->ar_ok = 0;
+    if (n_use < 3 || n_use > FC_MAX_N)
+        return;
+    for (int t = 0; t < n_use; t++) {
+        int k = 0;
+        for (int j = 0; j < N && k < 1024; j++) {
+            double v = pn->y[(size_t)j * pn->n + t];
+            if (isfinite(v))
+                col[k++] = fc_to_scale(sc, v);
+        }
+        centre[t] = k >= 5 ? median_of(col, k) : NAN;
+    }
+    for (int j = 0; j < N; j++)
+        for (int t = 1; t < n_use; t++) {
+            double a = pn->y[(size_t)j * pn->n + t - 1], b = pn->y[(size_t)j * pn->n + t];
+            if (!isfinite(a) || !isfinite(b) || !isfinite(centre[t - 1])
+                || !isfinite(centre[t]))
+                continue;
+            double x = fc_to_scale(sc, a) - centre[t - 1];
+            double y = fc_to_scale(sc, b) - centre[t];
+            sxy += x * y;
+            sxx += x * x;
+        }
+    if (!(sxx > 0))
+        return;
+    pl->ar_phi = sxy / sxx;
+    if (pl->ar_phi < AR_PHI_MIN)
+        pl->ar_phi = AR_PHI_MIN;
+    if (pl->ar_phi > 1)
+        pl->ar_phi = 1;
+    for (int j = 0; j < N; j++)
+        for (int t = 1; t < n_use; t++) {
+            double a = pn->y[(size_t)j * pn->n + t - 1], b = pn->y[(size_t)j * pn->n + t];
+            if (!isfinite(a) || !isfinite(b) || !isfinite(centre[t - 1])
+                || !isfinite(centre[t]))
+                continue;
+            double e = (fc_to_scale(sc, b) - centre[t])
+                       - pl->ar_phi * (fc_to_scale(sc, a) - centre[t - 1]);
+            sr += e * e;
+            nr++;
+        }
+    for (int t = 1; t < n_use; t++)
+        if (isfinite(centre[t]) && isfinite(centre[t - 1])) {
+            sc2 += (centre[t] - centre[t - 1]) * (centre[t] - centre[t - 1]);
+            nc++;
+        }
+    if (nr < 10 || !isfinite(centre[n_use - 1]))
+        return;
+    pl->ar_s2 = sr / (nr - 1);
+    pl->centre_s2 = nc ? sc2 / nc : 0;
+    pl->centre = centre[n_use - 1];
+    pl->ar_ok = 1;
 }
 
 /* Robust empirical Bayes: growth is winsorised at England +- 4 robust sd
@@ -305,6 +379,8 @@ int fc_pool_build(const struct fc_panel *pn, int n_use, enum fc_scale sc,
     pl->tau2 = mad * mad - vmed;
     if (!(pl->tau2 > 1e-3 * pl->s2_med))
         pl->tau2 = 1e-3 * pl->s2_med;
+    if (pn->kind == FC_KIND_PROPORTION)
+        pool_ar(pn, n_use, sc, pl);
     *out = pl;
     pl = NULL;
     rc = FC_OK;
@@ -366,6 +442,42 @@ static int core_pooled(const struct fc_pool *pl, int idx,
     c->param[2] = pl->prior[idx];
     c->param_name[3] = "own_weight";
     c->param[3] = wi;
+    return FC_OK;
+}
+
+/* The mean-reverting forecast: the centre held at its last value, the
+ * series' gap to it shrinking by phi a step. */
+static int core_pooled_ar(const struct fc_pool *pl, const struct prep *own,
+                          int h, struct fc_core *c, char *reason)
+{
+    double gap, phik = 1, vs = 0;
+
+    if (!pl->ar_ok) {
+        fc_reason_add(reason, "pooled_ar: too few series or years to estimate "
+                      "the panel's mean reversion");
+        return FC_ERR_NO_DATA;
+    }
+    gap = own->z[own->n - 1] - pl->centre;
+    fc_reason_add(reason, "gap to the panel's median %.3g (working scale) "
+                  "shrinks by phi = %.2f a year, estimated over the panel",
+                  gap, pl->ar_phi);
+    c->fitted[0] = own->z[0];
+    for (int t = 1; t < own->n; t++)
+        c->fitted[t] = own->z[t - 1];
+    for (int j = 0; j < h; j++) {
+        phik *= pl->ar_phi;
+        vs = vs * pl->ar_phi * pl->ar_phi + pl->ar_s2;
+        c->mean[j] = pl->centre + phik * gap;
+        c->sd[j] = sqrt(vs + (j + 1) * pl->centre_s2);
+    }
+    c->sigma = sqrt(pl->ar_s2);
+    c->df = 0;
+    c->aicc = NAN;
+    c->n_params = 2;
+    c->param_name[0] = "phi";
+    c->param[0] = pl->ar_phi;
+    c->param_name[1] = "centre";
+    c->param[1] = pl->centre;
     return FC_OK;
 }
 
@@ -531,6 +643,11 @@ static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
             return FC_ERR_ARG;
         rc = core_pooled(x->pool, x->idx, x->pr, H, POOL_PHI_DAMPED, c, reason);
         break;
+    case FC_POOLED_AR:
+        if (!x->pool)
+            return FC_ERR_ARG;
+        rc = core_pooled_ar(x->pool, x->pr, H, c, reason);
+        break;
     default:
         return FC_ERR_ARG;
     }
@@ -551,7 +668,7 @@ static enum fc_scale choose_scale(enum fc_model m, enum fc_kind kind,
         if (kind == FC_KIND_PROPORTION)
             return FC_SCALE_LOGIT;
         if (m == FC_LOGLINEAR || m == FC_POOLED || m == FC_POOLED_DAMPED
-            || m == FC_POOLED_COMBO)
+            || m == FC_POOLED_COMBO || m == FC_POOLED_AR)
             want = FC_SCALE_LOG;
         else
             return FC_SCALE_RAW;
@@ -690,8 +807,12 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
     x.opt = opt;
     x.sc = sc;
     x.pr = &pr;
+    if (model == FC_POOLED_AR && kind != FC_KIND_PROPORTION) {
+        fc_reason_add(out->reason, "pooled_ar is for proportions: naive instead");
+        model = FC_NAIVE;
+    }
     if (model == FC_POOLED || model == FC_POOLED_DAMPED
-        || model == FC_POOLED_COMBO) {
+        || model == FC_POOLED_COMBO || model == FC_POOLED_AR) {
         rc = FC_OK;
         if (pools && pools[sc] && pools[sc]->n_use == n)
             x.pool = pools[sc];

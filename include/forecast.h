@@ -53,6 +53,8 @@ enum fc_model {
     FC_POOLED,       /* growth shrunk toward neighbours/region/England */
     FC_POOLED_DAMPED,/* the same growth, damped over the horizon (phi 0.6) */
     FC_POOLED_COMBO, /* equal-weight pooled + pooled damped + naive */
+    FC_POOLED_AR,    /* proportions: the gap to the panel's centre decays at
+                        the panel's pooled rate (AR(1) across authorities) */
     FC_MODEL_COUNT,
     FC_AUTO = FC_MODEL_COUNT
 };
@@ -92,6 +94,11 @@ struct fc_panel {
     const int *region;       /* may be NULL */
     const int *neighbours;   /* may be NULL */
     int n_neighbours;
+    /* may be NULL (every observed value is a real actual); else
+     * scored[i*n + t] == 0 marks a value that is not a real actual (a
+     * successor's year apportioned from its predecessors): used to fit,
+     * never scored nor used to calibrate. */
+    const unsigned char *scored;
 };
 
 /* Options for a single fit.  Zero-initialise for the defaults. */
@@ -108,6 +115,8 @@ struct fc_options {
 struct fc_accuracy {
     double mase, smape, cover80, cover95, winkler, msis;
     int n;                   /* forecast/actual pairs scored */
+    int n_origins;           /* fc_calibrate's per-series records: origins
+                                that contributed at least one pair */
 };
 
 /* Empirical quantiles of standardised rolling-origin errors, per model and
@@ -121,7 +130,9 @@ struct fc_calibration {
     double mase[FC_MODEL_COUNT];
     int mase_n[FC_MODEL_COUNT];
     /* Each series' own rolling-origin accuracy per model (means; coverage
-     * of the uncalibrated nominal intervals). */
+     * of the calibrated intervals where the model is calibrated: the
+     * series' standardised errors against the panel's quantiles, else of
+     * the nominal ones). */
     struct fc_accuracy (*series_acc)[FC_MODEL_COUNT];   /* n_series rows; owned,
                                                            fc_calibration_free */
     int series_cap;    /* rows allocated in series_acc */
@@ -154,6 +165,10 @@ struct fc_result {
     /* fc_auto only: this series' own rolling-origin record (from the
      * calibration: MASE, sMAPE, Winkler, coverage of nominal intervals) */
     struct fc_accuracy acc_model, acc_naive, acc_drift;
+    /* the chosen model's record over every series of the panel (means
+     * weighted by each series' n), and how many series it covers */
+    struct fc_accuracy acc_panel;
+    int panel_series;
     char reason[FC_REASON_LEN];      /* why this model, every fallback */
 };
 
@@ -198,6 +213,12 @@ FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
  * of min_train or more. */
 FC_WUR int fc_calibrate(const struct fc_panel *p, int n_use, int min_train,
                         int h, struct fc_calibration *cal);
+/* fc_calibrate covers the automatic choice's candidates for the panel's
+ * kind plus naive and drift; fc_calibrate_models the models whose bit
+ * (1u << model) is set in models (a backtest of every model). */
+FC_WUR int fc_calibrate_models(const struct fc_panel *p, int n_use,
+                               int min_train, int h, unsigned models,
+                               struct fc_calibration *cal);
 /* cal must start zeroed (calloc or = {0}); it may be passed to
  * fc_calibrate again (its per-series table is reused and resized to the
  * panel, so any number of series is allowed).  Release what it holds with

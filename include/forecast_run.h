@@ -24,7 +24,12 @@
 #define FR_ENGLAND_CODE "E92000001"
 /* Bump when the fitting or the documents change: stored forecasts made by
  * another engine are refitted at start-up. */
-#define FR_ENGINE "2026-11-22.4"
+#define FR_ENGINE "2026-12-01.1"
+
+/* A track record (an authority's own rolling-origin accuracy) is stated
+ * only from at least this many origins; below it the document says "too
+ * little history to judge" instead of a percentage. */
+#define FR_TRACK_MIN_ORIGINS 5
 
 struct fr_authority {
     char code[12];
@@ -32,6 +37,14 @@ struct fr_authority {
     char name[128];
     int region;          /* index into fr_panel.region_codes */
     int current;         /* 1 when it exists now (no valid_to) */
+    /* Boundary changes: years before this authority existed apportioned
+     * from its predecessors' figures (fc_backcast), and what was done, in
+     * words; n_apportioned == 0 and boundary[0] == 0 when none. */
+    int n_apportioned;
+    int first_apportioned, last_apportioned;   /* years */
+    double share;
+    char predecessors[160];                    /* "Dorset (835), Poole (836)" */
+    char boundary[400];
 };
 
 /* One metric's annual history: n_series authorities x n years. */
@@ -51,7 +64,26 @@ struct fr_panel {
     int n_regions;
     char region_codes[FR_MAX_REGIONS][12];
     char region_names[FR_MAX_REGIONS][64];
+    /* 1 where y holds a real figure, 0 where a boundary change's share of
+     * the predecessors was filled in (or nothing): never scored. */
+    unsigned char *scored;  /* n_series * n */
+    /* How England and the regions are made: additive metrics (counts,
+     * money) as sums of the authorities' forecasts; rates and ratios as
+     * the ratio of the summed numerator and denominator forecasts, the
+     * numerator being rate x denominator (den_* below). */
+    int additive;
+    char den_metric[64];    /* "" when no denominator is known: equal weights */
+    double *den_y;          /* n_series * n: the denominator's figures */
+    double *den_fc;         /* n_series * FR_MAX_HORIZON: its forecasts */
+    /* The DfE's published England (row n_regions) and regional figures on
+     * this axis, NAN where none (computed from the published numerator and
+     * denominator for rates): (n_regions + 1) * n. */
+    double *area_y;
+    int n_published;        /* published area figures found */
 };
+
+/* The library's view of a panel (borrows p). */
+void fr_fc_panel(const struct fr_panel *p, struct fc_panel *out);
 
 /* Loads metric's history.  Returns 0 (p filled; free with fr_panel_free),
  * 1 when the metric has no annual data (p empty), -1 with err on failure

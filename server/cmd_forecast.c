@@ -203,8 +203,8 @@ int cmd_backtest(int argc, char **argv)
         fprintf(stderr, "sendbench: backtest: out of memory\n");
         return 1;
     }
-    struct fc_panel fp = {p.y, p.n_series, p.n, 1, p.kind, p.region, p.neighbours,
-                          FR_NEIGHBOURS};
+    struct fc_panel fp;
+    fr_fc_panel(&p, &fp);
     int st = fc_backtest_panel(&fp, models, nm, min_train, horizon, 1, bt);
     if (st != FC_OK) {
         fprintf(stderr, "sendbench: backtest: %s\n", fc_status_str((enum fc_status)st));

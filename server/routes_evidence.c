@@ -397,11 +397,12 @@ static int forecast_section(struct evbuffer *b, const json_t *doc)
         web_forecast_figure(b, doc, "ehcp_caseload", "fan-chart") != 0)
         return -1;
     if (fc) {
+        /* the track record is printed once, under the fan chart */
         if (web_put(b, "<p class=\"lead\" id=\"accuracy\">") != 0)
             return -1;
-        char words[500];
-        web_accuracy_words(fc, words, sizeof words);
-        if (html_escape(b, words) != 0 || web_put(b, " Model: ") != 0 ||
+        const char *shape = web_str(json_object_get(fc, "intervals"), "shape");
+        if ((shape && (html_escape(b, shape) != 0 || web_put(b, " ") != 0)) ||
+            web_put(b, "Model: ") != 0 ||
             html_escape(b, web_str(json_object_get(fc, "model"), "name")) != 0 ||
             web_put(b, " (") != 0 || html_escape(b, web_str(json_object_get(fc, "model"), "reason")) != 0 ||
             web_put(b, ").</p><table id=\"forecast-table\"><caption>Forecast EHC plans with 80%% and "

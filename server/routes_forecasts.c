@@ -123,8 +123,7 @@ static void forecast_done(struct request *r, PGresult *res)
              * little history, or an area that no longer exists. */
             http_reply_error(r, 404, "no_forecast",
                              "there is no forecast for this metric and area: it has no usable "
-                             "annual history, it ceased to exist, or (for a percentage) England "
-                             "and regional forecasts are not made",
+                             "annual history, or it ceased to exist",
                              NULL);
             return;
         }

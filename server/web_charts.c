@@ -132,6 +132,13 @@ done:
 
 void web_accuracy_words(const json_t *fc_doc, char *buf, size_t len)
 {
+    /* The forecast document states its own track record, with its n and
+     * the minimum below which it does not judge (forecast_run.c). */
+    const char *statement = web_str(json_object_get(fc_doc, "accuracy"), "statement");
+    if (statement) {
+        snprintf(buf, len, "%s", statement);
+        return;
+    }
     const json_t *chosen = json_object_get(json_object_get(fc_doc, "accuracy"), "chosen");
     double smape = web_num(chosen, "smape");
     double c80 = web_num(chosen, "coverage80");
@@ -195,7 +202,7 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
     const char *label = m ? web_str(m, "label") : web_str(fc, "label");
     const char *unit = m ? web_str(m, "unit") : web_str(fc, "unit");
     int dp = m ? (int)web_num(m, "dp") : 0;
-    char title[300], desc[900], words[500];
+    char title[300], desc[900], words[1000];
     snprintf(title, sizeof title, "Forecast of %s for %s, next %zu years", label ? label : metric,
              name ? name : "", nf);
     snprintf(desc, sizeof desc,

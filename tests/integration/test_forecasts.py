@@ -70,9 +70,18 @@ def test_authority_forecast_served_with_intervals_and_record(t):
         t.true(f["lo95"] >= 0, "a count's interval stays >= 0")
     acc = doc["accuracy"]
     for k in ("chosen", "naive", "drift"):
-        t.true(acc[k] is None or {"mase", "smape", "coverage80", "coverage95"} <= set(acc[k]),
-               "accuracy %s" % k)
-    t.true(acc["chosen"] is not None, "chosen model has a track record")
+        a = acc[k]
+        t.true({"n", "origins", "judged"} <= set(a), "accuracy %s carries its n: %r" % (k, a))
+        if a["judged"]:
+            t.true({"mase", "smape", "coverage80", "coverage95"} <= set(a), "accuracy %s" % k)
+            t.true(a["origins"] >= acc["minimum_origins"], "judged from enough origins")
+        else:
+            t.true("smape" not in a and a["note"] == "too little history to judge",
+                   "no figure below the minimum: %r" % a)
+    t.true(acc["chosen"]["judged"], "13 years: the chosen model has a track record")
+    t.true(("n = %d" % acc["chosen"]["n"]) in acc["statement"], "the statement gives its n")
+    t.true("lopsided" in doc["intervals"]["shape"] or "symmetric" in doc["intervals"]["shape"],
+           "interval shape explained")
     t.eq(doc["stale"], False, "fresh")
 
 

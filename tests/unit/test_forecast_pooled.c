@@ -222,7 +222,7 @@ static void test_many_series(void)
         for (int t = 0; t < LEN; t++)
             y[i * LEN + t] = (100 + i % 50) * pow(1.05 + 0.01 * (i % 3), t) * (1 + 0.01 * ((i * 7 + t * 3) % 5));
     }
-    struct fc_panel p = {y, MANY, LEN, 1, FC_KIND_COUNT, region, NULL, 0};
+    struct fc_panel p = {y, MANY, LEN, 1, FC_KIND_COUNT, region, NULL, 0, NULL};
     CHECK(fc_calibrate(&p, LEN, 5, 3, cal) == FC_OK);
     CHECK(cal->n_series == MANY);
     CHECK(fc_auto(&p, MANY - 1, LEN, cal, 3, &r) == FC_OK);
