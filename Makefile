@@ -75,7 +75,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean load soak
+.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean load soak backtest
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -182,8 +182,19 @@ clean:
 
 -include $(SERVER_OBJ:.o=.d) $(FORECAST_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
 
-# Rolling-origin backtest over the shipped SEN2 history (not part of all).
+# Rolling-origin backtest over the shipped SEN2 history (not part of all):
+# origins 2019-2023 fixed in advance, the tune set apart from the
+# out-of-sample origin, R's forecast package on the identical splits
+# (docs/forecasting.md).  Results in bench/results/.
 $(BINDIR)/backtest_panel: $(BUILD)/bench/backtest_panel.o $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+backtest: deps
+	@SENDBENCH_EXTRA_PKGS="time r-base-core r-cran-forecast" scripts/deps.sh
+	@$(MAKE) --no-print-directory $(BINDIR)/backtest_panel
+	/usr/bin/time -f "CPU user %U s, sys %S s, wall %e s" -o bench/results/ours.time \
+	    $(BINDIR)/backtest_panel data/dfe bench/results/splits.csv > bench/results/ours.txt
+	/usr/bin/time -f "CPU user %U s, sys %S s, wall %e s" -o bench/results/r.time \
+	    Rscript bench/backtest_r.R bench/results/splits.csv > bench/results/r.txt
 -include $(BUILD)/bench/backtest_panel.d

@@ -51,10 +51,20 @@
 #ifndef CAND_LEVEL
 #define CAND_LEVEL 0xffffffffu
 #endif
-static unsigned candidates(enum fc_kind kind)
+/* Quarterly series (no real history exists yet, so nothing was tuned on
+ * them): the seasonal models compete with naive, drift and the pooled
+ * model of the kind, by rolling-origin MASE with the seasonal scale. */
+#define CAND_SEASONAL ((1u << FC_SNAIVE) | (1u << FC_HW) | (1u << FC_NAIVE) \
+                       | (1u << FC_DRIFT))
+static unsigned candidates_of(const struct fc_panel *p)
 {
-    return kind == FC_KIND_COUNT ? CAND_COUNT
-           : kind == FC_KIND_PROPORTION ? CAND_PROP : CAND_LEVEL;
+    unsigned c = p->kind == FC_KIND_COUNT ? CAND_COUNT
+                 : p->kind == FC_KIND_PROPORTION ? CAND_PROP : CAND_LEVEL;
+    if (p->period > 1)
+        c |= CAND_SEASONAL;
+    else
+        c &= ~((1u << FC_SNAIVE) | (1u << FC_HW));
+    return c;
 }
 
 static const double cal_probs[4] = { 0.025, 0.10, 0.90, 0.975 };
@@ -162,7 +172,7 @@ int fc_calibrate(const struct fc_panel *p, int n_use, int min_train, int h,
     if (!p)
         return FC_ERR_ARG;
     return fc_calibrate_models(p, n_use, min_train, h,
-                               candidates(p->kind) | (1u << FC_NAIVE)
+                               candidates_of(p) | (1u << FC_NAIVE)
                                    | (1u << FC_DRIFT), cal);
 }
 
@@ -224,6 +234,7 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
             for (int m = 0; m < FC_MODEL_COUNT; m++) {
                 int before = cal->series_acc[i][m].n;
                 if ((m == FC_POOLED_AR && p->kind != FC_KIND_PROPORTION)
+                    || ((m == FC_SNAIVE || m == FC_HW) && p->period < 2)
                     || !(models & (1u << m)))
                     continue;
                 if (fc_fit_panel_pools((enum fc_model)m, p, i, o, NULL, h,
@@ -399,12 +410,15 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
         const struct fc_accuracy *own;
         sc[m] = NAN;
-        if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series
-            || !(candidates(p->kind) & (1u << m)))
+        if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series)
             continue;
         own = &cal->series_acc[idx][m];
         sc[m] = ((own->n ? own->mase * own->n : 0) + CHOICE_K * cal->mase[m])
                 / (own->n + CHOICE_K);
+        /* naive and drift are scored for the record, chosen only when
+         * they are candidates */
+        if (!(candidates_of(p) & (1u << m)))
+            continue;
         if (sc[m] < best_score) {
             best_score = sc[m];
             best = m;

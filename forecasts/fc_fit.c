@@ -490,6 +490,7 @@ struct ctx {
     const struct fc_options *opt;
     enum fc_scale sc;
     const struct prep *pr;
+    int period;                     /* 1 yearly, 4 quarterly */
 };
 
 static int run_model(const struct ctx *x, enum fc_model m, int H,
@@ -648,6 +649,25 @@ static int run_model_raw(const struct ctx *x, enum fc_model m, int H,
             return FC_ERR_ARG;
         rc = core_pooled_ar(x->pool, x->pr, H, c, reason);
         break;
+    case FC_SNAIVE:
+    case FC_HW: {
+        int need = m == FC_SNAIVE ? x->period + 1 : 2 * x->period;
+        if (x->period < 2) {
+            fc_reason_add(reason, "%s is for seasonal (quarterly) series: naive",
+                          fc_model_name(m));
+            *used = FC_NAIVE;
+            return fc_core_naive(z, n, H, c);
+        }
+        if (n < need) {
+            fc_reason_add(reason, "%s needs at least %d quarters, have %d: naive",
+                          fc_model_name(m), need, n);
+            *used = FC_NAIVE;
+            return fc_core_naive(z, n, H, c);
+        }
+        rc = m == FC_SNAIVE ? fc_core_snaive(z, n, x->period, H, c)
+                            : fc_core_hw(z, n, x->period, H, c);
+        break;
+    }
     default:
         return FC_ERR_ARG;
     }
@@ -744,7 +764,7 @@ static int finalise(struct fc_result *out, const struct fc_core *c,
 
 static int fit_common(enum fc_model model, const struct fc_panel *panel,
                       int idx, const double *y, int n, enum fc_kind kind,
-                      const struct fc_options *opt, int h,
+                      int period, const struct fc_options *opt, int h,
                       struct fc_pool *const *pools, struct fc_memo *memo,
                       struct fc_result *out)
 {
@@ -807,6 +827,7 @@ static int fit_common(enum fc_model model, const struct fc_panel *panel,
     x.opt = opt;
     x.sc = sc;
     x.pr = &pr;
+    x.period = period > 1 ? period : 1;
     if (model == FC_POOLED_AR && kind != FC_KIND_PROPORTION) {
         fc_reason_add(out->reason, "pooled_ar is for proportions: naive instead");
         model = FC_NAIVE;
@@ -866,7 +887,7 @@ int fc_fit(enum fc_model model, const struct fc_series *s,
 {
     if (!s)
         return FC_ERR_ARG;
-    return fit_common(model, NULL, 0, s->y, s->n, s->kind, opt, h, NULL, NULL,
+    return fit_common(model, NULL, 0, s->y, s->n, s->kind, s->period, opt, h, NULL, NULL,
                       out);
 }
 
@@ -879,7 +900,7 @@ int fc_fit_panel_pools(enum fc_model model, const struct fc_panel *p,
         || n_use > p->n)
         return FC_ERR_ARG;
     return fit_common(model, p, idx, p->y + (size_t)idx * p->n, n_use,
-                      p->kind, opt, h, pools, memo, out);
+                      p->kind, p->period, opt, h, pools, memo, out);
 }
 
 int fc_fit_panel(enum fc_model model, const struct fc_panel *p, int idx,

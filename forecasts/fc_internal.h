@@ -32,6 +32,9 @@ int fc_core_linear(const double *z, int n, int h, struct fc_core *c);
 /* trend: 0 SES, 1 Holt, 2 damped */
 int fc_core_ets(const double *z, int n, int h, int trend,
                 const struct fc_options *fixed, struct fc_core *c);
+/* Seasonal (period m > 1): need n >= m + 1 and n >= 2m points. */
+int fc_core_snaive(const double *z, int n, int m, int h, struct fc_core *c);
+int fc_core_hw(const double *z, int n, int m, int h, struct fc_core *c);
 int fc_core_theta(const double *z, int n, int h,
                   const struct fc_options *fixed, struct fc_core *c);
 

@@ -14,7 +14,7 @@
 
 static const char *const model_names[FC_MODEL_COUNT + 1] = {
     "naive", "drift", "linear", "loglinear", "ses", "holt", "damped",
-    "theta", "combo", "pooled", "pooled_damped", "pooled_combo", "pooled_ar", "auto"
+    "theta", "combo", "pooled", "pooled_damped", "pooled_combo", "pooled_ar", "snaive", "holt_winters", "auto"
 };
 
 const char *fc_model_name(enum fc_model m)

@@ -55,6 +55,9 @@ enum fc_model {
     FC_POOLED_COMBO, /* equal-weight pooled + pooled damped + naive */
     FC_POOLED_AR,    /* proportions: the gap to the panel's centre decays at
                         the panel's pooled rate (AR(1) across authorities) */
+    FC_SNAIVE,       /* seasonal naive (quarterly: the same quarter a year
+                        earlier) */
+    FC_HW,           /* additive Holt-Winters, ETS(A,A,A) */
     FC_MODEL_COUNT,
     FC_AUTO = FC_MODEL_COUNT
 };

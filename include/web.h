@@ -95,6 +95,10 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
  * forecast, at most 3 years) and the backtest accuracy in plain words. */
 int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metric,
                         const char *chart_id) __attribute__((warn_unused_result));
+/* The same; with_record 0 leaves the track record out of the caption (the
+ * evidence pack prints it once, in its own paragraph). */
+int web_forecast_figure_record(struct evbuffer *b, const json_t *doc, const char *metric,
+                               const char *chart_id, int with_record);
 
 /* "In past years this method's forecasts were off by N% on average" from
  * the chosen model's sMAPE (or a sentence saying there is no track record). */

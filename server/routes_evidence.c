@@ -394,14 +394,17 @@ static int forecast_section(struct evbuffer *b, const json_t *doc)
     size_t i;
     json_t *p;
     if (section_open(b, "forecast", "Forecast of EHC plans: the next three years") != 0 ||
-        web_forecast_figure(b, doc, "ehcp_caseload", "fan-chart") != 0)
+        web_forecast_figure_record(b, doc, "ehcp_caseload", "fan-chart", 0) != 0)
         return -1;
     if (fc) {
-        /* the track record is printed once, under the fan chart */
+        /* the track record is printed once, here (not in the caption) */
         if (web_put(b, "<p class=\"lead\" id=\"accuracy\">") != 0)
             return -1;
+        char words[1000];
+        web_accuracy_words(fc, words, sizeof words);
         const char *shape = web_str(json_object_get(fc, "intervals"), "shape");
-        if ((shape && (html_escape(b, shape) != 0 || web_put(b, " ") != 0)) ||
+        if (html_escape(b, words) != 0 || web_put(b, " ") != 0 ||
+            (shape && (html_escape(b, shape) != 0 || web_put(b, " ") != 0)) ||
             web_put(b, "Model: ") != 0 ||
             html_escape(b, web_str(json_object_get(fc, "model"), "name")) != 0 ||
             web_put(b, " (") != 0 || html_escape(b, web_str(json_object_get(fc, "model"), "reason")) != 0 ||

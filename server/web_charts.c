@@ -165,6 +165,12 @@ void web_accuracy_words(const json_t *fc_doc, char *buf, size_t len)
 int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metric,
                         const char *chart_id)
 {
+    return web_forecast_figure_record(b, doc, metric, chart_id, 1);
+}
+
+int web_forecast_figure_record(struct evbuffer *b, const json_t *doc, const char *metric,
+                               const char *chart_id, int with_record)
+{
     int stale = 0;
     const json_t *fc = web_forecast(doc, metric, &stale);
     const json_t *m = web_metric(doc, metric);
@@ -212,7 +218,9 @@ int web_forecast_figure(struct evbuffer *b, const json_t *doc, const char *metri
              nh ? hx[0] : "", nh ? hx[nh - 1] : "", nf ? pts[0].period : "",
              nf ? pts[nf - 1].period : "", web_str(json_object_get(fc, "model"), "name")
                                           ? web_str(json_object_get(fc, "model"), "name") : "");
-    web_accuracy_words(fc, words, sizeof words);
+    words[0] = '\0';
+    if (with_record)
+        web_accuracy_words(fc, words, sizeof words);
     struct svg_frame f = {chart_id, title, desc, "Period", label ? label : metric, dp, unit};
     if (web_put(b, "<figure class=\"chart-figure fan\" data-metric=\"") != 0 ||
         html_escape(b, metric) != 0 || web_put(b, "\">") != 0 ||
