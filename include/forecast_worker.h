@@ -8,8 +8,6 @@
 #ifndef SENDBENCH_FORECAST_WORKER_H
 #define SENDBENCH_FORECAST_WORKER_H
 
-#include <stdatomic.h>
-
 struct forecast_worker;
 
 /* conninfo is copied; the session runs as role (see db_session_options).
@@ -22,10 +20,8 @@ struct forecast_worker *forecast_worker_start(const char *conninfo, const char *
 void forecast_worker_stop(struct forecast_worker *w);
 
 /* Refits every metric whose forecasts are older than the data.  Blocking;
- * shared by the worker thread and tests.  Returns metrics refitted or -1.
- * stop (may be NULL): checked between metrics, so that a shutdown waits
- * for one metric's fit at most, not for all of them. */
-int forecast_refit_stale(void *pgconn, const atomic_int *stop, char *err,
-                         unsigned long errlen) __attribute__((warn_unused_result));
+ * shared by the worker thread and tests.  Returns metrics refitted or -1. */
+int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
+    __attribute__((warn_unused_result));
 
 #endif
