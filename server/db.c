@@ -24,9 +24,19 @@ struct db_query {
     struct db_query *next;
 };
 
+/* A statement prepared on one connection: its text and name ("sb" + index). */
+struct prepared {
+    uint64_t hash;
+    char *sql;
+};
+#define PREPARED_MAX 48
+
 struct db_conn {
     struct db_pool *pool;
     PGconn *pg;
+    struct prepared prep[PREPARED_MAX];
+    int nprep;
+    int preparing;              /* prep[nprep] is being prepared for q */
     enum conn_state state;
     int is_listener;
     struct event *io;
@@ -106,6 +116,38 @@ static void conn_watch(struct db_conn *c, short what)
     event_del(c->io);
     event_assign(c->io, c->pool->base, PQsocket(c->pg), what, conn_io_cb, c);
     event_add(c->io, NULL);
+}
+
+/* Statements are prepared once per connection and then only executed, so
+ * PostgreSQL plans them from its plan cache instead of for every request
+ * (planning a profile, whose views expand into dozens of branches, cost as
+ * much as running it).  The text is the key: a connection keeps up to
+ * PREPARED_MAX of them and sends any further text unnamed, as before. */
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int prep_find(const struct db_conn *c, const char *sql, uint64_t h)
+{
+    for (int i = 0; i < c->nprep; i++)
+        if (c->prep[i].hash == h && strcmp(c->prep[i].sql, sql) == 0)
+            return i;
+    return -1;
+}
+
+/* A new session knows none of them. */
+static void prep_forget(struct db_conn *c)
+{
+    for (int i = 0; i < PREPARED_MAX; i++) {
+        free(c->prep[i].sql);
+        c->prep[i].sql = NULL;
+    }
+    c->nprep = 0;
+    c->preparing = 0;
 }
 
 static void set_last_error(struct db_pool *pool, const char *msg)
@@ -248,6 +290,7 @@ static void conn_fail(struct db_conn *c, const char *reason)
         PQfinish(c->pg);
         c->pg = NULL;
     }
+    prep_forget(c);
     conn_move(c, CONN_DOWN);
     conn_schedule_retry(c);
     if (q) {
@@ -279,6 +322,8 @@ static void conn_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void conn_send(struct db_conn *c, struct db_query *q);
+static void conn_flush_and_watch(struct db_conn *c);
+static int conn_prepared(struct db_conn *c);
 
 static void conn_ready(struct db_conn *c)
 {
@@ -425,6 +470,8 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
                 }
                 c->flushing = f == 1;
             }
+            if (done && c->preparing && conn_prepared(c))
+                return;
             if (done) {
                 PGresult *res = c->result;
                 c->result = NULL;
@@ -471,6 +518,41 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Sends c->q: as the prepared statement idx, or unnamed (idx < 0). */
+static void conn_send_query(struct db_conn *c, int idx)
+{
+    struct db_query *q = c->q;
+    char name[16];
+    snprintf(name, sizeof name, "sb%d", idx);
+    int ok = idx >= 0 ? PQsendQueryPrepared(c->pg, name, q->nparams,
+                                            (const char *const *)q->params, NULL, NULL, 0)
+                      : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+                                          (const char *const *)q->params, NULL, NULL, 0);
+    if (!ok) {
+        conn_fail(c, PQerrorMessage(c->pg));
+        return;
+    }
+    conn_flush_and_watch(c);
+}
+
+/* The statement of c->q has been prepared, or failed to be: on success the
+ * query itself is sent and 1 returned; on failure 0, and the caller
+ * answers the query with the error, as for any failed statement. */
+static int conn_prepared(struct db_conn *c)
+{
+    c->preparing = 0;
+    if (!c->result || PQresultStatus(c->result) != PGRES_COMMAND_OK) {
+        free(c->prep[c->nprep].sql);
+        c->prep[c->nprep].sql = NULL;
+        return 0;
+    }
+    PQclear(c->result);
+    c->result = NULL;
+    c->nprep++;
+    conn_send_query(c, c->nprep - 1);
+    return 1;
+}
+
 static void conn_send(struct db_conn *c, struct db_query *q)
 {
     evtimer_del(q->timer);
@@ -479,11 +561,26 @@ static void conn_send(struct db_conn *c, struct db_query *q)
     c->pool->busy[q->cls]++;
     c->pool->stats.queries++;
     conn_move(c, CONN_BUSY);
-    if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params,
-                           NULL, NULL, 0)) {
+    uint64_t h = sql_hash(q->sql);
+    int idx = prep_find(c, q->sql, h);
+    if (idx >= 0 || c->nprep == PREPARED_MAX ||
+        !(c->prep[c->nprep].sql = strdup(q->sql))) {
+        conn_send_query(c, idx);
+        return;
+    }
+    c->prep[c->nprep].hash = h;
+    char name[16];
+    snprintf(name, sizeof name, "sb%d", c->nprep);
+    if (!PQsendPrepare(c->pg, name, q->sql, q->nparams, NULL)) {
         conn_fail(c, PQerrorMessage(c->pg));
         return;
     }
+    c->preparing = 1;
+    conn_flush_and_watch(c);
+}
+
+static void conn_flush_and_watch(struct db_conn *c)
+{
     int f = PQflush(c->pg);
     if (f < 0) {
         conn_fail(c, PQerrorMessage(c->pg));
@@ -568,6 +665,7 @@ static void conn_close(struct db_conn *c)
     PQclear(c->result);
     if (c->pg)
         PQfinish(c->pg);
+    prep_forget(c);
     event_free(c->io);
     event_free(c->retry);
 }

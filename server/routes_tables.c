@@ -1557,7 +1557,14 @@ static void serve_or_compute(struct request *r)
         }
         const char *params[3] = {q->authority, q->period[0] ? start : NULL,
                                  q->page ? "true" : "false"};
-        rc = db_pool_query(r->app->pool, PROFILE_SQL, 3, params, profile_fetched, r);
+        /* The pool prepares statements by their text and PostgreSQL keeps
+         * one plan per statement: pages ($3 true) read every period, so
+         * they get a text (and a plan) of their own.  Loop thread only. */
+        static char page_sql[sizeof PROFILE_SQL + 32];
+        if (!page_sql[0])
+            snprintf(page_sql, sizeof page_sql, "/* pages */ %s", PROFILE_SQL);
+        rc = db_pool_query(r->app->pool, q->page ? page_sql : PROFILE_SQL, 3, params,
+                           profile_fetched, r);
         break;
     }
     }
