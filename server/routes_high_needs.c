@@ -12,6 +12,10 @@
  * unless saved with "shared": true; then anyone may see its trajectory,
  * which is still computed from published figures only for them.
  *
+ * Access is the route table's (server/routes.c): the trajectory takes an
+ * optional token, the scenario routes require one; the dispatcher has
+ * resolved r->caller before these handlers run.
+ *
  * One query gathers the inputs (server/high_needs.c); the projection
  * itself is microseconds of arithmetic (forecasts/hn_projection.c), done
  * on the loop.
@@ -76,17 +80,6 @@ static int id_ok(const char *s)
 static json_t *one_detail(const char *field, const char *rule, const char *message)
 {
     return json_pack("[{s:s, s:s, s:s}]", "field", field, "rule", rule, "message", message);
-}
-
-/* Resolves the caller when the request carries credentials, else goes on
- * as anonymous (public data only). */
-static void with_optional_caller(struct request *r, auth_cb next)
-{
-    if (http_header(r, "Authorization")) {
-        auth_require(r, next);
-        return;
-    }
-    next(r, NULL);
 }
 
 /* ---- GET .../high-needs -------------------------------------------------- */
@@ -225,7 +218,8 @@ void route_high_needs(struct request *r)
     st->csv = fmt && strcmp(fmt, "csv") == 0;
     if (sc)
         snprintf(st->scenario, sizeof st->scenario, "%s", sc);
-    with_optional_caller(r, trajectory_query);
+    /* ROUTE_TOKEN_OPTIONAL: the dispatcher resolved any token sent */
+    trajectory_query(r, r->caller.kind == CALLER_ANONYMOUS ? NULL : &r->caller);
 }
 
 /* ---- scenarios ----------------------------------------------------------- */
@@ -408,5 +402,5 @@ void route_scenarios(struct request *r)
         http_reply_error(r, 404, "not_found", "no such scenario for this authority", NULL);
         return;
     }
-    auth_require(r, scenarios_authorised);
+    scenarios_authorised(r, &r->caller);   /* ROUTE_TOKEN_REQUIRED */
 }
