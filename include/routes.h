@@ -28,6 +28,15 @@ void route_submission_create(struct request *r);
 void route_submissions_list(struct request *r);
 void route_submission_get(struct request *r);
 void submissions_catalogue_free(struct app *app);
+/* Loads the metric catalogue into app->catalogue once, then calls next. */
+void submissions_catalogue_ensure(struct request *r, void (*next)(struct request *r));
+
+/* server/routes_returns.c: the quarterly return for signed-in people */
+void route_returns(struct request *r);
+void route_return_page(struct request *r);
+void route_return_post(struct request *r);
+void route_submission_approve(struct request *r);
+void route_submission_reject(struct request *r);
 
 /* server/routes_web.c: the web interface (HTML) */
 void route_web_home(struct request *r);
