@@ -41,6 +41,15 @@ def state(t):
                             (SELECT md5(coalesce(string_agg(o::text, '|' ORDER BY id), '')) FROM observations o)""")[0]
 
 
+def approve(t, body):
+    """Signs off a version (sign-off itself is tested in test_returns): an
+    API submission awaits approval and is in force only once approved."""
+    doc = json.loads(body) if isinstance(body, (bytes, str)) else body
+    s, _, b = t.request("POST", POST + "/%d/approve" % doc["id"], headers=bearer("admin"))
+    t.eq(s, 200, "approve %d: %s" % (doc["id"], b[:200]))
+    return doc
+
+
 def sub(period="2024-25 Q2", authority=DORSET, **figures):
     return {"authority": authority, "period": period, "figures": figures}
 
@@ -266,11 +275,11 @@ def test_versions_history_and_current_values(t):
     p = "2023-24 Q3"
     s, _, b = post(t, sub(p, ehcp_caseload=3000, requests_received=200, new_plans_issued=100))
     t.eq(s, 201, "v1 %s" % b)
-    v1 = json.loads(b)
+    v1 = approve(t, b)
     # A partial correction: caseload changes, requests_received is not sent.
     s, _, b = post(t, sub(p, ehcp_caseload=3010, new_plans_issued=100, new_plans_within_20_weeks=30))
     t.eq(s, 201, "v2")
-    v2 = json.loads(b)
+    v2 = approve(t, b)
     t.eq((v1["version"], v2["version"]), (1, 2), "versions per (authority, period)")
     t.eq(v2["changed"], ["ehcp_caseload", "new_plans_within_20_weeks"], "changed vs previous")
     # Both versions stay readable; the current value is the latest version
@@ -320,12 +329,14 @@ def test_derived_metrics(t):
     # A year earlier arrives: growth appears.
     s, _, b = post(t, sub("2022-23 Q3", ehcp_caseload=2800))
     t.eq(s, 201, "earlier year")
+    approve(t, b)
     v = t.value("SELECT value FROM derived_observations WHERE authority = '%s' AND period = '%s'"
                 " AND metric = 'caseload_growth_pct'" % (DORSET, p))
     t.eq(round(float(v), 4), round((3010 / 2800 - 1) * 100, 4), "growth")
     # Zero denominator: absent with a reason.
     s, _, b = post(t, sub("2021-22 Q1", new_plans_issued=0, new_plans_within_20_weeks=0))
     t.eq(s, 201, "zero plans")
+    approve(t, b)
     row = t.psql("SELECT value IS NULL, reason FROM derived_observations WHERE authority = '%s'"
                  " AND period = '2021-22 Q1' AND metric = 'pct_within_20_weeks'" % DORSET)
     t.eq(row[0][0], "t", "undefined ratio is NULL")

@@ -8,6 +8,8 @@ import json
 import random
 import time
 
+import harness
+
 REGIONS = [("E12000001", "North East"), ("E12000009", "South West")]
 HOSTILE = "<script>alert(1)</script> & 'Borough' \"of\" Test"
 N = 12
@@ -75,7 +77,7 @@ def seed(t):
                " ('%s','ehcp_caseload','2024-25 Q2','fy_quarter','2024-07-01',3300,false,'council submission',%s,1),"
                " ('%s','case_officers_fte','2024-25 Q2','fy_quarter','2024-07-01',%s,false,'council submission',%s,1)"
                % (code(i), sid, code(i), officers, sid))
-    t.psql("NOTIFY sendbench_data")
+    harness.approve_submissions(t.db)
     return expect
 
 

@@ -1,0 +1,230 @@
+"""The quarterly return in the browser's terms (HTTP forms, cookies): the
+list of quarters with their state, the form (labels, groups, prefill),
+errors that block and queries that must be explained, submission for
+approval, sign-off by another approver (never the submitter), rejection
+with a reason, only approved versions in force, the API's states and
+decisions, and the refusals: CSRF, another authority, viewers."""
+
+import json
+import re
+import urllib.parse
+
+from people import Client, make_user
+
+DORSET, BCP = "E06000059", "E06000058"
+PW = "correct horse battery"
+Q = "2025-26 Q2"
+QP = "/returns/" + urllib.parse.quote(Q)
+TOK = {}
+
+
+def in_force(t, metric, period=Q, authority=DORSET):
+    return t.value("SELECT value FROM current_observations WHERE authority = :'p1' AND metric = :'p2'"
+                   " AND period = :'p3'", authority, metric, period)
+
+
+def test_setup(t):
+    t.psql("""INSERT INTO authorities (new_la_code, old_la_code, name, region_code, region_name) VALUES
+              ('E06000059', '838', 'Dorset', 'E12000009', 'South West'),
+              ('E06000058', '839', 'Bournemouth, Christchurch and Poole', 'E12000009', 'South West')""")
+    make_user(t, "sub@dorset.example", "submitter", DORSET, PW)
+    make_user(t, "app@dorset.example", "approver", DORSET, PW)
+    make_user(t, "view@dorset.example", "viewer", DORSET, PW)
+    make_user(t, "app@bcp.example", "approver", BCP, PW)
+    for name, args in (("dorset", ["--authority", DORSET]), ("admin", ["--admin"]),
+                       ("admin2", ["--admin"])):
+        r = t.cli("token", "create", *args)
+        TOK[name] = r.stdout.strip()
+    # Last quarter's figures, approved: what the form is prefilled with and
+    # what the queries compare against.
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": DORSET, "period": "2025-26 Q1",
+        "figures": {"ehcp_caseload": 3150, "requests_received": 260, "new_plans_issued": 118,
+                    "new_plans_within_20_weeks": 21, "case_officers_fte": 16.5,
+                    "dsg_cumulative_balance_gbp": -38400000}},
+        headers={"Authorization": "Bearer " + TOK["dorset"]})
+    t.eq(s, 201, "API submission: " + b.decode()[:300])
+    doc = json.loads(b)
+    t.eq(doc["state"], "awaiting_approval", "an API submission awaits approval too")
+    t.eq(in_force(t, "ehcp_caseload", "2025-26 Q1"), None, "not in force before approval")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                        headers={"Authorization": "Bearer " + TOK["dorset"]})
+    t.json_error(s, b, 403, "forbidden")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.eq(s, 200, "admin approves: " + b.decode()[:300])
+    t.eq(json.loads(b)["state"], "approved", "approved")
+    t.eq(in_force(t, "ehcp_caseload", "2025-26 Q1"), "3150", "in force once approved")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.json_error(s, b, 409, "not_awaiting_approval")
+
+
+def test_list_of_quarters(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.get("/returns")
+    t.eq(s, 200, "list")
+    rows = dict(re.findall(r'<tr data-period="([^"]+)" data-state="([^"]+)"', b))
+    t.eq(rows.get("2025-26 Q1"), "approved", "approved quarter")
+    t.eq(rows.get(Q), "open", "an open quarter")
+    t.true(len(rows) == 8, rows)
+    t.true('href="/returns/2025-26%20Q2"' in b, "links to the form")
+    s, h, _ = Client(t).get("/returns")
+    t.eq((s, h.get("location")), (303, "/login"), "signed out: to sign in")
+
+
+def test_form_labels_groups_and_prefill(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.form(QP)
+    t.eq(s, 200, "form")
+    labels = dict(re.findall(r'<label for="f-([a-z0-9_]+)">([^<]+)</label>', b))
+    want = dict(t.psql("SELECT id, label FROM metrics WHERE submittable ORDER BY sort_order"))
+    t.eq(labels, want, "one input per metric, labelled with the catalogue label")
+    legends = re.findall(r"<legend>([^<]+)</legend>", b)
+    t.eq(legends, ["Volumes", "Timeliness", "High Needs money", "Staffing"], "grouped")
+    t.true(re.search(r'id="f-ehcp_caseload" name="f.ehcp_caseload"[^>]*value="3150"', b),
+           "prefilled from the last approved figures")
+    t.true("Last approved: 3,150" in b, "last approved figure shown as a hint")
+    for button in ('value="check">Check</button>', 'value="submit">Submit for approval</button>'):
+        t.true(button in b, button)
+    t.true("Approve</button>" not in b, "a submitter has no Approve button")
+
+
+def test_csrf_and_other_authority_refused(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    c.form(QP)
+    before = t.value("SELECT count(*) FROM submissions")
+    s, _, _ = c.post(QP, {"action": "submit", "f.ehcp_caseload": "3200"}, csrf=False)
+    t.eq(s, 403, "no CSRF token")
+    s, _, _ = c.post(QP, {"action": "submit", "f.ehcp_caseload": "3200"}, csrf="D" * 43)
+    t.eq(s, 403, "wrong CSRF token")
+    t.eq(t.value("SELECT count(*) FROM submissions"), before, "nothing stored")
+    s, _, _ = c.get(QP + "?authority=" + BCP)
+    t.eq(s, 403, "another authority's return")
+    s, _, _ = c.post(QP + "?authority=" + BCP, {"action": "submit", "f.ehcp_caseload": "3200"})
+    t.eq(s, 403, "another authority's return, posted")
+    v = Client(t)
+    v.sign_in("view@dorset.example", PW)
+    s, _, b = v.form(QP)
+    t.eq(s, 200, "a viewer reads")
+    t.true("<input id=\"f-" not in b, "no inputs for a viewer")
+    s, _, _ = v.post(QP, {"action": "submit", "f.ehcp_caseload": "3200"})
+    t.eq(s, 403, "a viewer cannot submit")
+    t.eq(t.value("SELECT count(*) FROM submissions"), before, "nothing stored")
+
+
+def test_errors_block_and_queries_need_explanations(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    c.form(QP)
+    fields = {"f.ehcp_caseload": "31500", "f.requests_received": "270", "f.new_plans_issued": "120",
+              "f.new_plans_within_20_weeks": "150", "f.case_officers_fte": "16.5",
+              "f.dsg_cumulative_balance_gbp": "-39,000,000"}
+    s, _, b = c.post(QP, dict(fields, action="check"))
+    t.eq(s, 200, "check")
+    t.true('href="#f-new_plans_within_20_weeks"' in b, "the error links to its field")
+    t.true('data-rule="about_ten_times"' in b and 'href="#x-ehcp_caseload"' in b,
+           "the extra zero is queried, linked to its explanation")
+    t.true('<label for="x-ehcp_caseload">Explanation for EHC plans in place</label>' in b,
+           "the explanation box is labelled")
+    s, _, b = c.post(QP, dict(fields, action="submit"))
+    t.eq(s, 422, "an error blocks submission")
+    fields["f.new_plans_within_20_weeks"] = "22"
+    s, _, b = c.post(QP, dict(fields, action="submit"))
+    t.eq(s, 422, "an unexplained query blocks submission from the form")
+    t.true("1 without an explanation" in b or "without an explanation" in b, b[:200])
+    t.eq(t.value("SELECT count(*) FROM submissions WHERE period = :'p1'", Q), "0", "nothing stored")
+    fields["x.ehcp_caseload"] = "Checked: a new count that includes plans transferred in."
+    # The caseload per officer query also fires now (31500 / 16.5).
+    s, _, b = c.post(QP, dict(fields, action="check"))
+    for rule in re.findall(r'<li data-rule="([a-z_]+)"><a href="#x-([a-z_]+)"', b):
+        if rule[1] != "ehcp_caseload":
+            fields["x." + rule[1]] = "Explained for %s." % rule[0]
+    s, h, b = c.post(QP, dict(fields, action="submit"))
+    t.eq(s, 303, "submitted: " + b[:300])
+    t.eq(h.get("location"), QP + "?done=submitted", "back to the return")
+    rows = t.psql("SELECT q.metric, q.rule, q.explanation IS NOT NULL FROM submission_queries q"
+                  " JOIN submissions s ON s.id = q.submission_id WHERE s.period = :'p1' ORDER BY q.id", Q)
+    t.true(["ehcp_caseload", "about_ten_times", "t"] in rows, rows)
+    t.true(all(r[2] == "t" for r in rows), "every query explained and kept")
+    t.eq(in_force(t, "ehcp_caseload"), None, "awaiting approval: not in force")
+    s, _, b = c.get(QP)
+    t.true('data-state="awaiting_approval"' in b and 'id="waiting"' in b, "awaiting approval")
+    t.true("Approve</button>" not in b, "the submitter cannot approve")
+    c.form(QP)
+    s, _, _ = c.post(QP, {"action": "approve"})
+    t.eq(s, 403, "the submitter cannot approve, whatever they post")
+
+
+def test_rejection_returns_it_with_a_reason(t):
+    a = Client(t)
+    a.sign_in("app@dorset.example", PW)
+    s, _, b = a.form(QP)
+    t.true("Approve</button>" in b and "Reject</button>" in b, "an approver can decide")
+    t.true("Checked: a new count" in b, "the approver sees the explanations")
+    s, _, b = a.post(QP, {"action": "reject"})
+    t.eq(s, 422, "a rejection needs a reason")
+    s, _, _ = a.post(QP, {"action": "reject", "reason": "31500 cannot be right: we have about 3,200 plans"})
+    t.eq(s, 303, "rejected")
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.form(QP)
+    t.true('data-state="draft"' in b and "about 3,200 plans" in b, "back to the submitter with the reason")
+    t.true(re.search(r'id="f-ehcp_caseload"[^>]*value="31500"', b), "the rejected figures to correct")
+    fields = {"f.ehcp_caseload": "3180", "f.requests_received": "270", "f.new_plans_issued": "120",
+              "f.new_plans_within_20_weeks": "22", "f.case_officers_fte": "16.5",
+              "f.dsg_cumulative_balance_gbp": "-39000000", "action": "submit"}
+    s, _, b = c.post(QP, fields)
+    t.eq(s, 303, "corrected and sent again: " + b[:400])
+    states = t.psql("SELECT s.version, st.state FROM submission_states st JOIN submissions s"
+                    " ON s.id = st.submission_id WHERE s.period = :'p1' ORDER BY st.id", Q)
+    t.eq(states, [["1", "awaiting_approval"], ["1", "rejected"], ["2", "awaiting_approval"]],
+         "every state change is a row")
+
+
+def test_approval_by_another_person_puts_it_in_force(t):
+    other = Client(t)
+    other.sign_in("app@bcp.example", PW)
+    s, _, _ = other.get(QP + "?authority=" + DORSET)
+    t.eq(s, 403, "an approver of another authority")
+    a = Client(t)
+    a.sign_in("app@dorset.example", PW)
+    a.form(QP)
+    s, h, _ = a.post(QP, {"action": "approve"})
+    t.eq(s, 303, "approved")
+    t.eq(in_force(t, "ehcp_caseload"), "3180", "in force")
+    s, _, b = a.get("/returns")
+    t.true('data-period="%s" data-state="approved"' % Q in b, "listed as approved")
+    audit = [r[0] for r in t.psql("SELECT action FROM audit_log WHERE action LIKE 'submission.%' ORDER BY id")]
+    t.eq(audit[-4:], ["submission.create", "submission.reject", "submission.create",
+                      "submission.approve"], "audited")
+
+
+def test_api_rejection_and_own_decision(t):
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": DORSET, "period": "2025-26 Q3", "figures": {"ehcp_caseload": 32000}},
+        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.eq(s, 201, "admin submits")
+    doc = json.loads(b)
+    rules = {(q["metric"], q["rule"]) for q in doc["queries"]}
+    t.true(("ehcp_caseload", "about_ten_times") in rules, "queries in the 201 body: %r" % rules)
+    t.true(("case_officers_fte", "missing_now") in rules, "last quarter's figures missing: %r" % rules)
+    t.true(all(q["explanation"] is None for q in doc["queries"]), "kept unexplained")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.json_error(s, b, 403, "own_submission")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/reject" % doc["id"], body={},
+                        headers={"Authorization": "Bearer " + TOK["admin2"]})
+    t.json_error(s, b, 422, "validation_failed")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/reject" % doc["id"],
+                        body={"reason": "an extra zero"},
+                        headers={"Authorization": "Bearer " + TOK["admin2"]})
+    t.eq(s, 200, "rejected")
+    t.eq(json.loads(b)["state"], "rejected", "state")
+    t.eq(in_force(t, "ehcp_caseload", "2025-26 Q3"), None, "never in force")
+    s, _, b = t.request("POST", "/api/v1/submissions/999999/approve",
+                        headers={"Authorization": "Bearer " + TOK["admin2"]})
+    t.json_error(s, b, 404, "not_found")
