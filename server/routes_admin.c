@@ -417,7 +417,7 @@ static void admin_post_go(struct request *r)
         return;
     }
     log_msg(LOG_INFO, r->id, "admin %lld: %s", st->u.user_id, action);
-    if (db_pool_query(r->app->pool, sql, n, params, admin_done, r) != 0)
+    if (db_pool_write(r->app->pool, sql, n, params, admin_done, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }
 

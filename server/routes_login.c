@@ -162,7 +162,7 @@ static void login_record_failure(struct request *r, const char *reason)
 {
     struct login_state *st = r->state;
     const char *params[3] = {st->email, st->address, reason};
-    if (db_pool_query(r->app->pool,
+    if (db_pool_write(r->app->pool,
                       "WITH la AS (INSERT INTO login_attempts (email, address, ok)"
                       "            VALUES ($1, $2, false))"
                       " INSERT INTO audit_log (user_id, actor, action, authority, detail)"
@@ -218,7 +218,7 @@ static void login_verified(int ok, const char *hash, void *arg)
     snprintf(uid, sizeof uid, "%lld", st->user_id);
     const char *params[6] = {hex_new, uid, st->csrf, st->address, hex_old[0] ? hex_old : NULL,
                              st->email};
-    if (db_pool_query(r->app->pool,
+    if (db_pool_write(r->app->pool,
                       "WITH old AS (UPDATE sessions SET ended_at = now(), end_reason = 'signed_in_again'"
                       "             WHERE hash = $5::bytea AND ended_at IS NULL RETURNING id),"
                       " s AS (INSERT INTO sessions (hash, user_id, csrf, address)"
@@ -265,7 +265,7 @@ static void login_account_found(const struct db_reply *reply, void *arg)
          * (the window slides while guessing goes on). */
         const char *params[3] = {st->email, st->address,
                                  fail_account >= cfg->login_max_account ? "account" : "address"};
-        if (db_pool_query(r->app->pool,
+        if (db_pool_write(r->app->pool,
                           "WITH la AS (INSERT INTO login_attempts (email, address, ok)"
                           "            VALUES ($1, $2, false))"
                           " INSERT INTO audit_log (user_id, actor, action, authority, detail)"
@@ -379,7 +379,7 @@ static void logout_resolved(struct request *r, const struct session_user *u)
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", u->session_id);
     const char *params[1] = {sid};
-    if (db_pool_query(r->app->pool,
+    if (db_pool_write(r->app->pool,
                       "WITH s AS (UPDATE sessions SET ended_at = now(), end_reason = 'signed_out'"
                       "           WHERE id = $1::bigint AND ended_at IS NULL RETURNING user_id)"
                       " INSERT INTO audit_log (user_id, actor, action, authority)"
@@ -479,7 +479,7 @@ static void setup_hashed(int ok, const char *hash, void *arg)
         return;
     }
     const char *params[2] = {st->hex, hash};
-    if (db_pool_query(r->app->pool,
+    if (db_pool_write(r->app->pool,
                       "WITH l AS (UPDATE user_setup_links SET used_at = now()"
                       "           WHERE hash = $1::bytea AND used_at IS NULL AND expires_at > now()"
                       "             AND user_id IN (SELECT id FROM users WHERE disabled_at IS NULL)"

@@ -531,7 +531,7 @@ static void ret_post(struct request *r)
         snprintf(id, sizeof id, "%lld", (long long)web_num(latest, "id"));
         snprintf(uid, sizeof uid, "%lld", st->u.user_id);
         const char *params[4] = {id, st->action, uid, reason && *reason ? reason : NULL};
-        if (db_pool_query(r->app->pool, "SELECT submission_decide($1::bigint, $2, $3::bigint, NULL, $4)",
+        if (db_pool_write(r->app->pool, "SELECT submission_decide($1::bigint, $2, $3::bigint, NULL, $4)",
                           4, params, ret_decided, r) != 0)
             http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
@@ -611,7 +611,7 @@ static void ret_post(struct request *r)
     const char *params[6] = {st->authority, st->period, figures, uid, notes && *notes ? notes : NULL,
                              qtext};
     if (!figures || !qtext ||
-        db_pool_query(r->app->pool,
+        db_pool_write(r->app->pool,
                       "SELECT submit_return($1, $2, $3::jsonb, NULL, NULL, $4::bigint, NULL,"
                       " 'application/x-www-form-urlencoded', $5, $6::jsonb)",
                       6, params, ret_stored, r) != 0)
@@ -852,7 +852,7 @@ static void api_decide_authorised(struct request *r, const struct auth_caller *c
     char tid[24];
     snprintf(tid, sizeof tid, "%lld", caller->token_id);
     const char *params[4] = {st->id, st->approve ? "approve" : "reject", tid, st->reason};
-    if (db_pool_query(r->app->pool,
+    if (db_pool_write(r->app->pool,
                       "SELECT submission_decide($1::bigint, $2, NULL, $3::bigint, $4)", 4, params,
                       api_decided, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
