@@ -26,10 +26,11 @@ struct request;
 enum caller_kind { CALLER_ANONYMOUS, CALLER_COUNCIL, CALLER_ADMIN };
 
 struct auth_caller {
-    long long token_id;             /* 0 for anonymous */
+    long long token_id;             /* 0 for anonymous or a signed-in person */
     int admin;                      /* kind == CALLER_ADMIN: acts for any authority */
     char authority[16];             /* a council token's authority; "" otherwise */
     enum caller_kind kind;
+    long long user_id;              /* a signed-in person (session cookie); 0 for a token */
 };
 
 /* What a route needs of its caller: the access column of the route table
@@ -39,8 +40,17 @@ struct auth_caller {
  *                         sent must be valid (401)
  *   ROUTE_TOKEN_REQUIRED  a valid bearer token (401 without)
  *   ROUTE_ADMIN           an admin token (401 without a valid token, 403 for
- *                         a council token) */
+ *                         a council token)
+ * On a GET or HEAD without an Authorization header, a signed-in person's
+ * session cookie (sessions.h) stands for a token of their authority (an
+ * administrator's for an administrator): a person is a caller like a
+ * token.  Writes over the API still need a token (the forms carry their
+ * own CSRF token instead). */
 enum route_access { ROUTE_ANONYMOUS = 0, ROUTE_TOKEN_OPTIONAL, ROUTE_TOKEN_REQUIRED, ROUTE_ADMIN };
+
+/* 1 when the request carries credentials: an Authorization header, or a
+ * session cookie on a GET or HEAD. */
+int auth_has_credentials(struct request *r);
 
 /* Resolves r's caller as `access` asks, sets r->caller and calls next(r);
  * otherwise answers r itself (401, 403, 503/500).  next may be called from

@@ -64,4 +64,10 @@ typedef void (*session_cb)(struct request *r, const struct session_user *u);
  * the use for the idle time-out) and calls cb, never from inside. */
 void session_resolve(struct request *r, session_cb cb);
 
+/* The same with an argument for cb (for callers that cannot use r->state):
+ * cb gets arg (and owns it) whenever it is called; when the lookup fails
+ * and the request is answered here instead, arg_free(arg) is called. */
+typedef void (*session_arg_cb)(struct request *r, const struct session_user *u, void *arg);
+void session_resolve_arg(struct request *r, session_arg_cb cb, void *arg, void (*arg_free)(void *arg));
+
 #endif

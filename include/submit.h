@@ -49,11 +49,18 @@ struct submit_date {
 
 /* A validated (or partly validated) submission. */
 struct submit_doc {
-    char authority[16];     /* "" unless a well-formed ONS code was given */
+    char authority[16];     /* "" unless a well-formed ONS code or DfE number was
+                               given (a DfE number is resolved by the caller) */
     char period[16];        /* "" unless a well-formed "YYYY-YY Qn" was given */
     json_t *figures;        /* owned: metric id -> number (only valid figures) */
+    json_t *withdraw;       /* owned: metric ids withdrawn by this version (JSON
+                               "withdraw": [...]); an empty array when none */
     char *notes;            /* owned; NULL when absent */
 };
+
+/* The catalogue's metric id nearest to a misspelt one (edit distance at
+ * most 3 and less than half its length), borrowed; NULL when none is near. */
+const char *submit_nearest_metric(const struct submit_catalogue *cat, const char *id);
 
 void submit_doc_clear(struct submit_doc *doc);
 

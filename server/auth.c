@@ -12,6 +12,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "sessions.h"
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -222,14 +223,82 @@ void auth_require(struct request *r, auth_cb cb)
     token_lookup(r, cb, ROUTE_TOKEN_REQUIRED, NULL);
 }
 
+static int safe_method(struct request *r)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(r->req);
+    return m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
+}
+
+static int has_session_cookie(struct request *r)
+{
+    char secret[AUTH_SECRET_LEN + 1];
+    int has = safe_method(r) &&
+              session_cookie_get(http_header(r, "Cookie"), SESSION_COOKIE, secret) == 0;
+    OPENSSL_cleanse(secret, sizeof secret);
+    return has;
+}
+
+int auth_has_credentials(struct request *r)
+{
+    return http_header(r, "Authorization") != NULL || has_session_cookie(r);
+}
+
+struct session_pending_auth {
+    enum route_access access;
+    void (*next)(struct request *r);
+};
+
+/* The signed-in person as the request's caller. */
+static void session_caller(struct request *r, const struct session_user *u, void *arg)
+{
+    struct session_pending_auth p = *(struct session_pending_auth *)arg;
+    free(arg);
+    if (!u) {
+        if (p.access == ROUTE_TOKEN_OPTIONAL) {
+            p.next(r);                  /* an ended session reads as anonymous */
+            return;
+        }
+        reply_unauthorised(r, NULL, "the session has ended (sign in again at /login) or this "
+                                    "endpoint needs a bearer token");
+        return;
+    }
+    if (p.access == ROUTE_ADMIN && u->role != ROLE_ADMIN) {
+        http_reply_error(r, 403, "forbidden", "this endpoint needs an administrator", NULL);
+        return;
+    }
+    r->caller.user_id = u->user_id;
+    r->caller.admin = u->role == ROLE_ADMIN;
+    r->caller.kind = r->caller.admin ? CALLER_ADMIN : CALLER_COUNCIL;
+    snprintf(r->caller.authority, sizeof r->caller.authority, "%s", u->authority);
+    log_msg(LOG_DEBUG, r->id, "auth: user %lld (%s)", u->user_id,
+            r->caller.admin ? "admin" : r->caller.authority);
+    p.next(r);
+}
+
 void auth_resolve(struct request *r, enum route_access access, void (*next)(struct request *r))
 {
     memset(&r->caller, 0, sizeof r->caller);
     r->caller.kind = CALLER_ANONYMOUS;
-    if (access == ROUTE_ANONYMOUS ||
-        (access == ROUTE_TOKEN_OPTIONAL && !http_header(r, "Authorization"))) {
+    if (access == ROUTE_ANONYMOUS) {
         next(r);
         return;
+    }
+    if (!http_header(r, "Authorization")) {
+        if (has_session_cookie(r)) {
+            struct session_pending_auth *p = malloc(sizeof *p);
+            if (!p) {
+                http_reply_oom(r);
+                return;
+            }
+            p->access = access;
+            p->next = next;
+            session_resolve_arg(r, session_caller, p, free);
+            return;
+        }
+        if (access == ROUTE_TOKEN_OPTIONAL) {
+            next(r);
+            return;
+        }
     }
     token_lookup(r, NULL, access, next);
 }

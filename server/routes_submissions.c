@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "codes.h"
 #include "db.h"
 #include "log.h"
 #include "routes.h"
@@ -170,7 +171,7 @@ static void post_store(struct request *r, PGresult *res)
                                 json_object_get(c, "published")};
     char token_id[24], *figures = NULL, *qtext = NULL;
     if (!c || !queries ||
-        query_rules_check(r->app->catalogue, st->doc.figures, NULL, &ctx, queries) < 0 ||
+        query_rules_check(r->app->catalogue, st->doc.figures, st->doc.withdraw, &ctx, queries) < 0 ||
         !(qtext = json_dumps(queries, JSON_COMPACT)) ||
         !(figures = json_dumps(st->doc.figures, JSON_COMPACT | JSON_SORT_KEYS |
                                                     JSON_REAL_PRECISION(15)))) {
@@ -183,12 +184,16 @@ static void post_store(struct request *r, PGresult *res)
     json_decref(c);
     json_decref(queries);
     snprintf(token_id, sizeof token_id, "%lld", st->caller.token_id);
-    const char *params[8] = {st->doc.authority, st->doc.period, figures, token_id,
+    char *withdraw = st->doc.withdraw ? json_dumps(st->doc.withdraw, JSON_COMPACT) : strdup("[]");
+    const char *params[9] = {st->doc.authority, st->doc.period, figures, token_id,
                              st->has_idem ? st->idem : NULL,
-                             st->csv ? "text/csv" : "application/json", st->doc.notes, qtext};
-    int rc = db_pool_write(r->app->pool,
-                           "SELECT submit_return($1, $2, $3::jsonb, NULL, $4::bigint, NULL, $5, $6,"
-                           " $7, $8::jsonb)", 8, params, post_stored, r);
+                             st->csv ? "text/csv" : "application/json", st->doc.notes, qtext,
+                             withdraw};
+    int rc = !withdraw ? -1
+           : db_pool_write(r->app->pool,
+                           "SELECT submit_return($1, $2, $3::jsonb, $9::jsonb, $4::bigint, NULL, $5,"
+                           " $6, $7, $8::jsonb)", 9, params, post_stored, r);
+    free(withdraw);
     free(figures);
     free(qtext);
     if (rc != 0)
@@ -232,6 +237,9 @@ static void utc_today(struct submit_date *d)
     d->day = tm.tm_mday;
 }
 
+static void post_checks(struct request *r);
+static void post_dfe_resolved(const struct db_reply *reply, void *arg);
+
 static void post_validate(struct request *r)
 {
     struct post_state *st = r->state;
@@ -253,6 +261,41 @@ static void post_validate(struct request *r)
                                  : "the body is not valid JSON; nothing was stored", details);
         return;
     }
+    /* A DfE number names the authority as well as its ONS code does. */
+    if (code_is_dfe_authority(st->doc.authority)) {
+        const char *params[1] = {st->doc.authority};
+        if (db_pool_query(r->app->pool, "SELECT new_la_code FROM authorities WHERE old_la_code = $1",
+                          1, params, post_dfe_resolved, r) != 0)
+            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    post_checks(r);
+}
+
+static void post_dfe_resolved(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct post_state *st = r->state;
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return;
+    }
+    if (PQntuples(reply->res) != 1) {
+        json_t *d = json_array();
+        submit_detail(d, "authority", "unknown_authority",
+                      "%s is not the DfE number of a registered authority (GET /api/v1/authorities)",
+                      st->doc.authority);
+        http_reply_error(r, 422, "validation_failed", "nothing was stored", d);
+        return;
+    }
+    snprintf(st->doc.authority, sizeof st->doc.authority, "%s", PQgetvalue(reply->res, 0, 0));
+    post_checks(r);
+}
+
+/* After the authority is known as an ONS code. */
+static void post_checks(struct request *r)
+{
+    struct post_state *st = r->state;
     /* A council token names its own authority or is refused outright,
      * before anything about the content is disclosed. */
     if (st->doc.authority[0] && !auth_may_act_for(&st->caller, st->doc.authority)) {

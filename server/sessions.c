@@ -83,20 +83,32 @@ void session_client_address(struct request *r, char *out, size_t outlen)
 struct session_pending {
     struct request *r;
     session_cb cb;
+    session_arg_cb arg_cb;
+    void *arg;
+    void (*arg_free)(void *arg);
 };
+
+static void session_call(struct session_pending *p, struct request *r, const struct session_user *u)
+{
+    if (p->arg_cb)
+        p->arg_cb(r, u, p->arg);
+    else
+        p->cb(r, u);
+}
 
 static void session_found(const struct db_reply *reply, void *arg)
 {
-    struct session_pending *p = arg;
-    struct request *r = p->r;
-    session_cb cb = p->cb;
-    free(p);
+    struct session_pending *pp = arg, p = *pp;
+    struct request *r = p.r;
+    free(pp);
     if (reply->error) {
+        if (p.arg_free)
+            p.arg_free(p.arg);
         http_reply_db_error(r, reply);
         return;
     }
     if (PQntuples(reply->res) != 1) {
-        cb(r, NULL);
+        session_call(&p, r, NULL);
         return;
     }
     struct session_user u;
@@ -109,31 +121,53 @@ static void session_found(const struct db_reply *reply, void *arg)
     snprintf(u.authority_name, sizeof u.authority_name, "%s", PQgetvalue(reply->res, 0, 5));
     snprintf(u.csrf, sizeof u.csrf, "%s", PQgetvalue(reply->res, 0, 6));
     if (u.role == ROLE_NONE) {
-        cb(r, NULL);
+        session_call(&p, r, NULL);
         return;
     }
     log_msg(LOG_DEBUG, r->id, "session %lld: user %lld (%s)", u.session_id, u.user_id,
             session_role_name(u.role));
-    cb(r, &u);
+    session_call(&p, r, &u);
 }
 
+static void session_lookup(struct request *r, session_cb cb, session_arg_cb arg_cb, void *arg,
+                           void (*arg_free)(void *arg));
+
 void session_resolve(struct request *r, session_cb cb)
+{
+    session_lookup(r, cb, NULL, NULL, NULL);
+}
+
+void session_resolve_arg(struct request *r, session_arg_cb cb, void *arg, void (*arg_free)(void *arg))
+{
+    session_lookup(r, NULL, cb, arg, arg_free);
+}
+
+static void session_lookup(struct request *r, session_cb cb, session_arg_cb arg_cb, void *arg,
+                           void (*arg_free)(void *arg))
 {
     char secret[AUTH_SECRET_LEN + 1];
     unsigned char hash[AUTH_HASH_LEN];
     if (session_cookie_get(http_header(r, "Cookie"), SESSION_COOKIE, secret) != 0 ||
         auth_sha256(secret, AUTH_SECRET_LEN, hash) != 0) {
-        cb(r, NULL);
+        if (arg_cb)
+            arg_cb(r, NULL, arg);
+        else
+            cb(r, NULL);
         return;
     }
     OPENSSL_cleanse(secret, sizeof secret);
     struct session_pending *p = calloc(1, sizeof *p);
     if (!p) {
+        if (arg_free)
+            arg_free(arg);
         http_reply_oom(r);
         return;
     }
     p->r = r;
     p->cb = cb;
+    p->arg_cb = arg_cb;
+    p->arg = arg;
+    p->arg_free = arg_free;
     char hex[67], idle[16], hours[16];
     auth_hash_hex(hash, hex);
     snprintf(idle, sizeof idle, "%d", r->app->cfg->session_idle_min);
@@ -152,6 +186,8 @@ void session_resolve(struct request *r, session_cb cb)
                       "   coalesce(a.name, ''), s.csrf",
                       3, params, session_found, p) != 0) {
         free(p);
+        if (arg_free)
+            arg_free(arg);
         http_reply_oom(r);
     }
 }

@@ -139,6 +139,7 @@ void submit_catalogue_clear(struct submit_catalogue *cat)
 void submit_doc_clear(struct submit_doc *doc)
 {
     json_decref(doc->figures);
+    json_decref(doc->withdraw);
     free(doc->notes);
     memset(doc, 0, sizeof *doc);
 }
@@ -438,17 +439,68 @@ static int in_list(const json_t *set, const char *key)
     return json_object_get(set, key) != NULL;
 }
 
+/* A withdraw list is at most SUBMIT_MAX_FIGURES long: a scan will do. */
+static int array_has(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+        if (strcmp(json_string_value(v), s) == 0)
+            return 1;
+    return 0;
+}
+
 /*
  * Validates a parsed document (from JSON or built from CSV) and fills doc.
  * dup_figures lists metric ids already reported as sent twice.
  */
+/* Edit distance (Levenshtein) of two short ids, capped: ids are at most 63
+ * characters (code_is_metric_id), longer input counts as far. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+const char *submit_nearest_metric(const struct submit_catalogue *cat, const char *id)
+{
+    const char *best = NULL;
+    int best_d = 4;
+    for (size_t i = 0; i < cat->n; i++) {
+        const struct submit_metric *m = &cat->metrics[i];
+        if (!m->submittable || m->derived)
+            continue;
+        int d = edit_distance(id, m->id);
+        if (d < best_d && 2 * d < (int)strlen(m->id)) {
+            best_d = d;
+            best = m->id;
+        }
+    }
+    return best;
+}
+
 static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
                         const struct submit_date *today, const struct field_names *fn,
                         const json_t *dup_figures, int check_top_level, struct submit_doc *doc,
                         json_t *details)
 {
     doc->figures = json_object();
-    if (!doc->figures)
+    doc->withdraw = json_array();
+    if (!doc->figures || !doc->withdraw)
         return SUBMIT_NOMEM;
     if (!json_is_object(root)) {
         submit_detail(details, "body", "type",
@@ -466,10 +518,10 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
         json_t *v;
         json_object_foreach((json_t *)root, key, v) {
             if (strcmp(key, "authority") && strcmp(key, "period") && strcmp(key, "figures") &&
-                strcmp(key, "notes") && !submit_key_is_personal(key))
+                strcmp(key, "notes") && strcmp(key, "withdraw") && !submit_key_is_personal(key))
                 submit_detail(details, key, "unknown_field",
                               "unknown field \"%.60s\": a submission has authority, period, "
-                              "figures and notes", key);
+                              "figures, withdraw and notes", key);
         }
     }
 
@@ -477,14 +529,18 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
     json_t *a = json_object_get(root, "authority");
     if (!a || (json_is_string(a) && json_string_length(a) == 0))
         submit_detail(details, fn->authority, "required",
-                      "the authority's ONS code is required (for example \"E06000059\")");
+                      "the authority's ONS code or DfE number is required (for example "
+                      "\"E06000059\" or \"838\")");
     else if (!json_is_string(a))
         submit_detail(details, fn->authority, "type",
-                      "the authority must be a string: its ONS code (for example \"E06000059\")");
-    else if (!code_is_ons_authority(json_string_value(a)))
+                      "the authority must be a string: its ONS code or DfE number (for example "
+                      "\"E06000059\" or \"838\")");
+    else if (!(check_top_level ? code_is_authority(json_string_value(a))
+                               : code_is_ons_authority(json_string_value(a))))
         submit_detail(details, fn->authority, "authority_format",
                       "\"%.40s\" is not an upper-tier local authority ONS code (E06, E08, E09, "
-                      "E10 or E11 and six digits)", json_string_value(a));
+                      "E10 or E11 and six digits)%s", json_string_value(a),
+                      check_top_level ? " nor a DfE number (three digits)" : "");
     else
         snprintf(doc->authority, sizeof doc->authority, "%s", json_string_value(a));
 
@@ -522,15 +578,48 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
         }
     }
 
+    /* withdraw: metric ids this version takes out of force */
+    json_t *w = check_top_level ? json_object_get(root, "withdraw") : NULL;
+    if (w && !json_is_array(w)) {
+        submit_detail(details, "withdraw", "type", "withdraw must be an array of metric ids");
+    } else if (w) {
+        size_t i;
+        json_t *id;
+        json_array_foreach(w, i, id) {
+            const char *mid = json_is_string(id) ? json_string_value(id) : NULL;
+            const struct submit_metric *m = mid ? submit_catalogue_find(cat, mid) : NULL;
+            json_t *figs = json_object_get(root, "figures");
+            if (i >= SUBMIT_MAX_FIGURES) {
+                submit_detail(details, "withdraw", "too_many", "at most %d metrics per submission",
+                              SUBMIT_MAX_FIGURES);
+                break;
+            }
+            if (!m || !m->submittable || m->derived)
+                submit_detail(details, "withdraw", "unknown_metric",
+                              "withdraw lists \"%.60s\", which is not a metric a council submits",
+                              mid ? mid : "(not a string)");
+            else if (json_is_object(figs) && json_object_get(figs, mid))
+                submit_detail(details, "withdraw", "withdrawn_and_sent",
+                              "%s is both sent in figures and withdrawn", mid);
+            else if (array_has(doc->withdraw, mid))
+                submit_detail(details, "withdraw", "duplicate", "%s is withdrawn twice", mid);
+            else if (json_array_append_new(doc->withdraw, json_string(mid)) != 0)
+                return SUBMIT_NOMEM;
+        }
+    }
+
     /* figures */
     json_t *f = json_object_get(root, "figures");
-    if (!f) {
+    if (!f && json_array_size(doc->withdraw)) {
+        /* only withdrawals */
+    } else if (!f) {
         submit_detail(details, "figures", "required",
                       "figures are required: an object of metric id to number");
     } else if (!json_is_object(f)) {
         submit_detail(details, "figures", "type",
                       "figures must be an object of metric id to number");
-    } else if (json_object_size(f) == 0 && json_object_size(dup_figures) == 0) {
+    } else if (json_object_size(f) == 0 && json_object_size(dup_figures) == 0 &&
+               !json_array_size(doc->withdraw)) {
         submit_detail(details, fn->figures_prefix[0] ? "figures" : "body", "required",
                       "at least one figure is required");
     } else if (json_object_size(f) > SUBMIT_MAX_FIGURES) {
@@ -546,9 +635,14 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
                 continue;   /* already reported as personal data */
             const struct submit_metric *m = submit_catalogue_find(cat, key);
             if (!m) {
+                const char *near = submit_nearest_metric(cat, key);
                 submit_detail(details, field, "unknown_metric",
-                              "\"%.60s\" is not a metric id of the catalogue (GET /api/v1/metrics)",
-                              key);
+                              "\"%.60s\" is not a metric id of the catalogue (GET /api/v1/metrics)%s%s%s",
+                              key, near ? "; did you mean \"" : "", near ? near : "",
+                              near ? "\"?" : "");
+                if (near)
+                    json_object_set_new(json_array_get(details, json_array_size(details) - 1),
+                                        "suggestion", json_string(near));
                 continue;
             }
             if (m->derived) {

@@ -228,3 +228,76 @@ def test_api_rejection_and_own_decision(t):
     s, _, b = t.request("POST", "/api/v1/submissions/999999/approve",
                         headers={"Authorization": "Bearer " + TOK["admin2"]})
     t.json_error(s, b, 404, "not_found")
+
+
+def test_api_dfe_numbers_suggestions_and_withdrawal(t):
+    h = {"Authorization": "Bearer " + TOK["dorset"]}
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": "838", "period": "2024-25 Q4", "figures": {"ehcp_caseload": 3100}}, headers=h)
+    t.eq(s, 201, "a DfE number names the authority: " + b.decode()[:200])
+    t.eq(json.loads(b)["authority"], DORSET, "stored under the ONS code")
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": "839", "period": "2024-25 Q4", "figures": {"ehcp_caseload": 3100}}, headers=h)
+    t.json_error(s, b, 403, "forbidden")
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": "999", "period": "2024-25 Q4", "figures": {"ehcp_caseload": 3100}}, headers=h)
+    err = t.json_error(s, b, 422, "validation_failed")
+    t.eq(err["details"][0]["rule"], "unknown_authority", "unknown DfE number")
+    before = t.value("SELECT count(*) FROM submissions")
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": DORSET, "period": "2024-25 Q4", "figures": {"case_officer_fte": 12}}, headers=h)
+    err = t.json_error(s, b, 422, "validation_failed")
+    d = err["details"][0]
+    t.eq((d["field"], d["rule"], d.get("suggestion")),
+         ("figures.case_officer_fte", "unknown_metric", "case_officers_fte"), "nearest metric id")
+    t.true('did you mean "case_officers_fte"?' in d["message"], d["message"])
+    t.eq(t.value("SELECT count(*) FROM submissions"), before, "nothing stored")
+    # Withdrawing last quarter's requests: a new version marks it withdrawn.
+    t.eq(in_force(t, "requests_received", "2025-26 Q1"), "260", "in force before")
+    s, _, b = t.request("POST", "/api/v1/submissions", body={
+        "authority": DORSET, "period": "2025-26 Q1", "withdraw": ["requests_received"]}, headers=h)
+    t.eq(s, 201, "withdrawal stored: " + b.decode()[:300])
+    doc = json.loads(b)
+    t.eq(doc["withdrawn"], ["requests_received"], "listed as withdrawn")
+    t.eq(in_force(t, "requests_received", "2025-26 Q1"), "260", "still in force until approved")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                        headers={"Authorization": "Bearer " + TOK["admin"]})
+    t.eq(s, 200, "approved")
+    t.eq(in_force(t, "requests_received", "2025-26 Q1"), None, "withdrawn: no longer in force")
+    t.eq(in_force(t, "ehcp_caseload", "2025-26 Q1"), "3150", "the other figures stay")
+    t.eq(t.psql("SELECT version, value, withdrawn FROM observations WHERE authority = :'p1'"
+                " AND metric = 'requests_received' AND period = '2025-26 Q1' ORDER BY version",
+                DORSET), [["1", "260", "f"], ["2", "", "t"]], "nothing deleted: a new version")
+    for body, rule in (({"authority": DORSET, "period": "2025-26 Q1", "withdraw": ["pct_within_20_weeks"]},
+                        "unknown_metric"),
+                       ({"authority": DORSET, "period": "2025-26 Q1", "figures": {"ehcp_caseload": 3150},
+                         "withdraw": ["ehcp_caseload"]}, "withdrawn_and_sent")):
+        s, _, b = t.request("POST", "/api/v1/submissions", body=body, headers=h)
+        err = t.json_error(s, b, 422, "validation_failed")
+        t.eq(err["details"][0]["rule"], rule, rule)
+
+
+def test_a_signed_in_person_is_a_caller_like_a_token(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.request("GET", "/api/v1/submissions", headers={"Accept": "application/json"})
+    t.eq(s, 200, "own history with the session cookie")
+    t.eq(json.loads(b)["authority"], DORSET, "the person's authority")
+    s, _, b = c.request("GET", "/api/v1/submissions?authority=" + BCP,
+                        headers={"Accept": "application/json"})
+    t.json_error(s, b.encode(), 403, "forbidden")
+    s, _, b = c.request("GET", "/api/v1/authorities/%s/profile" % DORSET,
+                        headers={"Accept": "application/json"})
+    t.eq(s, 200, "own profile as a signed-in caller")
+    # Writes over the API need a token: a cookie alone is not enough (no CSRF there).
+    s, _, b = c.request("POST", "/api/v1/submissions", body=json.dumps({
+        "authority": DORSET, "period": "2024-25 Q3", "figures": {"ehcp_caseload": 3000}}),
+        headers={"Content-Type": "application/json", "Accept": "application/json"})
+    t.json_error(s, b.encode(), 401)
+    ended = Client(t)
+    ended.cookies["sb_session"] = "E" * 43
+    s, _, b = ended.request("GET", "/api/v1/submissions", headers={"Accept": "application/json"})
+    t.json_error(s, b.encode(), 401)
+    s, _, _ = Client(t).request("GET", "/api/v1/authorities/%s/profile" % DORSET,
+                                headers={"Accept": "application/json"})
+    t.eq(s, 200, "anonymous profile unchanged")

@@ -529,6 +529,69 @@ static void test_hostile_shapes(void)
     json_decref(details);
 }
 
+/* Issue 16: DfE numbers, the nearest metric id, withdrawal. */
+static void test_dfe_numbers_suggestions_and_withdrawal(void)
+{
+    static const char *const ok[] = {
+        "{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"figures\":{\"ehcp_caseload\":1}}",
+        "{\"authority\":\"E06000059\",\"period\":\"2024-25 Q2\",\"withdraw\":[\"case_officers_fte\"]}",
+        "{\"authority\":\"E06000059\",\"period\":\"2024-25 Q2\",\"figures\":{\"ehcp_caseload\":1},"
+        "\"withdraw\":[\"case_officers_fte\"]}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct submit_doc doc = {0};
+        json_t *d = json_array();
+        int rc = submit_parse_json(ok[i], strlen(ok[i]), &cat, &today, &doc, d);
+        if (rc != SUBMIT_OK)
+            dump_details("ok case", d);
+        CHECK(rc == SUBMIT_OK);
+        if (i == 0)
+            CHECK_STR(doc.authority, "838");
+        if (i > 0)
+            CHECK(json_array_size(doc.withdraw) == 1 &&
+                  strcmp(json_string_value(json_array_get(doc.withdraw, 0)), "case_officers_fte") == 0);
+        submit_doc_clear(&doc);
+        json_decref(d);
+    }
+    static const struct {
+        const char *body, *field, *rule;
+    } bad[] = {
+        {"{\"authority\":\"83\",\"period\":\"2024-25 Q2\",\"figures\":{\"ehcp_caseload\":1}}",
+         "authority", "authority_format"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"figures\":{\"case_officer_fte\":1}}",
+         "figures.case_officer_fte", "unknown_metric"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"figures\":{\"ehcp_caseload\":1},"
+         "\"withdraw\":[\"ehcp_caseload\"]}", "withdraw", "withdrawn_and_sent"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"withdraw\":[\"pct_within_20_weeks\"]}",
+         "withdraw", "unknown_metric"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"withdraw\":[\"case_officers_fte\","
+         "\"case_officers_fte\"]}", "withdraw", "duplicate"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"withdraw\":\"case_officers_fte\"}",
+         "withdraw", "type"},
+        {"{\"authority\":\"838\",\"period\":\"2024-25 Q2\",\"withdraw\":[]}", "figures", "required"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct submit_doc doc = {0};
+        json_t *d = json_array();
+        CHECK(submit_parse_json(bad[i].body, strlen(bad[i].body), &cat, &today, &doc, d) ==
+              SUBMIT_INVALID);
+        if (!has_detail(d, bad[i].field, bad[i].rule, NULL))
+            dump_details(bad[i].rule, d);
+        CHECK(has_detail(d, bad[i].field, bad[i].rule, NULL));
+        if (i == 1) {
+            const json_t *x = json_array_get(d, 0);
+            CHECK_STR(json_string_value(json_object_get(x, "suggestion")), "case_officers_fte");
+            CHECK(strstr(json_string_value(json_object_get(x, "message")),
+                         "did you mean \"case_officers_fte\"?") != NULL);
+        }
+        submit_doc_clear(&doc);
+        json_decref(d);
+    }
+    CHECK_STR(submit_nearest_metric(&cat, "ehcp_caseloads"), "ehcp_caseload");
+    CHECK(submit_nearest_metric(&cat, "zzz") == NULL);
+    CHECK(submit_nearest_metric(&cat, "pct_within_20_weekz") == NULL);   /* derived: never suggested */
+}
+
 int main(void)
 {
     catalogue_make();
@@ -542,6 +605,7 @@ int main(void)
     RUN(test_period_boundaries);
     RUN(test_details_survive_invalid_utf8);
     RUN(test_hostile_shapes);
+    RUN(test_dfe_numbers_suggestions_and_withdrawal);
     submit_catalogue_clear(&cat);
     return UNIT_DONE();
 }
