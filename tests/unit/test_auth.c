@@ -59,8 +59,8 @@ static void test_hash_hex_form(void)
 
 static void test_may_act_for(void)
 {
-    struct auth_caller council = {7, 0, "E06000059", CALLER_COUNCIL},
-                       admin = {1, 1, "", CALLER_ADMIN};
+    struct auth_caller council = {7, 0, "E06000059", CALLER_COUNCIL, 0},
+                       admin = {1, 1, "", CALLER_ADMIN, 0};
     CHECK(auth_may_act_for(&council, "E06000059"));
     CHECK(!auth_may_act_for(&council, "E06000058"));
     CHECK(!auth_may_act_for(&council, ""));
