@@ -3,6 +3,7 @@
  * synthetic panels whose answers are known.
  */
 #include <gsl/gsl_errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,90 @@ done:
     free(region);
 }
 
+
+/* Pooled mean reversion on proportions: every authority's gap to the
+ * panel's median halves each year (phi = 0.5, on the logit scale); the
+ * model must find phi and forecast the gap shrinking toward the median. */
+static void test_pooled_ar_recovers_reversion(void)
+{
+    enum { N = 60, T = 8 };
+    double *y = malloc(sizeof *y * N * T);
+    unsigned st = 7;
+    struct fc_result r;
+    CHECK(y != NULL);
+    if (!y)
+        return;
+    for (int i = 0; i < N; i++) {
+        /* gaps symmetric around 0 so that the median stays at logit 0 */
+        double gap = (i % 2 ? 1 : -1) * (0.5 + 1.5 * (i / 2) / (N / 2.0));
+        for (int t = 0; t < T; t++) {
+            double z = gap + 0.01 * noise(&st);
+            y[i * T + t] = 100.0 / (1.0 + exp(-z));
+            gap *= 0.5;
+        }
+    }
+    struct fc_panel p = {y, N, T, 1, FC_KIND_PROPORTION, NULL, NULL, 0, NULL};
+    /* fit series 1 on its first 3 years (its gap is still large) */
+    CHECK(fc_fit_panel(FC_POOLED_AR, &p, 1, 3, NULL, 3, &r) == FC_OK);
+    CHECK(r.model == FC_POOLED_AR);
+    CHECK(r.n_params == 2 && strcmp(r.param_name[0], "phi") == 0);
+    CHECK_NEAR(r.param[0], 0.5, 0.05);
+    {
+        double last = y[1 * T + 2];
+        /* each step closer to 50% than the one before, and on the same side */
+        CHECK(fabs(r.mean[0] - 50) < fabs(last - 50));
+        CHECK(fabs(r.mean[1] - 50) < fabs(r.mean[0] - 50));
+        CHECK((r.mean[2] - 50) * (last - 50) > 0);
+        for (int j = 0; j < 3; j++)
+            CHECK(0 < r.lo95[j] && r.lo95[j] <= r.mean[j] && r.mean[j] <= r.hi95[j]
+                  && r.hi95[j] < 100);
+    }
+    /* counts are not proportions: a stated fallback */
+    p.kind = FC_KIND_COUNT;
+    CHECK(fc_fit_panel(FC_POOLED_AR, &p, 1, 3, NULL, 3, &r) == FC_OK);
+    CHECK(r.model == FC_NAIVE && strstr(r.reason, "pooled_ar is for proportions") != NULL);
+    free(y);
+}
+
+/* fc_backcast: a county split in two (60/40 in its first common year);
+ * a rate gets the predecessors' mean; a successor's own figure is kept. */
+static void test_backcast_rule(void)
+{
+    enum { N = 4, T = 5 };
+    const double X = NAN;
+    /* rows: county, north, south, other (a second predecessor) */
+    double y[N * T] = {
+        100, 110, X, X, X,
+        X, X, 72, 80, 88,
+        X, 30, 48, 50, 52,
+        50, 55, X, X, X,
+    };
+    int pred[2] = {0, 3}, succ[2] = {1, 2};
+    struct fc_backcast bc;
+    CHECK(fc_backcast(y, N, T, FC_KIND_COUNT, pred, 2, succ, 2, &bc) == FC_OK);
+    CHECK(bc.t0 == 2);
+    CHECK_NEAR(bc.share[0], 0.6, 1e-12);
+    CHECK_NEAR(bc.share[1], 0.4, 1e-12);
+    CHECK_NEAR(y[1 * T + 0], 0.6 * 150, 1e-12);
+    CHECK_NEAR(y[1 * T + 1], 0.6 * 165, 1e-12);
+    CHECK_NEAR(y[2 * T + 0], 0.4 * 150, 1e-12);
+    CHECK(y[2 * T + 1] == 30);        /* its own figure wins */
+    CHECK(bc.n_filled[0] == 2 && bc.n_filled[1] == 1);
+    CHECK(bc.first_filled[0] == 0 && bc.last_filled[0] == 1);
+    {
+        double rate[2 * 3] = {40, 60, X, X, X, 55};
+        int pp[1] = {0}, ss[1] = {1};
+        CHECK(fc_backcast(rate, 2, 3, FC_KIND_PROPORTION, pp, 1, ss, 1, &bc) == FC_OK);
+        CHECK(rate[3] == 40 && rate[4] == 60 && bc.share[0] == 1.0);
+    }
+    {
+        double none[2 * 2] = {1, 2, X, X};
+        int pp[1] = {0}, ss[1] = {1};
+        CHECK(fc_backcast(none, 2, 2, FC_KIND_COUNT, pp, 1, ss, 1, &bc) == FC_ERR_NO_DATA);
+        CHECK(fc_backcast(none, 2, 2, FC_KIND_COUNT, pp, 1, pp, 0, &bc) == FC_ERR_ARG);
+    }
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -248,5 +333,7 @@ int main(void)
     RUN(test_scores);
     RUN(test_calibration_coverage);
     RUN(test_auto);
+    RUN(test_pooled_ar_recovers_reversion);
+    RUN(test_backcast_rule);
     return UNIT_DONE();
 }
