@@ -93,6 +93,32 @@ def main():
         md += ["", f"Server resident memory after the read runs: {rss / 1024:.1f} MB."]
     md.append("")
 
+    # 1a. uncached replies (bench/uncached.py): medians against bounds
+    u = res.get("uncached", {})
+    if u:
+        md += ["## 1a. Uncached replies (computed, one at a time; bench/uncached.py)", "",
+               "The first request of each URL, for different authorities, over one keep-alive"
+               " connection: every one a cache miss (the database queries sent meanwhile are"
+               " counted beside).", "",
+               "| endpoint | requests | median ms | p90 ms | max ms | db queries | bound (median) | |",
+               "|---|---|---|---|---|---|---|---|"]
+        for item, label, bound in (("profile", "authority profile", 15.0),
+                                   ("table", "table, neighbours (new plans issued)", 5.0),
+                                   ("table_derived", "table, neighbours (20-week %, derived)", 5.0),
+                                   ("evidence", "evidence pack", 50.0)):
+            s = u.get(item)
+            if not s:
+                continue
+            med = s.get("median_ms")
+            ok = isinstance(med, float) and med == med and med <= bound and not s.get("errors")
+            md.append(f"| {label} | {fmt(s.get('n'), 0)} | {fmt(med, 2)} | {fmt(s.get('p90_ms'), 2)} |"
+                      f" {fmt(s.get('max_ms'), 2)} | {fmt(s.get('queries'), 0)} | <= {bound:g} ms |"
+                      f" {'meets' if ok else 'MISSES'}{' (%d errors)' % s['errors'] if s.get('errors') else ''} |")
+            summary.append({"what": f"uncached: {label} (median ms)", "value": med, "limit": bound,
+                            "ratio": (med / bound) if isinstance(med, float) and bound else None,
+                            "target": 1.0, "lower": True})
+        md.append("")
+
     # 2. writes
     md += ["## 2. Writes (submissions/s; limit = pgbench, one transaction per submission)", ""]
     w = res.get("writes", {})

@@ -3,6 +3,8 @@
 # machine, in the same run (absolute figures drift from run to run; ratios
 # much less).  Makes its own throw-away PostgreSQL cluster, loads the shipped
 # history, and runs:
+#   1a. uncached the first (computed) reply of profiles, tables, evidence
+#               packs, one at a time: medians against the issue's bounds
 #   1. reads    wrk: cached table, profile, forecast vs bench/limit_server
 #   2. writes   wrk + Lua POSTing submissions vs pgbench inserting the rows
 #   3. import   sendbench import all data/dfe vs psql \copy of the same rows
@@ -12,13 +14,15 @@
 #   6. high_needs  bench_high_needs: the unmitigated High Needs trajectory
 #               of every authority (CPU, target < 100 ms in all) and the
 #               back-cast of 2021-22 spend against the HNBT budget
-# then writes bench/results/latest.md and latest.json (bench/report.py).
+# then writes bench/results/latest.md and latest.json (bench/report.py;
+# BENCH_OUT=bench/results/NAME writes NAME.md and NAME.json instead, for a
+# run of some sections only).
 #
 # Settings (environment): WRK_THREADS (2), WRK_CONNS (16), WRK_DURATION (5s),
 # BENCH_SCALES ("1000 10000"), BENCH_R_SECONDS (120: R's CPU budget; R fits
 # as many series as it can in it and the comparison is per series),
 # BENCH_KEEP=1 keeps the work directory, BENCH_ONLY="reads scale" runs only
-# those sections (of import reads writes forecast scale; the history is
+# those sections (of import uncached reads writes forecast scale; the history is
 # always loaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +59,7 @@ rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RES"; }
 say() { printf '\n== %s\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
-want() { case " ${BENCH_ONLY:-import reads writes forecast scale high_needs} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-import uncached reads writes forecast scale high_needs} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # wrk_run SECTION ITEM URL [LUA]: same threads/connections/duration for every run.
 wrk_run() {
@@ -203,6 +207,25 @@ for _ in $(seq 1 300); do
     prev=$cur
     sleep 2
 done
+# ---------------------------------------------------------------- 1a. uncached
+# Replies the server must compute (first request of each URL, one at a
+# time): the issue's bounds are medians of 15 ms (profile), 5 ms (table)
+# and 50 ms (evidence pack).  Before any other read, so nothing is cached.
+if want uncached; then
+say "1a. uncached replies: profile, table, evidence pack (bench/uncached.py)"
+"${PSQL[@]}" -d sendbench -At -c "SELECT DISTINCT n.authority FROM statistical_neighbours n
+    JOIN authorities a ON a.new_la_code = n.authority WHERE a.valid_to IS NULL ORDER BY 1" >"$WORK/uncached_codes"
+python3 bench/uncached.py "$BASE" "$WORK/uncached_codes" "${BENCH_UNCACHED_N:-60}" >"$WORK/uncached.txt" \
+    || echo "bench: some uncached requests did not answer 200 (counted as errors)"
+while read -r tag rest; do
+    [ "$tag" = UNCACHED ] || continue
+    item=
+    for kv in $rest; do [ "${kv%%=*}" = item ] && item=${kv#*=}; done
+    echo "  $item: $rest"
+    for kv in $rest; do [ "${kv%%=*}" = item ] || rec uncached "$item" "${kv%%=*}" "${kv#*=}"; done
+done <"$WORK/uncached.txt"
+fi
+
 read_bench() {  # read_bench ITEM PATH
     local item=$1 path=$2 code
     code=$(curl -s -o "$WORK/$item.body" -D "$WORK/$item.headers" -w '%{http_code}' "$BASE$path") || true
@@ -296,5 +319,6 @@ done
 
 rec machine - load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 say "report"
-python3 bench/report.py "$RES" bench/results/latest.md bench/results/latest.json
-cat bench/results/latest.md
+OUT=${BENCH_OUT:-bench/results/latest}
+python3 bench/report.py "$RES" "$OUT.md" "$OUT.json"
+cat "$OUT.md"
