@@ -30,9 +30,11 @@ static const struct command commands[] = {
     {"backtest", cmd_backtest, "backtest --metric ID [--origin PERIOD] [--horizon H]",
      "rolling-origin accuracy over all authorities: MASE, sMAPE, interval coverage, per model"},
     {"import", cmd_import,
-     "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | import dsg FILE",
-     "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %; "
-     "idempotent, one transaction per file; prints rows read / loaded / skipped"},
+     "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | "
+     "import dsg FILE | import all FILE|DIR...",
+     "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %, or "
+     "every file given (kind detected from each header); idempotent, one transaction per "
+     "file; prints rows read / loaded / skipped"},
     {"token", cmd_token,
      "token create (--authority CODE | --admin) [--expires-days N] [--label TEXT] | token revoke ID | token list",
      "issue a bearer token (printed once; only its hash is stored), revoke one, list them"},

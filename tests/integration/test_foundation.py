@@ -158,8 +158,10 @@ def test_cli_errors_are_one_line_and_nonzero(t):
 def test_help_lists_commands(t):
     r = harness.run_cli(None, "--help")
     t.eq(r.returncode, 0, "exit")
-    for c in ("serve", "migrate"):
+    for c in ("serve", "migrate", "forecast", "backtest", "import", "token", "user"):
         t.true("sendbench " + c in r.stdout, "help lists " + c)
+    for c in ("import sen2", "import neighbours", "import dsg", "import all"):
+        t.true(c in r.stdout, "help lists " + c)
 
 
 def test_schema_enforces_rules(t):

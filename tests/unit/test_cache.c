@@ -210,6 +210,83 @@ static void test_change_log_bound(void)
     cache_free(c);
 }
 
+/* Single flight: waiters on the pending entry learn the leader's outcome,
+ * in the order they came. */
+struct heard {
+    int n;
+    enum cache_flight_outcome outcome[4];
+    struct cache_entry *entry[4];
+    void *arg[4];
+};
+
+static void heard_cb(void *arg, enum cache_flight_outcome outcome, struct cache_entry *e)
+{
+    struct heard *h = *(struct heard **)arg;
+    if (h->n < 4) {
+        h->outcome[h->n] = outcome;
+        h->entry[h->n] = e;
+        h->arg[h->n] = arg;
+        h->n++;
+    }
+}
+
+static void test_single_flight(void)
+{
+    struct cache *c = cache_new(16);
+    struct heard h = {0};
+    struct heard *hp[3] = {&h, &h, &h};
+    struct cache_waiter w[3];
+    CHECK(c != NULL);
+
+    /* A result shared with every waiter. */
+    CHECK(cache_flight_find(c, "k") == NULL);
+    struct cache_flight *f = cache_flight_start(c, "k", cache_generation(c));
+    CHECK(f != NULL && cache_flight_find(c, "k") == f && cache_flight_find(c, "j") == NULL);
+    cache_flight_wait(c, f, &w[0], &hp[0]);
+    cache_flight_wait(c, f, &w[1], &hp[1]);
+    struct cache_entry *e = entry("k", "body");
+    CHECK(!cache_flight_has_result(f));
+    cache_flight_result(f, e);
+    CHECK(cache_flight_has_result(f));
+    cache_entry_unref(e);   /* the flight keeps its own reference */
+    cache_flight_land(c, f, heard_cb);
+    CHECK(h.n == 2 && h.outcome[0] == CACHE_FLIGHT_SHARED && h.outcome[1] == CACHE_FLIGHT_SHARED);
+    CHECK(h.entry[0] != NULL && h.entry[0] == h.entry[1]);
+    CHECK(h.arg[0] == &hp[0] && h.arg[1] == &hp[1]);
+    CHECK(cache_flight_find(c, "k") == NULL);
+
+    /* A waiter that came after a change the result depends on computes
+     * afresh; one that came before shares. */
+    memset(&h, 0, sizeof h);
+    f = cache_flight_start(c, "k", cache_generation(c));
+    cache_flight_wait(c, f, &w[0], &hp[0]);
+    cache_invalidate(c);
+    cache_flight_wait(c, f, &w[1], &hp[1]);
+    e = entry("k", "body");
+    cache_flight_result(f, e);
+    cache_entry_unref(e);
+    cache_flight_land(c, f, heard_cb);
+    CHECK(h.n == 2 && h.outcome[0] == CACHE_FLIGHT_SHARED && h.outcome[1] == CACHE_FLIGHT_CHANGED);
+    CHECK(h.entry[0] != NULL && h.entry[1] == NULL);
+
+    /* The leader failed: alone, or 503 when the database was unavailable. */
+    memset(&h, 0, sizeof h);
+    f = cache_flight_start(c, "k", cache_generation(c));
+    cache_flight_wait(c, f, &w[2], &hp[2]);
+    cache_flight_land(c, f, heard_cb);
+    CHECK(h.n == 1 && h.outcome[0] == CACHE_FLIGHT_FAILED);
+    memset(&h, 0, sizeof h);
+    f = cache_flight_start(c, "k", cache_generation(c));
+    cache_flight_wait(c, f, &w[2], &hp[2]);
+    cache_flight_unavailable(f);
+    cache_flight_land(c, f, heard_cb);
+    CHECK(h.n == 1 && h.outcome[0] == CACHE_FLIGHT_UNAVAILABLE);
+
+    /* A flight left at shutdown is freed with the cache. */
+    CHECK(cache_flight_start(c, "left", cache_generation(c)) != NULL);
+    cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_store_lookup_and_generation);
@@ -218,5 +295,6 @@ int main(void)
     RUN(test_etags);
     RUN(test_narrow_changes);
     RUN(test_change_log_bound);
+    RUN(test_single_flight);
     return UNIT_DONE();
 }

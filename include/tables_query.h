@@ -1,0 +1,115 @@
+/*
+ * Comparative tables and profiles, inside: the state of one table,
+ * metadata or profile request and what the three files of the concern
+ * share.  server/routes_tables.c validates, resolves the cache and runs the
+ * queries; server/tables_output.c writes a table's JSON and CSV;
+ * server/tables_profile.c builds a profile.  The pure maths is tables.h's.
+ * Not for other modules.
+ */
+#ifndef SENDBENCH_TABLES_QUERY_H
+#define SENDBENCH_TABLES_QUERY_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "cache.h"
+#include "period.h"
+#include "tables.h"
+
+struct app;
+struct db_reply;
+struct evbuffer;
+struct request;
+struct tables_page;
+
+#define MIN_CONTRIBUTORS 3
+#define OGL_ATTRIBUTION \
+    "Contains public sector information licensed under the Open Government Licence v3.0 " \
+    "(Department for Education, SEN2 and DSG statistics)."
+
+/* The one derived metric that also reads the year-earlier period. */
+#define GROWTH_METRIC "caseload_growth_pct"
+
+/* The published figures a derived metric is computed from (the inputs of
+ * sql/005_tables.sql's derived_observations): pages cite their sources. */
+#define TABLES_DERIVED_INPUTS \
+    "VALUES ('pct_within_20_weeks', 'new_plans_within_20_weeks')," \
+    " ('pct_within_20_weeks', 'new_plans_timeliness_den'), ('pct_within_20_weeks', 'new_plans_issued')," \
+    " ('pct_within_20_weeks_ex', 'new_plans_within_20_weeks_ex')," \
+    " ('pct_within_20_weeks_ex', 'new_plans_issued_ex')," \
+    " ('caseload_per_officer', 'ehcp_caseload'), ('caseload_per_officer', 'case_officers_fte')," \
+    " ('deficit_pct_of_hnb', 'dsg_cumulative_balance_gbp'), ('deficit_pct_of_hnb', 'hnb_allocation_gbp')," \
+    " ('caseload_growth_pct', 'ehcp_caseload')," \
+    " ('request_to_assessment_rate', 'requests_decided_to_assess')," \
+    " ('request_to_assessment_rate', 'requests_received')"
+
+enum tq_kind { TQ_TABLE, TQ_META, TQ_PROFILE };
+
+struct tq {
+    enum tq_kind kind;
+    char metric[64];
+    char period[PERIOD_MAX];    /* "" = latest with data */
+    struct period per;
+    enum table_group group;
+    const char *group_name;
+    char authority[16];         /* as given ("" none) */
+    int csv;
+    char base[PERIOD_MAX];      /* "" none */
+    struct auth_caller caller;
+    const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
+    char key[256];
+    uint64_t generation;
+    int latest;                 /* the period was "latest with data" */
+    const PGresult *res;        /* a profile's rows, while they are being answered */
+    /* Single flight (cache.h): one computation per key at a time. */
+    struct app *app;
+    struct cache_flight *flight;    /* the computation this request leads, or NULL */
+    struct cache_waiter waiter;     /* while it waits on another's */
+    int solo;                   /* compute alone (the flight it waited on failed) */
+};
+
+struct table_meta {
+    const char *id, *label, *unit, *kind, *annual_period, *mask_key, *focal;
+    int dp;
+    enum polarity polarity;
+    int additive;
+    char prev[PERIOD_MAX], year[PERIOD_MAX], base[PERIOD_MAX];
+    int has_base;
+};
+
+/* ---- server/routes_tables.c ---- */
+const char *tq_visibility_key(const struct auth_caller *c, char *buf, size_t len);
+char *tq_evbuffer_to_string(struct evbuffer *b, size_t *len);
+json_t *tq_jnum(double v, int dp);
+json_t *tq_jstr(const char *s);
+enum period_basis tq_annual_basis(const char *annual_period);
+const char *tq_cell(const PGresult *res, int row, int col);
+void tq_db_failed(struct request *r, const struct db_reply *reply);
+void tq_bad_param(struct request *r, int status, const char *field, const char *message);
+void tq_store_and_reply(struct request *r, struct tq *q, const char *content_type,
+                            char *body, size_t len);
+void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc);
+void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c);
+int tq_metric_additive(const char *unit, const char *kind);
+
+/* ---- server/tables_output.c: a table as JSON (the API's document) or the
+ * DfE tidy CSV (malloc'd, *len set; NULL when out of memory) ---- */
+json_t *table_json(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                          const char *const *reasons, const char *region_name);
+char *table_csv(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                       const char *region_name, size_t *len);
+json_t *table_cell_json(const struct table_cell *c, int dp);
+json_t *table_symbol_json(const struct table_cell *c);
+void table_meta_row(struct evbuffer *b, const char *col, const char *label, const char *unit,
+                     int dp);
+
+/* ---- server/tables_profile.c: the profile query and its callback ---- */
+extern const char TABLES_PROFILE_SQL[];
+/* The profile query's text for an API answer or (page 1) a page. */
+const char *tables_profile_sql(int page);
+void tables_profile_fetched(const struct db_reply *reply, void *arg);
+
+#endif

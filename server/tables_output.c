@@ -1,0 +1,294 @@
+/* A comparative table's output: the JSON document and the DfE tidy CSV
+ * (see include/tables_query.h). */
+#include "tables_query.h"
+
+#include <csv.h>
+#include <event2/buffer.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "tables_page.h"
+
+static json_t *summary_json(const struct table_summary *s, const char *scope, const char *code,
+                            const char *name, const struct table_meta *tm)
+{
+    json_t *o = json_pack("{s:s, s:o, s:o, s:I, s:I}", "scope", scope, "code", tq_jstr(code),
+                          "name", tq_jstr(name), "n", (json_int_t)s->n, "n_missing",
+                          (json_int_t)s->n_missing);
+    if (!o)
+        return NULL;
+    int none = s->suppressed || s->n == 0;
+    json_object_set_new(o, "mean", none ? json_null() : tq_jnum(s->mean, tm->dp + 1));
+    json_object_set_new(o, "median", none ? json_null() : tq_jnum(s->median, tm->dp + 1));
+    if (tm->additive)
+        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, tm->dp));
+    json_object_set_new(o, "symbol", s->suppressed ? json_string("c")
+                                     : s->n == 0  ? json_string("x")
+                                                  : json_null());
+    return o;
+}
+
+json_t *table_cell_json(const struct table_cell *c, int dp)
+{
+    return c->has_value ? tq_jnum(c->value, dp) : json_null();
+}
+
+json_t *table_symbol_json(const struct table_cell *c)
+{
+    if (c->has_value)
+        return json_null();
+    return json_string(c->exists && c->symbol ? c->symbol : "x");
+}
+
+json_t *table_json(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                          const char *const *reasons, const char *region_name)
+{
+    json_t *rows = json_array();
+    for (size_t k = 0; rows && k < t->n_in_group; k++) {
+        const struct table_row *r = &t->rows[t->order[k]];
+        int m = r->masked;
+        json_t *o = json_object();
+        if (!o)
+            break;
+        json_object_set_new(o, "code", m ? json_null() : tq_jstr(r->code));
+        json_object_set_new(o, "old_la_code", m ? json_null() : tq_jstr(r->old_code));
+        json_object_set_new(o, "name", m ? json_null() : tq_jstr(r->name));
+        json_object_set_new(o, "label", json_string(m ? r->mask_label : r->name));
+        json_object_set_new(o, "masked", json_boolean(m));
+        json_object_set_new(o, "region_code", m ? json_null() : tq_jstr(r->region_code));
+        json_object_set_new(o, "region_name", m ? json_null() : tq_jstr(r->region_name));
+        json_object_set_new(o, "neighbour_rank", m || r->neighbour_rank < 0
+                                                     ? json_null()
+                                                     : json_integer(r->neighbour_rank));
+        json_object_set_new(o, "value", table_cell_json(&r->cur, tm->dp));
+        json_object_set_new(o, "symbol", table_symbol_json(&r->cur));
+        json_object_set_new(o, "published", r->cur.exists ? json_boolean(r->cur.published)
+                                                          : json_null());
+        const char *reason = reasons[t->order[k]];
+        if (reason || !r->cur.exists)
+            json_object_set_new(o, "reason", json_string(reason ? reason : "no figure recorded"));
+        json_object_set_new(o, "rank", r->rank ? json_integer(r->rank) : json_null());
+        json_object_set_new(o, "rank_england",
+                            r->rank_england ? json_integer(r->rank_england) : json_null());
+        char band[2] = {r->band, 0};
+        json_object_set_new(o, "band", r->band ? json_string(band) : json_null());
+        json_object_set_new(o, "previous_value", table_cell_json(&r->prev, tm->dp));
+        json_object_set_new(o, "change_previous",
+                            r->has_change_prev ? tq_jnum(r->change_prev, tm->dp) : json_null());
+        json_object_set_new(o, "change_previous_pct", r->has_change_prev_pct
+                                                          ? tq_jnum(r->change_prev_pct, 1)
+                                                          : json_null());
+        json_object_set_new(o, "year_earlier_value", table_cell_json(&r->year, tm->dp));
+        json_object_set_new(o, "change_year_earlier",
+                            r->has_change_year ? tq_jnum(r->change_year, tm->dp) : json_null());
+        json_object_set_new(o, "change_year_earlier_pct", r->has_change_year_pct
+                                                              ? tq_jnum(r->change_year_pct, 1)
+                                                              : json_null());
+        json_object_set_new(o, "improvement", tq_jstr(table_improvement_name(r->improvement)));
+        if (tm->has_base) {
+            json_object_set_new(o, "base_value", table_cell_json(&r->base, tm->dp));
+            json_object_set_new(o, "growth_since_base",
+                                r->has_growth ? tq_jnum(r->growth, tm->dp) : json_null());
+            json_object_set_new(o, "growth_since_base_pct",
+                                r->has_growth_pct ? tq_jnum(r->growth_pct, 1) : json_null());
+        }
+        json_array_append_new(rows, o);
+    }
+    json_t *sums = json_array();
+    if (sums) {
+        json_array_append_new(sums, summary_json(&t->england, "england", "E92000001", "England",
+                                                 tm));
+        if (t->has_region) {
+            const struct table_row *f = &t->rows[t->focal];
+            json_array_append_new(sums, summary_json(&t->region, "region", f->region_code,
+                                                     region_name, tm));
+            char name[300];
+            snprintf(name, sizeof name, "Statistical neighbours of %s", f->name ? f->name : "");
+            json_array_append_new(sums, summary_json(&t->neighbours, "neighbours", f->code,
+                                                     name, tm));
+        }
+    }
+    char vis[40];
+    json_t *doc = json_pack(
+        "{s:{s:s, s:s, s:s, s:i, s:s, s:s}, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:I,"
+        " s:o, s:o, s:s}",
+        "metric", "id", tm->id, "label", tm->label, "unit", tm->unit, "dp", tm->dp, "polarity",
+        tm->polarity == POLARITY_HIGHER_BETTER  ? "higher_better"
+        : tm->polarity == POLARITY_LOWER_BETTER ? "lower_better"
+                                                : "neutral",
+        "kind", tm->kind, "period", q->period, "period_kind",
+        period_basis_name(period_basis_of(&q->per, tq_annual_basis(tm->annual_period))), "previous_period", tm->prev,
+        "year_earlier_period", tm->year, "base_period",
+        tm->has_base ? json_string(tm->base) : json_null(), "group", q->group_name, "authority",
+        tq_jstr(tm->focal), "visibility", tq_visibility_key(&q->caller, vis, sizeof vis), "n_rows",
+        (json_int_t)t->n_in_group, "n_ranked_england", (json_int_t)t->n_ranked_england, "rows",
+        rows ? rows : json_null(), "summaries", sums ? sums : json_null(), "attribution",
+        OGL_ATTRIBUTION);
+    return doc;
+}
+
+/* One CSV field: quoted by libcsv when it holds a comma, quote or newline. */
+static void csv_put(struct evbuffer *b, const char *s, int first)
+{
+    if (!first)
+        evbuffer_add(b, ",", 1);
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        evbuffer_add(b, s, n);
+        return;
+    }
+    size_t need = csv_write(NULL, 0, s, n);
+    char *tmp = malloc(need);
+    if (!tmp)
+        return;
+    csv_write(tmp, need, s, n);
+    evbuffer_add(b, tmp, need);
+    free(tmp);
+}
+
+static void csv_num(struct evbuffer *b, int has, double v, int dp, const char *otherwise)
+{
+    char buf[64];
+    if (has) {
+        snprintf(buf, sizeof buf, "%.*f", dp, table_round(v, dp));
+        if (strcmp(buf, "-0") == 0 || strncmp(buf, "-0.", 3) == 0) {
+            /* -0.0 after rounding prints as 0 */
+            double z = table_round(v, dp);
+            if (z == 0)
+                snprintf(buf, sizeof buf, "%.*f", dp, 0.0);
+        }
+        csv_put(b, buf, 0);
+    } else {
+        csv_put(b, otherwise, 0);
+    }
+}
+
+static const char *const CSV_GEO[] = {"time_period", "time_identifier", "geographic_level",
+                                      "country_code", "country_name", "region_code",
+                                      "region_name", "new_la_code", "old_la_code", "la_name"};
+
+static void csv_header(struct evbuffer *b, const struct table_meta *tm)
+{
+    for (size_t i = 0; i < 10; i++)
+        csv_put(b, CSV_GEO[i], i == 0);
+    csv_put(b, tm->id, 0);
+    evbuffer_add_printf(b, ",rank,rank_england,band,change_previous,change_previous_pct,"
+                           "change_year_earlier,change_year_earlier_pct,improvement");
+    if (tm->has_base)
+        evbuffer_add_printf(b, ",base_value,growth_since_base,growth_since_base_pct");
+    evbuffer_add_printf(b, ",mean,median,contributors\r\n");
+}
+
+static void csv_summary(struct evbuffer *b, const char *tp, const char *tid, const char *level,
+                        const char *rcode, const char *rname, const char *lcode,
+                        const char *lold, const char *lname, const struct table_summary *s,
+                        const struct table_meta *tm)
+{
+    const char *geo[] = {tp, tid, level, "E92000001", "England", rcode, rname, lcode, lold, lname};
+    for (size_t i = 0; i < 10; i++)
+        csv_put(b, geo[i], i == 0);
+    int none = s->suppressed || s->n == 0;
+    const char *sym = s->suppressed ? "c" : "x";
+    if (tm->additive)
+        csv_num(b, !none, s->total, tm->dp, sym);
+    else
+        csv_put(b, "z", 0);
+    for (int i = 0; i < 8; i++)
+        csv_put(b, "z", 0);
+    if (tm->has_base)
+        for (int i = 0; i < 3; i++)
+            csv_put(b, "z", 0);
+    csv_num(b, !none, s->mean, tm->dp + 1, sym);
+    csv_num(b, !none, s->median, tm->dp + 1, sym);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", s->n);
+    csv_put(b, n, 0);
+    evbuffer_add(b, "\r\n", 2);
+}
+
+char *table_csv(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                       const char *region_name, size_t *len)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        return NULL;
+    char tp[16];
+    const char *tid = "";
+    period_tidy(&q->per, tp, sizeof tp, &tid);
+    csv_header(b, tm);
+    csv_summary(b, tp, tid, "National", "", "", "", "", "", &t->england, tm);
+    if (t->has_region) {
+        const struct table_row *f = &t->rows[t->focal];
+        csv_summary(b, tp, tid, "Regional", f->region_code, region_name, "", "", "", &t->region,
+                    tm);
+        char name[300];
+        snprintf(name, sizeof name, "Statistical neighbours of %s", f->name ? f->name : "");
+        csv_summary(b, tp, tid, "Statistical neighbour group", f->region_code, f->region_name,
+                    f->code, f->old_code, name, &t->neighbours, tm);
+    }
+    for (size_t k = 0; k < t->n_in_group; k++) {
+        const struct table_row *r = &t->rows[t->order[k]];
+        int m = r->masked;
+        const char *geo[] = {tp, tid, "Local authority", "E92000001", "England",
+                             m ? "" : r->region_code, m ? "" : r->region_name,
+                             m ? "" : r->code, m ? "" : r->old_code,
+                             m ? r->mask_label : r->name};
+        for (size_t i = 0; i < 10; i++)
+            csv_put(b, geo[i], i == 0);
+        csv_num(b, r->cur.has_value, r->cur.value, tm->dp,
+                r->cur.exists && r->cur.symbol ? r->cur.symbol : "x");
+        char n[32];
+        if (r->rank) {
+            snprintf(n, sizeof n, "%d", r->rank);
+            csv_put(b, n, 0);
+        } else {
+            csv_put(b, "x", 0);
+        }
+        if (r->rank_england) {
+            snprintf(n, sizeof n, "%d", r->rank_england);
+            csv_put(b, n, 0);
+        } else {
+            csv_put(b, "x", 0);
+        }
+        char band[2] = {r->band, 0};
+        csv_put(b, r->band ? band : tm->polarity == POLARITY_NEUTRAL ? "z" : "x", 0);
+        csv_num(b, r->has_change_prev, r->change_prev, tm->dp, "x");
+        csv_num(b, r->has_change_prev_pct, r->change_prev_pct, 1, "x");
+        csv_num(b, r->has_change_year, r->change_year, tm->dp, "x");
+        csv_num(b, r->has_change_year_pct, r->change_year_pct, 1, "x");
+        const char *imp = table_improvement_name(r->improvement);
+        csv_put(b, imp ? imp : tm->polarity == POLARITY_NEUTRAL ? "z" : "x", 0);
+        if (tm->has_base) {
+            csv_num(b, r->base.has_value, r->base.value, tm->dp,
+                    r->base.exists && r->base.symbol ? r->base.symbol : "x");
+            csv_num(b, r->has_growth, r->growth, tm->dp, "x");
+            csv_num(b, r->has_growth_pct, r->growth_pct, 1, "x");
+        }
+        evbuffer_add(b, ",z,z,z\r\n", 8);
+    }
+    char *s = tq_evbuffer_to_string(b, len);
+    evbuffer_free(b);
+    return s;
+}
+
+void table_meta_row(struct evbuffer *b, const char *col, const char *label, const char *unit,
+                     int dp)
+{
+    char d[16];
+    snprintf(d, sizeof d, "%d", dp);
+    csv_put(b, col, 1);
+    csv_put(b, label, 0);
+    csv_put(b, unit, 0);
+    csv_put(b, d, 0);
+    evbuffer_add(b, "\r\n", 2);
+}
+

@@ -1,0 +1,572 @@
+/* Authority profiles: every metric against neighbours, region and England,
+ * and the time series (see include/tables_query.h). */
+#include "tables_query.h"
+
+#include <csv.h>
+#include <event2/buffer.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "tables_page.h"
+
+/* ---------------------------------------------------------------- profile */
+
+/*
+ * One query: the authority ('a'), the metrics ('m') with the period each
+ * is shown for, the authority's own series ('s'), and the cross-sections
+ * ('x': every authority's figure) of those periods, or with $3 (pages) of
+ * every period, ordered by period so that each (metric, period) is one run
+ * of rows.  With $3 the 'a' row also carries what only pages show
+ * (sources, forecasts, submitted staffing).
+ */
+const char TABLES_PROFILE_SQL[] =
+    "WITH subj AS (SELECT * FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
+    "              ORDER BY new_la_code LIMIT 1),"
+    /* Not materialised: each use below is expanded with its own
+     * conditions (one authority; one metric; one metric and period), which
+     * PostgreSQL pushes into current_observations and into the one branch
+     * of derived_observations that makes the metric, so nothing reads every
+     * authority's every figure (it did: 200 ms a profile). */
+    " src AS NOT MATERIALIZED ("
+    "  SELECT authority, metric, period, period_start, value, symbol, published,"
+    "         NULL::text AS reason, source, recorded_at FROM current_observations"
+    "  UNION ALL"
+    "  SELECT authority, metric, period, period_start, value,"
+    "         CASE WHEN value IS NULL THEN 'x' END, published, reason, NULL, NULL"
+    "  FROM derived_observations),"
+    " own AS MATERIALIZED (SELECT * FROM src WHERE authority = (SELECT new_la_code FROM subj)),"
+    /* For each metric the period shown: the authority's own latest, else
+     * the latest anyone has (before $2 when given). */
+    " chosen AS ("
+    "  SELECT m.id AS metric, coalesce(o.period, a.period) AS period FROM metrics m"
+    "  LEFT JOIN LATERAL (SELECT s.period FROM own s WHERE s.metric = m.id"
+    "   AND ($2::date IS NULL OR s.period_start < $2::date)"
+    "   ORDER BY s.period_start DESC, s.published DESC LIMIT 1) o ON true"
+    "  LEFT JOIN LATERAL (SELECT s.period FROM src s WHERE o.period IS NULL AND s.metric = m.id"
+    "   AND ($2::date IS NULL OR s.period_start < $2::date)"
+    "   ORDER BY s.period_start DESC, s.published DESC LIMIT 1) a ON true"
+    "  WHERE coalesce(o.period, a.period) IS NOT NULL)"
+    " SELECT 'a' AS t, NULL AS metric, NULL AS period, s.new_la_code AS code,"
+    "  s.region_code, NULL::int AS nb, NULL::text AS value, NULL::text AS symbol,"
+    "  NULL::text AS published, NULL::text AS reason, '' AS ord,"
+    "  json_build_object('code', s.new_la_code, 'old_la_code', s.old_la_code, 'name', s.name,"
+    "   'region_code', s.region_code, 'region_name', s.region_name,"
+    "   'consent_to_name', s.consent_to_name, 'valid_to', s.valid_to,"
+    "   'neighbours', coalesce((SELECT json_agg(json_build_object('rank', n.rank,"
+    "     'code', n.neighbour, 'name', b.name, 'closeness', n.closeness) ORDER BY n.rank)"
+    "     FROM statistical_neighbours n JOIN authorities b ON b.new_la_code = n.neighbour"
+    "     WHERE n.authority = s.new_la_code), '[]'))::text AS info,"
+    "  CASE WHEN $3 THEN json_build_object("
+    "   'generated_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),"
+    "   'data_version', data_version(),"
+    "   'sources', coalesce((SELECT json_object_agg(w.metric, w.srcs) FROM ("
+    "     SELECT u.metric, json_agg(json_build_object('source', u.source, 'recorded', u.rec)"
+    "      ORDER BY u.rec, u.source) AS srcs FROM ("
+    "      SELECT d.metric, z.source, max(z.rec) AS rec"
+    "      FROM (SELECT id AS metric, id AS input FROM metrics UNION ALL"
+    "            SELECT * FROM (" TABLES_DERIVED_INPUTS ") v(metric, input)) d"
+    "      JOIN (SELECT metric, source, to_char(max(recorded_at), 'YYYY-MM-DD') AS rec FROM src"
+    "            WHERE published AND source IS NOT NULL GROUP BY metric, source) z"
+    "       ON z.metric = d.input GROUP BY d.metric, z.source) u GROUP BY u.metric) w), '{}'),"
+    "   'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
+    "     'stale', f.data_version < forecast_data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
+    "     FROM forecasts f JOIN metrics m ON m.id = f.metric"
+    "     WHERE f.scope_code = s.new_la_code AND f.frequency = 'annual'), '[]'),"
+    /* Council-submitted staffing is not published: shown only when the
+     * authority agreed to be named beside its own submitted figures. */
+    "   'staffing', json_build_object('consent', s.consent_to_name,"
+    "    'hidden', (SELECT count(*) FROM current_observations f WHERE f.authority = s.new_la_code"
+    "      AND f.metric = 'case_officers_fte' AND NOT f.published AND NOT s.consent_to_name),"
+    "    'rows', coalesce((SELECT json_agg(json_build_object('period', c.period,"
+    "      'caseload', c.value, 'officers', f.value, 'per_officer', c.value / f.value,"
+    "      'published', c.published AND f.published, 'source', f.source,"
+    "      'recorded', to_char(greatest(c.recorded_at, f.recorded_at), 'YYYY-MM-DD'))"
+    "      ORDER BY c.period_start, c.period)"
+    "     FROM current_observations c JOIN current_observations f ON f.authority = c.authority"
+    "      AND f.period = c.period AND f.metric = 'case_officers_fte' AND f.value > 0"
+    "     WHERE c.authority = s.new_la_code AND c.metric = 'ehcp_caseload'"
+    "      AND c.value IS NOT NULL"
+    "      AND ((c.published AND f.published) OR s.consent_to_name)), '[]'))"
+    "  )::text END AS extra"
+    " FROM subj s"
+    " UNION ALL"
+    " SELECT 'm', m.id, c.period, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "  lpad(m.sort_order::text, 6, '0'),"
+    "  json_build_object('label', m.label, 'unit', m.unit, 'dp', m.dp,"
+    "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period,"
+    "   'description', m.description)::text, NULL"
+    " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
+    " UNION ALL"
+    " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code,"
+    "  CASE WHEN a.new_la_code = j.new_la_code THEN 0 ELSE nb.rank END,"
+    "  s.value::text, s.symbol, s.published::text, s.reason,"
+    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text, NULL"
+    " FROM (SELECT * FROM src WHERE $3 UNION ALL"
+    "       SELECT x.* FROM chosen c CROSS JOIN LATERAL (SELECT * FROM src"
+    "        WHERE src.metric = c.metric AND src.period = c.period OFFSET 0) x WHERE NOT $3) s"
+    " JOIN authorities a ON a.new_la_code = s.authority CROSS JOIN subj j"
+    " LEFT JOIN statistical_neighbours nb ON nb.authority = j.new_la_code"
+    "  AND nb.neighbour = a.new_la_code"
+    " UNION ALL"
+    " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
+    "  s.published::text, s.reason, s.period_start::text || ' ' || s.period, NULL, NULL"
+    " FROM own s"
+    " ORDER BY 1, 11, 2";
+
+struct profile_metric {
+    const char *id, *period;
+    json_t *info;
+    json_t *series;
+    json_t *history;    /* pages only */
+    int dp, additive;
+    enum polarity pol;
+};
+
+static json_t *profile_summary(const struct table_summary *s, int dp, int additive)
+{
+    int none = s->suppressed || s->n == 0;
+    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
+                          (json_int_t)s->n_missing, "mean",
+                          none ? json_null() : tq_jnum(s->mean, dp + 1), "median",
+                          none ? json_null() : tq_jnum(s->median, dp + 1), "symbol",
+                          s->suppressed ? json_string("c")
+                          : s->n == 0   ? json_string("x")
+                                        : json_null());
+    if (o && additive)
+        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, dp));
+    return o;
+}
+
+/* The subject among every authority's figures for one metric and period. */
+struct xsec {
+    int hidden;                 /* the subject's figure is unpublished and may not be named */
+    int rank_nb, rank_en, rank_rg;
+    char band;
+    struct table_cell cur;
+    const char *reason;
+    size_t n_en;
+    struct table_summary england, region, neighbours;
+};
+
+/* Reads the 'x' rows [j0, j1) of metric (and period when not NULL) into
+ * rows (room for j1 - j0 + 1), adding an empty row for the subject when it
+ * has no figure, and ranks, bands and summarises them as table_compute
+ * does for the API's tables.  Returns 0, or -1 when out of memory. */
+static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
+                        const char *period, const char *subject, const char *subject_region,
+                        const struct profile_metric *pm, const struct auth_caller *caller,
+                        struct table_row *rows, struct xsec *out)
+{
+    size_t n = 0;
+    long focal = -1;
+    memset(out, 0, sizeof *out);
+    for (int j = j0; j < j1; j++) {
+        if (strcmp(PQgetvalue(res, j, 1), metric) != 0 ||
+            (period && strcmp(PQgetvalue(res, j, 2), period) != 0))
+            continue;
+        struct table_row *row = &rows[n];
+        memset(row, 0, sizeof *row);
+        row->code = PQgetvalue(res, j, 3);
+        row->region_code = PQgetvalue(res, j, 4);
+        row->neighbour_rank = PQgetisnull(res, j, 5) ? -1 : atoi(PQgetvalue(res, j, 5));
+        row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
+        tq_read_cell(res, j, 6, &row->cur);
+        if (strcmp(row->code, subject) == 0) {
+            focal = (long)n;
+            out->reason = tq_cell(res, j, 9);
+        }
+        n++;
+    }
+    if (focal < 0) {
+        /* No figure for the subject: the others are still summarised. */
+        memset(&rows[n], 0, sizeof rows[n]);
+        rows[n].code = subject;
+        rows[n].region_code = subject_region;
+        focal = (long)n++;
+    }
+    struct table tn = {.rows = rows, .n = n, .polarity = pm->pol, .dp = pm->dp,
+                       .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
+                       .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
+                       .table_id = metric};
+    if (table_compute(&tn) != 0)
+        return -1;
+    const struct table_row *f = &rows[focal];
+    out->hidden = f->masked;
+    out->rank_nb = f->rank;
+    out->rank_en = f->rank_england;
+    out->band = f->band;
+    out->cur = f->cur;
+    out->england = tn.england;
+    out->neighbours = tn.neighbours;
+    out->n_en = tn.n_ranked_england;
+    table_release(&tn);
+    struct table tr = tn;
+    tr.group = GROUP_REGION;
+    tr.order = NULL;
+    if (table_compute(&tr) != 0)
+        return -1;
+    out->rank_rg = rows[focal].rank;
+    out->region = tr.region;
+    table_release(&tr);
+    return 0;
+}
+
+/* Growth in plans: each authority's plans as an index of its figure in the
+ * base census (the subject's first from 2015 on), the subject's index,
+ * the median index of its neighbours and England's total plans as an
+ * index of England's total in the base year. */
+struct growth {
+    const char *base;           /* NULL: no base */
+    const char **codes;         /* authorities with a base figure; borrowed */
+    double *base_values;
+    size_t n_base;
+    double base_total;
+    int base_total_ok;
+    json_t *series;
+};
+
+static double growth_base_of(const struct growth *g, const char *code)
+{
+    for (size_t i = 0; i < g->n_base; i++)
+        if (strcmp(g->codes[i], code) == 0)
+            return g->base_values[i];
+    return NAN;
+}
+
+/* rows[0..n) is the ehcp_caseload run of period (after xsec_compute: the
+ * values are rounded as published).  Returns 0, or -1 when out of memory. */
+static int growth_add(struct growth *g, const char *period, const struct table_row *rows,
+                      size_t n, const char *subject, const struct auth_caller *caller)
+{
+    int rc = -1;
+    double *vals = calloc(n + 1, sizeof *vals), *scratch = calloc(n + 1, sizeof *scratch);
+    int *present = calloc(n + 1, sizeof *present), *unpub = calloc(n + 1, sizeof *unpub);
+    if (!vals || !scratch || !present || !unpub)
+        goto done;
+    int is_base = strcmp(period, g->base) == 0;
+    if (is_base) {
+        g->codes = calloc(n + 1, sizeof *g->codes);
+        g->base_values = calloc(n + 1, sizeof *g->base_values);
+        if (!g->codes || !g->base_values)
+            goto done;
+    }
+    double plans = NAN, index = NAN;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_row *row = &rows[i];
+        int visible = row->cur.has_value &&
+                      (row->cur.published || table_may_name(caller, row->code,
+                                                            row->consent_to_name));
+        if (is_base && row->cur.has_value) {
+            g->codes[g->n_base] = row->code;
+            g->base_values[g->n_base++] = row->cur.value;
+        }
+        if (strcmp(row->code, subject) == 0 && visible) {
+            double b = growth_base_of(g, row->code);
+            plans = row->cur.value;
+            if (b > 0)
+                index = 100.0 * plans / b;
+        }
+        vals[m] = row->cur.has_value ? row->cur.value : 0;
+        present[m] = row->cur.has_value;
+        unpub[m++] = row->cur.exists && !row->cur.published;
+    }
+    struct table_summary eng, nbs;
+    table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
+                    scratch, &eng);
+    if (is_base) {
+        g->base_total = eng.total;
+        g->base_total_ok = !eng.suppressed && eng.n > 0 && eng.total > 0;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_row *row = &rows[i];
+        double b = growth_base_of(g, row->code);
+        if (row->neighbour_rank < 1 || !row->cur.has_value || !(b > 0))
+            continue;
+        vals[m] = 100.0 * row->cur.value / b;
+        present[m] = 1;
+        unpub[m++] = !row->cur.published;
+    }
+    table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
+                    scratch, &nbs);
+    int eng_ok = g->base_total_ok && !eng.suppressed && eng.n > 0;
+    int nb_ok = !nbs.suppressed && nbs.n > 0;
+    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:o, s:o}", "period", period, "value",
+                          isfinite(index) ? json_real(table_round(index, 1)) : json_null(),
+                          "plans", isfinite(plans) ? tq_jnum(plans, 0) : json_null(),
+                          "nb_median", nb_ok ? json_real(table_round(nbs.median, 1))
+                                             : json_null(),
+                          "nb_n", (json_int_t)nbs.n, "england",
+                          eng_ok ? json_real(table_round(100.0 * eng.total / g->base_total, 1))
+                                 : json_null(),
+                          "england_plans", eng_ok ? tq_jnum(eng.total, 0) : json_null());
+    if (!o || json_array_append_new(g->series, o) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(vals);
+    free(scratch);
+    free(present);
+    free(unpub);
+    return rc;
+}
+
+static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
+                         const char *period)
+{
+    char band[2] = {x->band, 0};
+    int h = x->hidden;
+    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "period", period,
+                     "value", h ? json_null() : table_cell_json(&x->cur, pm->dp), "symbol",
+                     h ? json_string("c") : table_symbol_json(&x->cur), "published",
+                     x->cur.exists && x->cur.published, "rank_england",
+                     h || !x->rank_en ? json_null() : json_integer(x->rank_en), "n_england",
+                     (json_int_t)x->n_en, "band",
+                     h || !x->band ? json_null() : json_string(band), "rank_neighbours",
+                     h || !x->rank_nb ? json_null() : json_integer(x->rank_nb), "neighbours",
+                     profile_summary(&x->neighbours, pm->dp, pm->additive), "region",
+                     profile_summary(&x->region, pm->dp, pm->additive), "england",
+                     profile_summary(&x->england, pm->dp, pm->additive));
+}
+
+/* Builds the profile document from TABLES_PROFILE_SQL's rows; history adds the
+ * pages' parts.  NULL with *status 404 (no such authority) or 500. */
+static json_t *profile_build(const struct tq *q, const PGresult *res, int history, int *status)
+{
+    json_t *authority = NULL, *metrics_out = NULL, *doc = NULL, *extra = NULL;
+    struct profile_metric *pm = NULL;
+    struct table_row *rows = NULL;
+    struct growth g;
+    memset(&g, 0, sizeof g);
+    size_t nm = 0;
+    int nres = PQntuples(res);
+    *status = 500;
+    if (nres == 0 || strcmp(PQgetvalue(res, 0, 0), "a") != 0) {
+        *status = 404;
+        return NULL;
+    }
+    authority = json_loads(PQgetvalue(res, 0, 11), 0, NULL);
+    if (history && !PQgetisnull(res, 0, 12))
+        extra = json_loads(PQgetvalue(res, 0, 12), 0, NULL);
+    const char *subject = PQgetvalue(res, 0, 3);
+    const char *subject_region = PQgetvalue(res, 0, 4);
+    int subject_consent = authority && json_is_true(json_object_get(authority,
+                                                                     "consent_to_name"));
+    pm = calloc((size_t)nres, sizeof *pm);
+    rows = calloc((size_t)nres + 1, sizeof *rows);
+    metrics_out = json_array();
+    g.series = json_array();
+    if (!authority || !pm || !rows || !metrics_out || !g.series || (history && !extra))
+        goto done;
+    int i = 1;
+    for (; i < nres && PQgetvalue(res, i, 0)[0] == 'm'; i++) {
+        struct profile_metric *p = &pm[nm];
+        p->id = PQgetvalue(res, i, 1);
+        p->period = tq_cell(res, i, 2);
+        p->info = json_loads(PQgetvalue(res, i, 11), 0, NULL);
+        p->series = json_array();
+        p->history = json_array();
+        nm++;
+        if (!p->info || !p->series || !p->history)
+            goto done;
+        json_t *info = p->info;
+        p->dp = (int)json_integer_value(json_object_get(info, "dp"));
+        const char *unit = json_string_value(json_object_get(info, "unit"));
+        const char *kind = json_string_value(json_object_get(info, "kind"));
+        if (table_polarity_parse(json_string_value(json_object_get(info, "polarity")),
+                                 &p->pol) != 0)
+            p->pol = POLARITY_NEUTRAL;
+        p->additive = unit && kind && tq_metric_additive(unit, kind);
+    }
+    /* Then the 's' (series) rows, then the 'x' (cross-section) rows: the
+     * ORDER BY sorts by type letter. */
+    int first_x = nres, end_x = nres;
+    for (; i < nres; i++) {
+        char type = PQgetvalue(res, i, 0)[0];
+        if (type == 'x') {
+            if (first_x == nres)
+                first_x = i;
+            end_x = i + 1;
+            continue;
+        }
+        if (type != 's')
+            continue;
+        const char *mid = PQgetvalue(res, i, 1);
+        for (size_t k = 0; k < nm; k++) {
+            if (strcmp(pm[k].id, mid) != 0)
+                continue;
+            struct table_cell c;
+            tq_read_cell(res, i, 6, &c);
+            int hide = c.exists && !c.published &&
+                       !table_may_name(&q->caller, subject, subject_consent);
+            json_t *pt = json_pack("{s:s, s:o, s:o, s:b}", "period", PQgetvalue(res, i, 2),
+                                   "value", hide ? json_null() : table_cell_json(&c, pm[k].dp),
+                                   "symbol", hide ? json_string("c") : table_symbol_json(&c),
+                                   "published", c.published);
+            if (!pt || json_array_append_new(pm[k].series, pt) != 0)
+                goto done;
+            /* The growth index starts at the first census from 2015 on. */
+            if (history && !g.base && strcmp(mid, "ehcp_caseload") == 0 && c.has_value &&
+                !hide && strcmp(PQgetvalue(res, i, 2), "2015") >= 0)
+                g.base = PQgetvalue(res, i, 2);
+            break;
+        }
+    }
+
+    if (history) {
+        /* Every (metric, period) run of 'x' rows, in period order. */
+        for (int j0 = first_x; j0 < end_x;) {
+            const char *mid = PQgetvalue(res, j0, 1), *per = PQgetvalue(res, j0, 2);
+            int j1 = j0 + 1;
+            while (j1 < end_x && strcmp(PQgetvalue(res, j1, 1), mid) == 0 &&
+                   strcmp(PQgetvalue(res, j1, 2), per) == 0)
+                j1++;
+            /* Charts are of annual figures: quarters (council submissions)
+             * are a different frequency and stay out of the history. */
+            for (size_t k = 0; k < nm && !strstr(per, " Q"); k++) {
+                if (strcmp(pm[k].id, mid) != 0)
+                    continue;
+                struct xsec x;
+                if (xsec_compute(res, j0, j1, mid, per, subject, subject_region, &pm[k],
+                                 &q->caller, rows, &x) != 0)
+                    goto done;
+                json_t *o = xsec_json(&x, &pm[k], per);
+                if (!o || json_array_append_new(pm[k].history, o) != 0)
+                    goto done;
+                if (g.base && strcmp(mid, "ehcp_caseload") == 0 &&
+                    (g.codes || strcmp(per, g.base) == 0) &&
+                    growth_add(&g, per, rows, (size_t)(j1 - j0), subject, &q->caller) != 0)
+                    goto done;
+                break;
+            }
+            j0 = j1;
+        }
+    }
+
+    for (size_t k = 0; k < nm; k++) {
+        json_t *info = pm[k].info;
+        struct xsec x;
+        if (!pm[k].period) {
+            memset(&x, 0, sizeof x);
+        } else if (xsec_compute(res, first_x, end_x, pm[k].id, pm[k].period, subject,
+                                subject_region, &pm[k], &q->caller, rows, &x) != 0) {
+            goto done;
+        }
+        int hidden = x.hidden;
+        char band[2] = {x.band, 0};
+        json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}", "id", pm[k].id, "label",
+                              json_object_get(info, "label"), "unit",
+                              json_object_get(info, "unit"), "dp", json_object_get(info, "dp"),
+                              "polarity", json_object_get(info, "polarity"), "kind",
+                              json_object_get(info, "kind"), "period", tq_jstr(pm[k].period));
+        if (!o)
+            goto done;
+        json_array_append_new(metrics_out, o);
+        json_object_set_new(o, "value", hidden ? json_null() : table_cell_json(&x.cur, pm[k].dp));
+        json_object_set_new(o, "symbol", hidden ? json_string("c") : table_symbol_json(&x.cur));
+        json_object_set_new(o, "published", x.cur.exists ? json_boolean(x.cur.published)
+                                                         : json_null());
+        if (x.reason && !hidden)
+            json_object_set_new(o, "reason", json_string(x.reason));
+        json_object_set_new(o, "rank_england",
+                            hidden || !x.rank_en ? json_null() : json_integer(x.rank_en));
+        json_object_set_new(o, "n_england", json_integer((json_int_t)x.n_en));
+        json_object_set_new(o, "band", hidden || !x.band ? json_null() : json_string(band));
+        json_object_set_new(o, "rank_region",
+                            hidden || !x.rank_rg ? json_null() : json_integer(x.rank_rg));
+        json_object_set_new(o, "n_region", json_integer((json_int_t)x.region.n));
+        json_object_set_new(o, "rank_neighbours",
+                            hidden || !x.rank_nb ? json_null() : json_integer(x.rank_nb));
+        json_object_set_new(o, "n_neighbours", json_integer((json_int_t)x.neighbours.n));
+        json_object_set_new(o, "england", profile_summary(&x.england, pm[k].dp,
+                                                          pm[k].additive));
+        json_object_set_new(o, "region", profile_summary(&x.region, pm[k].dp, pm[k].additive));
+        json_object_set_new(o, "neighbours", profile_summary(&x.neighbours, pm[k].dp,
+                                                             pm[k].additive));
+        json_object_set_new(o, "series", json_incref(pm[k].series));
+        if (history) {
+            json_object_set_new(o, "description",
+                                json_incref(json_object_get(info, "description")));
+            json_object_set_new(o, "history", json_incref(pm[k].history));
+        }
+    }
+    char vis[40];
+    doc = json_pack("{s:O, s:o, s:s, s:O, s:s}", "authority", authority, "period",
+                    q->period[0] ? json_string(q->period) : json_null(), "visibility",
+                    tq_visibility_key(&q->caller, vis, sizeof vis), "metrics", metrics_out,
+                    "attribution", OGL_ATTRIBUTION);
+    if (doc && history) {
+        json_object_set_new(doc, "growth", json_pack("{s:o, s:O}", "base", tq_jstr(g.base),
+                                                     "series", g.series));
+        json_object_set_new(doc, "extra", json_incref(extra));
+    }
+done:
+    for (size_t k = 0; k < nm; k++) {
+        json_decref(pm[k].info);
+        json_decref(pm[k].series);
+        json_decref(pm[k].history);
+    }
+    free(pm);
+    free(rows);
+    free(g.codes);
+    free(g.base_values);
+    json_decref(g.series);
+    json_decref(authority);
+    json_decref(metrics_out);
+    json_decref(extra);
+    return doc;
+}
+
+void tables_profile_fetched(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct tq *q = r->state;
+    if (reply->error) {
+        tq_db_failed(r, reply);
+        return;
+    }
+    int status = 500;
+    q->res = reply->res;
+    json_t *doc = profile_build(q, reply->res, q->page != NULL, &status);
+    if (!doc) {
+        if (status == 404)
+            tq_bad_param(r, 404, "code", "no such authority");
+        else
+            http_reply_oom(r);
+        return;
+    }
+    if (!q->page) {
+        tq_reply_json_doc(r, q, doc);
+        return;
+    }
+    size_t len = 0;
+    char *body = q->page->profile(r, doc, &len);
+    json_decref(doc);
+    if (!body) {
+        http_reply_oom(r);
+        return;
+    }
+    tq_store_and_reply(r, q, q->page->content_type, body, len);
+}
+
+
+/* The pool prepares statements by their text and PostgreSQL keeps one plan
+ * per statement: pages ($3 true) read every period, so they get a text (and
+ * a plan) of their own.  Loop thread only. */
+const char *tables_profile_sql(int page)
+{
+    static char page_sql[sizeof TABLES_PROFILE_SQL + 32];
+    if (!page)
+        return TABLES_PROFILE_SQL;
+    if (!page_sql[0])
+        snprintf(page_sql, sizeof page_sql, "/* pages */ %s", TABLES_PROFILE_SQL);
+    return page_sql;
+}
