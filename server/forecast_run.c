@@ -273,7 +273,10 @@ static int store_doc(const char *scope, const char *code, json_t *doc, void *arg
         " VALUES ($1, $2, $3, 'annual', $4, $5::jsonb)"
         " ON CONFLICT (metric, frequency, scope_code) DO UPDATE"
         " SET scope = EXCLUDED.scope, data_version = EXCLUDED.data_version,"
-        "     fitted_at = now(), doc = EXCLUDED.doc",
+        "     fitted_at = now(), doc = EXCLUDED.doc"
+        /* Never replace a newer fit (a slow worker, or a former leader
+         * that finished late): the stored row wins when it is newer. */
+        " WHERE forecasts.data_version <= EXCLUDED.data_version",
         5, params, c->err, c->errlen);
     free(text);
     if (!r) {
@@ -325,7 +328,8 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
         " VALUES ($1, 'annual', $2, $3, $4, $5)"
         " ON CONFLICT (metric, frequency) DO UPDATE SET data_version = EXCLUDED.data_version,"
         "   fitted_at = now(), n_series = EXCLUDED.n_series, cpu_ms = EXCLUDED.cpu_ms,"
-        "   engine = EXCLUDED.engine",
+        "   engine = EXCLUDED.engine"
+        " WHERE forecast_runs.data_version <= EXCLUDED.data_version",
         5, params, err, errlen);
     if (!r)
         goto fail;

@@ -18,6 +18,14 @@
 
 #define RECHECK_MS 30000     /* data version checked at least this often */
 #define DEBOUNCE_MS 300      /* a burst of notifications causes one refit */
+#define LEADER_RETRY_MS 5000 /* a standby worker asks for the lock this often */
+
+/* One forecast worker refits across every server on a database: the one
+ * whose connection holds this session-level advisory lock (advisory locks
+ * are per database and per node).  The lock goes with its connection, so
+ * when the leading server dies PostgreSQL releases it and another server's
+ * next try (at most LEADER_RETRY_MS later) takes over. */
+#define LEADER_LOCK_KEY "7308620646505676800"
 
 struct forecast_worker {
     pthread_t thread;
@@ -83,6 +91,28 @@ static int drain_notifies(PGconn *conn)
     return count;
 }
 
+/* Whether this connection leads: it holds the lock (taken now if free)
+ * and is on a writable primary (a standby's worker never fits: it could
+ * not store the result).  Returns 1 leading, 0 not, -1 on error. */
+static int try_lead(PGconn *conn, char *err, size_t errlen)
+{
+    const char *params[1] = {LEADER_LOCK_KEY};
+    PGresult *r = dbsync_exec(conn,
+        "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'"
+        "            WHEN pg_try_advisory_lock($1::bigint) THEN 'lead' ELSE 'other' END",
+        1, params, err, errlen);
+    if (!r)
+        return -1;
+    int lead = strcmp(PQgetvalue(r, 0, 0), "lead") == 0;
+    int standby = strcmp(PQgetvalue(r, 0, 0), "standby") == 0;
+    PQclear(r);
+    if (standby)
+        snprintf(err, errlen, "the database is a standby");
+    else if (!lead)
+        snprintf(err, errlen, "another instance leads");
+    return lead;
+}
+
 /* Waits until the database signals, the timeout passes or we are asked to
  * stop.  Returns 1 when asked to stop.
  *
@@ -113,12 +143,18 @@ static void *worker_main(void *arg)
     struct forecast_worker *w = arg;
     PGconn *conn = NULL;
     int backoff_ms = 200;
+    int leading = 0;         /* this connection holds the leader lock */
+    int said_waiting = 0;    /* "not leading" logged since the last change */
     char err[512];
 
     while (!w->stop) {
         if (!conn || PQstatus(conn) != CONNECTION_OK) {
             if (conn)
                 PQfinish(conn);
+            if (leading)
+                log_info("forecast worker: lost its database connection, no longer leading");
+            leading = 0;
+            said_waiting = 0;
             conn = dbsync_connect_as(w->conninfo, w->options, "sendbench-forecaster", err,
                                      sizeof err);
             if (!conn) {
@@ -134,9 +170,22 @@ static void *worker_main(void *arg)
             }
             PQclear(l);
         }
-        if (refit_stale(conn, &w->stop, err, sizeof err) < 0)
+        if (!leading) {
+            int l = try_lead(conn, err, sizeof err);
+            if (l < 0)
+                log_warn("forecast worker: leader lock: %s", err);
+            else if (l) {
+                leading = 1;
+                log_info("forecast worker: leading (holds the advisory lock on this database)");
+            } else if (!said_waiting) {
+                said_waiting = 1;
+                log_info("forecast worker: not leading (%s); retrying every %d s", err,
+                         LEADER_RETRY_MS / 1000);
+            }
+        }
+        if (leading && refit_stale(conn, &w->stop, err, sizeof err) < 0)
             log_warn("forecast worker: %s", err);
-        if (wait_for_change(w, conn, RECHECK_MS))
+        if (wait_for_change(w, conn, leading ? RECHECK_MS : LEADER_RETRY_MS))
             break;
     }
     if (conn)
