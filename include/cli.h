@@ -13,6 +13,7 @@ int cmd_backtest(int argc, char **argv);
  * back, files before it stay loaded). */
 int cmd_import(int argc, char **argv);
 int cmd_token(int argc, char **argv);      /* server/cli_token.c */
+int cmd_consent(int argc, char **argv);    /* server/cli_consent.c */
 int cmd_user(int argc, char **argv);       /* server/cli_user.c */
 
 /* Prints "sendbench: <reason>" and returns 2: for bad arguments. */

@@ -62,6 +62,9 @@ void route_admin_post(struct request *r);
 void route_admin_audit(struct request *r);
 void route_admin_collection(struct request *r);
 
+/* server/routes_consent.c: PUT /api/v1/admin/authorities/{code}/consent */
+void route_admin_consent(struct request *r);
+
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);
 

@@ -43,6 +43,8 @@ static const struct command commands[] = {
      "[--expires-days N] [--base-url URL] | user link EMAIL | user disable EMAIL | user list",
      "a person's account: prints a one-time set-up link (only its hash is stored); a new link; "
      "disable (ends their sessions); list"},
+    {"consent", cmd_consent, "consent --authority CODE --name yes|no",
+     "whether an authority's unpublished figures may be shown under its name (audited)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -30,6 +30,7 @@ const struct route routes[] = {
     {HTTP_GET | HTTP_POST, "/api/v1/authorities/{code}/scenarios", route_scenarios,
      ROUTE_TOKEN_REQUIRED},
     {HTTP_GET, "/api/v1/authorities/{code}/scenarios/{id}", route_scenarios, ROUTE_TOKEN_REQUIRED},
+    {HTTP_PUT, "/api/v1/admin/authorities/{code}/consent", route_admin_consent, ROUTE_ADMIN},
     {HTTP_GET, "/", route_web_home, ROUTE_ANONYMOUS},
     {HTTP_GET, "/authorities/{code}", route_web_authority, ROUTE_ANONYMOUS},
     {HTTP_GET, "/metrics/{metric}", route_web_metric, ROUTE_ANONYMOUS},
