@@ -123,10 +123,19 @@ try {
   // 5. The council's own profile and evidence pack, signed in.
   r = await a.page.goto(base + '/authorities/' + cfg.authority);
   out.steps.profile_status = r.status();
+  out.steps.profile_has_own = (await a.page.content()).includes('31,500');
   await shot(a.page, '8-profile');
   r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.evidence_status = r.status();
+  out.steps.evidence_has_own = (await a.page.content()).includes('31,500');
   await shot(a.page, '9-evidence');
+  // The same pages for someone not signed in: the unpublished figure is not there.
+  const anon = await newPage('anonymous');
+  await anon.page.goto(base + '/authorities/' + cfg.authority);
+  out.steps.public_profile_has_own = (await anon.page.content()).includes('31,500');
+  await anon.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
+  out.steps.public_evidence_has_own = (await anon.page.content()).includes('31,500');
+  await anon.ctx.close();
 
   // 6. Sign out (a form with the CSRF token), then the form is out of reach.
   await a.page.goto(base + '/returns');

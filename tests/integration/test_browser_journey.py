@@ -100,6 +100,8 @@ def test_colleague_approves_and_figures_are_in_force(t):
          "the explained figure is in force")
     t.eq(step(t, "profile_status"), 200, "own profile")
     t.eq(step(t, "evidence_status"), 200, "evidence pack")
+    t.eq(step(t, "public_profile_has_own"), False, "not in the public profile")
+    t.eq(step(t, "public_evidence_has_own"), False, "not in the public evidence pack")
 
 
 def test_sign_out_and_no_external_requests(t):
