@@ -8,13 +8,14 @@ int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
-/* server/import.c: argv[1] is sen2, neighbours or dsg.  1 when a file is
+/* server/import_cmd.c: argv[1] names an importer (import_table) or all.  1 when a file is
  * refused (reason with FILE:LINE on stderr; that file's transaction is rolled
  * back, files before it stay loaded). */
 int cmd_import(int argc, char **argv);
 int cmd_token(int argc, char **argv);      /* server/cli_token.c */
 int cmd_consent(int argc, char **argv);    /* server/cli_consent.c */
 int cmd_user(int argc, char **argv);       /* server/cli_user.c */
+int cmd_quality(int argc, char **argv);    /* server/cli_quality.c */
 
 /* Prints "sendbench: <reason>" and returns 2: for bad arguments. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

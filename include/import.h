@@ -81,6 +81,15 @@ enum import_phase {
     IMPORT_NPHASE
 };
 
+/* A figure the import checks flagged (import_quality.h). */
+struct import_flag {
+    size_t obs;                 /* index into run->obs */
+    const char *rule;           /* static: a rule name of migration 020 */
+    bool quarantine;            /* else a query */
+    bool recorded_before;       /* an earlier import of this figure flagged it already */
+    char detail[300];           /* the values, as printed and stored */
+};
+
 /* Options of `import KIND` that an importer may read. */
 struct import_opts {
     const char *release;        /* --release (sen2): NULL for the layout's */
@@ -108,6 +117,8 @@ struct import_run {
     struct obs_counts counts, area_counts;
     long authorities_added, boundaries, links_written, links_removed;
     size_t quarantined, queried;     /* import checks (import_quality.c) */
+    struct import_flag *flags;
+    size_t nflags, capflags;
     void *state;                /* the importer's own (freed by its cleanup) */
     char err[600];
     unsigned err_line;

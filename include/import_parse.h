@@ -1,7 +1,7 @@
 /*
  * Pure parsing for the DfE importers: cells (numbers and suppression
- * symbols), period strings, authority codes, SEN2 layouts detected from the
- * header, closeness labels, and COPY text escaping.  No I/O, no libpq:
+ * symbols), period strings, authority codes, closeness labels, and COPY
+ * text escaping (the SEN2 layouts: import_sen2_layout.h).  No I/O, no libpq:
  * unit-tested in tests/unit/test_import_parse.c.
  */
 #ifndef SENDBENCH_IMPORT_PARSE_H
@@ -63,33 +63,6 @@ bool import_is_region_code(const char *s);      /* code_is_region */
 /* The statistical-neighbour closeness label in its canonical spelling
  * ("Very Close" -> "Very close"), or NULL when it is not a DfE label. */
 const char *import_closeness_canonical(const char *label);
-
-/* One column of a SEN2 layout and the metric it feeds. */
-struct sen2_column {
-    const char *column;
-    const char *metric;
-};
-
-struct sen2_layout {
-    const char *name;               /* e.g. "SEN2 2022 caseload" */
-    const char *release;            /* default release, e.g. "DfE SEN2 2022" */
-    const char *published;          /* its publication date, YYYY-MM-DD */
-    const char *marker;             /* column whose presence identifies it */
-    enum import_period_kind period_kind;
-    const char *filter_column;      /* rows kept only where this column ... */
-    const char *filter_value;       /* ... equals this (NULL: no filter) */
-    const char *filter_reason;      /* skip reason for the other rows */
-    struct sen2_column columns[8];  /* terminated by {NULL, NULL} */
-};
-
-/* Geography and code columns every SEN2 layout has. */
-extern const char *const sen2_common_columns[];
-
-/* The layout whose marker column is in the header and whose every required
- * column is present, or NULL with the reason in err (missing column named,
- * or "not a known SEN2 layout"). */
-const struct sen2_layout *import_sen2_detect(char *const *header, size_t n, char *err,
-                                             size_t errlen);
 
 /* The canonical text of a decimal as import_cell_parse accepts it
  * (-?digits[.digits]): leading zeros of the whole part and trailing zeros of

@@ -55,6 +55,9 @@ void route_high_needs(struct request *r);
 void route_scenarios(struct request *r);
 /* server/web_high_needs.c: the High Needs page and its scenario form */
 void route_web_high_needs(struct request *r);
+/* server/routes_quality.c: the import checks' flags (admin) */
+void route_admin_quality(struct request *r);
+void route_admin_quality_release(struct request *r);
 
 /* server/routes_admin.c: administrators' pages */
 void route_admin(struct request *r);

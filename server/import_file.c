@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "codes.h"
 #include "dbsync.h"
+#include "import_quality.h"
 
 /* Serialises imports (two `make run` first starts, a manual import during
  * load_history.sh) so the version numbers computed from the database hold. */
@@ -28,8 +30,7 @@ void import_copy_str(char *dst, size_t cap, const char *src)
 
 bool import_is_area_code(const char *s)
 {
-    return strcmp(s, "E92000001") == 0 ||
-           (strncmp(s, "E12", 3) == 0 && strlen(s) == 9 && strspn(s + 3, "0123456789") == 6);
+    return code_is_england(s) || code_is_region(s);
 }
 
 void import_skip(struct import_run *run, const char *reason)
@@ -348,6 +349,8 @@ int import_file(PGconn *conn, const struct importer *imp, struct import_run *run
         goto done;
     if (imp->figures && import_write_figures(conn, run, reg) != 0)
         goto done;
+    if (imp->figures && import_quality_check(conn, run, reg) != 0)
+        goto done;
     bool changed = run->counts.added || run->counts.revised || run->area_counts.added ||
                    run->area_counts.revised || run->authorities_added || run->boundaries ||
                    run->links_written || run->links_removed;
@@ -372,6 +375,7 @@ int import_file(PGconn *conn, const struct importer *imp, struct import_run *run
         print_counts("observations", &run->counts);
         if (run->narea)
             print_counts("England and regional figures", &run->area_counts);
+        import_quality_report(run);
     }
     print_time(run, t0);
     rc = 0;
@@ -382,6 +386,7 @@ done:
     }
     if (imp->cleanup)
         imp->cleanup(run);
+    import_quality_free(run);
     import_csv_free(&csv);
     return rc;
 }

@@ -10,11 +10,7 @@
 #include <string.h>
 
 #include "dbsync.h"
-
-static const char SKIP_NATIONAL[] =
-    "national rows (published England totals, not authority figures)";
-static const char SKIP_REGIONAL[] =
-    "regional rows (published regional totals, not authority figures)";
+#include "import_sen2_layout.h"
 
 static int sen2_detect(char *const *header, size_t n, const char **published, char *why,
                        size_t whylen)
@@ -42,16 +38,19 @@ static int sen2_stage(struct import_run *run, const struct import_csv *csv, stru
 
     int c_tp = import_csv_column(csv, "time_period");
     int c_geo = import_csv_column(csv, "geographic_level");
+    int c_country = import_csv_column(csv, "country_code");
     int c_old = import_csv_column(csv, "old_la_code");
     int c_new = import_csv_column(csv, "new_la_code");
     int c_name = import_csv_column(csv, "la_name");
     int c_rcode = import_csv_column(csv, "region_code");
     int c_rname = import_csv_column(csv, "region_name");
     int c_filter = lay->filter_column ? import_csv_column(csv, lay->filter_column) : -1;
-    int c_val[8];
+    struct sen2_column_index idx[SEN2_MAX_COLUMNS];
     size_t nval = 0;
-    for (const struct sen2_column *c = lay->columns; c->column; c++)
-        c_val[nval++] = import_csv_column(csv, c->column);
+    for (const struct sen2_column *c = lay->columns; c->metric; c++)
+        if (import_sen2_columns(c, csv->record[0].field, csv->record[0].nfield, &idx[nval++]) != 0)
+            return import_fail(run, csv->record[0].line, "wrong header: no column for %s",
+                               c->metric);
     const char *kind = import_period_kind_name(lay->period_kind);
     if (import_stage_reserve(run, (csv->nrecord - 1) * nval) != 0)
         return -1;
@@ -61,49 +60,59 @@ static int sen2_stage(struct import_run *run, const struct import_csv *csv, stru
         if (import_check_width(run, csv, i) != 0)
             return -1;
         char **f = rec->field;
-        const char *geo = f[c_geo];
-        if (strcmp(geo, "National") == 0) {
-            import_skip(run, SKIP_NATIONAL);
-            continue;
-        }
-        if (strcmp(geo, "Regional") == 0) {
-            import_skip(run, SKIP_REGIONAL);
-            continue;
-        }
-        if (strcmp(geo, "Local authority") != 0)
-            return import_fail(run, rec->line, "unexpected geographic_level \"%.40s\"", geo);
         if (c_filter >= 0 && strcmp(f[c_filter], lay->filter_value) != 0) {
             import_skip(run, lay->filter_reason);
             continue;
         }
+        /* National and regional rows are the DfE's own England and
+         * regional figures: staged as areas of their own. */
+        const char *geo = f[c_geo], *area = NULL, *code = NULL, *region = "";
+        if (strcmp(geo, "National") == 0)
+            area = f[c_country];
+        else if (strcmp(geo, "Regional") == 0)
+            area = f[c_rcode];
+        else if (strcmp(geo, "Local authority") != 0)
+            return import_fail(run, rec->line, "unexpected geographic_level \"%.40s\"", geo);
         char period[16], start[16];
         if (import_period_parse(f[c_tp], lay->period_kind, period, start) != 0)
             return import_fail(run, rec->line, "time_period \"%.20s\" is not a %s", f[c_tp], kind);
-        bool aliased;
-        const char *code = registry_resolve(reg, f[c_old], f[c_new], f[c_name], f[c_rcode],
-                                            f[c_rname], &aliased, why, sizeof why);
-        if (!code)
-            return import_fail(run, rec->line, "%s", why);
-        if (aliased)
-            run->aliased_rows++;
+        if (area) {
+            if (!import_is_area_code(area))
+                return import_fail(run, rec->line,
+                                   "%s row with code \"%.20s\": not England (E92000001) or a "
+                                   "region (E12 and 6 digits)",
+                                   geo, area);
+        } else {
+            bool aliased;
+            code = registry_resolve(reg, f[c_old], f[c_new], f[c_name], f[c_rcode], f[c_rname],
+                                    &aliased, why, sizeof why);
+            if (!code)
+                return import_fail(run, rec->line, "%s", why);
+            if (aliased)
+                run->aliased_rows++;
+            region = import_is_region_code(f[c_rcode]) ? f[c_rcode] : "";
+        }
         for (size_t v = 0; v < nval; v++) {
+            const struct sen2_column *col = &lay->columns[v];
             struct import_cell cell;
-            const char *text = f[c_val[v]];
-            switch (import_cell_parse(text, true, &cell)) {
+            int bad = 0;
+            switch (import_sen2_figure(col, &idx[v], f, &cell, &bad)) {
             case IMPORT_CELL_EMPTY:
                 return import_fail(run, rec->line, "empty cell in column %s",
-                                   lay->columns[v].column);
+                                   csv->record[0].field[bad]);
             case IMPORT_CELL_INVALID:
                 return import_fail(run, rec->line,
                                    "non-numeric cell \"%.40s\" in column %s (want a whole number "
                                    "or one of x c z low)",
-                                   text, lay->columns[v].column);
+                                   f[bad], csv->record[0].field[bad]);
             default:
                 break;
             }
-            const char *region = import_is_region_code(f[c_rcode]) ? f[c_rcode] : "";
-            if (import_stage_figure(run, code, region, lay->columns[v].metric, period, kind,
-                                    start, &cell, rec->line) != 0)
+            int rc = area ? import_stage_area_figure(run, area, col->metric, period, kind, start,
+                                                     &cell, rec->line)
+                          : import_stage_figure(run, code, region, col->metric, period, kind,
+                                                start, &cell, rec->line);
+            if (rc != 0)
                 return -1;
         }
         run->rows_loaded++;

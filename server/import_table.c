@@ -13,6 +13,7 @@ const struct importer *const import_table[] = {
     &importer_sen2,
     &importer_neighbours,
     &importer_dsg,
+    &importer_lait,
     &importer_money,
     NULL,
 };

@@ -31,10 +31,14 @@ static const struct command commands[] = {
      "rolling-origin accuracy over all authorities: MASE, sMAPE, interval coverage, per model"},
     {"import", cmd_import,
      "import sen2 [--release NAME --published YYYY-MM-DD] FILE... | import neighbours FILE | "
-     "import dsg FILE | import all FILE|DIR...",
-     "load DfE SEN2 CSVs (2022 and 2025 layouts), statistical neighbours, DSG balance %, or "
-     "every file given (kind detected from each header); idempotent, one transaction per "
-     "file; prints rows read / loaded / skipped"},
+     "import dsg FILE | import lait FILE | import all FILE|DIR...",
+     "load DfE SEN2 CSVs (2022 and 2025 layouts, with England and regional rows), statistical "
+     "neighbours, DSG balance %, LAIT measures, or every file given (kind detected from each header); idempotent, one transaction per file; prints rows "
+     "read / loaded / skipped and the import checks' quarantined and queried rows"},
+    {"quality", cmd_quality,
+     "quality list [--status quarantined|released|queried] | quality release ID --reason TEXT",
+     "list the figures the import checks quarantined or queried; release a quarantined one "
+     "(audited)"},
     {"token", cmd_token,
      "token create (--authority CODE | --admin) [--expires-days N] [--label TEXT] | token revoke ID | token list",
      "issue a bearer token (printed once; only its hash is stored), revoke one, list them"},

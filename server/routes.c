@@ -31,6 +31,8 @@ const struct route routes[] = {
      ROUTE_TOKEN_REQUIRED},
     {HTTP_GET, "/api/v1/authorities/{code}/scenarios/{id}", route_scenarios, ROUTE_TOKEN_REQUIRED},
     {HTTP_PUT, "/api/v1/admin/authorities/{code}/consent", route_admin_consent, ROUTE_ADMIN},
+    {HTTP_GET, "/api/v1/admin/quality", route_admin_quality, ROUTE_ADMIN},
+    {HTTP_POST, "/api/v1/admin/quality/{id}/release", route_admin_quality_release, ROUTE_ADMIN},
     {HTTP_GET, "/", route_web_home, ROUTE_ANONYMOUS},
     {HTTP_GET, "/authorities/{code}", route_web_authority, ROUTE_ANONYMOUS},
     {HTTP_GET, "/metrics/{metric}", route_web_metric, ROUTE_ANONYMOUS},

@@ -12,6 +12,7 @@
 
 #include "import_csv.h"
 #include "import_parse.h"
+#include "import_sen2_layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,14 +40,18 @@ static void stage_row(const struct import_csv *csv, const struct import_csv_reco
     (void)import_is_region_code(f[c_new]);
     if (!import_is_new_la_code(f[c_new]))
         return;
-    for (const struct sen2_column *c = lay->columns; c->column; c++) {
-        int col = import_csv_column(csv, c->column);
-        if (col < 0)
-            abort();
+    for (const struct sen2_column *c = lay->columns; c->metric; c++) {
+        struct sen2_column_index idx;
+        if (import_sen2_columns(c, csv->record[0].field, csv->record[0].nfield, &idx) != 0)
+            abort();    /* detect promised every column */
         struct import_cell cell;
-        enum import_cell_kind k = import_cell_parse(f[col], true, &cell);
-        if (k == IMPORT_CELL_EMPTY || k == IMPORT_CELL_INVALID)
+        int bad = -1;
+        enum import_cell_kind k = import_sen2_figure(c, &idx, f, &cell, &bad);
+        if (k == IMPORT_CELL_EMPTY || k == IMPORT_CELL_INVALID) {
+            if (bad < 0 || (size_t)bad >= rec->nfield)
+                abort();    /* the offending field is named */
             return;
+        }
         if (strlen(cell.text) >= sizeof cell.text)
             abort();
         if (import_buf_copy_field(b, f[c_new], false) != 0 ||

@@ -39,6 +39,16 @@ def num(s):
 
 
 def dfe_caseload(code, year):
+    """Plans in place at the January census of year: the 2025 release from
+    2019 (time_period 201819 = January 2019), the 2022 release before."""
+    if int(year) >= 2019:
+        tp = "%d%02d" % (int(year) - 1, int(year) % 100)
+        with open(os.path.join(harness.ROOT, "data", "dfe", "sen2_2025", "caseload.csv"),
+                  encoding="utf-8-sig") as f:
+            for r in csv.DictReader(f):
+                if (r["new_la_code"] == code and r["time_period"] == tp
+                        and r["breakdown_topic"] == "All EHC plans"):
+                    return float(r["ehcplans"])
     with open(os.path.join(harness.ROOT, "data", "dfe", "sen2_2022_age_caseload.csv")) as f:
         for r in csv.DictReader(f):
             if (r["new_la_code"] == code and r["time_period"] == year
@@ -70,15 +80,15 @@ def test_dorset_page_shows_the_dfe_figure(t):
     b = page(t, "/authorities/" + DORSET)
     t.true("<h1>Dorset</h1>" in b, "Dorset's page")
     rows = profile_rows(b)
-    t.eq(rows["ehcp_caseload"][0], "2022", "latest census")
-    t.eq(rows["ehcp_caseload"][1], dfe_caseload(DORSET, "2022"), "plans in January 2022 = DfE file")
+    t.eq(rows["ehcp_caseload"][0], "2025", "latest census")
+    t.eq(rows["ehcp_caseload"][1], dfe_caseload(DORSET, "2025"), "plans in January 2025 = DfE file")
     # Created in April 2019: its own line starts at the January 2020 census,
     # England's in 2010, and the chart is not empty.
     own = chart_points(b, "ehcp_caseload", "Dorset")
     eng = chart_points(b, "ehcp_caseload", "England (median)")
-    t.eq(sorted(own), ["2020", "2021", "2022"], "Dorset's census years")
+    t.eq(sorted(own), ["2020", "2021", "2022", "2023", "2024", "2025"], "Dorset's census years")
     t.eq(own["2020"], dfe_caseload(DORSET, "2020"), "2020 plans = DfE file")
-    t.eq(len(eng), 13, "England median 2010-2022")
+    t.eq(len(eng), 16, "England 2010-2025")
 
 
 def test_authority_pages_equal_the_profile_api(t):
@@ -183,9 +193,9 @@ def test_evidence_pack_equals_the_api(t):
     t.true("2020 = 100" in b, "growth base is Dorset's first census")
     g = b.split('id="growth-chart"')[1].split("</svg>")[0]
     pts = re.findall(r'data-series="Dorset" data-period="(\d+)" data-value="([\d.]+)"', g)
-    t.eq([p for p, _ in pts], ["2020", "2021", "2022"], "growth points")
-    want = 100.0 * dfe_caseload(DORSET, "2022") / dfe_caseload(DORSET, "2020")
-    t.eq(float(pts[-1][1]), round(want, 1), "2022 index from the DfE figures")
+    t.eq([p for p, _ in pts], ["2020", "2021", "2022", "2023", "2024", "2025"], "growth points")
+    want = 100.0 * dfe_caseload(DORSET, "2025") / dfe_caseload(DORSET, "2020")
+    t.eq(float(pts[-1][1]), round(want, 1), "2025 index from the DfE figures")
     # The fan chart draws /api/v1/forecasts (a stored forecast empties the
     # page cache, so the page follows the refit).
     deadline = time.time() + 120
@@ -213,7 +223,7 @@ def test_a_data_change_reaches_page_and_api_together(t):
     t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start, value,"
            " published, source, version) SELECT authority, metric, period, period_kind,"
            " period_start, value + 100, true, 'test revision', version + 1 FROM current_observations"
-           " WHERE authority = :'p1' AND metric = 'ehcp_caseload' AND period = '2022'", DORSET)
+           " WHERE authority = :'p1' AND metric = 'ehcp_caseload' AND period = '2025'", DORSET)
     deadline = time.time() + 5
     while True:
         after = profile_rows(page(t, path))["ehcp_caseload"]

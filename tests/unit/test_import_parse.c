@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "import_parse.h"
+#include "import_sen2_layout.h"
 #include "unit.h"
 
 static void cells(void)
@@ -140,7 +141,7 @@ static void layouts(void)
     CHECK(l != NULL);
     if (l) {
         CHECK_STR(l->name, "SEN2 2022 caseload");
-        CHECK_STR(l->columns[0].column, "Total_all");
+        CHECK_STR(l->columns[0].sum[0], "Total_all");
         CHECK_STR(l->columns[0].metric, "ehcp_caseload");
         CHECK(l->period_kind == IMPORT_PERIOD_CENSUS_YEAR);
     }
@@ -152,23 +153,33 @@ static void layouts(void)
     char *timeliness[] = {"time_period", "geographic_level", "region_code", "region_name",
                           "new_la_code", "old_la_code", "la_name", "breakdown_topic",
                           "plans_issued_den", "plans_issued_den_ex",
-                          "plans_issued_within_20_weeks", "plans_issued_20_weeks_ex"};
-    l = import_sen2_detect(timeliness, 12, err, sizeof err);
+                          "plans_issued_within_20_weeks", "plans_issued_20_weeks_ex",
+                          "plans_issued_gt20weeks_ltYear", "plans_issued_gt_1_year",
+                          "country_code"};
+    l = import_sen2_detect(timeliness, 15, err, sizeof err);
     CHECK(l != NULL);
     if (l) {
         CHECK_STR(l->release, "DfE SEN2 2025");
         CHECK(l->period_kind == IMPORT_PERIOD_CALENDAR_YEAR);
         int found = 0;
-        for (const struct sen2_column *c = l->columns; c->column; c++)
-            if (strcmp(c->column, "plans_issued_20_weeks_ex") == 0 &&
+        for (const struct sen2_column *c = l->columns; c->metric; c++)
+            if (strcmp(c->sum[0], "plans_issued_20_weeks_ex") == 0 && !c->per[0] &&
                 strcmp(c->metric, "new_plans_within_20_weeks_ex") == 0)
                 found = 1;
         CHECK(found);
     }
     /* The geography columns are required of every layout. */
-    l = import_sen2_detect(timeliness + 1, 11, err, sizeof err);
+    l = import_sen2_detect(timeliness + 1, 14, err, sizeof err);
     CHECK(l == NULL);
     CHECK(strstr(err, "time_period") != NULL);
+    /* So is country_code (England's code on the national rows). */
+    l = import_sen2_detect(timeliness, 14, err, sizeof err);
+    CHECK(l == NULL);
+    CHECK(strstr(err, "country_code") != NULL);
+    /* And every column a metric is made of. */
+    l = import_sen2_detect(timeliness, 13, err, sizeof err);
+    CHECK(l == NULL);
+    CHECK(strstr(err, "plans_issued_gt_1_year") != NULL || strstr(err, "country_code") != NULL);
 
     char *unknown[] = {"a", "b", "c"};
     CHECK(import_sen2_detect(unknown, 3, err, sizeof err) == NULL);
@@ -177,16 +188,79 @@ static void layouts(void)
     char *mi_new_plans[] = {"time_period", "geographic_level", "region_code", "region_name",
                             "old_la_code", "new_la_code", "la_name", "NewallEHC", "InreqEHC",
                             "AssRefusedEHC", "TotIncExcEHC", "IncExc20weekEHC", "TotNoExcEHC",
-                            "NoExc20weekEHC"};
-    l = import_sen2_detect(mi_new_plans, 14, err, sizeof err);
+                            "NoExc20weekEHC", "country_code"};
+    l = import_sen2_detect(mi_new_plans, 15, err, sizeof err);
     CHECK(l != NULL);
     if (l) {
         /* NewallEHC is the headline "new plans"; TotIncExcEHC the 20-week
          * denominator, kept under its own id (docs/import.md). */
         CHECK_STR(l->columns[0].metric, "new_plans_issued");
-        CHECK_STR(l->columns[3].column, "TotIncExcEHC");
+        CHECK_STR(l->columns[3].sum[0], "TotIncExcEHC");
         CHECK_STR(l->columns[3].metric, "new_plans_timeliness_den");
     }
+}
+
+/* A metric's figure from one row: as published, a sum of columns, or a
+ * share of the row's total (docs/import.md "Column mapping"). */
+static void figures(void)
+{
+    static const struct sen2_column one = {"m", {"a"}, {NULL}};
+    static const struct sen2_column sum = {"m", {"a", "b", "c"}, {NULL}};
+    static const struct sen2_column share = {"m", {"a", "b"}, {"t"}};
+    static const struct sen2_column share2 = {"m", {"a"}, {"a", "b"}};
+    char *header[] = {"a", "b", "c", "t"};
+    struct sen2_column_index i1, is, ish, ish2;
+    CHECK(import_sen2_columns(&one, header, 4, &i1) == 0);
+    CHECK(import_sen2_columns(&sum, header, 4, &is) == 0);
+    CHECK(import_sen2_columns(&share, header, 4, &ish) == 0);
+    CHECK(import_sen2_columns(&share2, header, 4, &ish2) == 0);
+    static const struct sen2_column missing = {"m", {"a", "nope"}, {NULL}};
+    struct sen2_column_index im;
+    CHECK(import_sen2_columns(&missing, header, 4, &im) == -1);
+
+    struct import_cell c;
+    int bad = -1;
+    char *r1[] = {"12", "3", "5", "40"};
+    CHECK(import_sen2_figure(&one, &i1, r1, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "12");
+    CHECK(import_sen2_figure(&sum, &is, r1, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "20");
+    /* (12 + 3) / 40 = 37.5%; 12 / (12 + 3) = 80%. */
+    CHECK(import_sen2_figure(&share, &ish, r1, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "37.5");
+    CHECK(import_sen2_figure(&share2, &ish2, r1, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "80");
+    /* 4 decimals, rounded half up: 1/3 = 33.3333%, 2/3 = 66.6667%. */
+    char *r3[] = {"1", "0", "0", "3"};
+    CHECK(import_sen2_figure(&share, &ish, r3, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "33.3333");
+    char *r4[] = {"2", "0", "0", "3"};
+    CHECK(import_sen2_figure(&share, &ish, r4, &c, &bad) == IMPORT_CELL_VALUE);
+    CHECK_STR(c.text, "66.6667");
+    /* A suppressed part: the sum and the share are that symbol, c first. */
+    char *rs[] = {"x", "c", "5", "40"};
+    CHECK(import_sen2_figure(&sum, &is, rs, &c, &bad) == IMPORT_CELL_SYMBOL);
+    CHECK_STR(c.text, "c");
+    char *rx[] = {"x", "1", "5", "40"};
+    CHECK(import_sen2_figure(&share, &ish, rx, &c, &bad) == IMPORT_CELL_SYMBOL);
+    CHECK_STR(c.text, "x");
+    char *rt[] = {"1", "1", "5", "c"};
+    CHECK(import_sen2_figure(&share, &ish, rt, &c, &bad) == IMPORT_CELL_SYMBOL);
+    CHECK_STR(c.text, "c");
+    /* A zero total: not applicable, never 0 or a division by zero. */
+    char *r0[] = {"0", "0", "5", "0"};
+    CHECK(import_sen2_figure(&share, &ish, r0, &c, &bad) == IMPORT_CELL_SYMBOL);
+    CHECK_STR(c.text, "z");
+    /* Bad cells name their field. */
+    char *rb[] = {"1", "2.5", "5", "40"};
+    CHECK(import_sen2_figure(&sum, &is, rb, &c, &bad) == IMPORT_CELL_INVALID);
+    CHECK(bad == 1);
+    char *re[] = {"1", "2", "", "40"};
+    CHECK(import_sen2_figure(&sum, &is, re, &c, &bad) == IMPORT_CELL_EMPTY);
+    CHECK(bad == 2);
+    char *rn[] = {"1", "-2", "5", "40"};
+    CHECK(import_sen2_figure(&sum, &is, rn, &c, &bad) == IMPORT_CELL_INVALID);
+    CHECK(bad == 1);
 }
 
 static void copy_escaping(void)
@@ -249,6 +323,7 @@ int main(void)
     RUN(codes);
     RUN(closeness_labels);
     RUN(layouts);
+    RUN(figures);
     RUN(copy_escaping);
     RUN(decimal_canonical);
     RUN(buf_put_appends_and_terminates);
