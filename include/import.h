@@ -212,6 +212,10 @@ void import_copy_str(char *dst, size_t cap, const char *src);
 
 /* ---- shared with import_quality.c ---- */
 
+/* Staged figures in key order: metric, period, code (bytewise); the order
+ * import_write_figures leaves run->obs and run->area in. */
+int import_staged_cmp(const void *a, const void *b);
+
 /* Writes the staged figures of run (authorities: into observations; areas:
  * into area_observations) as new versions where they differ from the figure
  * in force, and records the release.  0 or -1 (import_fail). */

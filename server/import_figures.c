@@ -55,8 +55,7 @@ static int copy_send(PGconn *conn, struct import_buf *b, bool all)
     return rc;
 }
 
-/* Staged figures in key order: metric, period, code (bytewise). */
-static int staged_cmp(const void *a, const void *b)
+int import_staged_cmp(const void *a, const void *b)
 {
     const struct staged_obs *x = a, *y = b;
     int d = strcmp(x->metric, y->metric);
@@ -76,7 +75,7 @@ static int check_duplicates(struct import_run *run, const struct staged_obs *obs
     for (size_t i = 0; i < nobs;) {
         size_t j = i + 1;
         unsigned lo = obs[i].line, hi = lo;
-        while (j < nobs && staged_cmp(&obs[i], &obs[j]) == 0) {
+        while (j < nobs && import_staged_cmp(&obs[i], &obs[j]) == 0) {
             lo = obs[j].line < lo ? obs[j].line : lo;
             hi = obs[j].line > hi ? obs[j].line : hi;
             j++;
@@ -157,7 +156,7 @@ static int compare_with_database(PGconn *conn, struct import_run *run,
             continue;   /* not a key a file can stage */
         import_copy_str(key.period, sizeof key.period, PQgetvalue(r, k, 1));
         import_copy_str(key.authority, sizeof key.authority, PQgetvalue(r, k, 2));
-        struct staged_obs *o = bsearch(&key, obs, nobs, sizeof *o, staged_cmp);
+        struct staged_obs *o = bsearch(&key, obs, nobs, sizeof *o, import_staged_cmp);
         if (!o)
             continue;   /* in force, not in this file */
         o->cur_version = atoi(PQgetvalue(r, k, 3));
@@ -192,7 +191,7 @@ static int write_table(PGconn *conn, struct import_run *run, const struct regist
                        struct obs_counts *c)
 {
     char err[512];
-    qsort(obs, nobs, sizeof *obs, staged_cmp);
+    qsort(obs, nobs, sizeof *obs, import_staged_cmp);
     if (check_duplicates(run, obs, nobs) != 0 || check_catalogue(run, reg, obs, nobs) != 0 ||
         compare_with_database(conn, run, reg, t, obs, nobs) != 0)
         return -1;

@@ -53,17 +53,6 @@ static const struct {
     {"new_plans_mainstream", {"new_plans_mainstream_rp_unit", NULL}},
 };
 
-static int key_cmp(const void *a, const void *b)
-{
-    const struct staged_obs *x = a, *y = b;
-    int d = strcmp(x->metric, y->metric);
-    if (!d)
-        d = strcmp(x->period, y->period);
-    if (!d)
-        d = strcmp(x->authority, y->authority);
-    return d;
-}
-
 static struct staged_obs *find(struct staged_obs *v, size_t n, const char *metric,
                                const char *period, const char *code)
 {
@@ -72,7 +61,7 @@ static struct staged_obs *find(struct staged_obs *v, size_t n, const char *metri
     key.metric = metric;
     import_copy_str(key.period, sizeof key.period, period);
     import_copy_str(key.authority, sizeof key.authority, code);
-    return n ? bsearch(&key, v, n, sizeof *v, key_cmp) : NULL;
+    return n ? bsearch(&key, v, n, sizeof *v, import_staged_cmp) : NULL;
 }
 
 static bool number(const struct staged_obs *o, double *v)
@@ -325,29 +314,17 @@ static int quarantine_shares(struct import_run *run, struct registry *reg)
     return 0;
 }
 
-/* The period a year before p ("2022" -> "2021", "2021-22" -> "2020-21"),
- * or "" when p is not an annual period. */
-static void year_before(const char *p, char out[16])
+/* The annual period a year before (step -1) or after (+1) p ("2022" ->
+ * "2021", "2021-22" -> "2020-21"), or "" when p is not an annual period. */
+static void year_step(const char *p, int step, char out[16])
 {
     struct period pp;
     out[0] = '\0';
     if (period_parse(p, &pp) != 0 || pp.kind == PERIOD_QUARTER)
         return;
-    struct period e = period_year_earlier(&pp);
-    if (period_year_ok(e.year))
-        period_format(&e, out, 16);
-}
-
-/* The annual period a year after p, or "". */
-static void year_after(const char *p, char out[16])
-{
-    struct period pp;
-    out[0] = '\0';
-    if (period_parse(p, &pp) != 0 || pp.kind == PERIOD_QUARTER)
-        return;
-    struct period n = period_next(&pp);
-    if (period_year_ok(n.year))
-        period_format(&n, out, 16);
+    struct period q = step < 0 ? period_year_earlier(&pp) : period_next(&pp);
+    if (period_year_ok(q.year))
+        period_format(&q, out, 16);
 }
 
 /* year_on_year: against the previous year in the file, else in force. */
@@ -369,7 +346,7 @@ static int check_year_on_year(PGconn *conn, struct import_run *run, struct regis
         char before[16];
         if (!is_count(reg, o->metric) || quarantined(o) || !o->same || !number(o, &v))
             continue;
-        year_before(o->period, before);
+        year_step(o->period, -1, before);
         if (!before[0])
             continue;
         struct staged_obs *q = find(run->obs, run->nobs, o->metric, before, o->authority);
@@ -412,7 +389,7 @@ static int check_year_on_year(PGconn *conn, struct import_run *run, struct regis
         }
         for (int k = 0; k < PQntuples(r); k++) {
             char after[16];
-            year_after(PQgetvalue(r, k, 2), after);
+            year_step(PQgetvalue(r, k, 2), 1, after);
             struct staged_obs *o =
                 find(run->obs, run->nobs, PQgetvalue(r, k, 1), after, PQgetvalue(r, k, 0));
             if (!o || have[o - run->obs] || PQgetisnull(r, k, 3))
@@ -431,7 +408,7 @@ static int check_year_on_year(PGconn *conn, struct import_run *run, struct regis
         if (hi < min || (v <= ratio * a && v * ratio >= a))
             continue;
         char before[16];
-        year_before(o->period, before);
+        year_step(o->period, -1, before);
         if (flag(run, i, "year_on_year", false, "%s (%s) %s %s = %s, %s was %.0f%s",
                  name_of(reg, o->authority), o->authority, o->metric, o->period, o->cell.text,
                  before, a, have[i] == 2 ? " (in force)" : "") != 0)
