@@ -169,10 +169,14 @@ void route_admin_quality_release(struct request *r)
     json_decref(doc);
     r->state = st;
     r->state_free = free;
+    /* audit_log's actor: the token, or a signed-in person (no token id). */
     char actor[40], token[24];
-    snprintf(actor, sizeof actor, "token:%lld", caller->token_id);
+    if (caller->token_id)
+        snprintf(actor, sizeof actor, "token:%lld", caller->token_id);
+    else
+        snprintf(actor, sizeof actor, "user:%lld", caller->user_id);
     snprintf(token, sizeof token, "%lld", caller->token_id);
-    const char *params[4] = {st->id, st->reason, actor, token};
+    const char *params[4] = {st->id, st->reason, actor, caller->token_id ? token : NULL};
     if (db_pool_write(r->app->pool, QUALITY_RELEASE_SQL, 4, params, release_done, r) != 0)
         http_reply_oom(r);
 }
