@@ -113,14 +113,36 @@ CREATE VIEW quarantined_observations AS
       AND NOT EXISTS (SELECT 1 FROM import_quality_releases r WHERE r.quality_id = q.id);
 
 -- The figure in force: the latest version that is not held back.  (A
--- quarantined revision leaves the version before it in force.)
-CREATE OR REPLACE VIEW current_observations AS
-    SELECT DISTINCT ON (authority, metric, period) o.*
-    FROM observations o
-    WHERE NOT EXISTS (SELECT 1 FROM quarantined_observations q
-                      WHERE q.authority = o.authority AND q.metric = o.metric
-                        AND q.period = o.period AND q.version = o.version)
-    ORDER BY authority, metric, period, version DESC;
+-- quarantined revision leaves the version before it in force.)  041
+-- redefines the view for sign-off and keeps this condition.  A database
+-- where 041 ran before this migration (it was written first) has 041's
+-- view, which this one must not undo: it gets 041's definition with the
+-- condition instead.
+DO $$
+BEGIN
+    IF pg_get_viewdef('current_observations'::regclass) NOT LIKE '%submission_states%' THEN
+        CREATE OR REPLACE VIEW current_observations AS
+            SELECT DISTINCT ON (authority, metric, period) o.*
+            FROM observations o
+            WHERE NOT EXISTS (SELECT 1 FROM quarantined_observations q
+                              WHERE q.authority = o.authority AND q.metric = o.metric
+                                AND q.period = o.period AND q.version = o.version)
+            ORDER BY authority, metric, period, version DESC;
+    ELSE
+        CREATE OR REPLACE VIEW current_observations AS
+            SELECT c.* FROM (
+                SELECT DISTINCT ON (o.authority, o.metric, o.period) o.*
+                FROM observations o
+                LEFT JOIN submission_states st ON st.submission_id = o.submission_id
+                     AND st.state = 'approved'
+                WHERE (o.submission_id IS NULL OR st.id IS NOT NULL)
+                  AND NOT EXISTS (SELECT 1 FROM quarantined_observations q
+                                  WHERE q.authority = o.authority AND q.metric = o.metric
+                                    AND q.period = o.period AND q.version = o.version)
+                ORDER BY o.authority, o.metric, o.period, o.version DESC) c
+            WHERE NOT c.withdrawn;
+    END IF;
+END $$;
 
 -- A flag or a release changes what is in force: the data version moves and
 -- every cache is emptied, as for a new observation.  (A function of its

@@ -62,7 +62,11 @@ CREATE OR REPLACE VIEW current_observations AS
         -- The unique index on approvals keeps it one row per observation.
         LEFT JOIN submission_states st ON st.submission_id = o.submission_id
              AND st.state = 'approved'
-        WHERE o.submission_id IS NULL OR st.id IS NOT NULL
+        WHERE (o.submission_id IS NULL OR st.id IS NOT NULL)
+          -- A version the import checks quarantined is not in force (020).
+          AND NOT EXISTS (SELECT 1 FROM quarantined_observations q
+                          WHERE q.authority = o.authority AND q.metric = o.metric
+                            AND q.period = o.period AND q.version = o.version)
         ORDER BY o.authority, o.metric, o.period, o.version DESC) c
     WHERE NOT c.withdrawn;
 
