@@ -10,6 +10,7 @@ COPY include ./include
 COPY server ./server
 COPY forecasts ./forecasts
 COPY sql ./sql
+COPY docs/openapi.json ./docs/openapi.json
 COPY tests/unit ./tests/unit
 RUN make -j2 bin/sendbench
 

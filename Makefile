@@ -67,7 +67,8 @@ SQL_FILES    := $(sort $(wildcard sql/*.sql))
 
 # With no server sources (the forecast library's own worktree) there is no
 # server, no migrations and an empty libsendbench.a.
-SERVER_OBJ   := $(if $(SERVER_SRC),$(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o)
+SERVER_OBJ   := $(if $(SERVER_SRC),$(SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sql_migrations.o \
+                $(BUILD)/gen/openapi_json.o)
 LIB_OBJ      := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 FORECAST_OBJ := $(FORECAST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
@@ -95,6 +96,15 @@ $(BUILD)/gen/sql_migrations.c: $(SQL_FILES) scripts/embed_sql.sh
 	scripts/embed_sql.sh $(SQL_FILES) > $@
 
 $(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The OpenAPI description served at /api/v1/openapi.json (server/openapi.c);
+# tests/unit/test_openapi.c checks it against the route table.
+$(BUILD)/gen/openapi_json.c: docs/openapi.json scripts/embed_file.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_file.sh openapi_json docs/openapi.json > $@
+
+$(BUILD)/gen/openapi_json.o: $(BUILD)/gen/openapi_json.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libsendbench.a: $(LIB_OBJ)

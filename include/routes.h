@@ -71,6 +71,9 @@ void route_admin_consent(struct request *r);
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);
 
+/* server/openapi.c: the API's OpenAPI 3.1 description */
+void route_openapi(struct request *r);
+
 /*
  * Answers with the JSON document that `sql` returns as its one column of
  * one row (PostgreSQL builds it).  No row or a NULL value answers 404 with

@@ -26,6 +26,7 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/submissions", route_submissions_list, ROUTE_TOKEN_REQUIRED},
     {HTTP_GET, "/api/v1/submissions/{id}", route_submission_get, ROUTE_TOKEN_REQUIRED},
     {HTTP_GET, "/api/v1/authorities/{code}/evidence", route_evidence, ROUTE_ANONYMOUS},
+    {HTTP_GET, "/api/v1/openapi.json", route_openapi, ROUTE_ANONYMOUS},
     {HTTP_GET, "/api/v1/authorities/{code}/high-needs", route_high_needs, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET | HTTP_POST, "/api/v1/authorities/{code}/scenarios", route_scenarios,
      ROUTE_TOKEN_REQUIRED},
