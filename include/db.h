@@ -86,6 +86,9 @@ int db_pool_write(struct db_pool *pool, const char *sql, int nparams,
 
 /* LISTENs on channel over a dedicated connection, remade like the others.
  * Call once, before or after connections are up. */
+/* 1 while the LISTEN connection is up and listening. */
+int db_pool_listener_up(const struct db_pool *pool);
+
 int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
     __attribute__((warn_unused_result));
 

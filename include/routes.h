@@ -6,6 +6,8 @@
 
 /* server/routes_health.c */
 void route_healthz(struct request *r);
+void route_livez(struct request *r);
+void route_readyz(struct request *r);
 void route_prometheus(struct request *r);
 
 /* server/routes_catalogue.c */

@@ -812,3 +812,8 @@ int db_pool_is_up(const struct db_pool *pool, const char **reason)
     *reason = pool->last_error;
     return 0;
 }
+
+int db_pool_listener_up(const struct db_pool *pool)
+{
+    return pool->listener && pool->listener->state == CONN_IDLE;
+}

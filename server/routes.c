@@ -14,6 +14,8 @@
  * resolves the caller into r->caller before the handler runs. */
 const struct route routes[] = {
     {HTTP_GET, "/healthz", route_healthz, ROUTE_ANONYMOUS},
+    {HTTP_GET, "/livez", route_livez, ROUTE_ANONYMOUS},
+    {HTTP_GET, "/readyz", route_readyz, ROUTE_ANONYMOUS},
     {HTTP_GET, "/metrics", route_prometheus, ROUTE_ANONYMOUS},
     {HTTP_GET, "/api/v1/metrics", route_metric_catalogue, ROUTE_ANONYMOUS},
     {HTTP_GET, "/api/v1/authorities", route_authorities, ROUTE_ANONYMOUS},

@@ -3,6 +3,7 @@ elected with a session-level advisory lock; when the leader dies another
 server takes over; a forecast write never replaces a newer fit."""
 
 import atexit
+import json
 import re
 import time
 
@@ -70,6 +71,15 @@ def test_leader_killed_other_takes_over_and_refits(t):
            " NOTIFY sendbench_data")
     t.wait_forecasts()
     t.true(refits(b) > before, "the new leader refitted after the next change")
+
+
+def test_livez_and_readyz(t):
+    b = _state["b"]
+    s, h, body = b.request("GET", "/livez")
+    t.eq((s, json.loads(body)), (200, {"status": "alive"}), "/livez")
+    t.eq(h.get("cache-control"), "no-store", "/livez not cached")
+    s, h, body = b.request("GET", "/readyz")
+    t.eq((s, json.loads(body)), (200, {"status": "ready"}), "/readyz on a primary")
 
 
 def test_forecast_write_never_replaces_newer_fit(t):
