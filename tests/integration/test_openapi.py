@@ -175,6 +175,8 @@ def test_document_is_openapi_3_1_with_the_catalogue(t):
 
 def test_operations_and_catalogue(t):
     call(t, "GET", "/healthz", 200)
+    call(t, "GET", "/livez", 200)
+    call(t, "GET", "/readyz", 200)
     call(t, "GET", "/metrics", 200)
     call(t, "GET", "/api/v1/metrics", 200)
     call(t, "GET", "/api/v1/authorities", 200)
