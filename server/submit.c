@@ -3,15 +3,12 @@
  * (see include/submit.h; the rules are documented in docs/submissions.md).
  */
 #include "submit.h"
+#include "submit_doc.h"
 
 #include "codes.h"
 #include "period.h"
 
-#include <csv.h>
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,116 +184,10 @@ int submit_check_period(const char *p, const struct submit_date *today, const ch
     return 0;
 }
 
-/* ---------------------------------------------------------- personal data */
-
-/* Field names that carry personal data, lower case without punctuation. */
-static const char *const personal_keys[] = {
-    "name", "firstname", "forename", "forenames", "givenname", "middlename", "surname",
-    "lastname", "familyname", "fullname", "childname", "pupilname", "studentname",
-    "dob", "dateofbirth", "birthdate", "birthday", "upn", "uniquepupilnumber", "uln",
-    "nhsnumber", "nhsno", "nhs", "postcode", "postalcode", "zip", "address", "homeaddress",
-    "addressline1", "street", "email", "phone", "telephone", "mobile", "gender", "sex",
-    "ethnicity", NULL,
-};
-
-int submit_key_is_personal(const char *key)
-{
-    char norm[64];
-    size_t n = 0;
-    for (const char *k = key; *k && n + 1 < sizeof norm; k++)
-        if (isalnum((unsigned char)*k))
-            norm[n++] = (char)tolower((unsigned char)*k);
-    norm[n] = '\0';
-    if (strlen(key) > 60)
-        return 0;
-    for (const char *const *p = personal_keys; *p; p++)
-        if (strcmp(norm, *p) == 0)
-            return 1;
-    return 0;
-}
-
-/*
- * Patterns in free text (POSIX extended regular expressions, case
- * insensitive; each is bounded by a non-alphanumeric character or the end).
- *   UPN: a letter and 12 digits (DfE Unique Pupil Number format)
- *   NHS number: 10 digits, optionally grouped 3-3-4 with spaces or dashes
- *   a day-precise date: dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, dd/mm/yy, or
- *     yyyy-mm-dd; notes have no reason to carry one (periods are quarters),
- *     and a child's date of birth is exactly this shape
- *   a UK postcode: outward code and inward code (SW1A 1AA, M1 1AE, B33 8TH)
- */
-static const struct { const char *re; const char *what; } personal_text[] = {
-    {"(^|[^[:alnum:]])[a-z][0-9]{12}($|[^[:alnum:]])", "a UPN-like code"},
-    {"(^|[^[:alnum:]])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}($|[^[:alnum:]])",
-     "an NHS-number-like 10-digit number"},
-    {"(^|[^[:alnum:]])(0?[1-9]|[12][0-9]|3[01])[/.-](0?[1-9]|1[0-2])[/.-]([0-9]{4}|[0-9]{2})"
-     "($|[^[:alnum:]])", "a date that looks like a date of birth"},
-    {"(^|[^[:alnum:]])[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])($|[^[:alnum:]])",
-     "a date that looks like a date of birth"},
-    {"(^|[^[:alnum:]])[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}($|[^[:alnum:]])",
-     "a postcode"},
-};
-
-int submit_text_has_personal_data(const char *text, const char **what)
-{
-    for (size_t i = 0; i < sizeof personal_text / sizeof personal_text[0]; i++) {
-        regex_t re;
-        if (regcomp(&re, personal_text[i].re, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
-            continue;   /* cannot happen with constant patterns */
-        int hit = regexec(&re, text, 0, NULL, 0) == 0;
-        regfree(&re);
-        if (hit) {
-            *what = personal_text[i].what;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-#define AGGREGATE_ONLY "sendbench accepts only aggregate figures, never data about an individual child"
-
-/* Walks every key of a parsed document; reports personal-data field names.
- * path is the dotted path of v. */
-static void check_personal_keys(const json_t *v, const char *path, int depth, json_t *details)
-{
-    if (depth > SUBMIT_MAX_DEPTH)
-        return;
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *child;
-        json_object_foreach((json_t *)v, key, child) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s%s%.100s", path, *path ? "." : "", key);
-            if (submit_key_is_personal(key))
-                submit_detail(details, sub, "personal_data",
-                              "\"%.60s\" looks like personal data: " AGGREGATE_ONLY, key);
-            check_personal_keys(child, sub, depth + 1, details);
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *child;
-        json_array_foreach(v, i, child) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            check_personal_keys(child, sub, depth + 1, details);
-        }
-    } else if (json_is_string(v) && *path && strcmp(path, "notes") != 0) {
-        const char *what;
-        if (submit_text_has_personal_data(json_string_value(v), &what))
-            submit_detail(details, path, "personal_data",
-                          "contains %s: " AGGREGATE_ONLY, what);
-    }
-}
-
 /* ------------------------------------------------------- the core checks */
 
 /* Field names differ between JSON (dotted paths) and CSV (column names). */
-struct field_names {
-    const char *authority, *period, *figures_prefix, *notes;
-};
-
 static const struct field_names json_fields = {"authority", "period", "figures.", "notes"};
-static const struct field_names csv_fields = {"new_la_code", "time_period", "", "notes"};
 
 static const char *unit_phrase(enum submit_unit u)
 {
@@ -434,7 +325,7 @@ static void check_cross_fields(const json_t *figures, const struct field_names *
 /* The sets of keys already reported as repeated are JSON objects used as
  * hash sets: a body full of repeated keys costs linear time, not
  * quadratic (the event loop runs validation). */
-static int in_list(const json_t *set, const char *key)
+int submit_in_list(const json_t *set, const char *key)
 {
     return json_object_get(set, key) != NULL;
 }
@@ -493,7 +384,7 @@ const char *submit_nearest_metric(const struct submit_catalogue *cat, const char
     return best;
 }
 
-static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
+int submit_validate_doc(const json_t *root, const struct submit_catalogue *cat,
                         const struct submit_date *today, const struct field_names *fn,
                         const json_t *dup_figures, int check_top_level, struct submit_doc *doc,
                         json_t *details)
@@ -509,9 +400,9 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
     }
     /* CSV columns are the figures' keys: name them as the council wrote them. */
     if (check_top_level)
-        check_personal_keys(root, "", 0, details);
+        submit_check_personal_keys(root, "", 0, details);
     else if (json_is_object(json_object_get(root, "figures")))
-        check_personal_keys(json_object_get(root, "figures"), "", 0, details);
+        submit_check_personal_keys(json_object_get(root, "figures"), "", 0, details);
 
     if (check_top_level) {
         const char *key;
@@ -656,7 +547,7 @@ static int validate_doc(const json_t *root, const struct submit_catalogue *cat,
                               "%s is published by the DfE and cannot be submitted", key);
                 continue;
             }
-            if (in_list(dup_figures, key))
+            if (submit_in_list(dup_figures, key))
                 continue;
             if (check_figure(m, v, field, details)) {
                 json_t *num = json_is_real(v) && m->unit == UNIT_COUNT
@@ -743,7 +634,7 @@ static int scan_duplicates(const char *s, size_t len, json_t *details, json_t *d
                 char field[700];
                 snprintf(field, sizeof field, "%s%s%.100s", path, *path ? "." : "", key);
                 if (top == 1 && strcmp(st[1].name, "figures") == 0) {
-                    if (!in_list(dup_figures, key)) {
+                    if (!submit_in_list(dup_figures, key)) {
                         submit_detail(details, field, "duplicate_metric",
                                       "the same metric twice: %.100s appears more than once in "
                                       "figures", key);
@@ -815,309 +706,11 @@ int submit_parse_json(const char *body, size_t len, const struct submit_catalogu
         rc = SUBMIT_MALFORMED;
         goto done;
     }
-    rc = validate_doc(root, cat, today, &json_fields, dups, 1, doc, details);
+    rc = submit_validate_doc(root, cat, today, &json_fields, dups, 1, doc, details);
     if (rc == SUBMIT_OK && json_array_size(details))
         rc = SUBMIT_INVALID;
 done:
     json_decref(root);
-    json_decref(dups);
-    return rc;
-}
-
-/* ------------------------------------------------------------------- CSV */
-
-/* Rows collected by libcsv's callbacks: an array of arrays of strings. */
-struct csv_rows {
-    json_t *rows;
-    json_t *row;            /* the row being built */
-    int bad_utf8;
-    int nomem;
-    int too_wide;           /* a row had more than SUBMIT_MAX_CSV_COLUMNS cells */
-};
-
-static void csv_on_field(void *data, size_t len, void *arg)
-{
-    struct csv_rows *cr = arg;
-    if (!cr->row && !(cr->row = json_array())) {
-        cr->nomem = 1;
-        return;
-    }
-    /* A row wider than any submission can be is counted, not kept: a
-     * megabyte of commas would otherwise become half a million strings. */
-    if (json_array_size(cr->row) >= SUBMIT_MAX_CSV_COLUMNS) {
-        cr->too_wide = 1;
-        return;
-    }
-    /* A NUL byte is not text: jansson would keep it, but every later step
-     * reads C strings, so "3150\0999" would silently become 3150. */
-    json_t *s = data && memchr(data, '\0', len) ? NULL
-                                               : json_stringn(data ? (const char *)data : "",
-                                                              data ? len : 0);
-    if (!s) {
-        cr->bad_utf8 = 1;
-        s = json_string("");
-    }
-    if (!s || json_array_append_new(cr->row, s) != 0)
-        cr->nomem = 1;
-}
-
-static void csv_on_row(int term, void *arg)
-{
-    (void)term;
-    struct csv_rows *cr = arg;
-    if (!cr->row)
-        return;
-    /* A row of nothing but empty cells (",,,,") is a blank line too. */
-    int blank = 1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(cr->row, i, v)
-        if (json_string_length(v))
-            blank = 0;
-    if (blank)
-        json_decref(cr->row);
-    else if (json_array_append_new(cr->rows, cr->row) != 0)
-        cr->nomem = 1;
-    cr->row = NULL;
-}
-
-/* Trims ASCII white space in place; returns s. */
-static char *trim(char *s)
-{
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    while (isspace((unsigned char)*s))
-        s++;
-    return s;
-}
-
-/* Columns of the DfE tidy layout that describe the row, not a figure. */
-static const char *const info_columns[] = {
-    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-    "region_code", "region_name", "new_la_code", "old_la_code", "la_name", "notes", NULL,
-};
-
-static int is_info_column(const char *name)
-{
-    for (const char *const *c = info_columns; *c; c++)
-        if (strcmp(name, *c) == 0)
-            return 1;
-    return 0;
-}
-
-/* A cell as a number: plain decimal notation only (no thousands separators,
- * no currency signs, no DfE symbols).  Returns a new reference or NULL. */
-static json_t *csv_number(const char *cell)
-{
-    const char *c = cell;
-    if (*c == '-' || *c == '+')
-        c++;
-    if (!isdigit((unsigned char)*c) && !(*c == '.' && isdigit((unsigned char)c[1])))
-        return NULL;
-    errno = 0;
-    char *end = NULL;
-    double x = strtod(cell, &end);
-    if (errno || !end || *end || !isfinite(x))
-        return NULL;
-    if (!strpbrk(cell, ".eE")) {
-        long long i = strtoll(cell, &end, 10);
-        if (errno == 0 && !*end)
-            return json_integer((json_int_t)i);
-    }
-    return json_real(x);
-}
-
-/* Builds {authority, period, figures, notes} from a header and one row. */
-static int csv_build(const json_t *header, const json_t *row, json_t *root, json_t *figures,
-                     json_t *dups, json_t *details)
-{
-    size_t ncols = json_array_size(header);
-    char period[64] = "", ident[64] = "";
-    for (size_t i = 0; i < ncols; i++) {
-        char name[128], cellbuf[4096];
-        snprintf(name, sizeof name, "%s", json_string_value(json_array_get(header, i)));
-        const char *col = trim(name);
-        json_t *cv = json_array_get(row, i);
-        snprintf(cellbuf, sizeof cellbuf, "%s", cv ? json_string_value(cv) : "");
-        char *cell = trim(cellbuf);
-        if (!*col) {
-            if (*cell)
-                submit_detail(details, "header", "csv_header",
-                              "column %zu has a value but no name in the header row", i + 1);
-            continue;
-        }
-        if (strcmp(col, "time_period") == 0) {
-            snprintf(period, sizeof period, "%s", cell);
-        } else if (strcmp(col, "time_identifier") == 0) {
-            snprintf(ident, sizeof ident, "%s", cell);
-        } else if (strcmp(col, "new_la_code") == 0) {
-            if (json_object_set_new(root, "authority", json_string(cell)) != 0)
-                return -1;
-        } else if (strcmp(col, "notes") == 0) {
-            if (*cell && json_object_set_new(root, "notes", json_string(cell)) != 0)
-                return -1;
-        } else if (strcmp(col, "geographic_level") == 0) {
-            if (*cell && strcasecmp(cell, "Local authority") != 0)
-                submit_detail(details, "geographic_level", "geographic_level",
-                              "geographic_level must be \"Local authority\" (\"%.40s\" sent)",
-                              cell);
-        } else if (is_info_column(col)) {
-            /* descriptive: kept in the council's file, not checked */
-        } else if (in_list(dups, col)) {
-            /* reported once below */
-        } else if (*cell) {
-            /* A metric column; an empty cell is a figure not sent. */
-            json_t *num = csv_number(cell);
-            if (num) {
-                if (json_object_set_new(figures, col, num) != 0)
-                    return -1;
-            } else if (submit_key_is_personal(col)) {
-                if (json_object_set_new(figures, col, json_string(cell)) != 0)
-                    return -1;  /* reported as personal data by validate_doc */
-            } else {
-                submit_detail(details, col, "type",
-                              "\"%.40s\" is not a number: write plain digits (no thousands "
-                              "separators, currency signs or symbols such as c, x, z); leave "
-                              "the cell empty for a figure you do not have", cell);
-            }
-        }
-    }
-    /* time_period: "2024-25 Q2", or the DfE's six digits "202425" with
-     * time_identifier "Financial year Q2". */
-    char built[64] = "";
-    int q_ident = 0;
-    if (strncasecmp(ident, "Financial year Q", 16) == 0 && ident[16] >= '1' && ident[16] <= '4' &&
-        ident[17] == '\0')
-        q_ident = ident[16] - '0';
-    else if (*ident)
-        submit_detail(details, "time_identifier", "time_identifier",
-                      "time_identifier must be \"Financial year Q1\" .. \"Financial year Q4\" "
-                      "(\"%.40s\" sent)", ident);
-    int six = strlen(period) == 6;
-    for (int i = 0; six && i < 6; i++)
-        six = isdigit((unsigned char)period[i]);
-    struct period pq;
-    if (six) {
-        /* A six-digit year pair that period.h cannot read is rebuilt as
-         * written, so that submit_check_period names what is wrong. */
-        if (q_ident && period_from_dfe(period, PERIOD_FY_QUARTER, q_ident, &pq) == 0)
-            period_format(&pq, built, sizeof built);
-        else if (q_ident)
-            snprintf(built, sizeof built, "%.4s-%.2s Q%d", period, period + 4, q_ident);
-        else if (!*ident)
-            submit_detail(details, "time_identifier", "required",
-                          "a six-digit time_period needs time_identifier \"Financial year Qn\"");
-        if (!q_ident)
-            snprintf(built, sizeof built, "%s", period);
-    } else {
-        snprintf(built, sizeof built, "%s", period);
-        if (q_ident && strlen(period) == 10 && period[9] - '0' != q_ident)
-            submit_detail(details, "time_identifier", "time_identifier",
-                          "time_identifier says Q%d but time_period says %s", q_ident, period);
-    }
-    if (*built && json_object_set_new(root, "period", json_string(built)) != 0)
-        return -1;
-    return 0;
-}
-
-int submit_parse_csv(const char *body, size_t len, const struct submit_catalogue *cat,
-                     const struct submit_date *today, struct submit_doc *doc, json_t *details)
-{
-    struct csv_parser p;
-    struct csv_rows cr = {0};
-    json_t *root = NULL, *figures = NULL, *dups = NULL;
-    int rc = SUBMIT_NOMEM, parser_ok = 0;
-    memset(doc, 0, sizeof *doc);
-
-    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {   /* UTF-8 byte-order mark */
-        body += 3;
-        len -= 3;
-    }
-    if (!(cr.rows = json_array()) || !(dups = json_object()))
-        goto done;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
-        goto done;
-    parser_ok = 1;
-    /* libcsv grows its cell buffer by blk_size bytes at a time (128 by
-     * default): a one-megabyte cell cost 8000 reallocations, quadratic
-     * copying on the event loop.  Grow by 64 KiB instead. */
-    csv_set_blk_size(&p, 64 * 1024);
-    if (csv_parse(&p, body, len, csv_on_field, csv_on_row, &cr) != len ||
-        csv_fini(&p, csv_on_field, csv_on_row, &cr) != 0) {
-        submit_detail(details, "body", "csv_syntax", "the body is not valid CSV: %s",
-                      csv_strerror(csv_error(&p)));
-        rc = SUBMIT_MALFORMED;
-        goto done;
-    }
-    if (cr.nomem)
-        goto done;
-    if (cr.bad_utf8) {
-        submit_detail(details, "body", "encoding", "the CSV must be UTF-8 text");
-        rc = SUBMIT_MALFORMED;
-        goto done;
-    }
-    if (cr.too_wide) {
-        submit_detail(details, "body", "csv_columns",
-                      "a row has more than %d columns: a submission has at most %d figures and "
-                      "the descriptive columns", SUBMIT_MAX_CSV_COLUMNS, SUBMIT_MAX_FIGURES);
-        rc = SUBMIT_INVALID;
-        goto done;
-    }
-    size_t nrows = json_array_size(cr.rows);
-    if (nrows < 2) {
-        submit_detail(details, "body", "csv_rows",
-                      "the CSV needs a header row and one data row (%zu row%s found)", nrows,
-                      nrows == 1 ? "" : "s");
-        rc = SUBMIT_INVALID;
-        goto done;
-    }
-    if (nrows > 2) {
-        submit_detail(details, "body", "csv_rows",
-                      "one submission is one authority and one quarter: exactly one data row "
-                      "is accepted (%zu found)", nrows - 1);
-        rc = SUBMIT_INVALID;
-        goto done;
-    }
-    json_t *header = json_array_get(cr.rows, 0), *row = json_array_get(cr.rows, 1);
-    if (json_array_size(row) > json_array_size(header))
-        submit_detail(details, "body", "csv_columns",
-                      "the data row has %zu cells but the header has %zu columns",
-                      json_array_size(row), json_array_size(header));
-    /* Repeated header names. */
-    for (size_t i = 0; i < json_array_size(header); i++) {
-        char a[128];
-        snprintf(a, sizeof a, "%s", json_string_value(json_array_get(header, i)));
-        const char *ta = trim(a);
-        for (size_t j = 0; j < i && *ta; j++) {
-            char b[128];
-            snprintf(b, sizeof b, "%s", json_string_value(json_array_get(header, j)));
-            if (strcmp(ta, trim(b)) != 0 || in_list(dups, ta))
-                continue;
-            if (is_info_column(ta))
-                submit_detail(details, ta, "duplicate_field", "column %s appears more than once",
-                              ta);
-            else
-                submit_detail(details, ta, "duplicate_metric",
-                              "the same metric twice: column %s appears more than once", ta);
-            json_object_set_new(dups, ta, json_true());
-        }
-    }
-    if (!(root = json_object()) || !(figures = json_object()) ||
-        json_object_set(root, "figures", figures) != 0)
-        goto done;
-    if (csv_build(header, row, root, figures, dups, details) != 0)
-        goto done;
-    rc = validate_doc(root, cat, today, &csv_fields, dups, 0, doc, details);
-    if (rc == SUBMIT_OK && json_array_size(details))
-        rc = SUBMIT_INVALID;
-done:
-    if (parser_ok)
-        csv_free(&p);
-    json_decref(cr.row);
-    json_decref(cr.rows);
-    json_decref(root);
-    json_decref(figures);
     json_decref(dups);
     return rc;
 }
