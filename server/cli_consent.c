@@ -8,29 +8,20 @@
 #include "cli.h"
 #include "dbsync.h"
 
-#define CONSENT_USAGE "usage: sendbench consent --authority CODE --name yes|no [--db URL]"
-
 int cmd_consent(int argc, char **argv)
 {
     const char *authority = NULL, *name = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            i++;
-        } else if (strncmp(argv[i], "--db=", 5) == 0) {
-            continue;
-        } else if (strcmp(argv[i], "--authority") == 0 && i + 1 < argc) {
-            authority = argv[++i];
-        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
-            name = argv[++i];
-        } else {
-            return cli_usage_error("consent: unexpected argument \"%.60s\" (%s)", argv[i],
-                                   CONSENT_USAGE);
-        }
-    }
+    const struct cli_opt opts[] = {
+        CLI_OPT_TEXT("authority", &authority, 0),
+        CLI_OPT_TEXT("name", &name, 0),
+    };
+    int prc = cli_parse("consent", cli_usage("consent"), opts, CLI_NOPTS(opts), argc, argv, 1);
+    if (prc)
+        return prc;
     if (!authority || !*authority)
-        return cli_usage_error("consent: --authority CODE is required (%s)", CONSENT_USAGE);
+        return cli_usage_error("consent: --authority CODE is required (%s)", cli_usage("consent"));
     if (!name || (strcmp(name, "yes") != 0 && strcmp(name, "no") != 0))
-        return cli_usage_error("consent: --name must be yes or no (%s)", CONSENT_USAGE);
+        return cli_usage_error("consent: --name must be yes or no (%s)", cli_usage("consent"));
     if (strlen(authority) > 16)
         return cli_usage_error("consent: --authority is an ONS code (E06000059) or a DfE "
                                "number (838)");

@@ -13,10 +13,6 @@
 #include "dbsync.h"
 #include "quality.h"
 
-static const char usage[] =
-    "usage: sendbench quality list [--status quarantined|released|queried] | "
-    "quality release ID --reason TEXT  [--db URL]";
-
 static bool blank(const char *s)
 {
     for (; *s; s++)
@@ -81,28 +77,24 @@ static int quality_release(PGconn *conn, const char *id, const char *reason)
 
 int cmd_quality(int argc, char **argv)
 {
+    const char *usage = cli_usage("quality");
     if (argc < 2)
         return cli_usage_error("quality: say list or release (%s)", usage);
     bool list = strcmp(argv[1], "list") == 0, release = strcmp(argv[1], "release") == 0;
     if (!list && !release)
         return cli_usage_error("quality: unknown command \"%.40s\" (%s)", argv[1], usage);
     const char *status = NULL, *reason = NULL, *id = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--db") == 0 && i + 1 < argc) {
-            i++;
-        } else if (strncmp(a, "--db=", 5) == 0) {
-        } else if (list && strcmp(a, "--status") == 0 && i + 1 < argc) {
-            status = argv[++i];
-        } else if (release && strcmp(a, "--reason") == 0 && i + 1 < argc) {
-            reason = argv[++i];
-        } else if (release && !id && a[0] != '-') {
-            id = a;
-        } else {
-            return cli_usage_error("quality %s: unexpected argument \"%.40s\" (%s)", argv[1], a,
-                                   usage);
-        }
-    }
+    const struct cli_opt list_opts[] = {CLI_OPT_TEXT("status", &status, 0)};
+    const struct cli_opt release_opts[] = {
+        CLI_OPT_ARG("ID", &id),
+        CLI_OPT_TEXT("reason", &reason, 0),
+    };
+    int prc = list ? cli_parse("quality list", usage, list_opts, CLI_NOPTS(list_opts), argc,
+                               argv, 2)
+                   : cli_parse("quality release", usage, release_opts, CLI_NOPTS(release_opts),
+                               argc, argv, 2);
+    if (prc)
+        return prc;
     if (status && strcmp(status, "quarantined") != 0 && strcmp(status, "released") != 0 &&
         strcmp(status, "queried") != 0)
         return cli_usage_error("quality list: --status must be quarantined, released or queried");

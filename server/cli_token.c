@@ -10,19 +10,7 @@
 #include "cli.h"
 #include "dbsync.h"
 
-#define TOKEN_USAGE "usage: sendbench token create (--authority CODE | --admin) " \
-                    "[--expires-days N] [--label TEXT] | token revoke ID | token list"
-
-/* Skips --db URL / --db=URL (read by cli_db_url). Returns args consumed. */
-static int skip_db(int argc, char **argv, int i)
-{
-    if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-        return 2;
-    if (strncmp(argv[i], "--db=", 5) == 0)
-        return 1;
-    return 0;
-}
-
+/* token revoke ID: the id, a positive whole number. */
 static int parse_positive(const char *s, long long max, long long *out)
 {
     char *end = NULL;
@@ -39,31 +27,17 @@ static int token_create(int argc, char **argv)
     const char *authority = NULL, *label = NULL;
     int admin = 0;
     long long days = 0;
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (k) {
-            i += k - 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--admin") == 0) {
-            admin = 1;
-        } else if (strcmp(argv[i], "--authority") == 0 && i + 1 < argc) {
-            authority = argv[++i];
-        } else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) {
-            label = argv[++i];
-        } else if (strcmp(argv[i], "--expires-days") == 0 && i + 1 < argc) {
-            if (parse_positive(argv[++i], 36500, &days) != 0)
-                return cli_usage_error("token create: --expires-days must be a whole number "
-                                       "from 1 to 36500");
-        } else {
-            return cli_usage_error("token create: unexpected argument \"%.60s\" (%s)", argv[i],
-                                   TOKEN_USAGE);
-        }
-    }
+    const struct cli_opt opts[] = {
+        CLI_OPT_FLAG("admin", &admin),
+        CLI_OPT_TEXT("authority", &authority, 16),
+        CLI_OPT_TEXT("label", &label, 200),
+        CLI_OPT_INT("expires-days", &days, 1, 36500),
+    };
+    int prc = cli_parse("token create", cli_usage("token"), opts, CLI_NOPTS(opts), argc, argv, 2);
+    if (prc)
+        return prc;
     if (admin == (authority != NULL))
         return cli_usage_error("token create: give exactly one of --authority CODE or --admin");
-    if (label && strlen(label) > 200)
-        return cli_usage_error("token create: --label is limited to 200 characters");
 
     char err[512], token[AUTH_TOKEN_LEN + 1], hex[67], daystr[24];
     unsigned char hash[AUTH_HASH_LEN];
@@ -128,16 +102,10 @@ static int token_revoke(int argc, char **argv)
 {
     const char *id = NULL;
     long long v;
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (k) {
-            i += k - 1;
-            continue;
-        }
-        if (id)
-            return cli_usage_error("token revoke: unexpected argument \"%.60s\"", argv[i]);
-        id = argv[i];
-    }
+    const struct cli_opt opts[] = {CLI_OPT_ARG("ID", &id)};
+    int prc = cli_parse("token revoke", cli_usage("token"), opts, CLI_NOPTS(opts), argc, argv, 2);
+    if (prc)
+        return prc;
     if (!id || parse_positive(id, 1LL << 62, &v) != 0)
         return cli_usage_error("token revoke: give the token's id, a positive whole number");
     char err[512];
@@ -170,12 +138,9 @@ static int token_revoke(int argc, char **argv)
 
 static int token_list(int argc, char **argv)
 {
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (!k)
-            return cli_usage_error("token list: unexpected argument \"%.60s\"", argv[i]);
-        i += k - 1;
-    }
+    int prc = cli_parse("token list", cli_usage("token"), NULL, 0, argc, argv, 2);
+    if (prc)
+        return prc;
     char err[512];
     PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
@@ -207,12 +172,12 @@ static int token_list(int argc, char **argv)
 int cmd_token(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("token: give a subcommand (%s)", TOKEN_USAGE);
+        return cli_usage_error("token: give a subcommand (%s)", cli_usage("token"));
     if (strcmp(argv[1], "create") == 0)
         return token_create(argc, argv);
     if (strcmp(argv[1], "revoke") == 0)
         return token_revoke(argc, argv);
     if (strcmp(argv[1], "list") == 0)
         return token_list(argc, argv);
-    return cli_usage_error("token: unknown subcommand \"%.40s\" (%s)", argv[1], TOKEN_USAGE);
+    return cli_usage_error("token: unknown subcommand \"%.40s\" (%s)", argv[1], cli_usage("token"));
 }

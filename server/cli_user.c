@@ -16,19 +16,6 @@
 #include "sessions.h"
 #include "users.h"
 
-#define USER_USAGE "usage: sendbench user create (--authority CODE --role submitter|approver|viewer " \
-                   "| --admin) --email E [--expires-days N] [--base-url URL] | user link EMAIL " \
-                   "| user disable EMAIL | user list"
-
-static int skip_db(int argc, char **argv, int i)
-{
-    if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-        return 2;
-    if (strncmp(argv[i], "--db=", 5) == 0)
-        return 1;
-    return 0;
-}
-
 static const char *base_url(const char *given)
 {
     if (given)
@@ -50,36 +37,20 @@ static int user_create(int argc, char **argv)
 {
     const char *authority = NULL, *email = NULL, *role = NULL, *base = NULL;
     int admin = 0;
-    long days = 7;
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (k) {
-            i += k - 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--admin") == 0) {
-            admin = 1;
-        } else if (strcmp(argv[i], "--authority") == 0 && i + 1 < argc) {
-            authority = argv[++i];
-        } else if (strcmp(argv[i], "--email") == 0 && i + 1 < argc) {
-            email = argv[++i];
-        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
-            role = argv[++i];
-        } else if (strcmp(argv[i], "--base-url") == 0 && i + 1 < argc) {
-            base = argv[++i];
-        } else if (strcmp(argv[i], "--expires-days") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            errno = 0;
-            days = strtol(argv[++i], &end, 10);
-            if (errno || !end || *end || days < 1 || days > 90)
-                return cli_usage_error("user create: --expires-days must be a whole number from 1 to 90");
-        } else {
-            return cli_usage_error("user create: unexpected argument \"%.60s\" (%s)", argv[i],
-                                   USER_USAGE);
-        }
-    }
+    long long days = 7;
+    const struct cli_opt opts[] = {
+        CLI_OPT_FLAG("admin", &admin),
+        CLI_OPT_TEXT("authority", &authority, 16),
+        CLI_OPT_TEXT("email", &email, 0),
+        CLI_OPT_TEXT("role", &role, 0),
+        CLI_OPT_TEXT("base-url", &base, 400),
+        CLI_OPT_INT("expires-days", &days, 1, 90),
+    };
+    int prc = cli_parse("user create", cli_usage("user"), opts, CLI_NOPTS(opts), argc, argv, 2);
+    if (prc)
+        return prc;
     if (!email || !users_email_ok(email))
-        return cli_usage_error("user create: --email must be an email address (%s)", USER_USAGE);
+        return cli_usage_error("user create: --email must be an email address (%s)", cli_usage("user"));
     if (admin && (authority || role))
         return cli_usage_error("user create: --admin takes no --authority or --role");
     if (!admin && (!authority || !role))
@@ -98,7 +69,7 @@ static int user_create(int argc, char **argv)
         fprintf(stderr, "sendbench: user create: %s\n", err);
         return 1;
     }
-    snprintf(daystr, sizeof daystr, "%ld", days);
+    snprintf(daystr, sizeof daystr, "%lld", days);
     const char *params[5] = {email, session_role_name(rl), authority, hex, daystr};
     PGresult *res = dbsync_exec(conn,
         "SELECT user_id, coalesce(authority, 'admin'),"
@@ -134,21 +105,14 @@ static int user_create(int argc, char **argv)
 static int user_one(int argc, char **argv, int link)
 {
     const char *email = NULL, *base = NULL;
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (k) {
-            i += k - 1;
-            continue;
-        }
-        if (link && strcmp(argv[i], "--base-url") == 0 && i + 1 < argc)
-            base = argv[++i];
-        else if (!email)
-            email = argv[i];
-        else
-            return cli_usage_error("user %s: unexpected argument \"%.60s\"", argv[1], argv[i]);
-    }
+    const struct cli_opt opts[] = {CLI_OPT_ARG("EMAIL", &email), CLI_OPT_TEXT("base-url", &base, 400)};
+    /* disable takes no --base-url: it prints no link. */
+    int prc = cli_parse(link ? "user link" : "user disable", cli_usage("user"), opts,
+                        link ? 2 : 1, argc, argv, 2);
+    if (prc)
+        return prc;
     if (!email || !users_email_ok(email))
-        return cli_usage_error("user %s: give the account's email address (%s)", argv[1], USER_USAGE);
+        return cli_usage_error("user %s: give the account's email address (%s)", argv[1], cli_usage("user"));
     char err[512], secret[AUTH_SECRET_LEN + 1] = "", hex[67] = "";
     if (link && users_link_new(secret, hex) != 0) {
         fprintf(stderr, "sendbench: user link: the random generator failed\n");
@@ -187,12 +151,9 @@ static int user_one(int argc, char **argv, int link)
 
 static int user_list(int argc, char **argv)
 {
-    for (int i = 2; i < argc; i++) {
-        int k = skip_db(argc, argv, i);
-        if (!k)
-            return cli_usage_error("user list: unexpected argument \"%.60s\"", argv[i]);
-        i += k - 1;
-    }
+    int prc = cli_parse("user list", cli_usage("user"), NULL, 0, argc, argv, 2);
+    if (prc)
+        return prc;
     char err[512];
     PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
@@ -221,7 +182,7 @@ static int user_list(int argc, char **argv)
 int cmd_user(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("user: give a subcommand (%s)", USER_USAGE);
+        return cli_usage_error("user: give a subcommand (%s)", cli_usage("user"));
     if (strcmp(argv[1], "create") == 0)
         return user_create(argc, argv);
     if (strcmp(argv[1], "link") == 0)
@@ -230,5 +191,5 @@ int cmd_user(int argc, char **argv)
         return user_one(argc, argv, 0);
     if (strcmp(argv[1], "list") == 0)
         return user_list(argc, argv);
-    return cli_usage_error("user: unknown subcommand \"%.40s\" (%s)", argv[1], USER_USAGE);
+    return cli_usage_error("user: unknown subcommand \"%.40s\" (%s)", argv[1], cli_usage("user"));
 }

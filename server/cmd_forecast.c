@@ -8,48 +8,6 @@
 #include "dbsync.h"
 #include "forecast_run.h"
 
-/* Reads "--name value" / "--name=value" options into vals (NULL = absent);
- * returns 0 or the usage error's exit status. */
-static int parse_opts(const char *cmd, int argc, char **argv, const char *const *names,
-                      const char **vals, int n)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int k;
-        for (k = 0; k < n; k++) {
-            size_t len = strlen(names[k]);
-            if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, names[k], len) == 0) {
-                if (a[2 + len] == '=') {
-                    vals[k] = a + 3 + len;
-                    break;
-                }
-                if (a[2 + len] == '\0') {
-                    if (i + 1 >= argc)
-                        return cli_usage_error("%s: --%s needs a value", cmd, names[k]);
-                    vals[k] = argv[++i];
-                    break;
-                }
-            }
-        }
-        if (k == n)
-            return cli_usage_error("%s: unexpected argument \"%.60s\"", cmd, a);
-    }
-    return 0;
-}
-
-static int parse_horizon(const char *cmd, const char *s, int *out)
-{
-    if (!s)
-        return 0;
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 1 || v > FR_MAX_HORIZON)
-        return cli_usage_error("%s: --horizon must be a whole number from 1 to %d", cmd,
-                               FR_MAX_HORIZON);
-    *out = (int)v;
-    return 0;
-}
-
 struct print_ctx {
     int csv;
     int printed;
@@ -76,21 +34,24 @@ static int print_doc(const char *scope, const char *code, json_t *doc, void *arg
 
 int cmd_forecast(int argc, char **argv)
 {
-    static const char *const names[] = {"authority", "metric", "horizon", "format", "db"};
-    const char *v[5] = {0};
-    int rc = parse_opts("forecast", argc, argv, names, v, 5);
+    const char *v[4] = {0};     /* authority, metric, -, format */
+    long long horizon = FR_DEFAULT_HORIZON;
+    const struct cli_opt opts[] = {
+        CLI_OPT_TEXT("authority", &v[0], 16),
+        CLI_OPT_TEXT("metric", &v[1], 63),
+        CLI_OPT_INT("horizon", &horizon, 1, FR_MAX_HORIZON),
+        CLI_OPT_TEXT("format", &v[3], 0),
+    };
+    int rc = cli_parse("forecast", cli_usage("forecast"), opts, CLI_NOPTS(opts), argc, argv, 1);
     if (rc)
         return rc;
     if (!v[0] || !v[1])
         return cli_usage_error("forecast: --authority CODE and --metric ID are required");
-    int horizon = FR_DEFAULT_HORIZON;
-    if ((rc = parse_horizon("forecast", v[2], &horizon)) != 0)
-        return rc;
     if (v[3] && strcmp(v[3], "json") != 0 && strcmp(v[3], "csv") != 0)
         return cli_usage_error("forecast: --format must be json or csv");
 
     char err[512];
-    PGconn *conn = dbsync_connect(v[4] ? v[4] : cli_db_url(0, NULL), err, sizeof err);
+    PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
         fprintf(stderr, "sendbench: forecast: %s\n", err);
         return 1;
@@ -134,7 +95,7 @@ int cmd_forecast(int argc, char **argv)
         goto done;
     }
     struct print_ctx pc = {v[3] && strcmp(v[3], "csv") == 0, 0};
-    int n = fr_fit(&p, horizon, version, code, print_doc, &pc, err, sizeof err);
+    int n = fr_fit(&p, (int)horizon, version, code, print_doc, &pc, err, sizeof err);
     fr_panel_free(&p);
     if (n < 0) {
         fprintf(stderr, "sendbench: forecast: %s\n", err);
@@ -153,18 +114,20 @@ done:
 
 int cmd_backtest(int argc, char **argv)
 {
-    static const char *const names[] = {"metric", "origin", "horizon", "db"};
-    const char *v[4] = {0};
-    int rc = parse_opts("backtest", argc, argv, names, v, 4);
+    const char *v[2] = {0};     /* metric, origin */
+    long long horizon = FR_DEFAULT_HORIZON;
+    const struct cli_opt opts[] = {
+        CLI_OPT_TEXT("metric", &v[0], 63),
+        CLI_OPT_TEXT("origin", &v[1], 0),
+        CLI_OPT_INT("horizon", &horizon, 1, FR_MAX_HORIZON),
+    };
+    int rc = cli_parse("backtest", cli_usage("backtest"), opts, CLI_NOPTS(opts), argc, argv, 1);
     if (rc)
         return rc;
     if (!v[0])
         return cli_usage_error("backtest: --metric ID is required");
-    int horizon = FR_DEFAULT_HORIZON;
-    if ((rc = parse_horizon("backtest", v[2], &horizon)) != 0)
-        return rc;
     char err[512];
-    PGconn *conn = dbsync_connect(v[3] ? v[3] : cli_db_url(0, NULL), err, sizeof err);
+    PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
         fprintf(stderr, "sendbench: backtest: %s\n", err);
         return 1;
@@ -205,7 +168,7 @@ int cmd_backtest(int argc, char **argv)
     }
     struct fc_panel fp;
     fr_fc_panel(&p, &fp);
-    int st = fc_backtest_panel(&fp, models, nm, min_train, horizon, 1, bt);
+    int st = fc_backtest_panel(&fp, models, nm, min_train, (int)horizon, 1, bt);
     if (st != FC_OK) {
         fprintf(stderr, "sendbench: backtest: %s\n", fc_status_str((enum fc_status)st));
         goto done;
@@ -215,7 +178,7 @@ int cmd_backtest(int argc, char **argv)
     fr_period_label(&p, p.first_year + p.n - 1, last, sizeof last);
     printf("backtest %s: %d authorities, history %d-%d, rolling origins forecasting %s..%s, "
            "horizons 1-%d\n", p.metric, p.n_series, p.first_year, p.first_year + p.n - 1, first,
-           last, horizon);
+           last, (int)horizon);
     printf("%-14s %8s %8s %8s %8s %12s %7s\n", "model", "MASE", "sMAPE", "cov80", "cov95",
            "Winkler95", "n");
     for (int k = 0; k < nm; k++) {

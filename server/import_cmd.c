@@ -228,28 +228,22 @@ int cmd_import(int argc, char **argv)
     if (!all && !kind)
         return cli_usage_error("import: unknown kind \"%.40s\" (%s)", what, usage);
     struct import_opts opts = {0};
-    const char **files = calloc((size_t)argc, sizeof *files);
-    if (!files)
-        return cli_usage_error("import: out of memory");
-    int nfiles = 0;
-    bool release_option = kind && kind->release_option;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--db") == 0 && i + 1 < argc) {
-            i++;
-        } else if (strncmp(a, "--db=", 5) == 0) {
-        } else if (release_option && strcmp(a, "--release") == 0 && i + 1 < argc) {
-            opts.release = argv[++i];
-        } else if (release_option && strcmp(a, "--published") == 0 && i + 1 < argc) {
-            opts.published = argv[++i];
-        } else if (a[0] == '-' && a[1] == '-') {
-            free(files);
-            return cli_usage_error("import: unknown option \"%.40s\" (%s)", a, usage);
-        } else {
-            files[nfiles++] = a;
-        }
+    struct cli_args list = {0};
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "import %s", what);
+    /* --release and --published only where the importer takes them. */
+    const struct cli_opt cli_opts[] = {
+        CLI_OPT_ARGS("FILE", &list),
+        CLI_OPT_TEXT("release", &opts.release, 0),
+        CLI_OPT_TEXT("published", &opts.published, 0),
+    };
+    int rc = cli_parse(cmd, usage, cli_opts, kind && kind->release_option ? 3 : 1, argc, argv, 2);
+    if (rc) {
+        cli_args_free(&list);
+        return rc;
     }
-    int rc = 0;
+    const char **files = list.v;
+    int nfiles = list.n;
     if (nfiles == 0)
         rc = cli_usage_error("import %s: no FILE given (%s)", what, usage);
     else if (kind && kind->single_file && nfiles != 1)

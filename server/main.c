@@ -23,7 +23,7 @@ struct command {
 static const struct command commands[] = {
     {"serve", cmd_serve, "serve [--port N] [--db URL] [--SETTING VALUE...]",
      "run the HTTP server in the foreground; SIGTERM drains and exits 0"},
-    {"migrate", cmd_migrate, "migrate [--db URL]", "apply the sql/ migrations (idempotent)"},
+    {"migrate", cmd_migrate, "migrate", "apply the sql/ migrations (idempotent)"},
     {"forecast", cmd_forecast,
      "forecast --authority CODE --metric ID [--horizon H] [--format json|csv]",
      "fit and print a forecast from the database (CODE: authority, region E12..., or E92000001 for England)"},
@@ -51,6 +51,18 @@ static const struct command commands[] = {
      "whether an authority's unpublished figures may be shown under its name (audited)"},
     {NULL, NULL, NULL, NULL},
 };
+
+const char *cli_usage(const char *command)
+{
+    static char line[1024];
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(c->name, command) == 0) {
+            snprintf(line, sizeof line, "usage: sendbench %s%s", c->usage,
+                     c->fn == cmd_serve ? "" : "  [--db URL]");
+            return line;
+        }
+    return "usage: sendbench --help";
+}
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -153,16 +165,9 @@ const char *cli_db_url(int argc, char **argv)
 
 int cmd_migrate(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            i++;
-            continue;
-        }
-        if (strncmp(argv[i], "--db=", 5) == 0)
-            continue;
-        return cli_usage_error("migrate: unexpected argument \"%s\" (usage: sendbench migrate [--db URL])",
-                               argv[i]);
-    }
+    int rc = cli_parse("migrate", cli_usage("migrate"), NULL, 0, argc, argv, 1);
+    if (rc)
+        return rc;
     char err[512];
     PGconn *conn = dbsync_connect(cli_db_url(argc, argv), err, sizeof err);
     if (!conn) {
@@ -201,8 +206,17 @@ int main(int argc, char **argv)
         config_usage();
         return 0;
     }
-    for (const struct command *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0)
-            return c->fn(argc - 1, argv + 1);
+    for (const struct command *c = commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0)
+            continue;
+        /* sendbench COMMAND --help: its usage (and serve's settings). */
+        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf("%s\n      %s\n", cli_usage(c->name), c->help);
+            if (c->fn == cmd_serve)
+                config_usage();
+            return 0;
+        }
+        return c->fn(argc - 1, argv + 1);
+    }
     return cli_usage_error("unknown command \"%.60s\"; try: sendbench --help", argv[1]);
 }
