@@ -108,7 +108,12 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
                         const struct hn_levers *lv, const struct hn_result *res,
                         const struct hn_result *unmit);
 
-/* One row per financial year (header first, CRLF).  0, or -1 out of memory. */
+/* The trajectory's download rows: one per financial year, header first
+ * (include/sheet.h).  Caller frees; NULL when out of memory. */
+struct sheet;
+struct sheet *high_needs_sheet(const struct hn_result *res);
+
+/* Those rows as CSV (CRLF).  0, or -1 out of memory. */
 int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
     __attribute__((warn_unused_result));
 

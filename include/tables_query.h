@@ -2,7 +2,7 @@
  * Comparative tables and profiles, inside: the state of one table,
  * metadata or profile request and what the three files of the concern
  * share.  server/routes_tables.c validates, resolves the cache and runs the
- * queries; server/tables_output.c writes a table's JSON and CSV;
+ * queries; server/tables_output.c writes a table's JSON, CSV and XLSX;
  * server/tables_profile.c builds a profile.  The pure maths is tables.h's.
  * Not for other modules.
  */
@@ -21,8 +21,8 @@
 
 struct app;
 struct db_reply;
-struct evbuffer;
 struct request;
+struct sheet;
 struct tables_page;
 
 #define MIN_CONTRIBUTORS 3
@@ -57,6 +57,7 @@ struct tq {
     const char *group_name;
     char authority[16];         /* as given ("" none) */
     int csv;
+    int xlsx;                   /* the CSV's rows as a workbook (include/xlsx.h) */
     char base[PERIOD_MAX];      /* "" none */
     struct auth_caller caller;
     const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
@@ -82,7 +83,6 @@ struct table_meta {
 
 /* ---- server/routes_tables.c ---- */
 const char *tq_visibility_key(const struct auth_caller *c, char *buf, size_t len);
-char *tq_evbuffer_to_string(struct evbuffer *b, size_t *len);
 json_t *tq_jnum(double v, int dp);
 json_t *tq_jstr(const char *s);
 enum period_basis tq_annual_basis(const char *annual_period);
@@ -95,16 +95,26 @@ void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc);
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c);
 int tq_metric_additive(const char *unit, const char *kind);
 
-/* ---- server/tables_output.c: a table as JSON (the API's document) or the
- * DfE tidy CSV (malloc'd, *len set; NULL when out of memory) ---- */
+/* ---- server/tables_output.c: a table as JSON (the API's document), and its
+ * downloads: the DfE tidy CSV and the same rows as XLSX ---- */
 json_t *table_json(const struct tq *q, const struct table *t, const struct table_meta *tm,
                           const char *const *reasons, const char *region_name);
-char *table_csv(const struct tq *q, const struct table *t, const struct table_meta *tm,
-                       const char *region_name, size_t *len);
 json_t *table_cell_json(const struct table_cell *c, int dp);
 json_t *table_symbol_json(const struct table_cell *c);
-void table_meta_row(struct evbuffer *b, const char *col, const char *label, const char *unit,
-                     int dp);
+/* The table's download rows (numbers rounded to the catalogue's places,
+ * symbols as text); caller frees (sheet_free), NULL when out of memory. */
+struct sheet *table_sheet(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                          const char *region_name);
+/* What each column of a table's download holds (DfE metadata layout), as
+ * the sheet "columns"; caller frees, NULL when out of memory. */
+struct sheet *table_meta_sheet(const char *id, const char *label, const char *unit, int dp);
+/* Answers (and keeps) the download of sheets[0..n): CSV of the first, or
+ * (q->xlsx) all of them as a workbook with its About sheet (title, extra
+ * "name", "value" pairs, NULL-terminated).  The sheets stay the caller's. */
+void table_reply_download(struct request *r, struct tq *q, const struct sheet *const *sheets,
+                          size_t n, const char *title, const char *const *extra);
+/* Content-Disposition of an XLSX download: METRIC SUFFIX.xlsx. */
+void table_download_name(struct request *r, const char *metric, const char *suffix);
 
 /* ---- server/tables_profile.c: the profile query and its callback ---- */
 extern const char TABLES_PROFILE_SQL[];

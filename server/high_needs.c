@@ -10,12 +10,12 @@
 #include "high_needs.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "import_parse.h"
+#include "sheet.h"
 
 const char HIGH_NEEDS_INPUTS_SQL[] =
     "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
@@ -595,55 +595,66 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
     return doc;
 }
 
-static int put(struct evbuffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put(struct evbuffer *b, const char *fmt, ...)
+struct sheet *high_needs_sheet(const struct hn_result *res)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = evbuffer_add_vprintf(b, fmt, ap);
-    va_end(ap);
-    return rc < 0 ? -1 : 0;
-}
-
-/* A plain number (no separators, no exponent); empty when unknown. */
-static int put_num(struct evbuffer *b, double v, int dp, int last)
-{
-    int rc = isfinite(v) ? put(b, "%.*f", dp, v) : 0;
-    return rc == 0 ? put(b, last ? "\r\n" : ",") : -1;
-}
-
-int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
-{
-    if (put(b, "financial_year,placements_total,spend_gbp,allocation_gbp,in_year_balance_gbp,"
-               "cumulative_balance_gbp,cumulative_balance_lo80_gbp,cumulative_balance_hi80_gbp") != 0)
-        return -1;
-    for (int s = 0; s < HN_N_SETTINGS; s++)
-        if (put(b, ",placements_%s,cost_per_placement_%s_gbp", hn_setting_id(s),
-                hn_setting_id(s)) != 0)
-            return -1;
-    if (put(b, ",placements_lo80,placements_hi80,spend_lo80_gbp,spend_hi80_gbp,"
-               "allocation_published,officers_for_caseload,officers_for_new_plans_in_20_weeks\r\n") != 0)
-        return -1;
+    static const char *const head[] = {
+        "financial_year", "placements_total", "spend_gbp", "allocation_gbp",
+        "in_year_balance_gbp", "cumulative_balance_gbp", "cumulative_balance_lo80_gbp",
+        "cumulative_balance_hi80_gbp"};
+    static const char *const tail[] = {
+        "placements_lo80", "placements_hi80", "spend_lo80_gbp", "spend_hi80_gbp",
+        "allocation_published", "officers_for_caseload", "officers_for_new_plans_in_20_weeks"};
+    struct sheet *sh = sheet_new("high_needs");
+    if (!sh)
+        return NULL;
+    char col[64];
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        sheet_text(sh, head[i]);
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        snprintf(col, sizeof col, "placements_%s", hn_setting_id(s));
+        sheet_text(sh, col);
+        snprintf(col, sizeof col, "cost_per_placement_%s_gbp", hn_setting_id(s));
+        sheet_text(sh, col);
+    }
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+        sheet_text(sh, tail[i]);
+    sheet_end_row(sh);
+    /* Plain numbers (no separators, no exponent): placements and officers
+     * to 0.1, money to the pound; empty when unknown. */
     for (int k = 0; k < res->n; k++) {
         const struct hn_year *y = &res->years[k];
         char lab[8];
         hn_year_label(y->year, lab, sizeof lab);
-        if (put(b, "%s,", lab) != 0 || put_num(b, y->placements_total, 1, 0) ||
-            put_num(b, y->spend_gbp, 0, 0) || put_num(b, y->allocation_gbp, 0, 0) ||
-            put_num(b, y->in_year_balance_gbp, 0, 0) || put_num(b, y->cumulative_balance_gbp, 0, 0) ||
-            put_num(b, y->cumulative_balance_lo80_gbp, 0, 0) ||
-            put_num(b, y->cumulative_balance_hi80_gbp, 0, 0))
-            return -1;
-        for (int s = 0; s < HN_N_SETTINGS; s++)
-            if (put_num(b, y->placements[s], 1, 0) || put_num(b, y->cost[s], 0, 0))
-                return -1;
-        if (put_num(b, y->placements_lo80, 1, 0) || put_num(b, y->placements_hi80, 1, 0) ||
-            put_num(b, y->spend_lo80_gbp, 0, 0) || put_num(b, y->spend_hi80_gbp, 0, 0) ||
-            put(b, "%d,", y->allocation_published) || put_num(b, y->officers_for_caseload, 1, 0) ||
-            put_num(b, y->officers_for_new_plans, 1, 1))
-            return -1;
+        sheet_text(sh, lab);
+        sheet_number(sh, y->placements_total, 1);
+        sheet_number(sh, y->spend_gbp, 0);
+        sheet_number(sh, y->allocation_gbp, 0);
+        sheet_number(sh, y->in_year_balance_gbp, 0);
+        sheet_number(sh, y->cumulative_balance_gbp, 0);
+        sheet_number(sh, y->cumulative_balance_lo80_gbp, 0);
+        sheet_number(sh, y->cumulative_balance_hi80_gbp, 0);
+        for (int s = 0; s < HN_N_SETTINGS; s++) {
+            sheet_number(sh, y->placements[s], 1);
+            sheet_number(sh, y->cost[s], 0);
+        }
+        sheet_number(sh, y->placements_lo80, 1);
+        sheet_number(sh, y->placements_hi80, 1);
+        sheet_number(sh, y->spend_lo80_gbp, 0);
+        sheet_number(sh, y->spend_hi80_gbp, 0);
+        sheet_int(sh, y->allocation_published);
+        sheet_number(sh, y->officers_for_caseload, 1);
+        sheet_number(sh, y->officers_for_new_plans, 1);
+        sheet_end_row(sh);
     }
-    return 0;
+    return sh;
+}
+
+int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
+{
+    struct sheet *sh = high_needs_sheet(res);
+    int rc = sh ? sheet_csv(sh, b, "\r\n") : -1;
+    sheet_free(sh);
+    return rc;
 }
 
 /* ---- the same inputs from a profile document (the evidence pack) -------- */

@@ -6,7 +6,6 @@
  * numbers GET /api/v1/authorities/{code}/profile serves and the authority's
  * web page shows, and kept rendered in the tables cache.
  */
-#include <csv.h>
 #include <event2/buffer.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,56 +15,38 @@
 #include "high_needs.h"
 #include "html.h"
 #include "routes.h"
+#include "sheet.h"
 #include "svg.h"
 #include "tables_page.h"
 #include "web.h"
+#include "xlsx.h"
 
-/* ---- CSV ---------------------------------------------------------------- */
+/* ---- CSV and XLSX ------------------------------------------------------- */
 
-/* One cell, quoted by libcsv when it holds a comma, quote or newline. */
-static int csv_cell(struct evbuffer *b, const char *s, int last)
-{
-    s = s ? s : "";
-    size_t n = strlen(s);
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote) {
-        size_t cap = 2 * n + 3;
-        char *tmp = malloc(cap);
-        if (!tmp)
-            return -1;
-        size_t w = csv_write(tmp, cap, s, n);
-        int rc = evbuffer_add(b, tmp, w);
-        free(tmp);
-        if (rc != 0)
-            return -1;
-    } else if (n && evbuffer_add(b, s, n) != 0) {
-        return -1;
-    }
-    return evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
-struct csv_ctx {
-    struct evbuffer *b;
+/* The pack's tables as download rows (include/sheet.h), one row per
+ * figure: the CSV and the workbook are both written from them. */
+struct rows_ctx {
+    struct sheet *s;
     const char *code, *name;
-    int err;
 };
 
-static void csv_row(struct csv_ctx *c, const char *section, const char *metric, const char *series,
+static void csv_row(struct rows_ctx *c, const char *section, const char *metric, const char *series,
                     const char *period, double v, int dp, const char *unit, const char *source,
                     const char *recorded)
 {
-    char num[64];
-    if (c->err || !isfinite(v))
+    if (!isfinite(v))
         return;
-    html_plain(v, dp, num, sizeof num);
-    const char *cells[] = {section, metric, series, c->code, c->name, period, num, unit, source,
-                           recorded};
-    size_t n = sizeof cells / sizeof cells[0];
-    for (size_t i = 0; i < n && !c->err; i++)
-        c->err = csv_cell(c->b, cells[i], i + 1 == n) != 0;
+    const char *before[] = {section, metric, series, c->code, c->name, period};
+    for (size_t i = 0; i < sizeof before / sizeof before[0]; i++)
+        sheet_text(c->s, before[i]);
+    sheet_number(c->s, v, dp);
+    sheet_text(c->s, unit);
+    sheet_text(c->s, source);
+    sheet_text(c->s, recorded);
+    sheet_end_row(c->s);
 }
 
-static void csv_metric(struct csv_ctx *c, const json_t *doc, const char *section, const char *id)
+static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *section, const char *id)
 {
     const json_t *m = web_metric(doc, id);
     size_t i;
@@ -93,19 +74,20 @@ static void csv_metric(struct csv_ctx *c, const json_t *doc, const char *section
     }
 }
 
-static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
+/* Caller frees (sheet_free); NULL when out of memory. */
+static struct sheet *evidence_sheet(const json_t *doc)
 {
-    (void)r;
     const json_t *a = json_object_get(doc, "authority");
-    struct csv_ctx c = {evbuffer_new(), web_str(a, "code"), web_str(a, "name"), 0};
+    struct rows_ctx c = {sheet_new("evidence"), web_str(a, "code"), web_str(a, "name")};
     size_t i;
     json_t *p;
-    if (!c.b)
+    if (!c.s)
         return NULL;
     const char *hdr[] = {"section", "metric", "series", "area_code", "area_name", "period",
                          "value", "unit", "source", "recorded"};
-    for (size_t k = 0; k < 10 && !c.err; k++)
-        c.err = csv_cell(c.b, hdr[k], k == 9) != 0;
+    for (size_t k = 0; k < 10; k++)
+        sheet_text(c.s, hdr[k]);
+    sheet_end_row(c.s);
     json_array_foreach(json_object_get(json_object_get(doc, "growth"), "series"), i, p) {
         const char *per = web_str(p, "period");
         csv_row(&c, "growth", "ehcp_caseload", "authority_index", per, web_num(p, "value"), 1,
@@ -135,7 +117,38 @@ static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
                     web_num(p, keys[k]), 1, "count", "forecast by sendbench",
                     web_str(fc, "fitted_at"));
     }
-    return web_page_take(c.b, c.err, len);
+    return c.s;
+}
+
+static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
+{
+    (void)r;
+    struct sheet *s = evidence_sheet(doc);
+    char *out = s ? sheet_csv_string(s, "\r\n", len) : NULL;
+    sheet_free(s);
+    return out;
+}
+
+static char *evidence_xlsx(struct request *r, const json_t *doc, size_t *len)
+{
+    const json_t *a = json_object_get(doc, "authority");
+    const json_t *extra = json_object_get(doc, "extra");
+    char title[200], version[32];
+    snprintf(title, sizeof title, "Evidence pack tables: %s",
+             web_str(a, "name") ? web_str(a, "name") : "");
+    snprintf(version, sizeof version, "%.0f", web_num(extra, "data_version"));
+    const char *pairs[] = {"area_code", web_str(a, "code"), "generated_at",
+                           web_str(extra, "generated_at"), "data_version", version, NULL};
+    for (size_t i = 1; pairs[i - 1]; i += 2)
+        if (!pairs[i])
+            pairs[i] = "";
+    struct xlsx_about about = {title, evhttp_request_get_uri(r->req), WEB_OGL_LINE, pairs, 0};
+    struct sheet *s = evidence_sheet(doc);
+    const struct sheet *sheets[] = {s};
+    char err[200];
+    unsigned char *x = s ? xlsx_workbook(sheets, 1, &about, len, err, sizeof err) : NULL;
+    sheet_free(s);
+    return (char *)x;
 }
 
 /* ---- HTML ---------------------------------------------------------------- */
@@ -488,7 +501,8 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                          "<a href=\"#timeliness\">20-week timeliness</a><a href=\"#high-needs\">High "
                          "Needs</a><a href=\"#high-needs-plan\">High Needs plan</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
                          "Forecast</a><a href=\"#sources\">Sources</a><a href=\"?format=csv\">Tables "
-                         "(CSV)</a></nav>", web_num(extra, "data_version")) != 0;
+                         "(CSV)</a><a href=\"?format=xlsx\">Tables (Excel)</a></nav>",
+                      web_num(extra, "data_version")) != 0;
     bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
           compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
                           "pct_within_20_weeks", "timeliness-chart") != 0 ||
@@ -504,25 +518,29 @@ static const struct tables_page EVIDENCE_PAGE = {
     "evidence", "text/html; charset=utf-8", NULL, evidence_page, web_table_error};
 static const struct tables_page EVIDENCE_CSV = {
     "evidence.csv", "text/csv; charset=utf-8", NULL, evidence_csv, web_table_error};
+static const struct tables_page EVIDENCE_XLSX = {
+    "evidence.xlsx", XLSX_CONTENT_TYPE, NULL, evidence_xlsx, web_table_error};
 
 void route_evidence(struct request *r)
 {
     const char *code = http_param(r, 0);
     const char *fmt = http_query(r, "format");
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "html") != 0) {
-        web_reply_error(r, 400, "bad_parameter", "format must be html or csv", "format",
-                        "html or csv");
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "html") != 0 && strcmp(fmt, "xlsx") != 0) {
+        web_reply_error(r, 400, "bad_parameter", "format must be html, csv or xlsx", "format",
+                        "html, csv or xlsx");
         return;
     }
     int csv = fmt && strcmp(fmt, "csv") == 0;
-    if (!csv && http_query(r, "scenario")) {
+    int xlsx = xlsx_requested(fmt, http_header(r, "Accept"));
+    if (!csv && !xlsx && http_query(r, "scenario")) {
         high_needs_evidence_scenario(r);   /* server/web_high_needs.c */
         return;
     }
-    if (csv && code && strlen(code) < 20) {
+    if ((csv || xlsx) && code && strlen(code) < 20) {
         char disp[64];
-        snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.csv\"", code);
+        snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.%s\"", code,
+                 xlsx ? "xlsx" : "csv");
         http_add_header(r, "Content-Disposition", disp);
     }
-    tables_page_profile(r, csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code);
+    tables_page_profile(r, xlsx ? &EVIDENCE_XLSX : csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code);
 }

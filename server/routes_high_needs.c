@@ -31,9 +31,12 @@
 #include "high_needs.h"
 #include "http.h"
 #include "routes.h"
+#include "sheet.h"
+#include "web.h"
+#include "xlsx.h"
 
 struct hn_state {
-    int csv;
+    int csv, xlsx;
     int anonymous;
     char who[16];               /* "*", a council's code, "" */
     char scenario[24];          /* digits, "" none */
@@ -83,6 +86,43 @@ static json_t *one_detail(const char *field, const char *rule, const char *messa
 }
 
 /* ---- GET .../high-needs -------------------------------------------------- */
+
+/* The trajectory's CSV rows as a workbook, with what it is on the About
+ * sheet. */
+static void hn_reply_xlsx(struct request *r, const struct high_needs_view *view,
+                          const struct hn_result *shown)
+{
+    struct hn_state *st = r->state;
+    char title[400], disp[96], sid[24] = "";
+    snprintf(title, sizeof title, "High Needs trajectory: %s%s%s", view->name,
+             view->has_scenario ? ", scenario " : " (unmitigated)",
+             view->has_scenario ? view->scenario_name : "");
+    if (view->has_scenario)
+        snprintf(sid, sizeof sid, "%lld", view->scenario_id);
+    const char *extra[] = {"authority_code", view->code,
+                           "scenario", view->has_scenario ? sid : "none (unmitigated)",
+                           "figures_used", view->own ? "published and the council's own submitted"
+                                                     : "published figures only",
+                           "intervals", "lo80 and hi80: 80% paths", NULL};
+    struct xlsx_about about = {title, evhttp_request_get_uri(r->req), WEB_OGL_LINE, extra, 0};
+    struct sheet *sh = high_needs_sheet(shown);
+    const struct sheet *sheets[] = {sh};
+    char err[200];
+    size_t len = 0;
+    unsigned char *x = sh ? xlsx_workbook(sheets, 1, &about, &len, err, sizeof err) : NULL;
+    sheet_free(sh);
+    if (!x) {
+        http_reply_error(r, 500, "internal_error", "the workbook could not be written", NULL);
+        return;
+    }
+    snprintf(disp, sizeof disp, "attachment; filename=\"high-needs-%s%s%s.xlsx\"", view->code,
+             st->scenario[0] ? "-scenario-" : "", st->scenario);
+    http_add_header(r, "Content-Disposition", disp);
+    if (view->own || view->has_scenario)
+        http_add_header(r, "Cache-Control", "private, no-store");
+    http_reply_text(r, 200, XLSX_CONTENT_TYPE, (const char *)x, len);
+    free(x);
+}
 
 static void trajectory_loaded(const struct db_reply *reply, void *arg)
 {
@@ -158,6 +198,11 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
         return;
     }
     const struct hn_result *shown = view.has_scenario ? &res[0] : &res[1];
+    if (st->xlsx) {
+        hn_reply_xlsx(r, &view, shown);
+        free(res);
+        return;
+    }
     if (st->csv) {
         struct evbuffer *b = evbuffer_new();
         if (!b || high_needs_csv(b, shown) != 0) {
@@ -202,9 +247,9 @@ static void trajectory_query(struct request *r, const struct auth_caller *caller
 void route_high_needs(struct request *r)
 {
     const char *fmt = http_query(r, "format"), *sc = http_query(r, "scenario");
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
-        http_reply_error(r, 400, "bad_parameter", "format must be json or csv",
-                         one_detail("format", "json|csv", "format must be json or csv"));
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
+                         one_detail("format", "json|csv|xlsx", "format must be json, csv or xlsx"));
         return;
     }
     if (sc && !id_ok(sc)) {
@@ -215,6 +260,7 @@ void route_high_needs(struct request *r)
     struct hn_state *st = state_new(r);
     if (!st)
         return;
+    st->xlsx = xlsx_requested(fmt, http_header(r, "Accept"));
     st->csv = fmt && strcmp(fmt, "csv") == 0;
     if (sc)
         snprintf(st->scenario, sizeof st->scenario, "%s", sc);

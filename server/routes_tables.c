@@ -2,7 +2,7 @@
  * Comparative tables and authority profiles (issue 6).
  *
  *   GET /api/v1/tables/{metric}?period=&group=&authority=&base=&format=
- *   GET /api/v1/tables/{metric}/meta
+ *   GET /api/v1/tables/{metric}/meta?format=csv|xlsx
  *   GET /api/v1/authorities/{code}/profile?period=
  *
  * A request is validated, its caller resolved (anonymous, a council, an
@@ -15,8 +15,6 @@
  * process made it.
  */
 #include <ctype.h>
-#include <csv.h>
-#include <event2/buffer.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +29,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
+#include "sheet.h"
 #include "tables.h"
 #include "tables_page.h"
 #include "tables_query.h"
+#include "xlsx.h"
 
 #define TABLES_CACHE_MAX 8192
 
@@ -229,17 +229,6 @@ void tq_store_and_reply(struct request *r, struct tq *q, const char *content_typ
         cache_flight_result(q->flight, e);
     reply_entry(r, e);
     cache_entry_unref(e);
-}
-
-char *tq_evbuffer_to_string(struct evbuffer *b, size_t *len)
-{
-    *len = evbuffer_get_length(b);
-    char *s = malloc(*len + 1);
-    if (!s)
-        return NULL;
-    evbuffer_remove(b, s, *len);
-    s[*len] = '\0';
-    return s;
 }
 
 void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc)
@@ -500,12 +489,23 @@ static void table_fetched(const struct db_reply *reply, void *arg)
         if (!body)
             goto oom;
         tq_store_and_reply(r, q, q->page->content_type, body, len);
-    } else if (q->csv) {
-        size_t len = 0;
-        char *body = table_csv(q, &t, &tm, region_name, &len);
-        if (!body)
+    } else if (q->csv || q->xlsx) {
+        struct sheet *rows_sheet = table_sheet(q, &t, &tm, region_name);
+        struct sheet *cols = q->xlsx ? table_meta_sheet(tm.id, tm.label, tm.unit, tm.dp) : NULL;
+        if (sheet_failed(rows_sheet) || (q->xlsx && sheet_failed(cols))) {
+            sheet_free(rows_sheet);
+            sheet_free(cols);
             goto oom;
-        tq_store_and_reply(r, q, "text/csv; charset=utf-8", body, len);
+        }
+        char title[300];
+        snprintf(title, sizeof title, "Comparative table: %s, %s (%s)", tm.label, q->period,
+                 q->group_name);
+        const char *extra[] = {"metric", tm.id, "period", q->period, "group", q->group_name,
+                               "authority", q->authority[0] ? q->authority : "none", NULL};
+        const struct sheet *sheets[] = {rows_sheet, cols};
+        table_reply_download(r, q, sheets, 2, title, extra);
+        sheet_free(rows_sheet);
+        sheet_free(cols);
     } else {
         json_t *doc = table_json(q, &t, &tm, reasons, region_name);
         tq_reply_json_doc(r, q, doc);
@@ -583,47 +583,17 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
     }
     const char *id = PQgetvalue(reply->res, 0, 0);
     const char *label = PQgetvalue(reply->res, 0, 1);
-    const char *unit = PQgetvalue(reply->res, 0, 2);
-    int dp = atoi(PQgetvalue(reply->res, 0, 3));
-    /* The DfE's indicator_unit is "%", "£" or empty. */
-    const char *iu = strcmp(unit, "%") == 0 || strcmp(unit, "£") == 0 ? unit : "";
-    struct evbuffer *b = evbuffer_new();
-    if (!b) {
+    struct sheet *b = table_meta_sheet(id, label, PQgetvalue(reply->res, 0, 2),
+                                       atoi(PQgetvalue(reply->res, 0, 3)));
+    char title[300];
+    snprintf(title, sizeof title, "Columns of the comparative table of %s", label);
+    const char *extra[] = {"metric", id, NULL};
+    const struct sheet *sheets[] = {b};
+    if (sheet_failed(b))
         http_reply_oom(r);
-        return;
-    }
-    char l[400];
-    evbuffer_add_printf(b, "col_name,label,indicator_unit,indicator_dp\r\n");
-    table_meta_row(b, id, label, iu, dp);
-    table_meta_row(b, "rank", "Rank within the group (1 = best; ties share the better rank)", "", 0);
-    table_meta_row(b, "rank_england", "Rank among all authorities in England", "", 0);
-    table_meta_row(b, "band", "Quartile band across all authorities (A = best quarter)", "", 0);
-    snprintf(l, sizeof l, "Change on the previous period: %s", label);
-    table_meta_row(b, "change_previous", l, iu, dp);
-    table_meta_row(b, "change_previous_pct", "Change on the previous period (%)", "%", 1);
-    snprintf(l, sizeof l, "Change on the same period a year earlier: %s", label);
-    table_meta_row(b, "change_year_earlier", l, iu, dp);
-    table_meta_row(b, "change_year_earlier_pct", "Change on the same period a year earlier (%)", "%",
-             1);
-    table_meta_row(b, "improvement", "Whether the change on the previous period is an improvement",
-             "", 0);
-    snprintf(l, sizeof l, "%s in the base period (when base is given)", label);
-    table_meta_row(b, "base_value", l, iu, dp);
-    table_meta_row(b, "growth_since_base", "Growth since the base period", iu, dp);
-    table_meta_row(b, "growth_since_base_pct", "Growth since the base period (%)", "%", 1);
-    snprintf(l, sizeof l, "Mean of contributing authorities: %s", label);
-    table_meta_row(b, "mean", l, iu, dp + 1);
-    snprintf(l, sizeof l, "Median of contributing authorities: %s", label);
-    table_meta_row(b, "median", l, iu, dp + 1);
-    table_meta_row(b, "contributors", "Authorities contributing to the mean and median", "", 0);
-    size_t len = 0;
-    char *body = tq_evbuffer_to_string(b, &len);
-    evbuffer_free(b);
-    if (!body) {
-        http_reply_oom(r);
-        return;
-    }
-    tq_store_and_reply(r, q, "text/csv; charset=utf-8", body, len);
+    else
+        table_reply_download(r, q, sheets, 1, title, extra);
+    sheet_free(b);
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -636,11 +606,12 @@ static void serve_or_compute(struct request *r)
     switch (q->kind) {
     case TQ_TABLE:
         snprintf(q->key, sizeof q->key, "T|%s|%s|%s|%s|%s|%s|%s|%s", q->metric, q->period,
-                 q->group_name, q->authority, q->csv ? "csv" : "json", q->base, v,
+                 q->group_name, q->authority, q->xlsx ? "xlsx" : q->csv ? "csv" : "json",
+                 q->base, v,
                  q->page ? q->page->name : "");
         break;
     case TQ_META:
-        snprintf(q->key, sizeof q->key, "M|%s|%s", q->metric, v);
+        snprintf(q->key, sizeof q->key, "M|%s|%s|%s", q->metric, v, q->xlsx ? "xlsx" : "csv");
         break;
     case TQ_PROFILE:
         snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s", q->authority, q->period, v,
@@ -771,15 +742,19 @@ void route_table(struct request *r)
         tq_bad_param(r, 400, "authority", "group region or neighbours needs an authority");
         return;
     }
+    const char *accept = http_header(r, "Accept");
     if (format && strcmp(format, "csv") == 0) {
         q->csv = 1;
+    } else if (xlsx_requested(format, accept)) {
+        q->xlsx = 1;
     } else if (format && strcmp(format, "json") != 0) {
-        tq_bad_param(r, 400, "format", "format must be json or csv");
+        tq_bad_param(r, 400, "format", "format must be json, csv or xlsx");
         return;
     } else if (!format) {
-        const char *accept = http_header(r, "Accept");
         q->csv = accept && strstr(accept, "text/csv") != NULL;
     }
+    if (q->xlsx)
+        table_download_name(r, q->metric, "");
     if (base && *base) {
         struct period pb;
         if (strlen(base) >= sizeof q->base || period_parse(base, &pb) != 0) {
@@ -801,6 +776,9 @@ void route_table_meta(struct request *r)
     struct tq *q = tq_new(r, TQ_META);
     if (!q || take_metric(r, q) != 0)
         return;
+    q->xlsx = xlsx_requested(http_query(r, "format"), http_header(r, "Accept"));
+    if (q->xlsx)
+        table_download_name(r, q->metric, "-meta");
     caller_resolve(r, serve_or_compute);
 }
 

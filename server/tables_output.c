@@ -1,9 +1,8 @@
-/* A comparative table's output: the JSON document and the DfE tidy CSV
- * (see include/tables_query.h). */
+/* A comparative table's output: the JSON document, and the DfE tidy CSV and
+ * its XLSX twin written from the same typed rows (see include/tables_query.h). */
 #include "tables_query.h"
 
-#include <csv.h>
-#include <event2/buffer.h>
+#include <event2/http.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,9 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "sheet.h"
 #include "tables_page.h"
+#include "xlsx.h"
 
 static json_t *summary_json(const struct table_summary *s, const char *scope, const char *code,
                             const char *name, const struct table_meta *tm)
@@ -134,91 +135,72 @@ json_t *table_json(const struct tq *q, const struct table *t, const struct table
     return doc;
 }
 
-/* One CSV field: quoted by libcsv when it holds a comma, quote or newline. */
-static void csv_put(struct evbuffer *b, const char *s, int first)
+/* The CSV download is written as typed rows (include/sheet.h), so that its
+ * XLSX twin holds the same cells: text, or numbers rounded to the metric's
+ * places (a symbol where there is no number). */
+static void csv_put(struct sheet *b, const char *s)
 {
-    if (!first)
-        evbuffer_add(b, ",", 1);
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        evbuffer_add(b, s, n);
-        return;
-    }
-    size_t need = csv_write(NULL, 0, s, n);
-    char *tmp = malloc(need);
-    if (!tmp)
-        return;
-    csv_write(tmp, need, s, n);
-    evbuffer_add(b, tmp, need);
-    free(tmp);
+    sheet_text(b, s);
 }
 
-static void csv_num(struct evbuffer *b, int has, double v, int dp, const char *otherwise)
+static void csv_num(struct sheet *b, int has, double v, int dp, const char *otherwise)
 {
-    char buf[64];
-    if (has) {
-        snprintf(buf, sizeof buf, "%.*f", dp, table_round(v, dp));
-        if (strcmp(buf, "-0") == 0 || strncmp(buf, "-0.", 3) == 0) {
-            /* -0.0 after rounding prints as 0 */
-            double z = table_round(v, dp);
-            if (z == 0)
-                snprintf(buf, sizeof buf, "%.*f", dp, 0.0);
-        }
-        csv_put(b, buf, 0);
-    } else {
-        csv_put(b, otherwise, 0);
-    }
+    sheet_number_or(b, has, v, dp, otherwise);
 }
 
 static const char *const CSV_GEO[] = {"time_period", "time_identifier", "geographic_level",
                                       "country_code", "country_name", "region_code",
                                       "region_name", "new_la_code", "old_la_code", "la_name"};
 
-static void csv_header(struct evbuffer *b, const struct table_meta *tm)
+static void csv_header(struct sheet *b, const struct table_meta *tm)
 {
+    static const char *const change[] = {"rank", "rank_england", "band", "change_previous",
+                                         "change_previous_pct", "change_year_earlier",
+                                         "change_year_earlier_pct", "improvement"};
+    static const char *const growth[] = {"base_value", "growth_since_base",
+                                         "growth_since_base_pct"};
+    static const char *const sums[] = {"mean", "median", "contributors"};
     for (size_t i = 0; i < 10; i++)
-        csv_put(b, CSV_GEO[i], i == 0);
-    csv_put(b, tm->id, 0);
-    evbuffer_add_printf(b, ",rank,rank_england,band,change_previous,change_previous_pct,"
-                           "change_year_earlier,change_year_earlier_pct,improvement");
-    if (tm->has_base)
-        evbuffer_add_printf(b, ",base_value,growth_since_base,growth_since_base_pct");
-    evbuffer_add_printf(b, ",mean,median,contributors\r\n");
+        csv_put(b, CSV_GEO[i]);
+    csv_put(b, tm->id);
+    for (size_t i = 0; i < 8; i++)
+        csv_put(b, change[i]);
+    for (size_t i = 0; tm->has_base && i < 3; i++)
+        csv_put(b, growth[i]);
+    for (size_t i = 0; i < 3; i++)
+        csv_put(b, sums[i]);
+    sheet_end_row(b);
 }
 
-static void csv_summary(struct evbuffer *b, const char *tp, const char *tid, const char *level,
+static void csv_summary(struct sheet *b, const char *tp, const char *tid, const char *level,
                         const char *rcode, const char *rname, const char *lcode,
                         const char *lold, const char *lname, const struct table_summary *s,
                         const struct table_meta *tm)
 {
     const char *geo[] = {tp, tid, level, "E92000001", "England", rcode, rname, lcode, lold, lname};
     for (size_t i = 0; i < 10; i++)
-        csv_put(b, geo[i], i == 0);
+        csv_put(b, geo[i]);
     int none = s->suppressed || s->n == 0;
     const char *sym = s->suppressed ? "c" : "x";
     if (tm->additive)
         csv_num(b, !none, s->total, tm->dp, sym);
     else
-        csv_put(b, "z", 0);
+        csv_put(b, "z");
     for (int i = 0; i < 8; i++)
-        csv_put(b, "z", 0);
+        csv_put(b, "z");
     if (tm->has_base)
         for (int i = 0; i < 3; i++)
-            csv_put(b, "z", 0);
+            csv_put(b, "z");
     csv_num(b, !none, s->mean, tm->dp + 1, sym);
     csv_num(b, !none, s->median, tm->dp + 1, sym);
-    char n[32];
-    snprintf(n, sizeof n, "%zu", s->n);
-    csv_put(b, n, 0);
-    evbuffer_add(b, "\r\n", 2);
+    sheet_int(b, (long long)s->n);
+    sheet_end_row(b);
 }
 
-char *table_csv(const struct tq *q, const struct table *t, const struct table_meta *tm,
-                       const char *region_name, size_t *len)
+struct sheet *table_sheet(const struct tq *q, const struct table *t, const struct table_meta *tm,
+                          const char *region_name)
 {
-    struct evbuffer *b = evbuffer_new();
+    struct sheet *b = sheet_new(tm->id);
     if (!b)
         return NULL;
     char tp[16];
@@ -243,52 +225,110 @@ char *table_csv(const struct tq *q, const struct table *t, const struct table_me
                              m ? "" : r->code, m ? "" : r->old_code,
                              m ? r->mask_label : r->name};
         for (size_t i = 0; i < 10; i++)
-            csv_put(b, geo[i], i == 0);
+            csv_put(b, geo[i]);
         csv_num(b, r->cur.has_value, r->cur.value, tm->dp,
                 r->cur.exists && r->cur.symbol ? r->cur.symbol : "x");
-        char n[32];
-        if (r->rank) {
-            snprintf(n, sizeof n, "%d", r->rank);
-            csv_put(b, n, 0);
-        } else {
-            csv_put(b, "x", 0);
-        }
-        if (r->rank_england) {
-            snprintf(n, sizeof n, "%d", r->rank_england);
-            csv_put(b, n, 0);
-        } else {
-            csv_put(b, "x", 0);
-        }
+        if (r->rank)
+            sheet_int(b, r->rank);
+        else
+            csv_put(b, "x");
+        if (r->rank_england)
+            sheet_int(b, r->rank_england);
+        else
+            csv_put(b, "x");
         char band[2] = {r->band, 0};
-        csv_put(b, r->band ? band : tm->polarity == POLARITY_NEUTRAL ? "z" : "x", 0);
+        csv_put(b, r->band ? band : tm->polarity == POLARITY_NEUTRAL ? "z" : "x");
         csv_num(b, r->has_change_prev, r->change_prev, tm->dp, "x");
         csv_num(b, r->has_change_prev_pct, r->change_prev_pct, 1, "x");
         csv_num(b, r->has_change_year, r->change_year, tm->dp, "x");
         csv_num(b, r->has_change_year_pct, r->change_year_pct, 1, "x");
         const char *imp = table_improvement_name(r->improvement);
-        csv_put(b, imp ? imp : tm->polarity == POLARITY_NEUTRAL ? "z" : "x", 0);
+        csv_put(b, imp ? imp : tm->polarity == POLARITY_NEUTRAL ? "z" : "x");
         if (tm->has_base) {
             csv_num(b, r->base.has_value, r->base.value, tm->dp,
                     r->base.exists && r->base.symbol ? r->base.symbol : "x");
             csv_num(b, r->has_growth, r->growth, tm->dp, "x");
             csv_num(b, r->has_growth_pct, r->growth_pct, 1, "x");
         }
-        evbuffer_add(b, ",z,z,z\r\n", 8);
+        for (int i = 0; i < 3; i++)
+            csv_put(b, "z");
+        sheet_end_row(b);
     }
-    char *s = tq_evbuffer_to_string(b, len);
-    evbuffer_free(b);
-    return s;
+    return b;
 }
 
-void table_meta_row(struct evbuffer *b, const char *col, const char *label, const char *unit,
+static void meta_row(struct sheet *b, const char *col, const char *label, const char *unit,
                      int dp)
 {
-    char d[16];
-    snprintf(d, sizeof d, "%d", dp);
-    csv_put(b, col, 1);
-    csv_put(b, label, 0);
-    csv_put(b, unit, 0);
-    csv_put(b, d, 0);
-    evbuffer_add(b, "\r\n", 2);
+    csv_put(b, col);
+    csv_put(b, label);
+    csv_put(b, unit);
+    sheet_int(b, dp);
+    sheet_end_row(b);
 }
 
+struct sheet *table_meta_sheet(const char *id, const char *label, const char *unit, int dp)
+{
+    /* The DfE's indicator_unit is "%", "£" or empty. */
+    const char *iu = strcmp(unit, "%") == 0 || strcmp(unit, "£") == 0 ? unit : "";
+    struct sheet *b = sheet_new("columns");
+    if (!b)
+        return NULL;
+    char l[400];
+    static const char *const head[] = {"col_name", "label", "indicator_unit", "indicator_dp"};
+    for (size_t i = 0; i < 4; i++)
+        csv_put(b, head[i]);
+    sheet_end_row(b);
+    meta_row(b, id, label, iu, dp);
+    meta_row(b, "rank", "Rank within the group (1 = best; ties share the better rank)", "", 0);
+    meta_row(b, "rank_england", "Rank among all authorities in England", "", 0);
+    meta_row(b, "band", "Quartile band across all authorities (A = best quarter)", "", 0);
+    snprintf(l, sizeof l, "Change on the previous period: %s", label);
+    meta_row(b, "change_previous", l, iu, dp);
+    meta_row(b, "change_previous_pct", "Change on the previous period (%)", "%", 1);
+    snprintf(l, sizeof l, "Change on the same period a year earlier: %s", label);
+    meta_row(b, "change_year_earlier", l, iu, dp);
+    meta_row(b, "change_year_earlier_pct", "Change on the same period a year earlier (%)", "%",
+             1);
+    meta_row(b, "improvement", "Whether the change on the previous period is an improvement",
+             "", 0);
+    snprintf(l, sizeof l, "%s in the base period (when base is given)", label);
+    meta_row(b, "base_value", l, iu, dp);
+    meta_row(b, "growth_since_base", "Growth since the base period", iu, dp);
+    meta_row(b, "growth_since_base_pct", "Growth since the base period (%)", "%", 1);
+    snprintf(l, sizeof l, "Mean of contributing authorities: %s", label);
+    meta_row(b, "mean", l, iu, dp + 1);
+    snprintf(l, sizeof l, "Median of contributing authorities: %s", label);
+    meta_row(b, "median", l, iu, dp + 1);
+    meta_row(b, "contributors", "Authorities contributing to the mean and median", "", 0);
+    return b;
+}
+
+void table_reply_download(struct request *r, struct tq *q, const struct sheet *const *sheets,
+                          size_t n, const char *title, const char *const *extra)
+{
+    size_t len = 0;
+    char *body = NULL;
+    if (q->xlsx) {
+        char err[200];
+        struct xlsx_about about = {title, evhttp_request_get_uri(r->req), OGL_ATTRIBUTION,
+                                   extra, 0};
+        body = (char *)xlsx_workbook(sheets, n, &about, &len, err, sizeof err);
+        if (!body)
+            log_msg(LOG_ERROR, r->id, "tables: workbook: %s", err);
+    } else {
+        body = sheet_csv_string(sheets[0], "\r\n", &len);
+    }
+    if (!body) {
+        http_reply_oom(r);
+        return;
+    }
+    tq_store_and_reply(r, q, q->xlsx ? XLSX_CONTENT_TYPE : "text/csv; charset=utf-8", body, len);
+}
+
+void table_download_name(struct request *r, const char *metric, const char *suffix)
+{
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s%s.xlsx\"", metric, suffix);
+    http_add_header(r, "Content-Disposition", disp);
+}

@@ -124,3 +124,93 @@ def test_forecast_xlsx_matches_csv(t):
     t.eq(h2["etag"], h["etag"], "same ETag")
     s, _, b = t.request("GET", base + "&format=xls")
     t.json_error(s, b, 400, "bad_parameter")
+
+
+def test_high_needs_xlsx_matches_csv(t):
+    base = "/api/v1/authorities/E06000059/high-needs"
+    deadline = time.time() + 240
+    while True:
+        s, h, b = t.request("GET", base)
+        if s == 200:
+            break
+        t.eq(s, 503, "pending trajectory: %s" % b[:200])
+        t.true(time.time() < deadline, "no trajectory within 240 s")
+        time.sleep(0.5)
+    _, csv_body = fetch(t, base + "?format=csv")
+    h, x = fetch(t, base + "?format=xlsx")
+    t.eq(h["content-type"], XLSX, "content type")
+    t.true('filename="high-needs-E06000059.xlsx"' in h.get("content-disposition", ""),
+           "download name: %r" % h.get("content-disposition"))
+    wb = read_book(t, x)
+    t.eq(wb.sheetnames, ["high_needs", "About"], "sheets")
+
+    def dp(col):   # money to the pound, placements and officers to 0.1
+        if col.endswith("_gbp"):
+            return 0
+        return 0 if col == "allocation_published" else 1
+    n = same_rows(t, csv_body, wb["high_needs"], dp, "high needs")
+    t.true(n > 8 * 20, "numbers in the trajectory: %d" % n)
+    pairs = about(t, wb)
+    t.eq(pairs.get("authority_code"), "E06000059", "About: authority")
+    h2, x2 = fetch(t, base, accept=XLSX)
+    t.eq(h2["content-type"], XLSX, "Accept gives XLSX")
+
+
+def test_evidence_tables_xlsx_match_csv(t):
+    base = "/api/v1/authorities/E06000059/evidence"
+    _, csv_body = fetch(t, base + "?format=csv")
+    h, x = fetch(t, base + "?format=xlsx")
+    t.eq(h["content-type"], XLSX, "content type")
+    t.true('filename="evidence-E06000059.xlsx"' in h.get("content-disposition", ""),
+           "download name")
+    wb = read_book(t, x)
+    t.eq(wb.sheetnames, ["evidence", "About"], "sheets")
+    rows = list(csv.DictReader(io.StringIO(csv_body.decode("utf-8"))))
+    # The value column's places: the metric's (indices and ratios 0.1,
+    # medians one more than the metric).
+    places = {}
+    for i, r in enumerate(rows):
+        v = r["value"]
+        places[i + 2] = len(v.split(".")[1]) if "." in v else 0
+    ws = wb["evidence"]
+    n = same_rows(t, csv_body, ws, lambda col: None, "evidence")
+    t.true(n >= len(rows), "every value a number (%d of %d)" % (n, len(rows)))
+    for i in range(2, len(rows) + 2):
+        t.eq(ws.cell(row=i, column=7).number_format, number_format(places[i]),
+             "row %d value format" % i)
+    about(t, wb)
+    _, page = fetch(t, base)
+    t.true(b'href="?format=xlsx"' in page, "the pack links its workbook")
+
+
+def test_table_xlsx_matches_csv(t):
+    base = "/api/v1/tables/ehcp_caseload?group=neighbours&authority=E06000059"
+    _, csv_body = fetch(t, base + "&format=csv")
+    h, x = fetch(t, base + "&format=xlsx")
+    t.eq(h["content-type"], XLSX, "content type")
+    t.true('filename="ehcp_caseload.xlsx"' in h.get("content-disposition", ""), "download name")
+    wb = read_book(t, x)
+    t.eq(wb.sheetnames, ["ehcp_caseload", "columns", "About"], "sheets")
+    # Each column's places, from the table's own metadata file.
+    _, meta = fetch(t, "/api/v1/tables/ehcp_caseload/meta")
+    places = {r["col_name"]: int(r["indicator_dp"])
+              for r in csv.DictReader(io.StringIO(meta.decode("utf-8")))}
+    n = same_rows(t, csv_body, wb["ehcp_caseload"], lambda col: places.get(col), "table")
+    t.true(n > 50, "numbers in the table: %d" % n)
+    # Symbols stay text: the summary rows' z cells.
+    ws = wb["ehcp_caseload"]
+    t.eq(ws.cell(row=2, column=12).value, "z", "National row: rank is z")
+    pairs = about(t, wb)
+    t.eq(pairs.get("metric"), "ehcp_caseload", "About: metric")
+    t.eq(pairs.get("group"), "neighbours", "About: group")
+    # The columns sheet is the meta file.
+    same_rows(t, meta, wb["columns"], lambda col: 0, "columns")
+    h2, x2 = fetch(t, base, accept=XLSX)
+    t.eq(h2["content-type"], XLSX, "Accept gives XLSX")
+    t.eq(x2, x, "the same workbook from the cache")
+    # The meta file's own twin.
+    h3, x3 = fetch(t, "/api/v1/tables/ehcp_caseload/meta?format=xlsx")
+    t.eq(h3["content-type"], XLSX, "meta as XLSX")
+    same_rows(t, meta, read_book(t, x3)["columns"], lambda col: 0, "meta")
+    s, _, b = t.request("GET", "/api/v1/tables/ehcp_caseload?format=xls")
+    t.json_error(s, b, 400, "bad_parameter")

@@ -196,11 +196,14 @@ def test_tables_and_profiles(t):
     call(t, "GET", base + "?group=neighbours&authority=" + DORSET, 304,
          headers={"If-None-Match": h["etag"]})
     call(t, "GET", base + "?format=csv", 200)
+    call(t, "GET", base + "?format=xlsx", 200)
+    call(t, "GET", base, 200, headers={"Accept": XLSX})
     call(t, "GET", base + "?period=2022&group=region&authority=838", 200)
     call(t, "GET", base + "?group=bogus", 400)
     call(t, "GET", base + "?period=2024-25Q2", 400)
     call(t, "GET", "/api/v1/tables/no_such_metric", 404)
     call(t, "GET", base + "/meta", 200)
+    call(t, "GET", base + "/meta?format=xlsx", 200)
     call(t, "GET", "/api/v1/tables/no_such_metric/meta", 404)
     call(t, "GET", "/api/v1/authorities/%s/profile" % DORSET, 200)
     call(t, "GET", "/api/v1/authorities/%s/profile?period=2022" % DORSET, 200)
@@ -221,6 +224,7 @@ def test_forecasts(t):
         time.sleep(0.5)
     call(t, "GET", path, 304, headers={"If-None-Match": h["etag"]})
     call(t, "GET", path + "&format=csv", 200)
+    call(t, "GET", path + "&format=xlsx", 200)
     call(t, "GET", "/api/v1/forecasts/ehcp_caseload", 200)
     call(t, "GET", path + "&horizon=9", 400)
     call(t, "GET", "/api/v1/forecasts/no_such_metric?authority=" + DORSET, 404)
@@ -280,6 +284,7 @@ def test_high_needs_and_scenarios(t):
         t.true(time.time() < deadline, "no trajectory within 240 s")
         time.sleep(0.5)
     call(t, "GET", hn + "?format=csv", 200)
+    call(t, "GET", hn + "?format=xlsx", 200)
     call(t, "GET", hn + "?format=pdf", 400)
     call(t, "GET", "/api/v1/authorities/E06999999/high-needs", 404)
     sc = "/api/v1/authorities/%s/scenarios" % DORSET
@@ -316,6 +321,7 @@ def test_evidence_and_web_pages(t):
     ev = "/api/v1/authorities/%s/evidence" % DORSET
     call(t, "GET", ev, 200)
     call(t, "GET", ev + "?format=csv", 200)
+    call(t, "GET", ev + "?format=xlsx", 200)
     call(t, "GET", ev + "?format=pdf", 400)
     call(t, "GET", "/api/v1/authorities/E06999999/evidence", 404)
     call(t, "GET", "/", 200)

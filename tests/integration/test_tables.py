@@ -353,7 +353,7 @@ def test_bad_parameters(t):
         ("/api/v1/tables/ehcp_caseload?group=neighbours", 400, "authority"),
         ("/api/v1/tables/ehcp_caseload?group=region&authority=E0600", 400, "authority"),
         ("/api/v1/tables/ehcp_caseload?group=region&authority=E06000099", 404, "authority"),
-        ("/api/v1/tables/ehcp_caseload?format=xlsx", 400, "format"),
+        ("/api/v1/tables/ehcp_caseload?format=pdf", 400, "format"),
         ("/api/v1/tables/ehcp_caseload?period=2022&base=2022", 400, "base"),
         ("/api/v1/tables/ehcp_caseload?base=20x", 400, "base"),
         ("/api/v1/tables/no_such_metric/meta", 404, "metric"),
