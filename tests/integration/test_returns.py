@@ -193,9 +193,16 @@ def test_approval_by_another_person_puts_it_in_force(t):
     a = Client(t)
     a.sign_in("app@dorset.example", PW)
     a.form(QP)
+    dv, fv = (int(t.value("SELECT %s()" % f)) for f in ("data_version", "forecast_data_version"))
     s, h, _ = a.post(QP, {"action": "approve"})
     t.eq(s, 303, "approved")
     t.eq(in_force(t, "ehcp_caseload"), "3180", "in force")
+    # A quarter in force is a change of data (tables, caches) but not of
+    # the annual figures forecasts read: no refit of every forecast.
+    t.true(int(t.value("SELECT data_version()")) > dv, "the data version moves")
+    t.eq(int(t.value("SELECT forecast_data_version()")), fv, "forecasts are not made stale")
+    t.eq(t.value("SELECT annual FROM data_changes ORDER BY id DESC LIMIT 1"), "f",
+         "the approval's change is recorded as quarterly")
     s, _, b = a.get("/returns")
     t.true('data-period="%s" data-state="approved"' % Q in b, "listed as approved")
     audit = [r[0] for r in t.psql("SELECT action FROM audit_log WHERE action LIKE 'submission.%' ORDER BY id")]
