@@ -2,7 +2,8 @@
  * The administrators' pages (signed-in people with the admin role):
  *   GET  /admin              people, API tokens, the collection setting
  *   POST /admin              action = create_user | disable_user | link_user |
- *                            issue_token | revoke_token | due_weeks
+ *                            issue_token | revoke_token | due_weeks |
+ *                            consent
  *   GET  /admin/audit        the audit log (?format=csv: all of it)
  *   GET  /admin/collection   the current quarter's state for every
  *                            authority (?period=, ?format=csv)
@@ -97,6 +98,43 @@ static int button_form(struct evbuffer *b, const struct admin_state *st, const c
                               "<button type=\"submit\" class=\"secondary\" aria-label=\"%s ",
                            action, id, label) != 0 ||
                    html_escape(b, what) != 0 || web_put(b, "\">%s</button></form>", label) != 0
+               ? -1 : 0;
+}
+
+/* Consent to be named (sql/030): the authorities that have given it, and
+ * one form that records yes or no for any authority through
+ * set_consent_to_name(), as `sendbench consent` and the admin API do. */
+static int consent_section(struct evbuffer *b, const struct admin_state *st, json_t *named)
+{
+    if (web_put(b, "<h2>Consent to be named</h2><p>An authority that consents may be shown under "
+                   "its name beside its unpublished (submitted) figures; without consent they "
+                   "count only in aggregates the disclosure rules allow.</p>"
+                   "<table id=\"consent\"><caption>Authorities that consent to be named</caption>"
+                   "<thead><tr><th scope=\"col\">Code</th><th scope=\"col\">Authority</th>"
+                   "</tr></thead><tbody>") != 0)
+        return -1;
+    size_t i;
+    json_t *a;
+    json_array_foreach(named, i, a) {
+        if (web_put(b, "<tr data-code=\"") != 0 || html_escape(b, web_str(a, "code")) != 0 ||
+            web_put(b, "\"><td>") != 0 || html_escape(b, web_str(a, "code")) != 0 ||
+            web_put(b, "</td>") != 0 || cell(b, web_str(a, "name")) != 0 || web_put(b, "</tr>") != 0)
+            return -1;
+    }
+    if (json_array_size(named) == 0 &&
+        web_put(b, "<tr><td colspan=\"2\">None yet.</td></tr>") != 0)
+        return -1;
+    return web_put(b, "</tbody></table><form method=\"post\" action=\"/admin\" class=\"stack\">") != 0 ||
+                   form_csrf_field(b, st->u.csrf) != 0 ||
+                   web_put(b, "<input type=\"hidden\" name=\"action\" value=\"consent\">"
+                              "<div class=\"field\"><label for=\"consent-authority\">Authority</label>"
+                              "<span class=\"hint\" id=\"consent-authority-hint\">ONS code or DfE "
+                              "number</span><input id=\"consent-authority\" name=\"authority\" "
+                              "maxlength=\"16\" required aria-describedby=\"consent-authority-hint\">"
+                              "</div><div class=\"field\"><label for=\"consent-name\">May be named"
+                              "</label><select id=\"consent-name\" name=\"name\"><option value=\"yes\">"
+                              "yes</option><option value=\"no\">no</option></select></div>"
+                              "<button type=\"submit\">Record consent</button></form>") != 0
                ? -1 : 0;
 }
 
@@ -202,9 +240,7 @@ static void admin_page_loaded(const struct db_reply *reply, void *arg)
                          "due date</label><input id=\"due-weeks\" name=\"due_weeks\" inputmode=\"numeric\" "
                          "value=\"%d\"></div><button type=\"submit\">Save</button></form>",
                       (int)web_num(doc, "due_weeks")) != 0 ||
-              web_put(b, "<h2>Consent to be named</h2><p>Set with <code>sendbench consent</code> "
-                         "where available; not on this page yet.</p>") != 0 ||
-              web_page_end(b) != 0;
+              consent_section(b, st, json_object_get(doc, "named")) != 0 || web_page_end(b) != 0;
     json_decref(doc);
     if (bad && b) {
         evbuffer_free(b);
@@ -227,7 +263,9 @@ static void admin_page_load(struct request *r)
                       "   CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
                       "        WHEN expires_at <= now() THEN 'expired' ELSE 'active' END) ORDER BY id), '[]')"
                       "   FROM tokens),"
-                      " 'due_weeks', (SELECT due_weeks FROM collection_settings))",
+                      " 'due_weeks', (SELECT due_weeks FROM collection_settings),"
+                      " 'named', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', new_la_code,"
+                      "   'name', name) ORDER BY name), '[]') FROM authorities WHERE consent_to_name))",
                       0, NULL, admin_page_loaded, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
 }
@@ -261,7 +299,7 @@ static void admin_done(const struct db_reply *reply, void *arg)
         OPENSSL_cleanse(st->secret, sizeof st->secret);
         st->secret[0] = '\0';
         snprintf(st->message, sizeof st->message, "%s",
-                 strcmp(st->action, "issue_token") == 0
+                 strcmp(st->action, "issue_token") == 0 || strcmp(st->action, "consent") == 0
                      ? "Nothing was changed: that authority is not registered (give its ONS code "
                        "or DfE number)."
                      : "Nothing was changed: no such active account or token.");
@@ -402,6 +440,23 @@ static void admin_post_go(struct request *r)
               " SELECT due_weeks FROM s";
         params[0] = w;
         params[1] = uid;
+        params[2] = actor;
+        n = 3;
+    } else if (strcmp(action, "consent") == 0) {
+        const char *name = evhttp_find_header(&st->fields, "name");
+        int yes = name && strcmp(name, "yes") == 0;
+        if (!authority || strlen(authority) > 16 || !name || (!yes && strcmp(name, "no") != 0)) {
+            snprintf(st->message, sizeof st->message,
+                     "Nothing was changed: give an authority (ONS code or DfE number) and yes or no.");
+            admin_page_load(r);
+            return;
+        }
+        snprintf(st->message, sizeof st->message, "Consent recorded for %.16s: %s.", authority,
+                 yes ? "may be named beside its unpublished figures" : "not to be named");
+        /* Audited inside the function, with the person as the actor. */
+        sql = "SELECT code FROM set_consent_to_name($1, $2::boolean, $3, NULL)";
+        params[0] = authority;
+        params[1] = yes ? "true" : "false";
         params[2] = actor;
         n = 3;
     } else {

@@ -164,6 +164,44 @@ def test_calendar_setting_and_dashboard(t):
     t.true(b.count('data-late="true"') == 3, "every authority late for an old quarter")
 
 
+def test_consent_to_be_named(t):
+    a = admin(t)
+    s, _, b = a.form("/admin")
+    t.true('<label for="consent-authority">Authority</label>' in b and
+           '<label for="consent-name">May be named</label>' in b, "the consent form is labelled")
+    t.true('<tr data-code="' not in b, "nobody consents yet")
+    consent = "SELECT consent_to_name FROM authorities WHERE new_la_code = :'p1'"
+    s, _, _ = a.post("/admin", {"action": "consent", "authority": "838", "name": "yes"}, csrf=False)
+    t.eq(s, 403, "no CSRF token")
+    t.eq(t.value(consent, DORSET), "f", "nothing changed")
+    s, _, b = a.post("/admin", {"action": "consent", "authority": "838", "name": "yes"})
+    t.eq(s, 200, "recorded")
+    t.true("Consent recorded for 838" in b, "said so")
+    t.eq(t.value(consent, DORSET), "t", "a DfE number names the authority")
+    t.true('<tr data-code="E06000059"><td>E06000059</td><td>Dorset</td></tr>' in b,
+           "listed among those that consent")
+    t.eq(t.psql("SELECT actor, detail->>'name', detail->>'was' FROM audit_log"
+                " WHERE action = 'consent.set' ORDER BY id"),
+         [["user:%s" % t.value("SELECT id FROM users WHERE email = 'root@sendbench.example'"),
+           "true", "false"]], "audited as the person")
+    for fields, why in (({"authority": "999", "name": "no"}, "unknown authority"),
+                        ({"authority": DORSET, "name": "maybe"}, "neither yes nor no"),
+                        ({"name": "no"}, "no authority")):
+        s, _, b = a.post("/admin", dict(fields, action="consent"))
+        t.true(s == 200 and "Nothing was changed" in b, why)
+        t.eq(t.value(consent, DORSET), "t", "unchanged: " + why)
+    s, _, b = a.post("/admin", {"action": "consent", "authority": DORSET, "name": "no"})
+    t.eq(t.value(consent, DORSET), "f", "withdrawn")
+    t.true('<tr data-code="' not in b, "no longer listed")
+    make_user(t, "consent@dorset.example", "approver", DORSET, PW)
+    c = Client(t)
+    c.sign_in("consent@dorset.example", PW)
+    c.form("/returns")
+    s, _, _ = c.post("/admin", {"action": "consent", "authority": DORSET, "name": "yes"})
+    t.eq(s, 403, "a council officer cannot give consent here")
+    t.eq(t.value(consent, DORSET), "f", "unchanged")
+
+
 def test_audit_log_page_and_download(t):
     a = admin(t)
     s, _, b = a.get("/admin/audit")
@@ -171,7 +209,7 @@ def test_audit_log_page_and_download(t):
     actions = set(re.findall(r'<tr data-action="([^"]+)"', b))
     for want in ("user.create", "user.password_set", "login.success", "user.disable", "user.link",
                  "token.create", "token.revoke", "submission.create", "submission.approve",
-                 "collection.due_weeks"):
+                 "collection.due_weeks", "consent.set"):
         t.true(want in actions, "audited: %s (%s)" % (want, sorted(actions)))
     s, h, body = a.get("/admin/audit?format=csv")
     t.eq(s, 200, "download")
