@@ -3,7 +3,8 @@
  *   GET  /returns                 the quarters with their state
  *   GET  /returns/{period}        the form (or, awaiting approval, the version to sign off)
  *   POST /returns/{period}        action = check | submit | approve | reject
- *   POST /api/v1/submissions/{id}/approve, .../reject   the same decision over the API
+ *                                 (w.METRIC ticked: that figure is withdrawn)
+ * (the same decision over the API: server/routes_decide.c)
  *
  * The form's figures go through the API's own validation (submit_parse_json
  * in server/submit.c: the errors) and query rules (server/query_rules.c:
@@ -161,6 +162,7 @@ struct ret_state {
     struct evkeyvalq fields;
     json_t *doc;            /* the form's document (return_form_doc) */
     json_t *figures;        /* POST: what the form sent, metric -> number or text */
+    json_t *withdraw;       /* POST: metric ids ticked "Withdraw" (w.METRIC) */
     json_t *errors;         /* details of submit_parse_json */
     json_t *queries;        /* query_rules_check */
     char action[16];
@@ -172,6 +174,7 @@ static void ret_state_free(void *arg)
     evhttp_clear_headers(&st->fields);
     json_decref(st->doc);
     json_decref(st->figures);
+    json_decref(st->withdraw);
     json_decref(st->errors);
     json_decref(st->queries);
     free(st);
@@ -285,6 +288,16 @@ static int render_summary(struct evbuffer *b, const struct ret_state *st)
     return 0;
 }
 
+static int withdraw_has(const json_t *withdraw, const char *metric)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(withdraw, i, w)
+        if (strcmp(json_string_value(w), metric) == 0)
+            return 1;
+    return 0;
+}
+
 static int render_field(struct evbuffer *b, const struct ret_state *st, const json_t *m, int edit)
 {
     const char *id = web_str(m, "id"), *label = web_str(m, "label"), *unit = web_str(m, "unit");
@@ -325,6 +338,18 @@ static int render_field(struct evbuffer *b, const struct ret_state *st, const js
     } else if (web_put(b, "<output id=\"f-%s\">", id) != 0 || html_escape(b, value[0] ? value : "no figure") != 0 ||
                web_put(b, "</output>") != 0) {
         return -1;
+    }
+    /* A figure in force for this quarter can be withdrawn: the next version
+     * marks it withdrawn (a new row, never a deletion), as the API's
+     * "withdraw" does.  Ticking it sends no figure for the metric. */
+    if (edit && json_object_get(json_object_get(st->doc, "in_force"), id)) {
+        int ticked = st->withdraw && withdraw_has(st->withdraw, id);
+        if (web_put(b, "<div class=\"check\"><input type=\"checkbox\" id=\"w-%s\" name=\"w.%s\" "
+                       "value=\"1\"%s><label for=\"w-%s\">Withdraw ", id, id,
+                    ticked ? " checked" : "", id) != 0 ||
+            html_escape(b, label) != 0 ||
+            web_put(b, " (the figure in force for this quarter)</label></div>") != 0)
+            return -1;
     }
     if (q) {
         char key[80];
@@ -546,8 +571,8 @@ static void ret_post(struct request *r)
         return;
     }
     /* The figures as the API's body, through the API's validation. */
-    json_t *body = json_pack("{s:s, s:s, s:O}", "authority", st->authority, "period", st->period,
-                             "figures", st->figures);
+    json_t *body = json_pack("{s:s, s:s, s:O, s:O}", "authority", st->authority, "period",
+                             st->period, "figures", st->figures, "withdraw", st->withdraw);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     struct submit_doc sd;
@@ -568,8 +593,8 @@ static void ret_post(struct request *r)
     const json_t *c = json_object_get(st->doc, "context");
     struct query_context ctx = {json_object_get(c, "prev"), json_object_get(c, "year_ago"),
                                 json_object_get(c, "published")};
-    if (query_rules_check(r->app->catalogue, rc == SUBMIT_OK ? sd.figures : st->figures, NULL,
-                          &ctx, st->queries) < 0) {
+    if (query_rules_check(r->app->catalogue, rc == SUBMIT_OK ? sd.figures : st->figures,
+                          rc == SUBMIT_OK ? sd.withdraw : st->withdraw, &ctx, st->queries) < 0) {
         submit_doc_clear(&sd);
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
@@ -605,19 +630,21 @@ static void ret_post(struct request *r)
     }
     char *figures = json_dumps(sd.figures, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     char *qtext = json_dumps(st->queries, JSON_COMPACT);
+    char *wtext = json_dumps(sd.withdraw, JSON_COMPACT);
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", st->u.user_id);
     const char *notes = evhttp_find_header(&st->fields, "notes");
-    const char *params[6] = {st->authority, st->period, figures, uid, notes && *notes ? notes : NULL,
-                             qtext};
-    if (!figures || !qtext ||
+    const char *params[7] = {st->authority, st->period, figures, uid, notes && *notes ? notes : NULL,
+                             qtext, wtext};
+    if (!figures || !qtext || !wtext ||
         db_pool_write(r->app->pool,
-                      "SELECT submit_return($1, $2, $3::jsonb, NULL, NULL, $4::bigint, NULL,"
+                      "SELECT submit_return($1, $2, $3::jsonb, $7::jsonb, NULL, $4::bigint, NULL,"
                       " 'application/x-www-form-urlencoded', $5, $6::jsonb)",
-                      6, params, ret_stored, r) != 0)
+                      7, params, ret_stored, r) != 0)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
     free(figures);
     free(qtext);
+    free(wtext);
     submit_doc_clear(&sd);
 }
 
@@ -669,6 +696,8 @@ static void ret_load(struct request *r)
         "    WHERE authority = a.new_la_code AND period_kind = 'fy_quarter' AND value IS NOT NULL"
         "      AND period_start <= fy_quarter_start($2)"
         "    ORDER BY metric, period_start DESC) l),"
+        " 'in_force', (SELECT coalesce(jsonb_object_agg(metric, value), '{}') FROM current_observations"
+        "    WHERE authority = a.new_la_code AND period = $2 AND value IS NOT NULL),"
         " 'context', return_context(a.new_la_code, $2))"
         " FROM authorities a WHERE a.new_la_code = $1",
         2, params, ret_doc_loaded, r) != 0)
@@ -709,8 +738,18 @@ static void ret_resolved(struct request *r, const struct session_user *u)
             return;
         }
         st->figures = json_object();
-        for (struct evkeyval *kv = st->fields.tqh_first; st->figures && kv; kv = kv->next.tqe_next) {
-            if (strncmp(kv->key, "f.", 2) != 0)
+        st->withdraw = json_array();
+        if (!st->figures || !st->withdraw) {
+            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            return;
+        }
+        for (struct evkeyval *kv = st->fields.tqh_first; kv; kv = kv->next.tqe_next)
+            if (strncmp(kv->key, "w.", 2) == 0 && kv->key[2] && !withdraw_has(st->withdraw, kv->key + 2))
+                json_array_append_new(st->withdraw, json_string(kv->key + 2));
+        for (struct evkeyval *kv = st->fields.tqh_first; kv; kv = kv->next.tqe_next) {
+            /* A withdrawn figure's input still shows the figure in force:
+             * the tick wins, and no figure is sent for it. */
+            if (strncmp(kv->key, "f.", 2) != 0 || withdraw_has(st->withdraw, kv->key + 2))
                 continue;
             json_t *v = form_number(kv->value);
             if (v)
@@ -762,133 +801,4 @@ void route_return_page(struct request *r)
 void route_return_post(struct request *r)
 {
     ret_start(r, 1);
-}
-
-/* ------------------------------------- the API's approve and reject */
-
-/*
- * POST /api/v1/submissions/{id}/approve and .../reject ({"reason": "..."}):
- * an administrator's token decides for any authority, never on a version it
- * sent itself; a council token cannot (a token is not a person, and
- * sign-off is a person's act: approvers use the form).
- */
-struct decide_state {
-    char id[24];
-    int approve;
-    char *reason;
-};
-
-static void decide_state_free(void *arg)
-{
-    struct decide_state *st = arg;
-    free(st->reason);
-    free(st);
-}
-
-static void api_decided(const struct db_reply *reply, void *arg)
-{
-    struct request *r = arg;
-    if (reply->error) {
-        const char *ss = reply->sqlstate ? reply->sqlstate : "";
-        if (strcmp(ss, "SBK20") == 0 || strcmp(ss, "SBK21") == 0) {
-            http_reply_error(r, 409, "not_awaiting_approval",
-                             strcmp(ss, "SBK21") == 0 ? "a newer version of this quarter exists"
-                                                      : "this version is not awaiting approval",
-                             NULL);
-            return;
-        }
-        if (strcmp(ss, "SBK22") == 0) {
-            http_reply_error(r, 403, "own_submission",
-                             "the token that sent a version cannot decide it", NULL);
-            return;
-        }
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQntuples(reply->res) != 1 || PQgetisnull(reply->res, 0, 0)) {
-        http_reply_error(r, 404, "not_found", "no submission with this id", NULL);
-        return;
-    }
-    http_reply_text(r, 200, "application/json", PQgetvalue(reply->res, 0, 0),
-                    (size_t)PQgetlength(reply->res, 0, 0));
-}
-
-static void api_decide_authorised(struct request *r, const struct auth_caller *caller)
-{
-    struct decide_state *st = r->state;
-    if (!caller->admin) {
-        http_reply_error(r, 403, "forbidden",
-                         "a council token cannot approve or reject: an approver signs off in the "
-                         "browser (/returns), or an administrator's token here", NULL);
-        return;
-    }
-    size_t len = 0;
-    const char *body = http_body(r, &len);
-    if (len) {
-        json_error_t e;
-        json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
-        json_t *reason = doc ? json_object_get(doc, "reason") : NULL;
-        if (!json_is_object(doc) || (reason && (!json_is_string(reason) ||
-                                                json_string_length(reason) > 2000))) {
-            json_decref(doc);
-            json_t *d = json_array();
-            submit_detail(d, "reason", "text", "the body is {\"reason\": \"text up to 2000 characters\"}");
-            http_reply_error(r, 422, "validation_failed", "the body is not valid", d);
-            return;
-        }
-        if (reason && !(st->reason = strdup(json_string_value(reason)))) {
-            json_decref(doc);
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-            return;
-        }
-        json_decref(doc);
-    }
-    if (!st->approve && (!st->reason || !*st->reason)) {
-        json_t *d = json_array();
-        submit_detail(d, "reason", "required", "a rejection gives its reason: {\"reason\": \"...\"}");
-        http_reply_error(r, 422, "validation_failed", "the reason is required", d);
-        return;
-    }
-    char tid[24];
-    snprintf(tid, sizeof tid, "%lld", caller->token_id);
-    const char *params[4] = {st->id, st->approve ? "approve" : "reject", tid, st->reason};
-    if (db_pool_write(r->app->pool,
-                      "SELECT submission_decide($1::bigint, $2, NULL, $3::bigint, $4)", 4, params,
-                      api_decided, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-}
-
-static void api_decide(struct request *r, int approve)
-{
-    http_add_header(r, "Cache-Control", "no-store");
-    const char *id = http_param(r, 0);
-    size_t n = strlen(id);
-    int ok = n >= 1 && n <= 18;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = id[i] >= '0' && id[i] <= '9';
-    if (!ok) {
-        http_reply_error(r, 404, "not_found", "no submission with this id", NULL);
-        return;
-    }
-    struct decide_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    memcpy(st->id, id, n + 1);
-    st->approve = approve;
-    r->state = st;
-    r->state_free = decide_state_free;
-    /* ROUTE_TOKEN_REQUIRED: the dispatcher resolved r->caller. */
-    api_decide_authorised(r, &r->caller);
-}
-
-void route_submission_approve(struct request *r)
-{
-    api_decide(r, 1);
-}
-
-void route_submission_reject(struct request *r)
-{
-    api_decide(r, 0);
 }

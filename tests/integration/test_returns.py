@@ -210,6 +210,47 @@ def test_approval_by_another_person_puts_it_in_force(t):
                       "submission.approve"], "audited")
 
 
+def test_withdraw_a_figure_from_the_form(t):
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.form(QP)
+    t.true('<input type="checkbox" id="w-requests_received" name="w.requests_received" value="1">'
+           '<label for="w-requests_received">Withdraw Requests for EHC needs assessment' in b,
+           "a withdraw control, labelled, for a figure in force")
+    t.true('id="w-annual_reviews_due"' not in b, "none for a figure not in force")
+    fields = {"f.ehcp_caseload": "3180", "f.requests_received": "270", "f.new_plans_issued": "120",
+              "f.new_plans_within_20_weeks": "22", "f.case_officers_fte": "16.5",
+              "f.dsg_cumulative_balance_gbp": "-39000000", "w.requests_received": "1"}
+    s, _, b = c.post(QP, dict(fields, action="check"))
+    t.eq(s, 200, "checked")
+    t.true('id="w-requests_received" name="w.requests_received" value="1" checked' in b,
+           "the tick is kept")
+    for rule, metric in re.findall(r'<li data-rule="([a-z_]+)"><a href="#x-([a-z_]+)"', b):
+        fields["x." + metric] = "Explained for %s." % rule
+    before = int(t.value("SELECT count(*) FROM submissions"))
+    s, _, b = c.post(QP, dict(fields, action="submit"))
+    t.eq(s, 303, "sent: " + b[:300])
+    doc = t.psql("SELECT figures ? 'requests_received', withdrawn FROM submissions s,"
+                 " LATERAL (SELECT jsonb_agg(metric) AS withdrawn FROM observations o"
+                 "          WHERE o.submission_id = s.id AND o.withdrawn) w"
+                 " WHERE s.period = :'p1' ORDER BY s.version DESC LIMIT 1", Q)
+    t.eq(doc, [["f", '["requests_received"]']], "the version withdraws it and sends no figure")
+    t.eq(int(t.value("SELECT count(*) FROM submissions")), before + 1, "one new version")
+    t.eq(in_force(t, "requests_received"), "270", "in force until approved")
+    a = Client(t)
+    a.sign_in("app@dorset.example", PW)
+    a.form(QP)
+    s, _, _ = a.post(QP, {"action": "approve"})
+    t.eq(s, 303, "approved")
+    t.eq(in_force(t, "requests_received"), None, "withdrawn: no longer in force")
+    t.eq(in_force(t, "ehcp_caseload"), "3180", "the other figures stay")
+    t.eq(t.value("SELECT count(*) FROM observations WHERE authority = :'p1' AND period = :'p2'"
+                 " AND metric = 'requests_received' AND NOT withdrawn", DORSET, Q), "2",
+         "nothing deleted")
+    s, _, b = c.form(QP)
+    t.true('id="w-requests_received"' not in b, "nothing left to withdraw")
+
+
 def test_api_rejection_and_own_decision(t):
     s, _, b = t.request("POST", "/api/v1/submissions", body={
         "authority": DORSET, "period": "2025-26 Q3", "figures": {"ehcp_caseload": 32000}},
