@@ -111,7 +111,25 @@ def call(t, method, path, want, body=None, headers=None, client=None):
         s, h, raw = t.request(method, path, body=body, headers=headers)
     t.eq(s, want, "%s %s: %s" % (method, path, raw[:300]))
     check(t, method, path, s, h, raw)
+    if (200 <= s < 300 or s == 303) and isinstance(body, dict):
+        request_body_ok(t, method, path, body, form=client is not None)
     return s, h, raw
+
+
+def request_body_ok(t, method, path, body, form):
+    """A body the server accepted is one the document describes."""
+    bare = urllib.parse.urlsplit(path).path
+    op = next(o[3] for o in S["ops"] if o[0] == method.lower() and o[2].match(bare))
+    media = "application/x-www-form-urlencoded" if form else "application/json"
+    content = resolve(S["doc"], op.get("requestBody", {})).get("content", {})
+    t.true(media in content, "%s %s: an accepted %s body is not documented" % (method, bare, media))
+    if form:
+        body = dict(body, csrf="token")
+    errors = list(jsonschema.Draft202012Validator(
+        content[media]["schema"], resolver=jsonschema.RefResolver.from_schema(S["doc"]))
+        .iter_errors(body))
+    t.true(not errors, "%s %s: the accepted body does not match the document's schema: %s"
+           % (method, bare, errors[0].message[:300] if errors else ""))
 
 
 def declared_too_large(t, tok):
@@ -370,6 +388,116 @@ def test_people(t):
     _, _, page = c.get("/login")
     c.csrf = re.search(r'action="/logout".*?name="csrf" value="([^"]+)"', page, re.S).group(1)
     call(t, "POST", "/logout", 303, body={}, client=c)
+
+
+def test_returns_admin_pages_and_decisions(t):
+    """The council's quarterly return pages, the administrators' pages, and
+    the API's decisions: approve, reject, consent, import-check releases."""
+    make_user(t, "appr@dorset.example", "approver", DORSET, PW)
+    make_user(t, "root@sendbench.example", "admin", password=PW)
+    json_only = {"Accept": "application/json"}
+    anon = Client(t)
+    sub = Client(t)
+    sub.sign_in("ann@dorset.example", PW)
+    call(t, "GET", "/returns", 303, client=anon)
+    call(t, "GET", "/returns", 401, headers=json_only)
+    _, _, html = call(t, "GET", "/returns", 200, client=sub)
+    open_q = re.findall(r'<tr data-period="([^"]+)" data-state="open"', html.decode())
+    t.true(open_q, "an open quarter to return")
+    qp = "/returns/" + urllib.parse.quote(open_q[0])
+    call(t, "GET", qp, 200, client=sub)
+    call(t, "GET", qp, 303, client=anon)
+    call(t, "GET", qp, 401, headers=json_only)
+    call(t, "GET", qp + "?authority=" + BCP, 403, client=sub)
+    call(t, "GET", "/returns/" + urllib.parse.quote("2025-26 Q9"), 404, client=sub)
+    sub.form(qp)
+    fields = {"f.ehcp_caseload": "3150", "f.requests_received": "260",
+              "f.new_plans_issued": "118", "f.new_plans_within_20_weeks": "21",
+              "f.case_officers_fte": "16.5", "f.dsg_cumulative_balance_gbp": "-38,400,000"}
+    _, _, html = call(t, "POST", qp, 200, body=dict(fields, action="check"), client=sub)
+    for rule, metric in re.findall(r'<li data-rule="([a-z0-9_]+)"><a href="#x-([a-z0-9_]+)"',
+                                   html.decode()):
+        fields["x." + metric] = "Explained for %s." % rule
+    call(t, "POST", qp, 400, body={"action": "bogus"}, client=sub)
+    call(t, "POST", qp, 403, body=dict(fields, action="submit"), headers={}, client=sub)
+    call(t, "POST", qp, 422, body=dict(fields, action="submit", **{
+        "f.new_plans_within_20_weeks": "150"}), client=sub)
+    call(t, "POST", qp, 303, body=dict(fields, action="submit"), client=sub)
+    call(t, "POST", qp, 403, body={"action": "approve"}, client=sub)
+    appr = Client(t)
+    appr.sign_in("appr@dorset.example", PW)
+    appr.form(qp)
+    call(t, "POST", qp, 303, body={"action": "approve"}, client=appr)
+    call(t, "POST", qp, 409, body={"action": "approve"}, client=appr)
+
+    adm = Client(t)
+    adm.sign_in("root@sendbench.example", PW)
+    call(t, "GET", "/returns", 303, client=adm)
+    for page in ("/admin", "/admin/audit", "/admin/collection"):
+        call(t, "GET", page, 200, client=adm)
+        call(t, "GET", page, 303, client=anon)
+        call(t, "GET", page, 401, headers=json_only)
+        call(t, "GET", page, 403, client=sub)
+    call(t, "GET", "/admin/audit?format=csv", 200, client=adm)
+    call(t, "GET", "/admin/collection?format=csv&period=" + urllib.parse.quote(open_q[0]), 200,
+         client=adm)
+    adm.form("/admin")
+    call(t, "POST", "/admin", 200, body={"action": "issue_token", "authority": DORSET,
+                                         "label": "openapi"}, client=adm)
+    call(t, "POST", "/admin", 200, body={"action": "consent", "authority": BCP, "name": "no"},
+         client=adm)
+    call(t, "POST", "/admin", 400, body={"action": "bogus"}, client=adm)
+    call(t, "POST", "/admin", 403, body={"action": "issue_token"}, headers={}, client=adm)
+    sub.form(qp)
+    call(t, "POST", "/admin", 403, body={"action": "issue_token"}, client=sub)
+
+    one = "/api/v1/submissions/%d/approve" % S["submission"]
+    call(t, "POST", one, 401)
+    call(t, "POST", one, 403, headers=bearer(S["dorset"]))
+    call(t, "POST", one, 422, body="[1]", headers=dict(bearer(S["admin"]), **{
+        "Content-Type": "application/json"}))
+    call(t, "POST", one, 200, body={"reason": "checked"}, headers=bearer(S["admin"]))
+    call(t, "POST", one, 409, headers=bearer(S["admin"]))
+    call(t, "POST", "/api/v1/submissions/999999/approve", 404, headers=bearer(S["admin"]))
+    _, _, raw = call(t, "POST", "/api/v1/submissions", 201, headers=bearer(S["dorset"]), body={
+        "authority": DORSET, "period": "2024-25 Q3", "figures": {"ehcp_caseload": 3160}})
+    rj = "/api/v1/submissions/%d/reject" % json.loads(raw)["id"]
+    call(t, "POST", rj, 401, body={"reason": "x"})
+    call(t, "POST", rj, 403, body={"reason": "x"}, headers=bearer(S["dorset"]))
+    call(t, "POST", rj, 422, body={}, headers=bearer(S["admin"]))
+    call(t, "POST", rj, 200, body={"reason": "an extra zero"}, headers=bearer(S["admin"]))
+    call(t, "POST", rj, 409, body={"reason": "again"}, headers=bearer(S["admin"]))
+    call(t, "POST", "/api/v1/submissions/999999/reject", 404, body={"reason": "x"},
+         headers=bearer(S["admin"]))
+
+    cp = "/api/v1/admin/authorities/%s/consent" % DORSET
+    call(t, "PUT", cp, 401, body={"name": False})
+    call(t, "PUT", cp, 403, body={"name": False}, headers=bearer(S["dorset"]))
+    call(t, "PUT", cp, 400, body="not json", headers=dict(bearer(S["admin"]), **{
+        "Content-Type": "application/json"}))
+    call(t, "PUT", cp, 422, body={"name": "yes"}, headers=bearer(S["admin"]))
+    call(t, "PUT", cp, 422, body={"name": False, "x": 1}, headers=bearer(S["admin"]))
+    call(t, "PUT", "/api/v1/admin/authorities/E06999999/consent", 404, body={"name": False},
+         headers=bearer(S["admin"]))
+    call(t, "PUT", cp, 200, body={"name": False}, headers=bearer(S["admin"]))
+
+    qp = "/api/v1/admin/quality"
+    call(t, "GET", qp, 401)
+    call(t, "GET", qp, 403, headers=bearer(S["dorset"]))
+    call(t, "GET", qp + "?status=bogus", 400, headers=bearer(S["admin"]))
+    call(t, "GET", qp, 200, headers=bearer(S["admin"]))
+    _, _, raw = call(t, "GET", qp + "?status=quarantined", 200, headers=bearer(S["admin"]))
+    flags = json.loads(raw)["flags"]
+    t.true(flags, "the history template has quarantined figures")
+    rel = "%s/%d/release" % (qp, flags[0]["id"])
+    call(t, "POST", rel, 401, body={"reason": "x"})
+    call(t, "POST", rel, 403, body={"reason": "x"}, headers=bearer(S["dorset"]))
+    call(t, "POST", rel, 400, body={"reason": "  "}, headers=bearer(S["admin"]))
+    call(t, "POST", "%s/999999999/release" % qp, 404, body={"reason": "x"},
+         headers=bearer(S["admin"]))
+    call(t, "POST", rel, 200, body={"reason": "checked with the council"},
+         headers=bearer(S["admin"]))
+    call(t, "POST", rel, 409, body={"reason": "again"}, headers=bearer(S["admin"]))
 
 
 def test_every_operation_was_checked(t):
