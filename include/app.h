@@ -16,6 +16,8 @@ struct ratelimit;
 struct cache;
 struct submit_catalogue;
 struct password_worker;
+struct proxy_trust;
+struct changes_heartbeat;
 
 struct app {
     struct event_base *base;
@@ -26,6 +28,10 @@ struct app {
     int port;               /* the port actually bound (PORT=0 picks one) */
     int in_flight;          /* requests dispatched and not yet answered */
     int draining;           /* SIGTERM received: no new connections */
+    int unready;            /* SIGTERM received: /readyz fails (drain delay, then draining) */
+    struct event *drain_delay;          /* ends the drain delay */
+    struct proxy_trust *trust;          /* --trusted-proxy (proxy.h) */
+    struct changes_heartbeat *heartbeat;    /* change listener's heartbeat (changes.h) */
     struct event *drain_check;
     struct forecast_worker *forecaster;   /* refits forecasts off the loop */
     struct ratelimit *limit_addr;   /* per client address; NULL = off */

@@ -18,4 +18,20 @@ struct app;
  * Returns 0, or -1 when out of memory. */
 int changes_listen(struct app *app) __attribute__((warn_unused_result));
 
+/* The listener's heartbeat (server/changes_heartbeat.c): a NOTIFY on a
+ * channel of this instance's own, sent through the pool every second and
+ * expected back on the listener within 3 s; started by changes_listen. */
+struct changes_heartbeat;
+int changes_heartbeat_start(struct app *app, const char *instance)
+    __attribute__((warn_unused_result));
+/* 1 when the notice was a heartbeat (then it is handled and nothing else
+ * is to be done with it). */
+int changes_heartbeat_notice(struct app *app, const char *channel, const char *payload);
+/* Call after the pool is freed. */
+void changes_heartbeat_free(struct app *app);
+
+/* 1 while the listener hears changes: connected, listening, and its
+ * heartbeat not overdue.  Otherwise kept replies may be stale. */
+int changes_live(const struct app *app);
+
 #endif

@@ -22,6 +22,8 @@ struct config {
     int max_header_bytes;
     int timeout_s;          /* idle / read / write timeout per connection */
     int drain_timeout_s;    /* SIGTERM: how long in-flight requests may take */
+    int drain_delay_s;      /* SIGTERM: /readyz fails this long before the socket closes */
+    char trusted_proxy[512];    /* addresses/networks whose X-Forwarded-For is believed */
     char log_level[16];
     char tls_cert[512];     /* PEM certificate; with tls_key enables HTTPS */
     char tls_key[512];

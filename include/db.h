@@ -92,6 +92,16 @@ int db_pool_listener_up(const struct db_pool *pool);
 int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg)
     __attribute__((warn_unused_result));
 
+/* A second channel the same connection LISTENs on (the heartbeat's), from
+ * the next time it connects: call before db_pool_listen.  Its notices go to
+ * the same callback with their channel.  Returns 0, or -1 out of memory. */
+int db_pool_listen_also(struct db_pool *pool, const char *channel)
+    __attribute__((warn_unused_result));
+
+/* Drops the LISTEN connection (logged with reason) and remakes it, as when
+ * it is lost: for a connection that looks up but no longer hears. */
+void db_pool_listener_reset(struct db_pool *pool, const char *reason);
+
 void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out);
 
 /* 1 when at least one connection is up (idle or busy).  Otherwise 0 and

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "proxy.h"
 
 struct app;
 struct db_reply;
@@ -39,7 +40,10 @@ struct route {
 struct request {
     struct evhttp_request *req;
     struct app *app;
-    uint64_t id;
+    uint64_t id;                    /* this process's count (log lines: "<instance>-<id>") */
+    char request_id[72];            /* X-Request-Id: a trusted proxy's, else "<instance>-<id>" */
+    int adopted_id;                 /* request_id came from the proxy */
+    char client[PROXY_ADDR_LEN];    /* the client's address (X-Forwarded-For via a trusted proxy) */
     double start;                   /* monotonic seconds */
     const struct route *route;
     char *params[HTTP_MAX_PARAMS];  /* decoded {…} segments */
@@ -64,6 +68,10 @@ void http_server_free(struct app *app);
 /* SIGTERM: close the listening socket so new connections are refused;
  * requests already accepted still get their answers. */
 void http_server_stop_accepting(struct app *app);
+
+/* The client's address (text), borrowed: the TCP peer, or from
+ * X-Forwarded-For when the peer is a trusted proxy (proxy.h). */
+const char *http_client_address(const struct request *r);
 
 /* Borrowed strings, valid until the reply. NULL when absent. */
 const char *http_param(const struct request *r, int i);

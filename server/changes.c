@@ -38,7 +38,8 @@ static const struct { const char *metric, *input; } DERIVED_INPUTS[] = {
 static void on_notice(const char *channel, const char *payload, void *arg)
 {
     struct app *app = arg;
-    (void)channel;
+    if (changes_heartbeat_notice(app, channel, payload))
+        return;
     if (payload && strcmp(payload, "forecasts") == 0) {
         struct cache_change ch = {.flags = CACHE_DEP_FORECASTS};
         cache_change(app->tables_cache, &ch);
@@ -91,5 +92,7 @@ static void on_notice(const char *channel, const char *payload, void *arg)
 
 int changes_listen(struct app *app)
 {
+    if (changes_heartbeat_start(app, log_instance()) != 0)
+        return -1;
     return db_pool_listen(app->pool, CHANGES_CHANNEL, on_notice, app);
 }

@@ -52,6 +52,12 @@ static const struct setting settings[] = {
                 "per-connection read/write timeout in seconds"),
     INT_SETTING("drain-timeout", "SENDBENCH_DRAIN_TIMEOUT", "30", 0, 3600, drain_timeout_s,
                 "on SIGTERM, seconds to let in-flight requests finish"),
+    INT_SETTING("drain-delay", "SENDBENCH_DRAIN_DELAY", "0", 0, 600, drain_delay_s,
+                "on SIGTERM, seconds /readyz answers 503 (still serving) before the listening "
+                "socket closes: set it above the balancer's check interval x fall count"),
+    STR_SETTING("trusted-proxy", "SENDBENCH_TRUSTED_PROXY", "", trusted_proxy,
+                "comma-separated addresses or CIDR networks of load balancers whose "
+                "X-Forwarded-For and X-Request-Id are believed (\"\" = none)"),
     STR_SETTING("log-level", "SENDBENCH_LOG_LEVEL", "info", log_level,
                 "debug, info, warn or error"),
     STR_SETTING("tls-cert", "SENDBENCH_TLS_CERT", "", tls_cert,

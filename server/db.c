@@ -5,81 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_errors.h"
+#include "db_internal.h"
 #include "log.h"
-
-enum conn_state { CONN_CONNECTING, CONN_IDLE, CONN_BUSY, CONN_DOWN, CONN_NSTATES };
-
-struct db_query {
-    struct db_pool *pool;
-    enum db_class cls;
-    int holding;                /* sent on a connection: counted in busy[cls] */
-    char *sql;
-    int nparams;
-    char **params;
-    db_cb cb;
-    void *arg;
-    struct event *timer;        /* wait timeout, or deferred failure */
-    const char *fail_reason;    /* set when the query is failed without a connection */
-    char fail_buf[320];
-    struct db_query *next;
-};
-
-/* A statement prepared on one connection: its text and name ("sb" + index). */
-struct prepared {
-    uint64_t hash;
-    char *sql;
-};
-#define PREPARED_MAX 48
-
-struct db_conn {
-    struct db_pool *pool;
-    PGconn *pg;
-    struct prepared prep[PREPARED_MAX];
-    int nprep;
-    int preparing;              /* prep[nprep] is being prepared for q */
-    enum conn_state state;
-    int is_listener;
-    struct event *io;
-    struct event *retry;
-    int backoff_ms;
-    struct db_query *q;         /* the query in flight (CONN_BUSY) */
-    PGresult *result;           /* the result kept for q: the first error, else the last */
-    int flushing;
-    struct db_conn *prev, *next;
-};
-
-struct conn_list {
-    struct db_conn *head;
-    int n;
-};
-
-/* The queries of one class waiting for a connection, oldest first. */
-struct query_queue {
-    struct db_query *head, *tail;
-    int n, max;
-};
-
-struct db_pool {
-    struct event_base *base;
-    char *conninfo;
-    char options[160];
-    int size, wait_ms;
-    int write_max;              /* connections writes may hold at once */
-    struct db_conn *conns;      /* size entries */
-    struct conn_list lists[CONN_NSTATES];
-    struct query_queue queues[DB_NCLASSES];
-    int busy[DB_NCLASSES];      /* connections running a query of each class */
-    char last_error[256];
-    struct db_pool_stats stats;
-    /* LISTEN */
-    struct db_conn *listener;
-    char *channel;
-    db_notify_cb notify_cb;
-    void *notify_arg;
-};
-
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 
 static void conn_start(struct db_conn *c);
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -177,6 +105,7 @@ static void query_finish(struct db_query *q, PGresult *res, const char *error, i
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             reply.error = PQresultErrorMessage(res);
             reply.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            reply.unavailable = db_sqlstate_unavailable(reply.sqlstate);
         }
     }
     if (reply.error) {
@@ -337,9 +266,14 @@ static void conn_ready(struct db_conn *c)
         /* The channel name is a constant from our own code, but quote it as
          * an identifier all the same. */
         char *ident = PQescapeIdentifier(c->pg, pool->channel, strlen(pool->channel));
+        char *ident2 = pool->channel2
+                           ? PQescapeIdentifier(c->pg, pool->channel2, strlen(pool->channel2))
+                           : NULL;
         char sql[300];
-        snprintf(sql, sizeof sql, "LISTEN %s", ident ? ident : "\"\"");
+        snprintf(sql, sizeof sql, "LISTEN %s%s%s", ident ? ident : "\"\"",
+                 ident2 ? "; LISTEN " : "", ident2 ? ident2 : "");
         PQfreemem(ident);
+        PQfreemem(ident2);
         if (!PQsendQuery(c->pg, sql)) {
             conn_fail(c, PQerrorMessage(c->pg));
             return;
@@ -494,10 +428,18 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
                 conn_notifies(c);
                 conn_move(c, CONN_IDLE);
                 conn_watch(c, EV_READ);
-                if (PQstatus(c->pg) != CONNECTION_OK) {
+                /* A session on a standby (25006: a failover demoted its
+                 * node, or libpq's multi-host picked it) or one the server
+                 * is ending is remade: target_session_attrs finds the
+                 * primary again. */
+                const char *ss = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+                if (PQstatus(c->pg) != CONNECTION_OK || db_sqlstate_reconnect(ss)) {
+                    char why[300];
+                    snprintf(why, sizeof why, "%s%s", ss ? "SQLSTATE " : "",
+                             ss ? ss : PQerrorMessage(c->pg));
                     query_finish(q, res, NULL, 0);
                     PQclear(res);
-                    conn_fail(c, PQerrorMessage(c->pg));
+                    conn_fail(c, why);
                     return;
                 }
                 if (!res) {
@@ -616,17 +558,6 @@ static void conn_init(struct db_pool *pool, struct db_conn *c, int is_listener)
     }
 }
 
-/* jit=off: our statements are short and many; PostgreSQL's JIT switches on
- * by estimated cost, and a profile's plan (estimates far above its real
- * work) spent 0.1-20 s compiling for a few milliseconds of execution. */
-void db_session_options(const char *role, char *out, size_t outlen)
-{
-    if (role && *role)
-        snprintf(out, outlen, "-c statement_timeout=30000 -c jit=off -c role=%s", role);
-    else
-        snprintf(out, outlen, "-c statement_timeout=30000 -c jit=off");
-}
-
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, const char *role,
                             const struct db_pool_limits *lim)
 {
@@ -688,6 +619,7 @@ void db_pool_free(struct db_pool *pool)
         free(pool->listener);
     }
     free(pool->channel);
+    free(pool->channel2);
     free(pool->conns);
     free(pool->conninfo);
     free(pool);
@@ -792,28 +724,15 @@ int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, v
     return 0;
 }
 
-void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
+int db_pool_listen_also(struct db_pool *pool, const char *channel)
 {
-    *out = pool->stats;
-    out->connecting = pool->lists[CONN_CONNECTING].n;
-    out->idle = pool->lists[CONN_IDLE].n;
-    out->busy = pool->lists[CONN_BUSY].n;
-    out->down = pool->lists[CONN_DOWN].n;
-    out->queued = pool->queues[DB_READ].n + pool->queues[DB_WRITE].n;
-    out->write_queued = pool->queues[DB_WRITE].n;
-    out->write_busy = pool->busy[DB_WRITE];
-    out->write_max = pool->write_max;
+    free(pool->channel2);
+    pool->channel2 = strdup(channel);
+    return pool->channel2 ? 0 : -1;
 }
 
-int db_pool_is_up(const struct db_pool *pool, const char **reason)
+void db_pool_listener_reset(struct db_pool *pool, const char *reason)
 {
-    if (pool->lists[CONN_IDLE].n + pool->lists[CONN_BUSY].n > 0)
-        return 1;
-    *reason = pool->last_error;
-    return 0;
-}
-
-int db_pool_listener_up(const struct db_pool *pool)
-{
-    return pool->listener && pool->listener->state == CONN_IDLE;
+    if (pool->listener && pool->listener->state != CONN_DOWN)
+        conn_fail(pool->listener, reason);
 }

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,13 @@
 
 #include "app.h"
 #include "cache.h"
+#include "changes.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "proxy.h"
 #include "ratelimit.h"
 
 static uint64_t next_request_id = 1;
@@ -162,13 +165,11 @@ void http_reply_buffer(struct request *r, int status, const char *content_type,
 {
     struct app *app = r->app;
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
-    char id[32];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)r->id);
-    evhttp_add_header(h, "X-Request-Id", id);
+    evhttp_add_header(h, "X-Request-Id", r->request_id);
     if (content_type && !evhttp_find_header(h, "Content-Type"))
         evhttp_add_header(h, "Content-Type", content_type);
     add_common_headers(h);
-    if (app->draining)
+    if (app->draining || app->unready)
         evhttp_add_header(h, "Connection", "close");
 
     double took = clock_seconds() - r->start;
@@ -176,9 +177,10 @@ void http_reply_buffer(struct request *r, int status, const char *content_type,
     metrics_observe_request(label, status, took);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    log_msg(status >= 500 ? LOG_WARN : LOG_INFO, r->id, "%s %.200s %d %.1fms",
+    log_msg(status >= 500 ? LOG_WARN : LOG_INFO, r->id, "%s %.200s %d %.1fms client=%s%s%s",
             method_name(evhttp_request_get_command(r->req)),
-            path ? path : "?", status, took * 1000);
+            path ? path : "?", status, took * 1000, r->client,
+            r->adopted_id ? " id=" : "", r->adopted_id ? r->request_id : "");
 
     /* A request stays in flight until its reply has been written out, so
      * that a draining server does not close connections under replies. */
@@ -257,10 +259,19 @@ void http_reply_db_error(struct request *r, const struct db_reply *reply)
                      NULL);
 }
 
+/* While the change listener is down (or its heartbeat unheard) a kept
+ * reply may miss a change: it is still served (a database outage must not
+ * take cached answers away), but never as fresh: no-cache, and a Warning. */
 void http_reply_cached(struct request *r, struct cache_entry *e, const char *vary)
 {
     http_add_header(r, "ETag", cache_entry_etag(e));
-    http_add_header(r, "Cache-Control", cache_entry_cache_control(e));
+    if (changes_live(r->app)) {
+        http_add_header(r, "Cache-Control", cache_entry_cache_control(e));
+    } else {
+        http_add_header(r, "Cache-Control", "no-cache");
+        http_add_header(r, "Warning", "110 sendbench \"Response is Stale\"");
+        metrics_count("cached_replies_served_stale");
+    }
     http_add_header(r, "Vary", vary);
     if (cache_etag_matches(http_header(r, "If-None-Match"), cache_entry_etag(e))) {
         http_reply_buffer(r, 304, NULL, NULL);
@@ -408,7 +419,8 @@ static void allow_header(struct request *r, int methods)
 /* Health and metrics stay reachable for monitoring whatever the limits. */
 static int route_is_limited(const struct route *rt)
 {
-    return rt && strcmp(rt->pattern, "/healthz") != 0 && strcmp(rt->pattern, "/metrics") != 0;
+    return rt && strcmp(rt->pattern, "/healthz") != 0 && strcmp(rt->pattern, "/metrics") != 0 &&
+           strcmp(rt->pattern, "/livez") != 0 && strcmp(rt->pattern, "/readyz") != 0;
 }
 
 /* Returns 1 when the request may go on; otherwise it has been answered
@@ -419,13 +431,9 @@ static int rate_limit_ok(struct request *r)
     struct app *app = r->app;
     int retry = 0, ok = 1;
     double now = clock_seconds();
-    struct evhttp_connection *con = evhttp_request_get_connection(r->req);
-    if (app->limit_addr && con) {
-        char *addr = NULL;
-        ev_uint16_t port = 0;
-        evhttp_connection_get_peer(con, &addr, &port);
+    if (app->limit_addr) {
         char key[64];
-        snprintf(key, sizeof key, "a:%s", addr ? addr : "?");
+        snprintf(key, sizeof key, "a:%s", r->client);
         ok = ratelimit_take(app->limit_addr, key, now, &retry);
     }
     const char *authz = http_header(r, "Authorization");
@@ -451,6 +459,52 @@ static int rate_limit_ok(struct request *r)
     return 0;
 }
 
+const char *http_client_address(const struct request *r)
+{
+    return r->client;
+}
+
+/* A proxy's request id is adopted when it is short and plain (it goes
+ * into logs and a header). */
+static int request_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= 64 || !(isalnum((unsigned char)s[n]) || strchr("._:-", s[n])))
+            return 0;
+    return n > 0;
+}
+
+/* The client's address, and the request id: behind a trusted proxy its
+ * X-Forwarded-For names the client and its X-Request-Id is kept, so that
+ * one request has one id in the balancer's log and ours. */
+static void request_identify(struct request *r)
+{
+    struct evhttp_connection *con = evhttp_request_get_connection(r->req);
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    if (con)
+        evhttp_connection_get_peer(con, &peer, &port);
+    const char *xff[8];
+    int nxff = 0;
+    const char *proxy_id = NULL;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+    int trusted = r->app->trust && proxy_is_trusted(r->app->trust, peer);
+    for (struct evkeyval *kv = in->tqh_first; trusted && kv; kv = kv->next.tqe_next) {
+        if (strcasecmp(kv->key, "X-Forwarded-For") == 0 && nxff < 8)
+            xff[nxff++] = kv->value;
+        else if (strcasecmp(kv->key, "X-Request-Id") == 0)
+            proxy_id = kv->value;
+    }
+    proxy_client_address(r->app->trust, peer, xff, nxff, r->client, sizeof r->client);
+    if (proxy_id && request_id_ok(proxy_id)) {
+        snprintf(r->request_id, sizeof r->request_id, "%s", proxy_id);
+        r->adopted_id = 1;
+    } else {
+        log_request_id(r->id, r->request_id, sizeof r->request_id);
+    }
+}
+
 /* The handler, once auth_resolve has set r->caller. */
 static void run_route(struct request *r)
 {
@@ -469,6 +523,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
     r->app = app;
     r->id = next_request_id++;
     r->start = clock_seconds();
+    request_identify(r);
     r->query.tqh_first = NULL; /* TAILQ_INIT without sys/queue.h */
     r->query.tqh_last = &r->query.tqh_first;
     app->in_flight++;
@@ -577,6 +632,8 @@ void http_server_free(struct app *app)
     if (app->http)
         evhttp_free(app->http);
     app->http = NULL;
+    free(app->trust);
+    app->trust = NULL;
     ratelimit_free(app->limit_addr);
     ratelimit_free(app->limit_token);
     app->limit_addr = app->limit_token = NULL;
@@ -594,6 +651,13 @@ int http_server_start(struct app *app, char *err, size_t errlen)
         return -1;
     }
     if (cfg->tls_cert[0] && tls_setup(app, err, errlen) != 0)
+        return -1;
+    app->trust = calloc(1, sizeof *app->trust);
+    if (!app->trust) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (proxy_trust_parse(app->trust, cfg->trusted_proxy, err, errlen) != 0)
         return -1;
     if (cfg->rate_limit_per_min > 0) {
         app->limit_addr = ratelimit_new(cfg->rate_limit_per_min, 65536);

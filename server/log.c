@@ -7,6 +7,25 @@
 
 static enum log_level min_level = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static char instance[32];
+
+void log_set_instance(const char *id)
+{
+    snprintf(instance, sizeof instance, "%s", id ? id : "");
+}
+
+const char *log_instance(void)
+{
+    return instance;
+}
+
+void log_request_id(uint64_t n, char *out, size_t outlen)
+{
+    if (instance[0])
+        snprintf(out, outlen, "%s-%llu", instance, (unsigned long long)n);
+    else
+        snprintf(out, outlen, "%llu", (unsigned long long)n);
+}
 
 int log_set_level_name(const char *name)
 {
@@ -47,10 +66,13 @@ void log_msg(enum log_level level, uint64_t reqid, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (reqid)
-        fprintf(stderr, "%s.%03ldZ %-5s req=%llu %s\n", when, ts.tv_nsec / 1000000L,
-                level_names[level], (unsigned long long)reqid, clean);
-    else
+    if (reqid) {
+        char id[64];
+        log_request_id(reqid, id, sizeof id);
+        fprintf(stderr, "%s.%03ldZ %-5s req=%s %s\n", when, ts.tv_nsec / 1000000L,
+                level_names[level], id, clean);
+    } else {
         fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000L,
                 level_names[level], clean);
+    }
 }

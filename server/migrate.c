@@ -18,18 +18,40 @@ static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
-/* A session advisory lock serialises concurrent `migrate` runs (two servers
- * starting together); each migration then commits with its own record. */
+/* A standby refuses every write; say so plainly rather than fail on the
+ * first CREATE (advisory locks there would not exclude the primary's
+ * runs either: they are per node). */
+static int refuse_standby(PGconn *conn, char *err, size_t errlen)
+{
+    PGresult *r = dbsync_exec(conn, "SELECT pg_is_in_recovery()", 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    int standby = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (standby) {
+        snprintf(err, errlen, "the database is a standby (in recovery, read-only): run migrate "
+                              "against the primary (libpq: target_session_attrs=read-write)");
+        return -1;
+    }
+    return 0;
+}
+
+/* A session advisory lock, taken before anything else, serialises
+ * concurrent `migrate` runs (several servers or deploy steps starting
+ * together: CREATE TABLE IF NOT EXISTS itself races); each migration then
+ * commits with its own record. */
 int migrate_apply(PGconn *conn, char *err, size_t errlen)
 {
     int applied = 0;
+    if (refuse_standby(conn, err, errlen) != 0)
+        return -1;
+    if (exec_ok(conn, "SELECT pg_advisory_lock(727274)", err, errlen) != 0)
+        return -1;
     if (exec_ok(conn,
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 err, errlen) != 0)
-        return -1;
-    if (exec_ok(conn, "SELECT pg_advisory_lock(727274)", err, errlen) != 0)
-        return -1;
+        goto fail;
     for (const struct migration *m = migrations; m->name; m++) {
         const char *params[1] = {m->name};
         PGresult *r = dbsync_exec(conn, "SELECT 1 FROM schema_migrations WHERE name = $1", 1,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "changes.h"
 #include "db.h"
 #include "metrics.h"
 #include "routes.h"
@@ -59,19 +60,25 @@ static void readyz_done(const struct db_reply *reply, void *arg)
         http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
 }
 
-/* Ready for traffic (a load balancer's check): the pool is up, the change
- * listener is listening (else cached replies could go stale unnoticed) and
- * the database is a writable primary. */
+/* Ready for traffic (a load balancer's check): not shutting down, the pool
+ * is up, the change listener hears changes (else cached replies could go
+ * stale unnoticed) and the database is a writable primary. */
 void route_readyz(struct request *r)
 {
     const char *reason = NULL;
     http_add_header(r, "Cache-Control", "no-store");
+    if (r->app->unready) {
+        unready(r, "shutting down (SIGTERM): draining");
+        return;
+    }
     if (!db_pool_is_up(r->app->pool, &reason)) {
         unready(r, reason ? reason : "database unavailable");
         return;
     }
-    if (!db_pool_listener_up(r->app->pool)) {
-        unready(r, "the change listener is not connected");
+    if (!changes_live(r->app)) {
+        unready(r, db_pool_listener_up(r->app->pool)
+                       ? "the change listener's heartbeat is overdue"
+                       : "the change listener is not connected");
         return;
     }
     if (db_pool_query(r->app->pool, "SELECT pg_is_in_recovery()", 0, NULL, readyz_done, r) != 0)

@@ -2,6 +2,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
+#include <openssl/rand.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "app.h"
 #include "password.h"
+#include "changes.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -32,8 +34,29 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(app->base, NULL);
 }
 
-/* First SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then
- * leave the loop.  A second: exit at once. */
+static void drain_start(struct app *app)
+{
+    log_info("shutdown: closing the listening socket; draining %d in-flight request(s)",
+             app->in_flight);
+    app->draining = 1;
+    struct timeval tv = {app->cfg->drain_timeout_s, 0};
+    app->drain_check = evtimer_new(app->base, drain_timeout_cb, app);
+    if (app->drain_check)
+        evtimer_add(app->drain_check, &tv);
+    http_server_stop_accepting(app);
+}
+
+static void drain_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drain_start(arg);
+}
+
+/* First SIGTERM/SIGINT: /readyz fails at once; requests are still served
+ * for the drain delay (a balancer's health check needs that long to take
+ * the server out), then the listening socket closes, in-flight requests
+ * finish, and the loop ends.  A second signal: exit at once. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -42,13 +65,32 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         log_warn("second signal %d: exiting now", (int)sig);
         _exit(1);
     }
-    log_info("signal %d: draining %d in-flight request(s)", (int)sig, app->in_flight);
-    app->draining = 1;
-    struct timeval tv = {app->cfg->drain_timeout_s, 0};
-    app->drain_check = evtimer_new(app->base, drain_timeout_cb, app);
-    if (app->drain_check)
-        evtimer_add(app->drain_check, &tv);
-    http_server_stop_accepting(app);
+    app->unready = 1;
+    int delay = app->cfg->drain_delay_s;
+    if (delay > 0) {
+        log_info("signal %d: /readyz fails; serving %d s more before closing the socket",
+                 (int)sig, delay);
+        struct timeval tv = {delay, 0};
+        app->drain_delay = evtimer_new(app->base, drain_delay_cb, app);
+        if (app->drain_delay && evtimer_add(app->drain_delay, &tv) == 0)
+            return;
+    }
+    log_info("signal %d", (int)sig);
+    drain_start(app);
+}
+
+/* A random id for this process: request ids and the heartbeat channel are
+ * unique across the servers of one deployment. */
+static int instance_init(void)
+{
+    unsigned char b[6];
+    char id[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return -1;
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(id + 2 * i, 3, "%02x", b[i]);
+    log_set_instance(id);
+    return 0;
 }
 
 static int parse_flags(struct config *cfg, int argc, char **argv)
@@ -95,8 +137,12 @@ int cmd_serve(int argc, char **argv)
         snprintf(cfg.db_url, sizeof cfg.db_url, "%s", cli_db_default());
 
     signal(SIGPIPE, SIG_IGN);
-    log_info("sendbench starting: libevent %s, libpq %d, jansson %s", event_get_version(),
-             PQlibVersion(), JANSSON_VERSION);
+    if (instance_init() != 0) {
+        log_error("cannot draw an instance id (OpenSSL RAND_bytes)");
+        return 1;
+    }
+    log_info("sendbench starting: instance %s, libevent %s, libpq %d, jansson %s",
+             log_instance(), event_get_version(), PQlibVersion(), JANSSON_VERSION);
     config_log(&cfg);
 
     struct event *sigterm = NULL, *sigint = NULL;
@@ -157,10 +203,13 @@ done:
         event_free(sigint);
     if (app.drain_check)
         event_free(app.drain_check);
+    if (app.drain_delay)
+        event_free(app.drain_delay);
     if (app.forecaster)
         forecast_worker_stop(app.forecaster);
     if (app.pool)
         db_pool_free(app.pool);
+    changes_heartbeat_free(&app);   /* after the pool: it answers its query */
     http_server_free(&app);
     password_worker_free(app.passwords);
     tables_stop(&app);

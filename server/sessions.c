@@ -70,14 +70,10 @@ void session_set_cookie(struct request *r, const char *name, const char *value)
     http_add_header(r, "Set-Cookie", c);
 }
 
+/* Behind a trusted proxy, the address X-Forwarded-For names (http.h). */
 void session_client_address(struct request *r, char *out, size_t outlen)
 {
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *con = evhttp_request_get_connection(r->req);
-    if (con)
-        evhttp_connection_get_peer(con, &addr, &port);
-    snprintf(out, outlen, "%s", addr ? addr : "unknown");
+    snprintf(out, outlen, "%s", http_client_address(r));
 }
 
 struct session_pending {
