@@ -1,9 +1,11 @@
 /*
  * The quarterly return in the browser, for signed-in people:
- *   GET  /returns                 the quarters with their state
+ *   GET  /returns                 the quarters with their state (server/routes_returns_list.c)
  *   GET  /returns/{period}        the form (or, awaiting approval, the version to sign off)
  *   POST /returns/{period}        action = check | submit | approve | reject
  *                                 (w.METRIC ticked: that figure is withdrawn)
+ *                                 | upload (multipart/form-data: the tidy CSV fills
+ *                                 the form, checked; server/return_upload.c)
  * (the same decision over the API: server/routes_decide.c)
  *
  * The form's figures go through the API's own validation (submit_parse_json
@@ -27,6 +29,8 @@
 #include "log.h"
 #include "portal.h"
 #include "query_rules.h"
+#include "return_upload.h"
+#include "returns.h"
 #include "routes.h"
 #include "sessions.h"
 #include "submit.h"
@@ -40,12 +44,6 @@ static void utc_today(struct submit_date *d)
     d->year = tm.tm_year + 1900;
     d->month = tm.tm_mon + 1;
     d->day = tm.tm_mday;
-}
-
-/* "2025-26 Q2" -> "2025-26%20Q2" (a checked period has no other specials). */
-static void period_path(const char *period, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "/returns/%.7s%%20%.2s", period, period + 8);
 }
 
 /* A member that is an object, else NULL (JSON null included). */
@@ -62,96 +60,6 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static const char *state_label(const char *state)
-{
-    return strcmp(state, "not_open") == 0 ? "not open yet"
-         : strcmp(state, "open") == 0 ? "open, not started"
-         : strcmp(state, "draft") == 0 ? "draft (returned by the approver)"
-         : strcmp(state, "awaiting_approval") == 0 ? "awaiting approval"
-         : strcmp(state, "approved") == 0 ? "approved" : state;
-}
-
-/* ------------------------------------------------------------- /returns */
-
-static void list_loaded(const struct db_reply *reply, void *arg)
-{
-    struct request *r = arg;
-    const struct session_user *u = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    struct evbuffer *b = evbuffer_new();
-    int bad = !b || portal_page_begin(b, "Quarterly returns", u) != 0 ||
-              web_put(b, "<h1>Quarterly returns</h1><p>") != 0 ||
-              html_escape(b, u->authority_name) != 0 ||
-              web_put(b, ". Each quarter opens the day after it ends and is due by the date "
-                         "shown.</p><table id=\"returns\"><caption>Quarters and their state"
-                         "</caption><thead><tr><th scope=\"col\">Quarter</th>"
-                         "<th scope=\"col\">State</th><th scope=\"col\">Opens</th>"
-                         "<th scope=\"col\">Due</th></tr></thead><tbody>") != 0;
-    for (int i = 0; !bad && i < PQntuples(reply->res); i++) {
-        const char *period = PQgetvalue(reply->res, i, 0), *state = PQgetvalue(reply->res, i, 1);
-        int late = strcmp(PQgetvalue(reply->res, i, 2), "t") == 0;
-        char path[64];
-        period_path(period, path, sizeof path);
-        bad = web_put(b, "<tr data-period=\"%s\" data-state=\"%s\"%s><th scope=\"row\">"
-                         "<a href=\"%s\">%s</a></th><td><span class=\"state state-%s\">%s</span>%s"
-                         "</td><td>%s</td><td>%s</td></tr>",
-                      period, state, late ? " data-late=\"true\"" : "", path, period, state,
-                      state_label(state),
-                      late ? " <span class=\"state state-late\">late</span>" : "",
-                      PQgetvalue(reply->res, i, 3), PQgetvalue(reply->res, i, 4)) != 0;
-    }
-    if (!bad)
-        bad = web_put(b, "</tbody></table>") != 0 || web_page_end(b) != 0;
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, 200, b);
-}
-
-static void list_resolved(struct request *r, const struct session_user *u)
-{
-    if (!u) {
-        portal_need_sign_in(r);
-        return;
-    }
-    if (u->role == ROLE_ADMIN) {
-        portal_redirect(r, "/admin/collection");
-        return;
-    }
-    struct session_user *copy = malloc(sizeof *copy);
-    if (!copy) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-        return;
-    }
-    *copy = *u;
-    r->state = copy;
-    r->state_free = free;
-    const char *params[1] = {u->authority};
-    /* The last eight quarters that have ended, newest first. */
-    if (db_pool_query(r->app->pool,
-                      "WITH cur AS (SELECT to_char(fy, 'FM0000') || '-' || to_char((fy + 1) % 100, 'FM00')"
-                      "               || ' Q' || q AS p FROM (SELECT"
-                      "   CASE WHEN extract(month FROM current_date) >= 4 THEN extract(year FROM current_date)"
-                      "        ELSE extract(year FROM current_date) - 1 END::int AS fy,"
-                      "   ((extract(month FROM current_date)::int + 8) % 12) / 3 + 1 AS q) x)"
-                      " SELECT p.p, s.state, s.late, s.opens, s.due"
-                      " FROM cur, generate_series(1, 8) k,"
-                      "      LATERAL (SELECT fy_quarter_shift(cur.p, -k) AS p) p,"
-                      "      LATERAL return_status($1, p.p) s"
-                      " ORDER BY k",
-                      1, params, list_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-}
-
-void route_returns(struct request *r)
-{
-    session_resolve(r, list_resolved);
-}
-
 /* ------------------------------------------------------ /returns/{period} */
 
 struct ret_state {
@@ -165,6 +73,7 @@ struct ret_state {
     json_t *withdraw;       /* POST: metric ids ticked "Withdraw" (w.METRIC) */
     json_t *errors;         /* details of submit_parse_json */
     json_t *queries;        /* query_rules_check */
+    struct return_upload up; /* POST action=upload: the file's figures and problems */
     char action[16];
 };
 
@@ -177,6 +86,7 @@ static void ret_state_free(void *arg)
     json_decref(st->withdraw);
     json_decref(st->errors);
     json_decref(st->queries);
+    return_upload_clear(&st->up);
     free(st);
 }
 
@@ -380,13 +290,13 @@ static void ret_render(struct request *r, int status, const char *note)
                      submitter != st->u.user_id;
     char title[96], path[64];
     snprintf(title, sizeof title, "Quarterly return %s", st->period);
-    period_path(st->period, path, sizeof path);
+    returns_period_path(st->period, path, sizeof path);
     struct evbuffer *b = evbuffer_new();
     int bad = !b || portal_page_begin(b, title, &st->u) != 0 ||
               web_put(b, "<h1>Quarterly return %s: ", st->period) != 0 ||
               html_escape(b, web_str(doc, "name")) != 0 ||
               web_put(b, "</h1><p id=\"status\" data-state=\"%s\">State: <strong>%s</strong>%s. "
-                         "Due %s.</p>", state, state_label(state),
+                         "Due %s.</p>", state, returns_state_label(state),
                       json_is_true(json_object_get(status_doc, "late")) ? " (late)" : "",
                       str(status_doc, "due")) != 0 ||
               (note && (web_put(b, "<p class=\"note\" id=\"note\">") != 0 ||
@@ -418,6 +328,19 @@ static void ret_render(struct request *r, int status, const char *note)
         if (!bad && json_array_size(json_object_get(latest, "queries")))
             bad = web_put(b, "</tbody></table>") != 0;
     }
+    if (!bad && edit)
+        bad = web_put(b, "<form method=\"post\" action=\"%s\" enctype=\"multipart/form-data\" "
+                         "class=\"stack\" id=\"upload\">", path) != 0 ||
+              form_csrf_field(b, st->u.csrf) != 0 ||
+              web_put(b, "<div class=\"field\"><label for=\"upload-file\">Upload the figures as "
+                         "CSV</label><span class=\"hint\" id=\"upload-hint\">The API's tidy "
+                         "layout: a header row and one row for this quarter (time_period, "
+                         "new_la_code, one column per metric id). The figures fill the form "
+                         "below and are checked; nothing is sent until you press Submit for "
+                         "approval.</span><input type=\"file\" id=\"upload-file\" name=\"file\" "
+                         "accept=\".csv,text/csv\" aria-describedby=\"upload-hint\"></div>"
+                         "<div class=\"actions\"><button type=\"submit\" name=\"action\" "
+                         "value=\"upload\" class=\"secondary\">Upload</button></div></form>") != 0;
     if (!bad)
         bad = web_put(b, "<form method=\"post\" action=\"%s\" class=\"stack\" novalidate>", path) != 0 ||
               form_csrf_field(b, st->u.csrf) != 0;
@@ -493,7 +416,7 @@ static void ret_decided(const struct db_reply *reply, void *arg)
     struct request *r = arg;
     struct ret_state *st = r->state;
     char path[80];
-    period_path(st->period, path, sizeof path);
+    returns_period_path(st->period, path, sizeof path);
     if (reply->error) {
         const char *ss = reply->sqlstate ? reply->sqlstate : "";
         if (strcmp(ss, "SBK22") == 0) {
@@ -524,7 +447,7 @@ static void ret_stored(const struct db_reply *reply, void *arg)
         return;
     }
     char path[80];
-    period_path(st->period, path, sizeof path);
+    returns_period_path(st->period, path, sizeof path);
     strncat(path, "?done=submitted", sizeof path - strlen(path) - 1);
     portal_redirect(r, path);
 }
@@ -599,6 +522,20 @@ static void ret_post(struct request *r)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
+    if (strcmp(st->action, "upload") == 0) {
+        /* The file's own problems, and a file for another authority or
+         * quarter than this page's. */
+        json_array_extend(st->errors, st->up.errors);
+        const char *old = web_str(st->doc, "old_code");
+        if (st->up.authority[0] && strcmp(st->up.authority, st->authority) != 0 &&
+            !(old && strcmp(st->up.authority, old) == 0))
+            submit_detail(st->errors, "new_la_code", "other_authority",
+                          "the file is for %s, this return is %s's", st->up.authority,
+                          web_str(st->doc, "name"));
+        if (st->up.period[0] && strcmp(st->up.period, st->period) != 0)
+            submit_detail(st->errors, "time_period", "other_period",
+                          "the file is for %s, this return is %s", st->up.period, st->period);
+    }
     /* Each query with its explanation (form field x.METRIC). */
     size_t i, unexplained = 0;
     json_t *q;
@@ -619,11 +556,15 @@ static void ret_post(struct request *r)
     }
     if (strcmp(st->action, "submit") != 0 || json_array_size(st->errors) || unexplained) {
         int refused = strcmp(st->action, "submit") == 0;
-        char note[200];
-        snprintf(note, sizeof note, "%s%zu error%s, %zu quer%s (%zu without an explanation).",
-                 refused ? "Not submitted: " : "Checked: ", json_array_size(st->errors),
+        int upload = strcmp(st->action, "upload") == 0;
+        refused = refused || (upload && json_array_size(st->errors));
+        char note[300];
+        snprintf(note, sizeof note, "%s%zu error%s, %zu quer%s (%zu without an explanation).%s",
+                 upload ? "Read from the uploaded file and checked: "
+                 : refused ? "Not submitted: " : "Checked: ", json_array_size(st->errors),
                  json_array_size(st->errors) == 1 ? "" : "s", json_array_size(st->queries),
-                 json_array_size(st->queries) == 1 ? "y" : "ies", unexplained);
+                 json_array_size(st->queries) == 1 ? "y" : "ies", unexplained,
+                 upload ? " Nothing is sent until you press Submit for approval." : "");
         submit_doc_clear(&sd);
         ret_render(r, refused ? 422 : 200, note);
         return;
@@ -681,7 +622,7 @@ static void ret_load(struct request *r)
     struct ret_state *st = r->state;
     const char *params[2] = {st->authority, st->period};
     if (db_pool_query(r->app->pool,
-        "SELECT jsonb_build_object('authority', a.new_la_code, 'name', a.name,"
+        "SELECT jsonb_build_object('authority', a.new_la_code, 'old_code', a.old_la_code, 'name', a.name,"
         " 'metrics', (SELECT jsonb_agg(jsonb_build_object('id', m.id, 'label', m.label, 'unit', m.unit,"
         "    'dp', m.dp, 'description', m.description) ORDER BY m.sort_order)"
         "    FROM metrics m WHERE m.submittable),"
@@ -723,7 +664,17 @@ static void ret_resolved(struct request *r, const struct session_user *u)
     }
     snprintf(st->authority, sizeof st->authority, "%s", asked && *asked ? asked : u->authority);
     if (st->post) {
-        if (form_read(r, &st->fields) != 0 ||
+        struct submit_date today;
+        utc_today(&today);
+        int upload = return_upload_is(r);
+        if (upload && return_upload_read(r, r->app->catalogue, &today, &st->fields, &st->up) != 0) {
+            char msg[220];
+            snprintf(msg, sizeof msg, "The upload could not be read: %s. Nothing was done.",
+                     st->up.reason);
+            portal_refuse(r, 400, "bad_upload", msg);
+            return;
+        }
+        if ((!upload && form_read(r, &st->fields) != 0) ||
             !session_csrf_ok(u->csrf, evhttp_find_header(&st->fields, "csrf"))) {
             log_msg(LOG_INFO, r->id, "return form refused: missing or wrong CSRF token");
             portal_refuse(r, 403, "csrf_failed", "This form has expired or did not come from "
@@ -732,8 +683,10 @@ static void ret_resolved(struct request *r, const struct session_user *u)
         }
         const char *a = evhttp_find_header(&st->fields, "action");
         snprintf(st->action, sizeof st->action, "%s", a ? a : "");
-        if (strcmp(st->action, "check") && strcmp(st->action, "submit") &&
-            strcmp(st->action, "approve") && strcmp(st->action, "reject")) {
+        if ((strcmp(st->action, "check") && strcmp(st->action, "submit") &&
+             strcmp(st->action, "approve") && strcmp(st->action, "reject") &&
+             strcmp(st->action, "upload")) ||
+            (upload != (strcmp(st->action, "upload") == 0))) {
             portal_refuse(r, 400, "bad_action", "The form's button is not one this page knows.");
             return;
         }
@@ -746,7 +699,9 @@ static void ret_resolved(struct request *r, const struct session_user *u)
         for (struct evkeyval *kv = st->fields.tqh_first; kv; kv = kv->next.tqe_next)
             if (strncmp(kv->key, "w.", 2) == 0 && kv->key[2] && !withdraw_has(st->withdraw, kv->key + 2))
                 json_array_append_new(st->withdraw, json_string(kv->key + 2));
-        for (struct evkeyval *kv = st->fields.tqh_first; kv; kv = kv->next.tqe_next) {
+        if (upload)
+            json_object_update(st->figures, st->up.figures);
+        for (struct evkeyval *kv = st->fields.tqh_first; !upload && kv; kv = kv->next.tqe_next) {
             /* A withdrawn figure's input still shows the figure in force:
              * the tick wins, and no figure is sent for it. */
             if (strncmp(kv->key, "f.", 2) != 0 || withdraw_has(st->withdraw, kv->key + 2))

@@ -84,6 +84,17 @@ try {
   out.steps.form_status = r.status();
   out.steps.prefilled = await a.page.getByLabel('EHC plans in place', { exact: true }).inputValue();
   out.steps.form_unlabelled = await labelsWithoutControl(a.page);
+  // The tidy CSV uploaded through the file input fills the form (nothing stored).
+  const csv = 'time_period,new_la_code,ehcp_caseload,requests_received\r\n' +
+    cfg.period + ',' + cfg.authority + ',3160,265\r\n';
+  await a.page.getByLabel('Upload the figures as CSV').setInputFiles(
+    { name: 'return.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await a.page.getByRole('button', { name: 'Upload' }).click();
+  out.steps.uploaded = {
+    caseload: await a.page.getByLabel('EHC plans in place', { exact: true }).inputValue(),
+    requests: await a.page.getByLabel('Requests for EHC needs assessment', { exact: true }).inputValue(),
+    note: await a.page.locator('#note').textContent() };
+  await shot(a.page, '3b-uploaded');
   await a.page.getByLabel('EHC plans in place', { exact: true }).fill('31500');
   await a.page.getByRole('button', { name: 'Check' }).click();
   out.steps.queries = await a.page.$$eval('#query-summary li', (lis) => lis.map((li) => ({

@@ -80,6 +80,9 @@ def test_queried_on_the_extra_zero_explained_and_submitted(t):
     t.eq(step(t, "form_status"), 200, "form")
     t.eq(step(t, "prefilled"), "3150", "prefilled from the last approved figures")
     t.eq(step(t, "form_unlabelled"), [], "every input has a visible label")
+    up = step(t, "uploaded")
+    t.eq((up["caseload"], up["requests"]), ("3160", "265"), "the uploaded CSV fills the form")
+    t.true("Read from the uploaded file" in up["note"], up["note"])
     rules = [q["rule"] for q in step(t, "queries")]
     t.true("about_ten_times" in rules, "queried on the extra zero: %r" % rules)
     t.true(step(t, "query_targets_exist"), "each query links to its explanation box")

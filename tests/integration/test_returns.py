@@ -349,3 +349,81 @@ def test_a_signed_in_person_is_a_caller_like_a_token(t):
     s, _, _ = Client(t).request("GET", "/api/v1/authorities/%s/profile" % DORSET,
                                 headers={"Accept": "application/json"})
     t.eq(s, 200, "anonymous profile unchanged")
+
+
+def multipart(fields, boundary="----sendbenchTestBoundary7MA4YWxk"):
+    """A multipart/form-data body as a browser sends it: fields is a list
+    of (name, value) or (name, value, filename)."""
+    out = []
+    for f in fields:
+        disp = 'form-data; name="%s"' % f[0]
+        if len(f) == 3:
+            disp += '; filename="%s"' % f[2]
+        out.append("--%s\r\nContent-Disposition: %s\r\n%s\r\n%s\r\n"
+                   % (boundary, disp, "Content-Type: text/csv\r\n" if len(f) == 3 else "", f[1]))
+    out.append("--%s--\r\n" % boundary)
+    return "".join(out).encode(), "multipart/form-data; boundary=" + boundary
+
+
+def test_upload_the_tidy_csv_into_the_form(t):
+    qu = "2024-25 Q3"
+    path = "/returns/" + urllib.parse.quote(qu)
+    c = Client(t)
+    c.sign_in("sub@dorset.example", PW)
+    s, _, b = c.form(path)
+    t.true('enctype="multipart/form-data"' in b and
+           '<label for="upload-file">Upload the figures as CSV</label>' in b and
+           'value="upload" class="secondary">Upload</button>' in b, "an upload form, labelled")
+    before = t.value("SELECT count(*) FROM submissions")
+    csv_text = ("time_period,geographic_level,new_la_code,old_la_code,la_name,ehcp_caseload,"
+                "requests_received,case_officers_fte\r\n"
+                "2024-25 Q3,Local authority,E06000059,838,Dorset,3100,250,16\r\n")
+
+    def upload(parts, csrf=True):
+        fields = ([("csrf", c.csrf)] if csrf else []) + [("action", "upload")] + parts
+        body, ct = multipart(fields)
+        return c.request("POST", path, body=body, headers={"Content-Type": ct})
+
+    s, _, b = upload([("file", csv_text, "dorset q3.csv")])
+    summary = re.search(r'<div class="error-summary".*?</div>', b, re.S)
+    t.eq(s, 200, "read: %s" % (summary.group(0) if summary else b[:300]))
+    for metric, value in (("ehcp_caseload", "3100"), ("requests_received", "250"),
+                          ("case_officers_fte", "16")):
+        t.true(re.search(r'id="f-%s" name="f.%s"[^>]*value="%s"' % (metric, metric, value), b),
+               "the file fills the form: " + metric)
+    t.true("Read from the uploaded file and checked" in b and "Nothing is sent until" in b, "said so")
+    t.eq(t.value("SELECT count(*) FROM submissions"), before, "nothing stored by an upload")
+    # then the filled form is sent as any other
+    c.form(path)
+    s, _, b = c.post(path, {"action": "submit", "f.ehcp_caseload": "3100", "f.requests_received": "250",
+                            "f.case_officers_fte": "16"})
+    t.eq(s, 303, "submitted after the upload: " + b[:300])
+    t.eq(int(t.value("SELECT count(*) FROM submissions")), int(before) + 1, "stored once")
+    a = Client(t)
+    a.sign_in("app@dorset.example", PW)
+    a.form(path)
+    s, _, _ = a.post(path, {"action": "approve"})
+    t.eq(s, 303, "approved")
+    before = t.value("SELECT count(*) FROM submissions")
+    c.form(path)
+    # the file's problems, named by their fields
+    s, _, b = upload([("file", csv_text.replace("3100", "low").replace("2024-25 Q3", "2024-25 Q2"),
+                       "wrong.csv")])
+    t.eq(s, 422, "problems in the file")
+    t.true('href="#f-ehcp_caseload"' in b, "a bad cell links to its input")
+    t.true("the file is for 2024-25 Q2, this return is 2024-25 Q3" in b, "another quarter's file")
+    s, _, b = upload([("file", csv_text.replace("E06000059,838", "E06000058,839"), "bcp.csv")])
+    t.eq(s, 422, "another authority's file")
+    t.true("the file is for E06000058" in b, "said which")
+    s, _, b = upload([("file", "", "empty.csv")])
+    t.eq(s, 422, "an empty file")
+    t.true("choose a CSV file" in b, "asked for a file")
+    s, _, b = upload([("file", csv_text, "q3.csv")], csrf=False)
+    t.eq(s, 403, "no CSRF token in the upload")
+    s, _, b = c.request("POST", path, body=b"--x\r\nnot a part\r\n",
+                        headers={"Content-Type": "multipart/form-data; boundary=x"})
+    t.eq(s, 400, "a broken multipart body")
+    body, ct = multipart([("csrf", c.csrf), ("action", "submit"), ("file", csv_text, "q3.csv")])
+    s, _, b = c.request("POST", path, body=body, headers={"Content-Type": ct})
+    t.eq(s, 400, "an upload body is only for the Upload button")
+    t.eq(t.value("SELECT count(*) FROM submissions"), before, "none of these stored anything")
