@@ -124,14 +124,16 @@ int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errle
 void fr_doc_truncate(json_t *doc, int horizon);
 
 /* The forecasts of doc as download rows: period,forecast,lo80,hi80,lo95,hi95,
- * numbers as they are, shown with show_dp places in a workbook (the
- * catalogue's dp; SHEET_DP_ANY: General).  Caller frees (sheet_free); NULL
- * when out of memory. */
+ * rounded to dp places, the metric's catalogue dp ("3547", not
+ * "3547.429592"; SHEET_DP_ANY: as they are), so the CSV and the workbook
+ * hold the same numbers.  The JSON keeps full precision.  Caller frees
+ * (sheet_free); NULL when out of memory. */
 struct sheet;
-struct sheet *fr_doc_sheet(const json_t *doc, int show_dp);
+struct sheet *fr_doc_sheet(const json_t *doc, int dp);
 
-/* Writes the forecasts of doc as CSV: period,forecast,lo80,hi80,lo95,hi95.
- * Returns a malloc'd string (caller frees) or NULL. */
-char *fr_doc_csv(const json_t *doc);
+/* Writes the forecasts of doc as CSV: period,forecast,lo80,hi80,lo95,hi95,
+ * rounded to dp places (the metric's catalogue dp).  Returns a malloc'd
+ * string (caller frees) or NULL. */
+char *fr_doc_csv(const json_t *doc, int dp);
 
 #endif

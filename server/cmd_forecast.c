@@ -7,9 +7,11 @@
 #include "cli.h"
 #include "dbsync.h"
 #include "forecast_run.h"
+#include "sheet.h"
 
 struct print_ctx {
     int csv;
+    int dp;         /* the metric's catalogue dp: the CSV's rounding */
     int printed;
 };
 
@@ -19,7 +21,7 @@ static int print_doc(const char *scope, const char *code, json_t *doc, void *arg
     (void)code;
     struct print_ctx *c = arg;
     if (c->csv) {
-        char *csv = fr_doc_csv(doc);
+        char *csv = fr_doc_csv(doc, c->dp);
         if (csv)
             fputs(csv, stdout);
         free(csv);
@@ -94,7 +96,13 @@ int cmd_forecast(int argc, char **argv)
         fprintf(stderr, "sendbench: forecast: metric %s has no annual figures\n", v[1]);
         goto done;
     }
-    struct print_ctx pc = {v[3] && strcmp(v[3], "csv") == 0, 0};
+    const char *mp[1] = {v[1]};
+    PGresult *dpr = dbsync_exec(conn, "SELECT dp FROM metrics WHERE id = $1", 1, mp, err,
+                                sizeof err);
+    struct print_ctx pc = {v[3] && strcmp(v[3], "csv") == 0,
+                           dpr && PQntuples(dpr) == 1 ? atoi(PQgetvalue(dpr, 0, 0)) : SHEET_DP_ANY,
+                           0};
+    PQclear(dpr);
     int n = fr_fit(&p, (int)horizon, version, code, print_doc, &pc, err, sizeof err);
     fr_panel_free(&p);
     if (n < 0) {

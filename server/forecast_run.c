@@ -352,7 +352,7 @@ void fr_doc_truncate(json_t *doc, int horizon)
 
 /* Plain numbers, no thousands separators; an empty cell where a value is
  * missing. */
-struct sheet *fr_doc_sheet(const json_t *doc, int show_dp)
+struct sheet *fr_doc_sheet(const json_t *doc, int dp)
 {
     static const char *const cols[] = {"period", "forecast", "lo80", "hi80", "lo95", "hi95"};
     struct sheet *s = sheet_new("forecast");
@@ -368,7 +368,7 @@ struct sheet *fr_doc_sheet(const json_t *doc, int show_dp)
         for (size_t k = 1; k < 6; k++) {
             const json_t *v = json_object_get(row, cols[k]);
             if (json_is_number(v))
-                sheet_number_as(s, json_number_value(v), SHEET_DP_ANY, show_dp);
+                sheet_number(s, json_number_value(v), dp);
             else
                 sheet_text(s, "");
         }
@@ -377,9 +377,9 @@ struct sheet *fr_doc_sheet(const json_t *doc, int show_dp)
     return s;
 }
 
-char *fr_doc_csv(const json_t *doc)
+char *fr_doc_csv(const json_t *doc, int dp)
 {
-    struct sheet *s = fr_doc_sheet(doc, SHEET_DP_ANY);
+    struct sheet *s = fr_doc_sheet(doc, dp);
     size_t len = 0;
     char *out = s ? sheet_csv_string(s, "\n", &len) : NULL;
     sheet_free(s);

@@ -149,7 +149,7 @@ static void forecast_done(struct request *r, PGresult *res)
     size_t len = 0;
     char *body;
     if (st->format == FC_CSV) {
-        body = fr_doc_csv(doc);
+        body = fr_doc_csv(doc, atoi(PQgetvalue(res, 0, 6)));
         json_decref(doc);
         len = body ? strlen(body) : 0;
     } else if (st->format == FC_XLSX) {

@@ -122,6 +122,9 @@ def test_csv_format(t):
         for c in cells[1:]:
             v = float(c)
             t.true(math.isfinite(v) and "," not in c, "plain number")
+            # ehcp_caseload has dp 0 in the catalogue: whole numbers, not
+            # "3547.429592" (issue 14 point 6)
+            t.true(c.lstrip("-").isdigit(), "rounded as the catalogue says: %r" % c)
     s2, h2, b2 = t.request("GET", "/api/v1/forecasts/ehcp_caseload?authority=E06000101",
                            headers={"Accept": "text/csv"})
     t.eq(b2, b, "Accept: text/csv gives the same CSV")
