@@ -7,6 +7,8 @@
 #   make bench                    performance harness (not part of make test)
 #   make load                     ceiling + 60 s mixed load at 500 connections (tests/load/results.md)
 #   make soak                     10 min mixed load, resident memory must not grow (tests/load/soak.md)
+#   make cluster                  primary + hot standby, 3 servers, HAProxy on :8080 (Ctrl-C stops)
+#   make test-cluster             failure drills on that topology (tests/cluster/drills.py)
 
 CC      ?= cc
 WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -76,7 +78,8 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BINDIR)/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean load soak backtest
+.PHONY: all deps run test unit valgrind bench bench-tools fuzz fuzz-build clean load soak backtest \
+        cluster test-cluster bench-cluster
 # Keep object files of unit tests between builds.
 .SECONDARY:
 
@@ -186,6 +189,25 @@ soak: deps
 	@SENDBENCH_EXTRA_PKGS="wrk curl" scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(BINDIR) LOAD_MODE=soak tests/load/run.sh
+
+# Several servers behind HAProxy on PostgreSQL streaming replication, in the
+# foreground (scripts/cluster.sh, docs/scale-out.md), and its failure drills.
+cluster: deps
+	@SENDBENCH_EXTRA_PKGS="haproxy curl" scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@SENDBENCH_BIN=$(CURDIR)/$(BINDIR)/sendbench scripts/cluster.sh up
+
+test-cluster: deps
+	@SENDBENCH_EXTRA_PKGS="haproxy curl" scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@SENDBENCH_BIN=$(CURDIR)/$(BINDIR)/sendbench python3 tests/cluster/drills.py
+
+# The scale-out figures (docs/scale-out.md): wrk through HAProxy with 1-3
+# servers against one direct, replica lag at 50 submissions/s, failover.
+bench-cluster: deps
+	@SENDBENCH_EXTRA_PKGS="haproxy curl wrk" scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@SENDBENCH_BIN=$(CURDIR)/$(BINDIR)/sendbench python3 tests/cluster/bench.py
 
 clean:
 	rm -rf build bin

@@ -39,6 +39,8 @@ struct app {
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
     struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
     struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */
+    unsigned long catalogue_changes;    /* change notices that may touch the metrics table */
+    unsigned long catalogue_loaded_at;  /* catalogue_changes when the one kept was read */
     struct password_worker *passwords;  /* Argon2id off the loop (server/password.c) */
 };
 

@@ -83,6 +83,10 @@ static void on_notice(const char *channel, const char *payload, void *arg)
         cache_change(app->tables_cache, &ch);
         metrics_count("tables_cache_narrow_invalidations");
     } else {
+        /* The metrics table itself, or anything while we were not
+         * listening: the submission catalogue is read again on next use. */
+        if (!payload || strcmp(payload, "metrics") == 0)
+            app->catalogue_changes++;
         log_debug("tables: %s changed: cache emptied", payload ? payload : "(reconnected)");
         cache_invalidate(app->tables_cache);
         metrics_count("tables_cache_invalidations");

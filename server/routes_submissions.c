@@ -31,6 +31,7 @@ typedef void (*next_fn)(struct request *r);
 struct catalogue_pending {
     struct request *r;
     next_fn next;
+    unsigned long at;       /* app->catalogue_changes when the query was sent */
 };
 
 static void catalogue_loaded(const struct db_reply *reply, void *arg)
@@ -38,13 +39,15 @@ static void catalogue_loaded(const struct db_reply *reply, void *arg)
     struct catalogue_pending *p = arg;
     struct request *r = p->r;
     next_fn next = p->next;
+    unsigned long at = p->at;
     free(p);
     if (reply->error) {
         http_reply_db_error(r, reply);
         return;
     }
     struct app *app = r->app;
-    if (!app->catalogue) {  /* another request may have loaded it meanwhile */
+    /* Another request may have loaded it (or a newer one) meanwhile. */
+    if (!app->catalogue || app->catalogue_loaded_at < at) {
         struct submit_catalogue *cat = calloc(1, sizeof *cat);
         if (!cat) {
             http_reply_oom(r);
@@ -64,17 +67,22 @@ static void catalogue_loaded(const struct db_reply *reply, void *arg)
                 return;
             }
         }
+        /* Nothing keeps the old one across the loop (every user reads
+         * app->catalogue when it needs it), so it goes now. */
+        submissions_catalogue_free(app);
         app->catalogue = cat;
+        app->catalogue_loaded_at = at;
         log_info("catalogue: %zu metrics loaded", cat->n);
     }
     next(r);
 }
 
-/* The catalogue is read once, on first use (the database may be down when
- * the server starts), and kept for the life of the server. */
+/* The catalogue is read on first use (the database may be down when the
+ * server starts) and kept until a change notice says the metrics table
+ * changed (or the listener was remade): then read again on next use. */
 void submissions_catalogue_ensure(struct request *r, void (*next)(struct request *r))
 {
-    if (r->app->catalogue) {
+    if (r->app->catalogue && r->app->catalogue_loaded_at == r->app->catalogue_changes) {
         next(r);
         return;
     }
@@ -85,6 +93,7 @@ void submissions_catalogue_ensure(struct request *r, void (*next)(struct request
     }
     p->r = r;
     p->next = next;
+    p->at = r->app->catalogue_changes;
     if (db_pool_query(r->app->pool,
                       "SELECT id, unit, kind = 'derived', submittable FROM metrics ORDER BY sort_order",
                       0, NULL, catalogue_loaded, p) != 0) {

@@ -189,6 +189,28 @@ def test_read_only_session_is_503_and_remade(t):
         t.eq(s.stop(), 0, "exit status")
 
 
+def test_catalogue_reloads_when_the_metrics_table_changes(t):
+    r = t.cli("token", "create", "--admin")
+    t.eq(r.returncode, 0, "token: " + r.stderr)
+    auth = {"Authorization": "Bearer " + r.stdout.strip()}
+    body = {"authority": "E06000100", "period": "2022-23 Q3", "figures": {"new_plans_issued": 40}}
+    t.psql("UPDATE metrics SET submittable = false WHERE id = 'new_plans_issued'")
+    s = start(t)
+    try:
+        st, h, b = s.request("POST", "/api/v1/submissions", body=body, headers=auth)
+        err = t.json_error(st, b, 422)
+        t.true("new_plans_issued" in json.dumps(err), "the metric is named: %r" % err)
+        # The catalogue changes while the server runs: the next submission
+        # is judged by the new one, without a restart.
+        t.psql("UPDATE metrics SET submittable = true WHERE id = 'new_plans_issued'")
+        wait_for("accepted after the change", lambda: s.request(
+            "POST", "/api/v1/submissions", body=body, headers=auth)[0] == 201, 5, 0.1)
+        t.true(log_text(s).count("catalogue: ") >= 2, "the catalogue was read again")
+    finally:
+        t.psql("UPDATE metrics SET submittable = true WHERE id = 'new_plans_issued'")
+        t.eq(s.stop(), 0, "exit status")
+
+
 def test_terminated_sessions_answer_503_never_500(t):
     s = start(t)
     try:
