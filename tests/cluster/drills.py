@@ -8,7 +8,7 @@ each under a read and write load through HAProxy:
                 three servers (a second HAProxy with a low limit)
   kill -9       one server killed: GET failures at most 0.1%, none 3 s after
   rolling       every server restarted with SIGTERM in turn: no failed request
-  standby       a server pointed at the standby: /readyz 503
+  standby       a server pointed at the standby: /readyz 503; migrate refuses
   refits        one data change, three servers: each stale metric refitted
                 once, by one server
   failover      the primary stopped, the standby promoted: writes back within
@@ -342,6 +342,10 @@ def drill_standby_server(c):
         time.sleep(1.5)
         s, h, b = request(port, "GET", "/readyz")
         check(s == 503, "a server on the standby: /readyz %d %s" % (s, b.strip()[:120]))
+        r = subprocess.run([BIN, "migrate", "--db", url], capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode == 1 and "standby" in r.stderr,
+              "migrate on the standby refuses: exit %d, %s" % (r.returncode, r.stderr.strip()))
     finally:
         p.terminate()
         p.wait(30)
