@@ -469,7 +469,7 @@ def main():
             c.stop()
             for i in range(1, N + 1):
                 log = c.server_log(i) if os.path.exists(os.path.join(c.dir, "server%d.log" % i)) else ""
-                if "runtime error:" in log or "AddressSanitizer" in log:
+                if "runtime error:" in log or "AddressSanitizer" in log or "LeakSanitizer" in log:
                     check(False, "sanitizer report in server %d's log" % i)
     write_results()
     print("%d passed, %d failed" % (passed, failed))
