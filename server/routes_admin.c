@@ -4,9 +4,9 @@
  *   POST /admin              action = create_user | disable_user | link_user |
  *                            issue_token | revoke_token | due_weeks |
  *                            consent
- *   GET  /admin/audit        the audit log (?format=csv: all of it)
+ *   GET  /admin/audit        the audit log (?format=csv or xlsx: all of it)
  *   GET  /admin/collection   the current quarter's state for every
- *                            authority (?period=, ?format=csv)
+ *                            authority (?period=, ?format=csv or xlsx)
  * Every POST carries the session's CSRF token.  Secrets (a set-up link, a
  * token) are shown once, in the answer to the POST that made them, and
  * only their SHA-256 is stored.  Every change is audited by the SQL that
@@ -21,6 +21,7 @@
 #include "app.h"
 #include "auth.h"
 #include "db.h"
+#include "download.h"
 #include "form.h"
 #include "html.h"
 #include "log.h"
@@ -28,8 +29,15 @@
 #include "routes.h"
 #include "sessions.h"
 #include "sheet.h"
+#include "xlsx.h"
 #include "users.h"
 #include "web.h"
+
+/* The About sheet's attribution of the administrators' workbooks. */
+#define ADMIN_ATTRIBUTION \
+    "Administrative records of this sendbench installation, not published statistics: for " \
+    "its administrators. Authority names and codes: Contains public sector information " \
+    "licensed under the Open Government Licence v3.0."
 
 struct admin_state {
     struct session_user u;
@@ -38,6 +46,7 @@ struct admin_state {
     char what[200];                    /* what the secret is */
     char message[300];
     int csv;
+    int xlsx;                          /* the CSV's rows as a workbook */
     char action[24];
     void (*next)(struct request *r);
 };
@@ -78,6 +87,7 @@ static void admin_start(struct request *r, void (*next)(struct request *r))
     r->state_free = admin_state_free;
     const char *format = http_query(r, "format");
     st->csv = format && strcmp(format, "csv") == 0;
+    st->xlsx = !st->csv && xlsx_requested(format, http_header(r, "Accept"));
     session_resolve(r, admin_resolved);
 }
 
@@ -493,35 +503,32 @@ static void audit_loaded(const struct db_reply *reply, void *arg)
     }
     static const char *const cols[] = {"id", "at", "actor", "action", "authority", "user_id",
                                        "token_id", "detail"};
-    if (st->csv) {
+    if (st->csv || st->xlsx) {
         struct sheet *s = sheet_new("audit_log");
         for (int c = 0; c < 8; c++)
             sheet_text(s, cols[c]);
         sheet_end_row(s);
         for (int i = 0; i < PQntuples(reply->res); i++) {
-            for (int c = 0; c < 8; c++)
-                sheet_text(s, PQgetvalue(reply->res, i, c));
+            for (int c = 0; c < 8; c++) {
+                if ((c == 0 || c == 5 || c == 6) && !PQgetisnull(reply->res, i, c) &&
+                    *PQgetvalue(reply->res, i, c))
+                    sheet_int(s, atoll(PQgetvalue(reply->res, i, c)));
+                else
+                    sheet_text(s, PQgetvalue(reply->res, i, c));
+            }
             sheet_end_row(s);
         }
-        struct evbuffer *b = evbuffer_new();
-        if (!s || !b || sheet_csv(s, b, "\r\n") != 0) {
-            sheet_free(s);
-            if (b)
-                evbuffer_free(b);
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-            return;
-        }
-        sheet_free(s);
-        http_add_header(r, "Content-Disposition", "attachment; filename=\"sendbench-audit-log.csv\"");
-        http_add_header(r, "Cache-Control", "no-store");
-        http_reply_buffer(r, 200, "text/csv; charset=utf-8", b);
-        evbuffer_free(b);
+        const char *extra[] = {"rows", "every entry, newest first", NULL};
+        struct xlsx_about about = {"sendbench audit log", evhttp_request_get_uri(r->req),
+                                   ADMIN_ATTRIBUTION, extra, 0};
+        download_reply(r, s, st->xlsx, "sendbench-audit-log", &about);
         return;
     }
     struct evbuffer *b = evbuffer_new();
     int bad = !b || portal_page_begin(b, "Audit log", &st->u) != 0 ||
               web_put(b, "<h1>Audit log</h1><p><a href=\"/admin/audit?format=csv\" download>Download "
-                         "the whole log (CSV)</a> · <a href=\"/admin\">Administration</a></p>"
+                         "the whole log (CSV)</a> · <a href=\"/admin/audit?format=xlsx\" download>"
+                         "(Excel)</a> · <a href=\"/admin\">Administration</a></p>"
                          "<table id=\"audit\"><caption>The latest 500 entries, newest first</caption>"
                          "<thead><tr>") != 0;
     for (int c = 0; !bad && c < 8; c++)
@@ -548,7 +555,7 @@ static void audit_loaded(const struct db_reply *reply, void *arg)
 static void audit_load(struct request *r)
 {
     struct admin_state *st = r->state;
-    const char *params[1] = {st->csv ? "1000000000" : "500"};
+    const char *params[1] = {st->csv || st->xlsx ? "1000000000" : "500"};
     if (db_pool_query(r->app->pool,
                       "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), actor,"
                       " action, coalesce(authority, ''), coalesce(user_id::text, ''),"
@@ -576,7 +583,7 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
     int n = PQntuples(reply->res);
     const char *period = n ? PQgetvalue(reply->res, 0, 0) : "";
     static const char *const states[] = {"open", "draft", "awaiting_approval", "approved"};
-    if (st->csv) {
+    if (st->csv || st->xlsx) {
         struct sheet *s = sheet_new("collection");
         static const char *const cols[] = {"period", "new_la_code", "old_la_code", "la_name",
                                            "region_name", "state", "late", "due"};
@@ -589,19 +596,12 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
                                      : PQgetvalue(reply->res, i, c));
             sheet_end_row(s);
         }
-        struct evbuffer *b = evbuffer_new();
-        if (!s || !b || sheet_csv(s, b, "\r\n") != 0) {
-            sheet_free(s);
-            if (b)
-                evbuffer_free(b);
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
-            return;
-        }
-        sheet_free(s);
-        http_add_header(r, "Content-Disposition", "attachment; filename=\"sendbench-collection.csv\"");
-        http_add_header(r, "Cache-Control", "no-store");
-        http_reply_buffer(r, 200, "text/csv; charset=utf-8", b);
-        evbuffer_free(b);
+        const char *extra[] = {"period", period, NULL};
+        char title[64];
+        snprintf(title, sizeof title, "sendbench collection %s", period);
+        struct xlsx_about about = {title, evhttp_request_get_uri(r->req), ADMIN_ATTRIBUTION,
+                                   extra, 0};
+        download_reply(r, s, st->xlsx, "sendbench-collection", &about);
         return;
     }
     int count[4] = {0}, late = 0;
@@ -615,13 +615,15 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
     struct evbuffer *b = evbuffer_new();
     int bad = !b || portal_page_begin(b, title, &st->u) != 0 ||
               web_put(b, "<h1>Collection %s</h1><p>Due %s. <a href=\"/admin/collection?format=csv"
-                         "&amp;period=%.7s%%20%.2s\" download>Download as CSV</a></p>"
+                         "&amp;period=%.7s%%20%.2s\" download>Download as CSV</a> · "
+                         "<a href=\"/admin/collection?format=xlsx&amp;period=%.7s%%20%.2s\" "
+                         "download>as Excel</a></p>"
                          "<ul id=\"counts\"><li data-state=\"open\">Not started: %d</li>"
                          "<li data-state=\"draft\">Draft: %d</li><li data-state=\"awaiting_approval\">"
                          "Awaiting approval: %d</li><li data-state=\"approved\">Approved: %d</li>"
                          "<li data-state=\"late\">Late: %d</li></ul>",
                       period, n ? PQgetvalue(reply->res, 0, 7) : "", period, n ? period + 8 : "",
-                      count[0], count[1], count[2], count[3], late) != 0 ||
+                      period, n ? period + 8 : "", count[0], count[1], count[2], count[3], late) != 0 ||
               web_put(b, "<table id=\"collection\"><caption>Every authority's return for %s</caption>"
                          "<thead><tr><th scope=\"col\">Authority</th><th scope=\"col\">Region</th>"
                          "<th scope=\"col\">State</th></tr></thead><tbody>", period) != 0;

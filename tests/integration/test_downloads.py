@@ -214,3 +214,42 @@ def test_table_xlsx_matches_csv(t):
     same_rows(t, meta, read_book(t, x3)["columns"], lambda col: 0, "meta")
     s, _, b = t.request("GET", "/api/v1/tables/ehcp_caseload?format=xls")
     t.json_error(s, b, 400, "bad_parameter")
+
+
+def test_admin_downloads_xlsx_match_csv(t):
+    """The administrators' downloads (audit log, collection dashboard) have
+    their XLSX twins too, for administrators only."""
+    from people import Client, make_user
+    make_user(t, "root@sendbench.example", "admin", password="correct horse battery")
+    a = Client(t)
+    s, h, _ = a.sign_in("root@sendbench.example", "correct horse battery")
+    t.eq(s, 303, "signed in")
+    for path, name, sheet, title in (
+            ("/admin/audit", "sendbench-audit-log", "audit_log", "sendbench audit log"),
+            ("/admin/collection", "sendbench-collection", "collection",
+             "sendbench collection")):
+        s, h, page = a.get(path)
+        t.eq(s, 200, path)
+        t.true('href="%s?format=xlsx' % path in page, "%s links its workbook" % path)
+        s, h, csv_text = a.get(path + "?format=csv")
+        t.eq(s, 200, path + " CSV")
+        csv_body = csv_text.encode("utf-8")
+        s, h, _ = a.request("GET", path + "?format=xlsx")
+        t.eq(s, 200, path + " XLSX")
+        t.eq(h["content-type"], XLSX, "content type")
+        t.true('filename="%s.xlsx"' % name in h.get("content-disposition", ""),
+               "download name: %r" % h.get("content-disposition"))
+        t.eq(h.get("cache-control"), "no-store", "never kept by a cache")
+        # The raw bytes: Client decodes bodies as text, so fetch them again.
+        s, h, x = t.request("GET", path + "?format=xlsx",
+                            headers={"Cookie": a.cookie_header()})
+        t.eq(s, 200, path + " XLSX bytes")
+        wb = read_book(t, x)
+        t.eq(wb.sheetnames, [sheet, "About"], "sheets")
+        n = same_rows(t, csv_body, wb[sheet], lambda col: 0, path)
+        if sheet == "audit_log":
+            t.true(n >= 2, "ids are numbers: %d" % n)
+        pairs = about(t, wb)
+        t.true(pairs.get("title", "").startswith(title), "About: title %r" % pairs.get("title"))
+        s, h, _ = Client(t).request("GET", path + "?format=xlsx")
+        t.eq((s, h.get("location")), (303, "/login"), "signed out: no workbook")

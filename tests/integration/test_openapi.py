@@ -439,6 +439,8 @@ def test_returns_admin_pages_and_decisions(t):
         call(t, "GET", page, 401, headers=json_only)
         call(t, "GET", page, 403, client=sub)
     call(t, "GET", "/admin/audit?format=csv", 200, client=adm)
+    call(t, "GET", "/admin/audit?format=xlsx", 200, client=adm)
+    call(t, "GET", "/admin/collection", 200, client=adm, headers={"Accept": XLSX})
     call(t, "GET", "/admin/collection?format=csv&period=" + urllib.parse.quote(open_q[0]), 200,
          client=adm)
     adm.form("/admin")
