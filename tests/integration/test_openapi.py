@@ -112,19 +112,20 @@ def call(t, method, path, want, body=None, headers=None, client=None):
     t.eq(s, want, "%s %s: %s" % (method, path, raw[:300]))
     check(t, method, path, s, h, raw)
     if (200 <= s < 300 or s == 303) and isinstance(body, dict):
-        request_body_ok(t, method, path, body, form=client is not None)
+        request_body_ok(t, method, path, body, "application/x-www-form-urlencoded"
+                        if client is not None else "application/json")
     return s, h, raw
 
 
-def request_body_ok(t, method, path, body, form):
-    """A body the server accepted is one the document describes."""
+def request_body_ok(t, method, path, body, media):
+    """A body the server accepted is one the document describes (form
+    fields as a dict of their values)."""
     bare = urllib.parse.urlsplit(path).path
     op = next(o[3] for o in S["ops"] if o[0] == method.lower() and o[2].match(bare))
-    media = "application/x-www-form-urlencoded" if form else "application/json"
     content = resolve(S["doc"], op.get("requestBody", {})).get("content", {})
     t.true(media in content, "%s %s: an accepted %s body is not documented" % (method, bare, media))
-    if form:
-        body = dict(body, csrf="token")
+    if media != "application/json":
+        body = dict({"csrf": "token"}, **body)
     errors = list(jsonschema.Draft202012Validator(
         content[media]["schema"], resolver=jsonschema.RefResolver.from_schema(S["doc"]))
         .iter_errors(body))
@@ -148,6 +149,19 @@ def declared_too_large(t, tok):
         sock.close()
     t.eq(resp.status, 413, "declared 2 MB body: %r" % body[:200])
     check(t, "POST", "/api/v1/submissions", resp.status, headers, body)
+
+
+def multipart(fields, filename, boundary="----sendbenchOpenAPIBoundary"):
+    """fields as a multipart/form-data body, as a browser sends it; the
+    field "file" is a file named filename."""
+    out = []
+    for name, value in fields.items():
+        disp = 'form-data; name="%s"' % name
+        if name == "file":
+            disp += '; filename="%s"\r\nContent-Type: text/csv' % filename
+        out.append("--%s\r\nContent-Disposition: %s\r\n\r\n%s\r\n" % (boundary, disp, value))
+    out.append("--%s--\r\n" % boundary)
+    return "".join(out).encode(), "multipart/form-data; boundary=" + boundary
 
 
 def token(t, *args):
@@ -419,6 +433,17 @@ def test_returns_admin_pages_and_decisions(t):
                                    html.decode()):
         fields["x." + metric] = "Explained for %s." % rule
     call(t, "POST", qp, 400, body={"action": "bogus"}, client=sub)
+    # Upload: the tidy CSV fills the form (multipart/form-data, as a browser sends it).
+    tidy = ("time_period,geographic_level,new_la_code,old_la_code,la_name,ehcp_caseload\r\n"
+            "%s,Local authority,%s,838,Dorset,3150\r\n" % (open_q[0], DORSET))
+    upload = {"csrf": sub.csrf, "action": "upload", "file": tidy}
+    mp, ctype = multipart(upload, "dorset.csv")
+    call(t, "POST", qp, 200, body=mp, headers={"Content-Type": ctype}, client=sub)
+    request_body_ok(t, "POST", qp, upload, "multipart/form-data")
+    mp, ctype = multipart(dict(upload, file=""), "empty.csv")
+    call(t, "POST", qp, 422, body=mp, headers={"Content-Type": ctype}, client=sub)
+    call(t, "POST", qp, 400, body=b"--x\r\nnot a part\r\n",
+         headers={"Content-Type": "multipart/form-data; boundary=x"}, client=sub)
     call(t, "POST", qp, 403, body=dict(fields, action="submit"), headers={}, client=sub)
     call(t, "POST", qp, 422, body=dict(fields, action="submit", **{
         "f.new_plans_within_20_weeks": "150"}), client=sub)
