@@ -38,7 +38,7 @@ PGBIN=$(pg_bindir)
 cluster_dir() {
     local d=${CLUSTER_DIR:-$ROOT/var/cluster} blocked
     mkdir -p "$d"
-    chmod 755 "$d" "$(dirname "$d")" 2>/dev/null || true
+    chmod 755 "$d"      # the folder itself only: never its parent (/tmp must stay 1777)
     if blocked=$(pg_blocked_parent "$d"); then
         d="/var/tmp/sendbench-cluster-$(printf '%s' "$d" | sha256sum | cut -c1-12)"
         mkdir -p "$d"

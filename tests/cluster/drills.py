@@ -1,7 +1,7 @@
 """Failure drills (make test-cluster; issue 20, docs/scale-out.md).
 
 Starts scripts/cluster.sh (a primary, a synchronous hot standby, three
-servers, HAProxy) on ports of its own, seeds a small data set, and runs,
+servers, HAProxy) on free ports of its own (from 18080 and 56432), seeds a small data set, and runs,
 each under a read and write load through HAProxy:
 
   rate limits   HAProxy's stick tables hold one client's limit across the
@@ -34,9 +34,34 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("SENDBENCH_BIN", os.path.join(ROOT, "bin/sendbench"))
-HTTP_PORT = int(os.environ.get("DRILL_PORT", "18080"))
+
+
+def port_free(port):
+    import socket
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_base(start, offsets):
+    """The first base from start (in steps of 100) at which every port
+    base + offset is free: a cluster left by a killed run, or anything else
+    on these ports, must not fail the drills."""
+    for base in range(start, start + 3000, 100):
+        if all(port_free(base + o) for o in offsets):
+            return base
+    raise RuntimeError("no free ports near %d" % start)
+
+
+HTTP_PORT = int(os.environ.get("DRILL_PORT") or free_base(18080, [0, 1, 2, 3, 10, 11, 12, 20]))
 SRV_PORT = HTTP_PORT + 1
-PG_PORT = int(os.environ.get("DRILL_PG_PORT", "56432"))
+PG_PORT = int(os.environ.get("DRILL_PG_PORT") or free_base(56432, [0, 1]))
 N = 3
 AUTHS = ["E0600%04d" % (100 + i) for i in range(12)]
 TABLE = "/api/v1/tables/ehcp_caseload?period=2022"
@@ -104,7 +129,7 @@ class Cluster:
                         CLUSTER_SERVERS=str(N), CLUSTER_HISTORY=history,
                         CLUSTER_RATE_LIMIT="10000000", SENDBENCH_BIN=BIN,
                         SENDBENCH_LOG_LEVEL="info", PG_FSYNC="off")
-        self.log = open(os.path.join(self.dir, "cluster.log"), "w")
+        self.log = open(os.path.join(self.dir, "drills-cluster.out"), "w")
         self.proc = subprocess.Popen(["scripts/cluster.sh", "up"], cwd=ROOT, env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         ready = os.path.join(self.dir, "ready")
@@ -117,7 +142,7 @@ class Cluster:
         figures["cluster_up_s"] = time.time() - t0
 
     def cluster_log(self):
-        with open(os.path.join(self.dir, "cluster.log")) as f:
+        with open(os.path.join(self.dir, "drills-cluster.out")) as f:
             return f.read()
 
     def script(self, *args, timeout=120):
@@ -135,7 +160,7 @@ class Cluster:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(90)
+                self.proc.wait(240)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.log.close()
