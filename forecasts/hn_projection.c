@@ -3,12 +3,13 @@
  *
  * The trajectory is a chain of sums, kept deliberately simple so that a
  * finance officer can redo it in a spreadsheet:
- *   caseload path (forecasting engine) -> placements by setting (shares of
- *   the HNBT year, moved by the levers) -> x cost per placement (uplifted by
+ *   caseload path, and each setting's own path where it is forecast
+ *   (forecasting engine) -> placements by setting (the HNBT year grown by
+ *   them, moved by the levers) -> x cost per placement (uplifted by
  *   inflation) -> + non-placement lines at their share -> spend;
  *   allocation (published, else grown) - spend -> in-year balance;
  *   opening position + running sum of in-year balances -> cumulative.
- * Intervals come from the caseload forecast's 80% interval only (costs and
+ * Intervals come from the forecasts' 80% intervals only (costs and
  * allocations are taken as given) and are carried as whole paths: the
  * cumulative lower bound is the running sum of each year's high-spend
  * balance, i.e. the years are taken as perfectly correlated, which is what
@@ -88,8 +89,12 @@ void hn_inputs_init(struct hn_inputs *in)
         in->caseload_fc[k] = in->caseload_fc_lo80[k] = in->caseload_fc_hi80[k] = NAN;
         in->new_plans_fc[k] = NAN;
     }
-    for (int s = 0; s < HN_N_SETTINGS; s++)
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
         in->cost[s] = NAN;
+        in->setting_at_placements[s] = NAN;
+        for (int k = 0; k < HN_MAX_FORECAST; k++)
+            in->setting_fc[s][k] = in->setting_fc_lo80[s][k] = in->setting_fc_hi80[s][k] = NAN;
+    }
     for (int k = 0; k < HN_MAX_YEARS; k++)
         in->alloc[k] = NAN;
     in->opening_balance_gbp = NAN;
@@ -187,23 +192,24 @@ static void note(struct hn_result *out, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The caseload forecast at year y as (mean, lo80, hi80); beyond its last
- * year it grows at the last year's rate with the log half-widths widened by
- * sqrt(h / h_last).  Returns 0, or -1 when y is not covered. */
-static int caseload_at(const struct hn_inputs *in, int y, double *m, double *lo, double *hi)
+/* A forecast path (fc, lo80, hi80 for years first .. first + n - 1) at year
+ * y as (mean, lo80, hi80); beyond its last year it grows at the last year's
+ * rate with the log half-widths widened by sqrt(h / h_last).  Returns 0, or
+ * -1 when y is not covered. */
+static int path_at(int first, int n, const double *fc, const double *fc_lo, const double *fc_hi,
+                   int y, double *m, double *lo, double *hi)
 {
-    int k = y - in->caseload_fc_first;
-    int n = in->caseload_fc_n;
+    int k = y - first;
     if (k < 0 || n < 1)
         return -1;
     if (k < n) {
-        *m = in->caseload_fc[k];
-        *lo = in->caseload_fc_lo80[k];
-        *hi = in->caseload_fc_hi80[k];
+        *m = fc[k];
+        *lo = fc_lo[k];
+        *hi = fc_hi[k];
         return isfinite(*m) && isfinite(*lo) && isfinite(*hi) ? 0 : -1;
     }
-    double last = in->caseload_fc[n - 1];
-    double prev = n >= 2 ? in->caseload_fc[n - 2] : last;
+    double last = fc[n - 1];
+    double prev = n >= 2 ? fc[n - 2] : last;
     if (!(last > 0) || !(prev > 0))
         return -1;
     double g = last / prev;
@@ -213,17 +219,30 @@ static int caseload_at(const struct hn_inputs *in, int y, double *m, double *lo,
      * observed year (where lo == hi) */
     int h_last = 0;
     for (int j = 0; j < n; j++)
-        if (in->caseload_fc_hi80[j] > in->caseload_fc_lo80[j])
+        if (fc_hi[j] > fc_lo[j])
             h_last++;
     double wl = 0, wh = 0;
-    if (h_last > 0 && in->caseload_fc_lo80[n - 1] > 0) {
-        wl = log(last / in->caseload_fc_lo80[n - 1]);
-        wh = log(in->caseload_fc_hi80[n - 1] / last);
+    if (h_last > 0 && fc_lo[n - 1] > 0) {
+        wl = log(last / fc_lo[n - 1]);
+        wh = log(fc_hi[n - 1] / last);
     }
     double widen = h_last > 0 ? sqrt((double)(h_last + extra) / h_last) : 1;
     *lo = *m * exp(-wl * widen);
     *hi = *m * exp(wh * widen);
     return 0;
+}
+
+static int caseload_at(const struct hn_inputs *in, int y, double *m, double *lo, double *hi)
+{
+    return path_at(in->caseload_fc_first, in->caseload_fc_n, in->caseload_fc, in->caseload_fc_lo80,
+                   in->caseload_fc_hi80, y, m, lo, hi);
+}
+
+/* Whether setting s has a forecast of its own to grow with. */
+static int setting_has_own(const struct hn_inputs *in, int s)
+{
+    return in->setting_fc_n[s] > 0 && in->setting_fc_n[s] <= HN_MAX_FORECAST &&
+           in->setting_at_placements[s] > 0;
 }
 
 int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct hn_result *out)
@@ -249,6 +268,7 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
         if (!isfinite(in->placements[s]) || in->placements[s] < 0)
             return HN_ERR_NO_DATA;
         base_total += in->placements[s];
+        out->own_setting_forecast[s] = setting_has_own(in, s);
     }
     if (!(base_total > 0) || !(in->caseload_at_placements > 0))
         return HN_ERR_NO_DATA;
@@ -303,15 +323,42 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
         if (caseload_at(in, y, &cm, &clo, &chi) != 0 || !(cm > 0))
             return HN_ERR_NO_DATA;
         double g = cm / in->caseload_at_placements;
-        double u = base_total * g;
+        /* Each setting's unmitigated placements: grown with its own
+         * forecast, else with the caseload's; flo/fhi its interval as
+         * factors of the point. */
+        double us[HN_N_SETTINGS], flo[HN_N_SETTINGS], fhi[HN_N_SETTINGS];
+        double u = 0;
+        for (int s = 0; s < HN_N_SETTINGS; s++) {
+            double sm, slo, shi;
+            if (out->own_setting_forecast[s] &&
+                path_at(in->setting_fc_first[s], in->setting_fc_n[s], in->setting_fc[s],
+                        in->setting_fc_lo80[s], in->setting_fc_hi80[s], y, &sm, &slo, &shi) == 0 &&
+                sm >= 0) {
+                us[s] = in->placements[s] * sm / in->setting_at_placements[s];
+                flo[s] = sm > 0 ? slo / sm : 1;
+                fhi[s] = sm > 0 ? shi / sm : 1;
+            } else if (out->own_setting_forecast[s]) {
+                return HN_ERR_NO_DATA;
+            } else {
+                us[s] = in->placements[s] * g;
+                flo[s] = clo / cm;
+                fhi[s] = chi / cm;
+            }
+            u += us[s];
+        }
+        if (!(u > 0))
+            return HN_ERR_NO_DATA;
         double inc = u - u_prev;
         if (y >= from && inc > 0)
             inc *= 1 - red;
         double mtot = m_prev + inc;
-        double scale = mtot / base_total;            /* every setting's multiplier */
+        /* The levers change the total; every setting keeps its share of
+         * the unmitigated path (with no setting forecasts: the HNBT
+         * year's shares). */
+        double scale = mtot / u;
         double p[HN_N_SETTINGS];
         for (int s = 0; s < HN_N_SETTINGS; s++)
-            p[s] = in->placements[s] * scale;
+            p[s] = us[s] * scale;
         double new_ind = p[HN_INDEPENDENT] - ind_prev;
         ind_prev = p[HN_INDEPENDENT];
         if (y >= from && new_ind > 0)
@@ -336,13 +383,18 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
         struct hn_year *yr = &out->years[out->n++];
         yr->year = y;
         double uplift = pow(1 + infl / 100, y - in->cost_year);
-        double place_spend = 0, var_spend = 0;
+        double place_spend = 0, var_spend = 0, var_lo = 0, var_hi = 0;
+        double pl_lo = 0, pl_hi = 0;
         for (int s = 0; s < HN_N_SETTINGS; s++) {
             double c = isfinite(in->cost[s]) ? in->cost[s] * uplift : 0;
             double sp = p[s] * c;
             yr->placement_spend_gbp[s] = sp;
             yr->cost[s] = isfinite(in->cost[s]) ? c : NAN;
             var_spend += sp;
+            var_lo += sp * flo[s];
+            var_hi += sp * fhi[s];
+            pl_lo += p[s] * flo[s];
+            pl_hi += p[s] * fhi[s];
         }
         double open_spend = 0;
         if (opened > 0) {
@@ -360,14 +412,15 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
             total += p[s];
         }
         yr->placements_total = total;
-        /* the interval scales the demand-driven part; opened places are fixed */
-        double flo = clo / cm, fhi = chi / cm;
-        yr->placements_lo80 = (total - opened) * flo + opened;
-        yr->placements_hi80 = (total - opened) * fhi + opened;
+        /* the interval scales the demand-driven part, setting by setting
+         * (the settings' paths taken as perfectly correlated, as the years
+         * are); opened places are fixed */
+        yr->placements_lo80 = pl_lo + opened;
+        yr->placements_hi80 = pl_hi + opened;
         yr->non_placement_gbp = np_share * place_spend;
         yr->spend_gbp = place_spend + yr->non_placement_gbp;
-        yr->spend_lo80_gbp = (var_spend * flo + open_spend) * (1 + np_share);
-        yr->spend_hi80_gbp = (var_spend * fhi + open_spend) * (1 + np_share);
+        yr->spend_lo80_gbp = (var_lo + open_spend) * (1 + np_share);
+        yr->spend_hi80_gbp = (var_hi + open_spend) * (1 + np_share);
 
         int ak = y - in->alloc_first;
         if (ak >= 0 && ak < in->alloc_n && isfinite(in->alloc[ak]) && in->alloc[ak] > 0) {
@@ -408,9 +461,23 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
     /* The assumptions, in the order a reader checks them. */
     char a[8], b[8];
     hn_year_label(in->placements_year, a, sizeof a);
-    note(out, "Placements by setting start from the High Needs Benchmarking Tool (%s) and grow "
-              "with the forecasting engine's caseload forecast (pooled across authorities, "
-              "80%% interval); each setting keeps its %s share unless a lever moves it.", a, a);
+    char own[200] = "", total_only[200] = "";
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        char *dst = out->own_setting_forecast[s] ? own : total_only;
+        size_t len = strlen(dst);
+        snprintf(dst + len, 200 - len, "%s%s", len ? ", " : "", setting_ids[s]);
+    }
+    if (!own[0])
+        note(out, "Placements by setting start from the High Needs Benchmarking Tool (%s) and "
+                  "grow with the forecasting engine's caseload forecast (pooled across "
+                  "authorities, 80%% interval); each setting keeps its %s share unless a lever "
+                  "moves it.", a, a);
+    else
+        note(out, "Placements by setting start from the High Needs Benchmarking Tool (%s); each "
+                  "setting grows with the forecasting engine's forecast of its own SEN2 plans in "
+                  "place (pooled across authorities, 80%% interval: %s)%s%s%s.", a, own,
+             total_only[0] ? "; " : "", total_only[0] ? total_only : "",
+             total_only[0] ? " with the total caseload forecast" : "");
     if (in->caseload_fc_n > 0) {
         hn_year_label(in->caseload_fc_first + in->caseload_fc_n - 1, b, sizeof b);
         if (in->end_year > in->caseload_fc_first + in->caseload_fc_n - 1)
@@ -442,8 +509,9 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
                   "income for %s times that year's total DSG (before deductions).", a);
     else
         note(out, "No DSG balance is known for %s: the cumulative balance starts from zero.", a);
-    note(out, "The 80%% interval of the cumulative balance carries the caseload interval through "
-              "every year (a high-demand year is followed by high-demand years).");
+    note(out, "The 80%% interval of the cumulative balance carries the placement forecasts' "
+              "intervals through every year and every setting (a high-demand year is followed "
+              "by high-demand years).");
     if (lv.new_plans_growth_reduction_pct > 0) {
         hn_year_label(from, a, sizeof a);
         note(out, "From %s the yearly increase in EHC plans is %.1f%% smaller.", a,

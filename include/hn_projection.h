@@ -116,6 +116,21 @@ struct hn_inputs {
     double caseload_fc[HN_MAX_FORECAST];
     double caseload_fc_lo80[HN_MAX_FORECAST], caseload_fc_hi80[HN_MAX_FORECAST];
 
+    /* Optional: each setting's own forecast of plans in place (SEN2 plans
+     * by setting), indexed as the caseload forecast: setting_fc*[s][k] is
+     * the year setting_fc_first[s] + k, and setting_at_placements[s] the
+     * same series in placements_year.  A setting with its own forecast
+     * grows with it, and its 80% interval is that forecast's; a setting
+     * without one (setting_fc_n[s] == 0, or no positive base) grows with
+     * the total caseload.  Years beyond the last are extended as the
+     * caseload's are. */
+    int setting_fc_first[HN_N_SETTINGS];
+    int setting_fc_n[HN_N_SETTINGS];
+    double setting_fc[HN_N_SETTINGS][HN_MAX_FORECAST];
+    double setting_fc_lo80[HN_N_SETTINGS][HN_MAX_FORECAST];
+    double setting_fc_hi80[HN_N_SETTINGS][HN_MAX_FORECAST];
+    double setting_at_placements[HN_N_SETTINGS];
+
     /* Forecast new plans a year (for the staffing lines); NAN unknown.
      * Same indexing as caseload_fc, first year new_plans_fc_first. */
     int new_plans_fc_first;
@@ -175,6 +190,7 @@ struct hn_result {
     double hnb_growth_pct;               /* used beyond the published years */
     enum hn_growth_source growth_source;
     double non_placement_share;          /* of placement spend */
+    int own_setting_forecast[HN_N_SETTINGS]; /* 1: grown with its own forecast */
     int n_notes;                         /* assumptions in plain words */
     char notes[HN_MAX_NOTES][HN_NOTE_LEN];
 };

@@ -17,6 +17,12 @@
 #include "import_parse.h"
 #include "sheet.h"
 
+/* The SEN2 plans by setting the placements grow with (setting_metric
+ * below, sql/101 has the worker fit them). */
+#define HIGH_NEEDS_SETTING_METRICS_SQL                                                        \
+    "'plans_mainstream', 'plans_special_state', 'plans_special_independent', 'plans_ap_pru', " \
+    "'plans_post16', 'plans_elsewhere'"
+
 const char HIGH_NEEDS_INPUTS_SQL[] =
     "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
     "           FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
@@ -49,6 +55,15 @@ const char HIGH_NEEDS_INPUTS_SQL[] =
     "        AND f.frequency = 'annual' AND f.scope_code = a.new_la_code),"
     "   'new_plans_forecast', (SELECT f.doc FROM forecasts f WHERE f.metric = 'new_plans_issued'"
     "        AND f.frequency = 'annual' AND f.scope_code = a.new_la_code),"
+    /* Placements by setting: each SEN2 setting's stored forecast, and
+     * whether the worker has fitted that metric at all (fitted, but none
+     * for this authority: it has no usable series of that setting). */
+    "   'setting_forecasts', coalesce((SELECT json_object_agg(f.metric, f.doc) FROM forecasts f"
+    "        WHERE f.frequency = 'annual' AND f.scope_code = a.new_la_code AND f.metric IN"
+    "        (" HIGH_NEEDS_SETTING_METRICS_SQL ")), '{}'),"
+    "   'setting_forecasts_pending', (SELECT count(*) FROM metrics m WHERE m.forecast AND m.id IN"
+    "        (" HIGH_NEEDS_SETTING_METRICS_SQL ") AND NOT EXISTS (SELECT 1 FROM forecast_runs r"
+    "        WHERE r.metric = m.id AND r.frequency = 'annual')),"
     "   'scenario', (SELECT json_build_object('id', s.id, 'authority', s.authority, 'name', s.name,"
     "        'version', s.version, 'levers', s.levers, 'shared', s.shared,"
     "        'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
@@ -116,6 +131,12 @@ static const char *const placed_metric[HN_N_SETTINGS] = {
     "hnbt_placed_mainstream", "hnbt_placed_resourced_provision", "hnbt_placed_maintained_special",
     "hnbt_placed_independent_special", "hnbt_placed_hospital_ap", "hnbt_placed_post16",
     "hnbt_placed_other"};
+/* The SEN2 plans-in-place series each HNBT setting grows with (SEN2's
+ * mainstream count includes resourced provision and SEN units, so both
+ * HNBT mainstream settings follow it). */
+static const char *const setting_metric[HN_N_SETTINGS] = {
+    "plans_mainstream", "plans_mainstream", "plans_special_state", "plans_special_independent",
+    "plans_ap_pru", "plans_post16", "plans_elsewhere"};
 static const char *const cost_metric[HN_N_SETTINGS] = {
     "hnbt_cost_mainstream_gbp", "hnbt_cost_mainstream_gbp", "hnbt_cost_maintained_special_gbp",
     "hnbt_cost_independent_gbp", NULL, "hnbt_cost_post16_gbp", NULL};
@@ -249,6 +270,36 @@ int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs
     }
     snprintf(view->caseload_model, sizeof view->caseload_model, "%s",
              json_string_value(json_object_get(json_object_get(cf, "model"), "name")) ?: "");
+    if (json_integer_value(json_object_get(doc, "setting_forecasts_pending")) > 0) {
+        snprintf(reason, reasonlen, "the placement forecasts by setting for %s are not fitted "
+                 "yet; try again in a few seconds", view->name);
+        return HIGH_NEEDS_NO_FORECAST;
+    }
+    /* each setting's own forecast: its SEN2 count at the HNBT year's
+     * census is the base its growth applies to; a gap, no base or no
+     * forecast leaves the setting on the caseload's growth (said) */
+    const json_t *sfs = json_object_get(doc, "setting_forecasts");
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        const json_t *sf = json_object_get(sfs, setting_metric[s]);
+        double m[HN_MAX_FORECAST + 1], lo[HN_MAX_FORECAST + 1], hi[HN_MAX_FORECAST + 1];
+        int n = 0;
+        for (int j = 0; j <= HN_MAX_FORECAST; j++)
+            m[j] = lo[j] = hi[j] = NAN;
+        if (!json_is_object(sf))
+            continue;
+        path_fill(sf, 1, py, HN_MAX_FORECAST + 1, m, lo, hi, &n);
+        int ok = n >= 2 && m[0] > 0;
+        for (int j = 0; ok && j < n; j++)
+            ok = isfinite(m[j]) && isfinite(lo[j]) && isfinite(hi[j]);
+        if (!ok)
+            continue;
+        in->setting_at_placements[s] = m[0];
+        in->setting_fc_first[s] = py + 1;
+        in->setting_fc_n[s] = n - 1;
+        memcpy(in->setting_fc[s], m + 1, (size_t)(n - 1) * sizeof m[0]);
+        memcpy(in->setting_fc_lo80[s], lo + 1, (size_t)(n - 1) * sizeof lo[0]);
+        memcpy(in->setting_fc_hi80[s], hi + 1, (size_t)(n - 1) * sizeof hi[0]);
+    }
     /* new plans: calendar year Y taken as financial year Y-(Y+1) */
     in->new_plans_fc_first = py + 1;
     path_fill(json_object_get(doc, "new_plans_forecast"), 0, py + 1, HN_MAX_FORECAST,
@@ -549,6 +600,14 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
                                       hn_cost_source_str(in->cost_source[s]), "prices",
                                       jyear(in->cost_year)));
     }
+    json_t *growth = json_object();
+    for (int s = 0; s < HN_N_SETTINGS; s++)
+        json_object_set_new(growth, hn_setting_id(s),
+                            res->own_setting_forecast[s]
+                                ? json_pack("{s:s, s:s}", "metric", setting_metric[s], "source",
+                                            "own_setting_forecast")
+                                : json_pack("{s:s, s:s}", "metric", "ehcp_caseload", "source",
+                                            "caseload_forecast"));
     json_t *notes = json_array();
     for (int i = 0; i < res->n_notes; i++)
         json_array_append_new(notes, json_string(res->notes[i]));
@@ -568,7 +627,7 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
     json_t *doc = json_pack(
         "{s:{s:s, s:s, s:s}, s:o, s:b, s:s, s:o, s:o, "
         "s:{s:o, s:o, s:s}, "
-        "s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:s, s:s, s:s}}, "
+        "s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:{s:s, s:s, s:s}}, "
         "s:o, s:o, s:o, s:o, s:o}",
         "authority", "code", view->code, "old_code", view->old_code, "name", view->name,
         "scenario", scenario, "mitigated", view->has_scenario,
@@ -583,6 +642,7 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
         jnum(res->hnb_growth_pct), "non_placement_share_of_placement_spend",
         jnum(res->non_placement_share), "hnb_growth_source",
         res->growth_source == HN_GROWTH_HISTORY ? "published_history" : "assumed",
+        "placement_growth", growth,
         "caseload", "metric", "ehcp_caseload", "model", view->caseload_model, "source",
         "the forecasting engine's stored forecast (GET /api/v1/forecasts/ehcp_caseload)",
         "levers", high_needs_levers_json(lv), "assumptions", notes, "years", years,
@@ -591,7 +651,7 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
                              "ESFA DSG allocations 2019-20 to 2023-24 (high needs block before deductions, total DSG)",
                              "DfE High Needs Benchmarking Tool 2021-22 (placements by setting, s251 budget lines)",
                              "DfE SEND and AP inclusion dashboard: DSG cumulative balance as % of income",
-                             "DfE SEN2: EHC plans in place, new plans (via the forecasting engine)"));
+                             "DfE SEN2: EHC plans in place, by setting, and new plans (via the forecasting engine)"));
     return doc;
 }
 
@@ -716,11 +776,17 @@ json_t *high_needs_doc_from_profile(const json_t *profile)
     }
     const json_t *cf = profile_forecast(profile, "ehcp_caseload");
     const json_t *nf = profile_forecast(profile, "new_plans_issued");
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:O, s:O, s:n, s:[]}", "code",
+    json_t *sfs = json_object();
+    for (int s = 0; sfs && s < HN_N_SETTINGS; s++) {
+        const json_t *sf = profile_forecast(profile, setting_metric[s]);
+        if (sf)
+            json_object_set_new(sfs, setting_metric[s], json_incref((json_t *)sf));
+    }
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:O, s:O, s:o, s:n, s:[]}", "code",
                      json_string_value(json_object_get(a, "code")) ?: "", "old_code",
                      json_string_value(json_object_get(a, "old_la_code")) ?: "", "name",
                      json_string_value(json_object_get(a, "name")) ?: "", "own", 0, "figures", figs,
                      "neighbour_costs", nb, "caseload_forecast", cf ? (json_t *)cf : json_null(),
-                     "new_plans_forecast", nf ? (json_t *)nf : json_null(), "scenario",
-                     "scenarios");
+                     "new_plans_forecast", nf ? (json_t *)nf : json_null(), "setting_forecasts",
+                     sfs, "scenario", "scenarios");
 }

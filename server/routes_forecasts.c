@@ -46,6 +46,14 @@ struct fc_req {
  * whole hot-path query. */
 static void has_data_done(struct request *r, PGresult *res)
 {
+    if (PQgetvalue(res, 0, 0)[0] == 'n') {
+        /* metrics.forecast = false (sql/021, sql/101) */
+        http_reply_error(r, 404, "no_data",
+                         "this metric is not forecast: it is a breakdown or a one-year input "
+                         "(such as the High Needs Benchmarking Tool's 2021-22 figures), not a "
+                         "series with a history to forecast", NULL);
+        return;
+    }
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         http_reply_error(r, 404, "no_data",
                          "this metric has no annual figures yet, so nothing to forecast", NULL);
@@ -129,9 +137,10 @@ static void forecast_done(struct request *r, PGresult *res)
         }
         const char *params[1] = {st->metric};
         request_query(r,
-                          "SELECT EXISTS (SELECT 1 FROM forecast_input fi JOIN metrics m"
+                          "SELECT CASE WHEN NOT (SELECT forecast FROM metrics WHERE id = $1)"
+                          " THEN 'n' WHEN EXISTS (SELECT 1 FROM forecast_input fi JOIN metrics m"
                           " ON fi.metric = m.id AND fi.period_kind = m.annual_period"
-                          " WHERE m.id = $1)",
+                          " WHERE m.id = $1) THEN 't' ELSE 'f' END",
                           1, params, has_data_done);
         return;
     }

@@ -18,9 +18,10 @@ CSV_HEAD = ["financial_year", "placements_total", "spend_gbp", "allocation_gbp",
             "cumulative_balance_hi80_gbp"]
 
 
-def wait_trajectory(t, path, headers=None, timeout=60):
-    """The trajectory needs the forecast worker's caseload forecast: 503
-    forecast_pending until it is stored."""
+def wait_trajectory(t, path, headers=None, timeout=300):
+    """The trajectory needs the forecast worker's caseload forecast and its
+    forecasts of plans by setting (fitted after every headline metric):
+    503 forecast_pending until they are stored."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         s, h, b = t.request("GET", path, headers=headers)
@@ -87,6 +88,33 @@ def test_unmitigated_trajectory(t):
     t.eq(doc["inputs"]["cost_per_placement"]["independent_special"]["source"], "own_hnbt_uplifted",
          "cost source named")
     t.true(len(doc["assumptions"]) >= 6, "assumptions listed")
+    # Placements by setting grow with each setting's own forecast (SEN2
+    # plans in place by setting, pooled, with intervals): the first year
+    # (January 2023, observed) is the HNBT placements x the SEN2 growth.
+    growth = doc["inputs"]["placement_growth"]
+    for setting, metric in (("independent_special", "plans_special_independent"),
+                            ("maintained_special", "plans_special_state"),
+                            ("mainstream", "plans_mainstream")):
+        t.eq(growth[setting], {"metric": metric, "source": "own_setting_forecast"},
+             "grown with its own forecast: " + setting)
+        sen2 = lambda p: float(t.value(  # noqa: E731
+            "SELECT value FROM current_observations WHERE authority = :'p1' AND metric = :'p2'"
+            " AND period = :'p3'", DERBY, metric, p))
+        hnbt = doc["inputs"]["placements"][setting]
+        want = hnbt * sen2("2023") / sen2("2022")
+        got = doc["years"][0]["placements"][setting]
+        t.true(abs(got - want) <= 0.051, "%s 2022-23 = HNBT x SEN2 growth (to 0.1): %r, want %r"
+               % (setting, got, want))
+    t.true(any("own SEN2 plans in place" in a for a in doc["assumptions"]), "said in the assumptions")
+    s, _, b = t.request("GET", "/api/v1/forecasts/plans_special_independent?authority=" + DERBY)
+    t.eq(s, 200, "the setting's forecast is served as any other")
+    # The HNBT's one-year figures are inputs, never forecast themselves.
+    t.eq(t.psql("SELECT count(*), count(*) FILTER (WHERE forecast) FROM metrics WHERE id LIKE 'hnbt%'"),
+         [["19", "0"]], "19 HNBT metrics, none forecast")
+    t.eq(t.value("SELECT count(*) FROM forecasts WHERE metric LIKE 'hnbt%'"), "0", "none stored")
+    s, _, b = t.request("GET", "/api/v1/forecasts/hnbt_cost_independent_gbp?authority=" + DERBY)
+    err = t.json_error(s, b, 404, "no_data")
+    t.true("not forecast" in err["message"], err["message"])
     cum = doc["opening_balance"]["gbp"]
     for y in doc["years"]:
         t.true(abs(y["in_year_balance_gbp"] - (y["allocation_gbp"] - y["spend_gbp"])) <= 1,

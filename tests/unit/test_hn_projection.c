@@ -320,6 +320,91 @@ static void test_bad_inputs(void)
     CHECK(hn_project(&in, &lv, &r) == HN_ERR_ARG);
 }
 
+/* Settings with a forecast of their own grow with it (and carry its
+ * interval); the others with the caseload.  Independent placements
+ * forecast to grow 20% a year while the caseload grows 5%: independent
+ * spend follows the 20%, mainstream the 5%, and with the same forecast
+ * for every setting as the caseload's the result is the caseload-only
+ * one. */
+static void set_own(struct hn_inputs *in, int s, double base, double growth, double half)
+{
+    in->setting_at_placements[s] = base;
+    in->setting_fc_first[s] = 2022;
+    in->setting_fc_n[s] = 5;
+    double c = base;
+    for (int k = 0; k < 5; k++) {
+        c *= 1 + growth;
+        in->setting_fc[s][k] = c;
+        in->setting_fc_lo80[s][k] = c * (1 - half);
+        in->setting_fc_hi80[s][k] = c * (1 + half);
+    }
+}
+
+static void test_settings_grow_with_their_own_forecast(void)
+{
+    struct hn_inputs in;
+    inputs_simple(&in, 0.05);
+    /* SEN2's count differs from the HNBT's (another source): only the
+     * growth is taken from it */
+    set_own(&in, HN_INDEPENDENT, 130, 0.20, 0.10);
+    struct hn_result r, base;
+    CHECK(hn_project(&in, NULL, &r) == HN_OK);
+    CHECK(r.own_setting_forecast[HN_INDEPENDENT] == 1);
+    CHECK(r.own_setting_forecast[HN_MAINSTREAM] == 0);
+    for (int k = 0; k < r.n; k++) {
+        const struct hn_year *y = &r.years[k];
+        CHECK_NEAR(y->placements[HN_INDEPENDENT], 100 * pow(1.2, k + 1), 1e-9);
+        CHECK_NEAR(y->placements[HN_MAINSTREAM], 400 * pow(1.05, k + 1), 1e-9);
+        double total = 0, lo = 0, hi = 0;
+        for (int s = 0; s < HN_N_SETTINGS; s++) {
+            total += y->placements[s];
+            double f = s == HN_INDEPENDENT ? 0.10 : 0.05;
+            lo += y->placements[s] * (1 - f);
+            hi += y->placements[s] * (1 + f);
+        }
+        CHECK_NEAR(y->placements_total, total, 1e-9);
+        CHECK_NEAR(y->placements_lo80, lo, 1e-9);
+        CHECK_NEAR(y->placements_hi80, hi, 1e-9);
+        CHECK(y->spend_lo80_gbp < y->spend_gbp && y->spend_gbp < y->spend_hi80_gbp);
+    }
+    int named = 0;
+    for (int i = 0; i < r.n_notes; i++)
+        named |= strstr(r.notes[i], "own SEN2 plans in place") != NULL &&
+                 strstr(r.notes[i], "independent_special") != NULL;
+    CHECK(named);
+
+    /* the same growth as the caseload's: the caseload-only trajectory */
+    inputs_simple(&in, 0.05);
+    CHECK(hn_project(&in, NULL, &base) == HN_OK);
+    for (int s = 0; s < HN_N_SETTINGS; s++)
+        set_own(&in, s, 10 + s, 0.05, 0.05);
+    CHECK(hn_project(&in, NULL, &r) == HN_OK);
+    for (int k = 0; k < r.n; k++) {
+        CHECK_NEAR(r.years[k].cumulative_balance_gbp, base.years[k].cumulative_balance_gbp, 1e-3);
+        CHECK_NEAR(r.years[k].cumulative_balance_lo80_gbp, base.years[k].cumulative_balance_lo80_gbp,
+                   1e-3);
+        CHECK_NEAR(r.years[k].spend_hi80_gbp, base.years[k].spend_hi80_gbp, 1e-3);
+    }
+
+    /* levers still act on the total: a 100% cut of growth holds the
+     * HNBT year's total, each setting at its share of the forecast path */
+    inputs_simple(&in, 0.05);
+    set_own(&in, HN_INDEPENDENT, 130, 0.20, 0.10);
+    struct hn_levers lv;
+    hn_levers_default(&lv);
+    lv.new_plans_growth_reduction_pct = 100;
+    CHECK(hn_project(&in, &lv, &r) == HN_OK);
+    for (int k = 0; k < r.n; k++)
+        CHECK_NEAR(r.years[k].placements_total, 1000, 1e-9);
+    CHECK(r.years[r.n - 1].placements[HN_INDEPENDENT] > 100);
+
+    /* a setting forecast that does not reach a year is refused, not guessed */
+    inputs_simple(&in, 0.05);
+    set_own(&in, HN_INDEPENDENT, 130, 0.20, 0.10);
+    in.setting_fc_first[HN_INDEPENDENT] = 2024;
+    CHECK(hn_project(&in, NULL, &r) == HN_ERR_NO_DATA);
+}
+
 int main(void)
 {
     RUN(test_cumulative_is_running_sum);
@@ -332,5 +417,6 @@ int main(void)
     RUN(test_levers_check);
     RUN(test_median_and_derby);
     RUN(test_bad_inputs);
+    RUN(test_settings_grow_with_their_own_forecast);
     return UNIT_DONE();
 }
