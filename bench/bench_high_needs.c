@@ -149,6 +149,19 @@ int main(int argc, char **argv)
             fr_refit_and_store(conn, "new_plans_issued", err, sizeof err) < 0)
             goto done;
     }
+    /* The placements grow with the forecasts of plans by setting: without
+     * them every trajectory is pending (and the pass would skip them all). */
+    for (int k = 0; HIGH_NEEDS_SETTING_METRICS[k]; k++) {
+        const char *mp[1] = {HIGH_NEEDS_SETTING_METRICS[k]};
+        PGresult *fr = dbsync_exec(conn, "SELECT count(*) FROM forecast_runs WHERE metric = $1"
+                                   " AND frequency = 'annual'", 1, mp, err, sizeof err);
+        if (!fr)
+            goto done;
+        int have = atoi(PQgetvalue(fr, 0, 0));
+        PQclear(fr);
+        if (!have && fr_refit_and_store(conn, mp[0], err, sizeof err) < 0)
+            goto done;
+    }
     ar = dbsync_exec(conn, "SELECT new_la_code FROM authorities WHERE valid_to IS NULL ORDER BY 1", 0,
                      NULL, err, sizeof err);
     if (!ar)

@@ -23,6 +23,10 @@
     "'plans_mainstream', 'plans_special_state', 'plans_special_independent', 'plans_ap_pru', " \
     "'plans_post16', 'plans_elsewhere'"
 
+const char *const HIGH_NEEDS_SETTING_METRICS[] = {
+    "plans_mainstream", "plans_special_state", "plans_special_independent", "plans_ap_pru",
+    "plans_post16", "plans_elsewhere", NULL};
+
 const char HIGH_NEEDS_INPUTS_SQL[] =
     "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
     "           FROM authorities WHERE new_la_code = $1 OR old_la_code = $1"
