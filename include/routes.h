@@ -51,6 +51,8 @@ void route_login(struct request *r);
 void route_logout(struct request *r);
 void route_setup_page(struct request *r);
 void route_setup(struct request *r);
+/* server/routes_consent.c: PUT /api/v1/admin/authorities/{code}/consent */
+void route_admin_consent(struct request *r);
 
 /* server/routes_high_needs.c: the High Needs trajectory and scenarios */
 void route_high_needs(struct request *r);
@@ -69,6 +71,10 @@ void route_admin_collection(struct request *r);
 
 /* server/routes_consent.c: PUT /api/v1/admin/authorities/{code}/consent */
 void route_admin_consent(struct request *r);
+
+/* server/routes_collections.c: a quarter's collection (JSON and page) */
+void route_collection(struct request *r);
+void route_web_collection(struct request *r);
 
 /* server/routes_evidence.c */
 void route_evidence(struct request *r);

@@ -53,16 +53,26 @@ const char *table_improvement_name(enum improvement imp);
 struct table_summary {
     size_t n;           /* contributing authorities (with a value) */
     size_t n_missing;   /* in scope but missing or suppressed */
-    size_t n_unpublished;
+    size_t n_protected; /* contributors whose figures are unpublished and not consented */
     double mean, median, total;
-    int suppressed;     /* shown as `c`: unpublished figures and n < minimum */
+    int suppressed;     /* shown as `c`: disclosure rules (docs/disclosure.md) */
+    int median_withheld;/* the median is somebody's exact figure: not shown */
+    /* England's or a region's value (table_compute): the DfE's published
+     * figure (or its symbol) where there is one, else for counts and money
+     * the sum of contributors when the disclosure rules release it. */
+    enum summary_value { SUMMARY_VALUE_NONE, SUMMARY_VALUE_PUBLISHED, SUMMARY_VALUE_SUM } value_source;
+    int has_value;
+    double value;
+    const char *value_symbol;   /* borrowed: the published symbol when no value */
 };
 
 /* Mean, median (middle value, or the mean of the two middle values) and
- * total of values[i] where present[i]; scratch holds n doubles.  An
- * aggregate that includes an unpublished figure is suppressed when fewer
- * than min_contributors authorities contribute, unless show_all (admin). */
-void table_summarise(const double *values, const int *present, const int *unpublished,
+ * total of values[i] where present[i]; scratch holds n doubles.
+ * protected_[i] marks a figure that is unpublished and not consented
+ * (docs/disclosure.md): unless show_all (admin), the aggregate is
+ * suppressed when 1..min_contributors-1 contributors are protected, and
+ * the median (an order statistic) whenever any is. */
+void table_summarise(const double *values, const int *present, const int *protected_,
                      size_t n, size_t min_contributors, int show_all, double *scratch,
                      struct table_summary *out);
 
@@ -105,6 +115,8 @@ struct table_row {
     /* outputs of table_compute */
     int in_group;
     int masked;             /* show as mask_label, without code, name or region */
+    int withheld;           /* protected figures removed: the row reads as one with no
+                             * figure (renderers drop its reason too) */
     char mask_label[24];
     int rank;               /* within the group, 0 when not ranked */
     int rank_england;
@@ -114,6 +126,12 @@ struct table_row {
     enum improvement improvement;   /* on the previous period */
     int has_growth, has_growth_pct;
     double growth, growth_pct;
+};
+
+/* One region's aggregate (table_compute with want_regions). */
+struct table_region {
+    const char *code, *name;    /* borrowed from the rows */
+    struct table_summary s;
 };
 
 struct table {
@@ -128,14 +146,32 @@ struct table {
     size_t min_contributors;    /* 3 */
     const char *mask_key;
     const char *table_id;       /* metric|period|group|authority */
+    int want_regions;           /* also summarise every region (the collections view) */
+    int additive;               /* counts, money, FTE: a total means something */
+    /* the DfE's published England and focal-region figures, when the
+     * caller has them (exists = 0: none, then the sum of contributors) */
+    struct table_cell england_area, region_area;
     /* outputs */
     size_t n_in_group, n_ranked_england;
     struct table_summary england, region, neighbours;
     int has_region, has_neighbours;
     size_t *order;              /* row indexes of the group in display order; n_in_group */
+    struct table_region *regions;   /* with want_regions: n_regions, in order of code */
+    size_t n_regions;
 };
 
-/* Rounds, ranks, bands, changes, masks and summarises; fills the outputs
+/* Applies the disclosure rules for t->caller (docs/disclosure.md): a
+ * figure that is unpublished and not consented is shown to the public
+ * nowhere, to a council only under a masked label in an England table
+ * with at least DISCLOSURE_MIN_MASKED of them, and otherwise withheld
+ * (the cell reads as absent, as for an authority that sent nothing).
+ * Ranks and bands count only the figures the caller sees; aggregates
+ * follow the threshold rule with complementary suppression over England's
+ * regions, and neighbour aggregates of protected figures are shown only
+ * to the authority itself (its own neighbours, itself excluded) and admins.
+ * The neighbours' summary is over the neighbours, the focal authority not
+ * included (as in the DfE's LAIT).
+ * Rounds, ranks, bands, changes, masks and summarises; fills the outputs
  * and t->order (malloc'd: free with table_release).  Returns 0, or -1 when
  * out of memory or hashing fails. */
 int table_compute(struct table *t) __attribute__((warn_unused_result));

@@ -4,8 +4,9 @@
  * (server/routes_tables.c): the same query, the same server/tables.c
  * ranking, bands, summaries and masking, the same cache.
  *
- * A page asks for a table or a profile as an anonymous caller (web
- * visitors see what anonymous API callers see) and supplies a renderer;
+ * A page asks for a table or a profile as its caller (anonymous, or the
+ * bearer token's council or admin: what the API would show them; the
+ * portal's sessions plug in the same way) and supplies a renderer;
  * the rendered body is kept in the tables cache under the page's key, so a
  * page is computed once per data version and dropped with the tables on
  * any change (LISTEN/NOTIFY), whichever process made it.
@@ -69,8 +70,11 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
  * median index of its neighbours and England's total; and "extra":
  * sources of each metric's published figures, stored forecast documents,
  * submitted staffing where the authority consented to be named,
- * generated_at and data_version.  Rendered by page->profile.
+ * generated_at and data_version.  Rendered by page->profile.  With
+ * published_only the profile is computed as for an anonymous caller (a
+ * signed-in council printing its pack for circulation).
  */
-void tables_page_profile(struct request *r, const struct tables_page *page, const char *code);
+void tables_page_profile(struct request *r, const struct tables_page *page, const char *code,
+                         int published_only);
 
 #endif

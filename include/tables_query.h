@@ -82,6 +82,14 @@ struct table_meta {
 };
 
 /* ---- server/routes_tables.c ---- */
+/* A request's state (r->state, freed with the request); NULL after
+ * answering 500 when out of memory. */
+struct tq *tq_new(struct request *r, enum tq_kind kind);
+/* Takes the caller the dispatcher resolved, then next(r). */
+void tq_caller_resolve(struct request *r, void (*next)(struct request *r));
+/* Answers from the cache, waits on a computation of the same key, or
+ * computes (exactly one reply, now or later). */
+void tq_serve_or_compute(struct request *r);
 const char *tq_visibility_key(const struct auth_caller *c, char *buf, size_t len);
 json_t *tq_jnum(double v, int dp);
 json_t *tq_jstr(const char *s);
@@ -115,6 +123,9 @@ void table_reply_download(struct request *r, struct tq *q, const struct sheet *c
                           size_t n, const char *title, const char *const *extra);
 /* Content-Disposition of an XLSX download: METRIC SUFFIX.xlsx. */
 void table_download_name(struct request *r, const char *metric, const char *suffix);
+/* Sets "value", "value_source" (and "value_symbol") of an England, region
+ * or neighbours summary on o. */
+void table_summary_value_json(json_t *o, const struct table_summary *s, int dp);
 
 /* ---- server/tables_profile.c: the profile query and its callback ---- */
 extern const char TABLES_PROFILE_SQL[];

@@ -61,6 +61,40 @@ int web_put(struct evbuffer *b, const char *fmt, ...)
 const char *web_str(const json_t *o, const char *key);
 double web_num(const json_t *o, const char *key);
 
+/* For a signed-in council looking at its own authority (the profile
+ * document's "visibility" is "council:" + its code): the banner
+ * "includes your unpublished figures - not for circulation" and, when
+ * published_only_href is not NULL, a link to the same page with published
+ * figures only.  Nothing for anyone else.  Returns 0 or -1. */
+int web_own_banner(struct evbuffer *b, const json_t *doc, const char *published_only_href)
+    __attribute__((warn_unused_result));
+
+/* One source of published figures, {source, release, published}: "SOURCE
+ * (DfE release RELEASE, published DATE)" - the publication date, never
+ * the date sendbench imported it.  Returns 0 or -1. */
+int web_source_text(struct evbuffer *b, const json_t *source) __attribute__((warn_unused_result));
+
+/* The boundary changes of the profile's authority in words, with links:
+ * "On 2023-04-01 Cumbria was replaced by Cumberland and Westmorland and
+ * Furness; its figures are kept as history." / "Formed on 2023-04-01 from
+ * Cumbria ...".  Nothing when it has neither.  Returns 0 or -1. */
+int web_boundary_note(struct evbuffer *b, const json_t *doc) __attribute__((warn_unused_result));
+
+/* England (or a region) beside an authority, from a profile summary
+ * (england/region objects of the profile): for a rate or share, the DfE's
+ * published value ("England"); for a count or money, whose England total
+ * is not on an authority's scale, the median of authorities ("England
+ * (median)"), or where no median is released (submitted figures) the mean.
+ * *published is 1 (published), 0 (median) or -1 (mean); NAN when there is
+ * none. */
+double web_england_value(const json_t *metric, const json_t *summary, int *published);
+
+/* Whether a chart of this metric draws this period: annual charts never
+ * draw a quarter (two frequencies never share an axis), and calendar 2014
+ * is left out of calendar-year series (EHC plans began in September 2014,
+ * so that year holds four months), as the forecasts leave it out. */
+int web_chart_period(const json_t *metric, const char *period);
+
 /* The Open Government Licence attribution the DfE figures must carry. */
 #define WEB_OGL_LINE \
     "Contains public sector information licensed under the Open Government Licence v3.0 " \

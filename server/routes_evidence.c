@@ -66,10 +66,10 @@ static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *sectio
                 derived ? "computed by sendbench" : web_str(src, "source"),
                 derived ? NULL : web_str(src, "recorded"));
         csv_row(c, section, id, "neighbours_median", per,
-                web_num(json_object_get(p, "neighbours"), "median"), dp + 1, unit,
+                web_num(json_object_get(p, "neighbours"), "median"), dp, unit,
                 "computed by sendbench", NULL);
         csv_row(c, section, id, "england_median", per,
-                web_num(json_object_get(p, "england"), "median"), dp + 1, unit,
+                web_num(json_object_get(p, "england"), "median"), dp, unit,
                 "computed by sendbench", NULL);
     }
 }
@@ -267,6 +267,8 @@ static int flows_section(struct evbuffer *b, const json_t *doc)
         json_t *p;
         json_array_foreach(s, i, p) {
             const char *per = web_str(p, "period");
+            if (!web_chart_period(pass ? np : req, per))
+                continue;
             size_t k = 0;
             while (k < n && strcmp(x[k], per) != 0)
                 k++;
@@ -285,6 +287,11 @@ static int flows_section(struct evbuffer *b, const json_t *doc)
             }
             (pass ? y2 : y)[k] = web_num(p, "value");
         }
+    }
+    if (n == 0) {
+        rc = web_put(b, "<p class=\"note\">No published figures for requests or new plans for "
+                        "this authority, so there is no chart.</p></section>");
+        goto done;
     }
     char title[300], desc[700];
     snprintf(title, sizeof title, "Requests for EHC needs assessment and new EHC plans, %s", name ? name : "");
@@ -335,9 +342,13 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
     const char *unit = web_str(m, "unit");
     int dp = (int)web_num(m, "dp");
     char v[64], nb[64], eng[64];
+    int eng_published = 0;
     html_quantity(web_num(m, "value"), dp, unit, v, sizeof v);
-    html_quantity(web_num(json_object_get(m, "neighbours"), "median"), dp + 1, unit, nb, sizeof nb);
-    html_quantity(web_num(json_object_get(m, "england"), "median"), dp + 1, unit, eng, sizeof eng);
+    html_quantity(web_num(json_object_get(m, "neighbours"), "mean"), dp, unit, nb, sizeof nb);
+    html_quantity(web_england_value(m, json_object_get(m, "england"), &eng_published), dp, unit,
+                  eng, sizeof eng);
+    const char *eng_label = eng_published == 1 ? "England"
+                            : eng_published ? "England mean of authorities" : "England median";
     if (web_put(b, "<p class=\"lead\" data-metric=\"") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "\">") != 0)
         return -1;
@@ -345,8 +356,8 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
         if (html_escape(b, web_str(m, "label")) != 0 || web_put(b, " in ") != 0 ||
             html_escape(b, web_str(m, "period")) != 0 || web_put(b, ": ") != 0 ||
             html_escape(b, name) != 0 || web_put(b, " <span class=\"value\">%s</span>, "
-                                                    "statistical neighbours' median %s, "
-                                                    "England median %s; ", v, nb, eng) != 0)
+                                                    "statistical neighbours' average %s, "
+                                                    "%s %s; ", v, nb, eng_label, eng) != 0)
             return -1;
         if (isfinite(web_num(m, "rank_england")) &&
             web_put(b, "ranked <span class=\"rank\">%.0f</span> of %.0f in England, band ",
@@ -354,8 +365,8 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
             return -1;
         if (web_band(b, web_str(m, "band")) != 0 || web_put(b, ".") != 0)
             return -1;
-    } else if (web_put(b, "No figure for %s in the latest period; neighbours' median %s, England "
-                          "median %s.", "this authority", nb, eng) != 0) {
+    } else if (web_put(b, "No figure for this authority in the latest period; neighbours' "
+                          "average %s, %s %s.", nb, eng_label, eng) != 0) {
         return -1;
     }
     return web_put(b, "</p>") != 0 || web_metric_figure(b, doc, m, chart_id) != 0 ||
@@ -370,14 +381,13 @@ static int staffing_section(struct evbuffer *b, const json_t *doc)
     json_t *p;
     if (section_open(b, "staffing", "Caseload per case officer") != 0)
         return -1;
-    if (json_array_size(rows) == 0) {
-        double hidden = web_num(st, "hidden");
-        return web_put(b, "<p class=\"note\" id=\"staffing-none\">%s</p></section>",
-                       hidden > 0 ? "This authority has submitted case officer numbers, but has not "
-                                    "agreed to their publication, so they are not shown here."
-                                  : "This authority has not submitted case officer numbers, so "
-                                    "caseload per officer cannot be shown.");
-    }
+    if (json_array_size(rows) == 0)
+        /* One sentence whether or not figures were submitted: that an
+         * authority submitted is not public either (docs/disclosure.md). */
+        return web_put(b, "<p class=\"note\" id=\"staffing-none\">There are no case officer "
+                          "numbers for this authority that may be shown here (they are "
+                          "submitted by councils and shown only with the authority's consent), "
+                          "so caseload per officer cannot be shown.</p></section>");
     if (web_put(b, "<table id=\"staffing-table\"><caption>EHC plans per case officer (submitted "
                    "by the authority)</caption><thead><tr><th scope=\"col\">Period</th>"
                    "<th scope=\"col\" class=\"num\">Plans</th><th scope=\"col\" class=\"num\">Case "
@@ -399,6 +409,36 @@ static int staffing_section(struct evbuffer *b, const json_t *doc)
             return -1;
     }
     return web_put(b, "</tbody></table></section>");
+}
+
+/* The figures the profile shows that are not DfE-published: a signed-in
+ * council's own latest submissions (or a consenting authority's), each
+ * with its quarter, beside the published history the rest of the pack
+ * draws (docs/disclosure.md: published history is never displaced). */
+static int submitted_section(struct evbuffer *b, const json_t *doc)
+{
+    size_t i, shown = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+        if (!json_is_false(json_object_get(m, "published")) ||
+            !json_is_number(json_object_get(m, "value")))
+            continue;
+        if (shown++ == 0 &&
+            (section_open(b, "submitted", "Figures submitted by the council (not published)") != 0 ||
+             web_put(b, "<table id=\"submitted-table\"><caption>The authority's latest submitted "
+                        "figures; England's aggregates follow the disclosure rules</caption>"
+                        "<thead><tr><th scope=\"col\">Measure</th><th scope=\"col\">Period</th>"
+                        "<th scope=\"col\" class=\"num\">Value</th></tr></thead><tbody>") != 0))
+            return -1;
+        char v[64];
+        html_quantity(web_num(m, "value"), (int)web_num(m, "dp"), web_str(m, "unit"), v, sizeof v);
+        if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
+            web_put(b, "</th><td>") != 0 || html_escape(b, web_str(m, "period")) != 0 ||
+            web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, v) != 0 ||
+            web_put(b, "</td></tr>") != 0)
+            return -1;
+    }
+    return shown ? web_put(b, "</tbody></table></section>") : 0;
 }
 
 static int forecast_section(struct evbuffer *b, const json_t *doc)
@@ -453,7 +493,8 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
     if (section_open(b, "sources", "Sources and licence") != 0 ||
         web_put(b, "<table id=\"sources-table\"><caption>Source and date of every figure in this "
                    "pack</caption><thead><tr><th scope=\"col\">Measure</th><th scope=\"col\">Source"
-                   "</th><th scope=\"col\">Recorded</th></tr></thead><tbody>") != 0)
+                   "</th><th scope=\"col\">DfE release</th><th scope=\"col\">Published</th>"
+                   "</tr></thead><tbody>") != 0)
         return -1;
     static const char *used[] = {"ehcp_caseload", "requests_received", "new_plans_issued",
                                  "new_plans_within_20_weeks", "pct_within_20_weeks",
@@ -465,7 +506,11 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
         json_array_foreach(web_sources(doc, used[k]), j, s) {
             if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                 web_put(b, "</th><td>") != 0 || html_escape(b, web_str(s, "source")) != 0 ||
-                web_put(b, "</td><td>") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
+                web_put(b, "</td><td>") != 0 ||
+                html_escape(b, web_str(s, "release") ? web_str(s, "release") : "") != 0 ||
+                web_put(b, "</td><td>") != 0 ||
+                html_escape(b, web_str(s, "published") ? web_str(s, "published")
+                                                       : "not recorded") != 0 ||
                 web_put(b, "</td></tr>") != 0)
                 return -1;
         }
@@ -473,8 +518,8 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
     (void)i;
     return web_put(b, "</tbody></table><p>Medians, indices, ranks and bands are computed by "
                       "sendbench from the figures above (competition ranking, 1 = best; bands A-D "
-                      "are quarters of the ranking). Forecasts are fitted by sendbench.</p>"
-                      "<p id=\"ogl\"><strong>" WEB_OGL_LINE ".</strong></p></section>");
+                      "are quarters of the ranking). Forecasts are fitted by sendbench. The "
+                      "licence of the DfE's figures is in the footer of this pack.</p></section>");
 }
 
 static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
@@ -488,7 +533,8 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
     struct evbuffer *b = evbuffer_new();
     int bad = !b || web_page_begin(b, title, NULL) != 0 ||
               web_put(b, "<h1>") != 0 || html_escape(b, title) != 0 ||
-              web_put(b, "</h1><p>Special educational needs and disabilities: EHC plans, "
+              web_put(b, "</h1>") != 0 || web_own_banner(b, doc, "?published=only") != 0 ||
+              web_put(b, "<p>Special educational needs and disabilities: EHC plans, "
                          "timeliness and High Needs funding for ") != 0 ||
               html_escape(b, name) != 0 || web_put(b, " (ONS ") != 0 ||
               html_escape(b, web_str(a, "code")) != 0 || web_put(b, ", DfE ") != 0 ||
@@ -502,14 +548,16 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                          "Needs</a><a href=\"#high-needs-plan\">High Needs plan</a><a href=\"#staffing\">Caseload per officer</a><a href=\"#forecast\">"
                          "Forecast</a><a href=\"#sources\">Sources</a><a href=\"?format=csv\">Tables "
                          "(CSV)</a><a href=\"?format=xlsx\">Tables (Excel)</a></nav>",
-                      web_num(extra, "data_version")) != 0;
+                      web_num(extra, "data_version")) != 0 ||
+              web_boundary_note(b, doc) != 0;
     bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
           compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
                           "pct_within_20_weeks", "timeliness-chart") != 0 ||
           compare_section(b, doc, "high-needs", "High Needs position: DSG balance as % of income",
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
           high_needs_evidence_section(b, doc) != 0 ||
-          staffing_section(b, doc) != 0 || forecast_section(b, doc) != 0 ||
+          staffing_section(b, doc) != 0 || submitted_section(b, doc) != 0 ||
+          forecast_section(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
     return web_page_take(b, bad, len);
 }
@@ -542,5 +590,13 @@ void route_evidence(struct request *r)
                  xlsx ? "xlsx" : "csv");
         http_add_header(r, "Content-Disposition", disp);
     }
-    tables_page_profile(r, xlsx ? &EVIDENCE_XLSX : csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code);
+    const char *pub = http_query(r, "published");
+    if (pub && strcmp(pub, "only") != 0) {
+        web_reply_error(r, 400, "bad_parameter",
+                        "published must be \"only\" (the pack with published figures only)",
+                        "published", "only");
+        return;
+    }
+    tables_page_profile(r, xlsx ? &EVIDENCE_XLSX : csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code,
+                        pub != NULL);
 }

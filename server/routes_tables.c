@@ -60,7 +60,6 @@ void tables_stop(struct app *app)
 /* ---------------------------------------------------------------- helpers */
 
 static void reply_entry(struct request *r, struct cache_entry *e);
-static void serve_or_compute(struct request *r);
 
 /* The leader has been answered (its state is being freed): each waiter
  * gets the leader's result unless something that result depends on changed
@@ -84,7 +83,7 @@ static void flight_landed(void *arg, enum cache_flight_outcome outcome, struct c
     case CACHE_FLIGHT_CHANGED:
     case CACHE_FLIGHT_FAILED:
         wq->solo = outcome == CACHE_FLIGHT_FAILED;
-        serve_or_compute(w);
+        tq_serve_or_compute(w);
         break;
     }
 }
@@ -299,8 +298,9 @@ enum period_basis tq_annual_basis(const char *annual_period)
 /* ---------------------------------------------------------------- callers */
 
 /* The caller: the dispatcher resolved it (ROUTE_TOKEN_OPTIONAL in the route
- * table); pages are always anonymous. */
-static void caller_resolve(struct request *r, void (*next)(struct request *r))
+ * table), for the API and the pages alike (a signed-in council sees its own
+ * figures on pages too; the published-only evidence pack is anonymous). */
+void tq_caller_resolve(struct request *r, void (*next)(struct request *r))
 {
     struct tq *q = r->state;
     q->caller = r->caller;
@@ -336,12 +336,16 @@ static const char TABLE_SQL[] =
     "    UNION ALL SELECT period, period_start FROM derived_observations WHERE metric = $1"
     "     AND (SELECT kind FROM m) = 'derived') s"
     "   GROUP BY period) z)::text END,"                                                 /* 29 */
-    "  CASE WHEN $8 THEN (SELECT json_agg(json_build_object('source', source, 'recorded',"
-    "    to_char(rec, 'YYYY-MM-DD')) ORDER BY source) FROM ("
+    /* A source cites the DfE release and its publication date
+     * (import_sources), not when it was imported. */
+    "  CASE WHEN $8 THEN (SELECT json_agg(json_build_object('source', z.source, 'recorded',"
+    "    to_char(rec, 'YYYY-MM-DD'), 'release', i.release,"
+    "    'published', to_char(i.published, 'YYYY-MM-DD')) ORDER BY z.source) FROM ("
     "   SELECT source, max(recorded_at) AS rec FROM current_observations"
     "   WHERE published AND period = $2 AND metric = ANY (ARRAY(SELECT $1 UNION ALL"
     "    SELECT input FROM (" TABLES_DERIVED_INPUTS ") d(metric, input) WHERE d.metric = $1))"
-    "   GROUP BY source) z)::text END, m.description"                                   /* 30-31 */
+    "   GROUP BY source) z LEFT JOIN import_sources i ON i.source = z.source)::text END,"
+    "  m.description"                                                                   /* 30-31 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -356,12 +360,11 @@ static const char TABLE_SQL[] =
     "      AND (a.valid_to IS NULL OR a.valid_to > $7::date))"
     " ORDER BY a.new_la_code";
 
+/* The public default period (sql/090_default_periods.sql): the latest
+ * published one, or a quarter with enough contributors. */
 static const char LATEST_SQL[] =
-    "SELECT m.id, (SELECT s.period FROM ("
-    "   SELECT period, period_start, published FROM current_observations WHERE metric = $1"
-    "   UNION ALL"
-    "   SELECT period, period_start, published FROM derived_observations WHERE metric = $1) s"
-    "  ORDER BY s.period_start DESC, s.published DESC, s.period DESC LIMIT 1)"
+    "SELECT m.id, (SELECT d.period FROM default_periods d WHERE d.metric = $1"
+    "  ORDER BY d.period_start DESC, d.published DESC, d.period DESC LIMIT 1)"
     " FROM metrics m WHERE m.id = $1";
 
 
@@ -470,6 +473,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     t.min_contributors = MIN_CONTRIBUTORS;
     t.mask_key = tm.mask_key;
     t.table_id = table_id;
+    t.additive = tm.additive;
     if (table_compute(&t) != 0)
         goto oom;
     if (q->page) {
@@ -596,9 +600,10 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
     sheet_free(b);
 }
 
+
 /* ---------------------------------------------------------------- handlers */
 
-static void serve_or_compute(struct request *r)
+void tq_serve_or_compute(struct request *r)
 {
     struct tq *q = r->state;
     char vis[40];
@@ -658,9 +663,11 @@ static void serve_or_compute(struct request *r)
             struct period next = period_next(&q->per);
             period_start_date(&next, start, sizeof start);
         }
-        const char *params[3] = {q->authority, q->period[0] ? start : NULL,
-                                 q->page ? "true" : "false"};
-        rc = db_pool_query(r->app->pool, tables_profile_sql(q->page != NULL), 3, params,
+        const char *params[5] = {q->authority, q->period[0] ? start : NULL,
+                                 q->page ? "true" : "false",
+                                 q->caller.kind == CALLER_COUNCIL ? q->caller.authority : NULL,
+                                 q->caller.kind == CALLER_ADMIN ? "true" : "false"};
+        rc = db_pool_query(r->app->pool, tables_profile_sql(q->page != NULL), 5, params,
                            tables_profile_fetched, r);
         break;
     }
@@ -669,7 +676,7 @@ static void serve_or_compute(struct request *r)
         http_reply_oom(r);
 }
 
-static struct tq *tq_new(struct request *r, enum tq_kind kind)
+struct tq *tq_new(struct request *r, enum tq_kind kind)
 {
     struct tq *q = calloc(1, sizeof *q);
     if (!q) {
@@ -768,7 +775,7 @@ void route_table(struct request *r)
         }
         snprintf(q->base, sizeof q->base, "%s", base);
     }
-    caller_resolve(r, serve_or_compute);
+    tq_caller_resolve(r, tq_serve_or_compute);
 }
 
 void route_table_meta(struct request *r)
@@ -779,7 +786,7 @@ void route_table_meta(struct request *r)
     q->xlsx = xlsx_requested(http_query(r, "format"), http_header(r, "Accept"));
     if (q->xlsx)
         table_download_name(r, q->metric, "-meta");
-    caller_resolve(r, serve_or_compute);
+    tq_caller_resolve(r, tq_serve_or_compute);
 }
 
 void route_profile(struct request *r)
@@ -795,58 +802,5 @@ void route_profile(struct request *r)
     snprintf(q->authority, sizeof q->authority, "%s", code);
     if (take_period(r, q) != 0)
         return;
-    caller_resolve(r, serve_or_compute);
-}
-
-/* ---------------------------------------------------------------- pages */
-
-/* Web visitors are anonymous callers: the page shows what the API shows
- * anonymous callers, whatever the request carries. */
-void tables_page_table(struct request *r, const struct tables_page *page, const char *metric,
-                       const char *period, const char *authority)
-{
-    struct tq *q = tq_new(r, TQ_TABLE);
-    if (!q)
-        return;
-    q->page = page;
-    q->group = GROUP_ENGLAND;
-    q->group_name = "england";
-    q->caller.kind = CALLER_ANONYMOUS;
-    if (!metric || !code_is_metric_id(metric)) {
-        tq_bad_param(r, 404, "metric", "no metric with this id; see /api/v1/metrics");
-        return;
-    }
-    snprintf(q->metric, sizeof q->metric, "%s", metric);
-    if (period && *period) {
-        if (strlen(period) >= sizeof q->period || period_parse(period, &q->per) != 0) {
-            tq_bad_param(r, 400, "period",
-                      "period must be a year (2022), a financial year (2021-22) or a quarter "
-                      "(2024-25 Q2)");
-            return;
-        }
-        snprintf(q->period, sizeof q->period, "%s", period);
-    }
-    if (authority && *authority) {
-        if (!code_is_authority(authority)) {
-            tq_bad_param(r, 404, "authority", "no authority has this code");
-            return;
-        }
-        snprintf(q->authority, sizeof q->authority, "%s", authority);
-    }
-    serve_or_compute(r);
-}
-
-void tables_page_profile(struct request *r, const struct tables_page *page, const char *code)
-{
-    struct tq *q = tq_new(r, TQ_PROFILE);
-    if (!q)
-        return;
-    q->page = page;
-    q->caller.kind = CALLER_ANONYMOUS;
-    if (!code || !code_is_authority(code)) {
-        tq_bad_param(r, 404, "code", "no authority has this code");
-        return;
-    }
-    snprintf(q->authority, sizeof q->authority, "%s", code);
-    serve_or_compute(r);
+    tq_caller_resolve(r, tq_serve_or_compute);
 }

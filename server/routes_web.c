@@ -116,13 +116,11 @@ void route_web_home(struct request *r)
         "  FROM authorities WHERE $1 <> '' AND (name ILIKE '%' || replace(replace(replace($1,"
         "   '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR new_la_code = upper($1)"
         "   OR old_la_code = $1)), '[]'),"
-        /* The latest period each metric has figures for: the period the
-         * tables API and the metric page default to. */
+        /* The latest public default period of each metric (sql/090): the
+         * period the tables API and the metric page default to. */
         " 'metrics', coalesce((SELECT json_agg(json_build_object('id', m.id, 'label', m.label,"
         "   'latest', l.period) ORDER BY m.sort_order) FROM metrics m"
-        "   JOIN (SELECT DISTINCT ON (metric) metric, period FROM ("
-        "     SELECT metric, period, period_start, published FROM current_observations"
-        "     UNION ALL SELECT metric, period, period_start, published FROM derived_observations) s"
+        "   JOIN (SELECT DISTINCT ON (metric) metric, period FROM default_periods"
         "     ORDER BY metric, period_start DESC, published DESC, period DESC) l ON l.metric = m.id),"
         "  '[]'))",
         1, params, home_page, "nothing to show");
@@ -153,8 +151,12 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     char v[64], nb[64], eng[64];
     double value = web_num(m, "value");
     html_quantity(value, dp, unit, v, sizeof v);
-    html_quantity(web_num(json_object_get(m, "neighbours"), "median"), dp + 1, unit, nb, sizeof nb);
-    html_quantity(web_num(json_object_get(m, "england"), "median"), dp + 1, unit, eng, sizeof eng);
+    int eng_published = 0;
+    html_quantity(web_num(json_object_get(m, "neighbours"), "mean"), dp, unit, nb, sizeof nb);
+    html_quantity(web_england_value(m, json_object_get(m, "england"), &eng_published), dp, unit,
+                  eng, sizeof eng);
+    if (eng_published != 1 && strlen(eng) + 10 < sizeof eng && strcmp(eng, "no data") != 0)
+        strcat(eng, eng_published ? " (mean)" : " (median)");
     double rank = web_num(m, "rank_england"), n = web_num(m, "n_england");
     const char *sym = web_str(m, "symbol");
     if (web_put(b, "<tr data-metric=\"") != 0 || html_escape(b, web_str(m, "id")) != 0 ||
@@ -210,12 +212,12 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
     char id[32];
     int bad = !b || web_page_begin(b, name, NULL) != 0;
     bad = bad || web_put(b, "<h1>") != 0 || html_escape(b, name) != 0 ||
-          web_put(b, "</h1><p>ONS code ") != 0 || html_escape(b, code) != 0 ||
+          web_put(b, "</h1>") != 0 || web_own_banner(b, doc, NULL) != 0 ||
+          web_put(b, "<p>ONS code ") != 0 || html_escape(b, code) != 0 ||
           web_put(b, ", DfE number ") != 0 || html_escape(b, web_str(a, "old_la_code")) != 0 ||
           web_put(b, ", ") != 0 || html_escape(b, web_str(a, "region_name")) != 0 ||
-          web_put(b, ".%s</p><nav class=\"links\" aria-label=\"Downloads\"><a href=\"/api/v1/authorities/",
-                  json_is_string(json_object_get(a, "valid_to"))
-                      ? " This authority no longer exists; its figures are kept as history." : "") != 0 ||
+          web_put(b, ".</p>") != 0 || web_boundary_note(b, doc) != 0 ||
+          web_put(b, "<nav class=\"links\" aria-label=\"Downloads\"><a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/evidence\">Evidence pack (printable)</a>"
                                                  "<a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/evidence?format=csv\">Evidence tables (CSV)</a>"
@@ -230,8 +232,8 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                      "is better) and its quartile band</caption><thead><tr>"
                      "<th scope=\"col\">Measure</th><th scope=\"col\">Period</th>"
                      "<th scope=\"col\" class=\"num\">Value</th><th scope=\"col\" class=\"num\">Rank</th>"
-                     "<th scope=\"col\">Band</th><th scope=\"col\" class=\"num\">Neighbours' median</th>"
-                     "<th scope=\"col\" class=\"num\">England median</th><th scope=\"col\">Download</th>"
+                     "<th scope=\"col\">Band</th><th scope=\"col\" class=\"num\">Neighbours' average</th>"
+                     "<th scope=\"col\" class=\"num\">England</th><th scope=\"col\">Download</th>"
                      "</tr></thead><tbody>") != 0;
     size_t shown = 0;
     json_array_foreach(metrics, i, m) {
@@ -305,7 +307,7 @@ void route_web_authority(struct request *r)
                         "code", "ONS code or DfE number");
         return;
     }
-    tables_page_profile(r, &AUTHORITY_PAGE, code);
+    tables_page_profile(r, &AUTHORITY_PAGE, code, 0);
 }
 
 /* ---- GET /metrics/{metric}?period=&authority= -------------------------- */
@@ -345,9 +347,20 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
              hl >= 0 ? "; the selected authority, " : "", hl >= 0 ? focal->name : "",
              hl >= 0 ? ", is drawn dark and hatched, in bold and marked (selected)" : "");
     struct svg_frame f = {"ranked", title, desc, label, "Authority", v->dp, v->unit};
+    /* A council signed in sees its own unpublished figures (and masked
+     * peers): say so where it cannot be missed. */
+    int own_unpublished = 0;
+    for (i = 0; i < n && t->caller.kind == CALLER_COUNCIL; i++) {
+        const struct table_row *row = &t->rows[t->order[i]];
+        own_unpublished |= row->cur.has_value && !row->cur.published;
+    }
     bad = bad || web_page_begin(b, label, NULL) != 0 || web_put(b, "<h1>") != 0 ||
           html_escape(b, label) != 0 || web_put(b, ", ") != 0 || html_escape(b, period) != 0 ||
-          web_put(b, "</h1><p>") != 0 || html_escape(b, v->description) != 0 ||
+          web_put(b, "</h1>") != 0 ||
+          (own_unpublished &&
+           web_put(b, "<p class=\"note own\" id=\"own-banner\"><strong>This page includes "
+                      "your unpublished figures &mdash; not for circulation.</strong></p>") != 0) ||
+          web_put(b, "<p>") != 0 || html_escape(b, v->description) != 0 ||
           web_put(b, " Polarity: %s.</p>",
                   v->polarity == POLARITY_HIGHER_BETTER  ? "higher is better"
                   : v->polarity == POLARITY_LOWER_BETTER ? "lower is better"
@@ -398,9 +411,7 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
           web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
           web_put(b, " <span class=\"source\">Source: ") != 0;
     json_array_foreach(v->sources, i, p) {
-        bad = bad || (i && web_put(b, "; ") != 0) || html_escape(b, web_str(p, "source")) != 0 ||
-              web_put(b, " (recorded ") != 0 || html_escape(b, web_str(p, "recorded")) != 0 ||
-              web_put(b, ")") != 0;
+        bad = bad || (i && web_put(b, "; ") != 0) || web_source_text(b, p) != 0;
     }
     if (strcmp(v->kind, "derived") == 0)
         bad = bad || web_put(b, "%scomputed by sendbench", json_array_size(v->sources) ? "; " : "") != 0;
@@ -414,7 +425,7 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
                      "<th scope=\"col\">Band</th></tr></thead><tbody>") != 0;
     for (i = 0; i < n; i++) {
         const struct table_row *row = &t->rows[t->order[i]];
-        const char *reason = v->reasons[t->order[i]];
+        const char *reason = row->withheld ? NULL : v->reasons[t->order[i]];
         char val[64];
         html_quantity(row->cur.has_value ? row->cur.value : NAN, v->dp, v->unit, val, sizeof val);
         int is_hl = (long)i == hl;

@@ -1,6 +1,8 @@
 /* Comparative tables: pure computation (see include/tables.h). */
 #include "tables.h"
 
+#include "disclosure.h"
+
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -120,7 +122,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void table_summarise(const double *values, const int *present, const int *unpublished,
+void table_summarise(const double *values, const int *present, const int *protected_,
                      size_t n, size_t min_contributors, int show_all, double *scratch,
                      struct table_summary *out)
 {
@@ -131,8 +133,8 @@ void table_summarise(const double *values, const int *present, const int *unpubl
             out->n_missing++;
             continue;
         }
-        if (unpublished && unpublished[i])
-            out->n_unpublished++;
+        if (protected_ && protected_[i])
+            out->n_protected++;
         scratch[out->n++] = values[i];
         sum += values[i];
     }
@@ -143,9 +145,13 @@ void table_summarise(const double *values, const int *present, const int *unpubl
         out->mean = sum / (double)out->n;
         out->total = sum;
     }
-    out->suppressed = !show_all && out->n_unpublished > 0 && out->n < min_contributors;
+    out->suppressed = !show_all &&
+                      !disclosure_aggregate_releasable(out->n_protected, min_contributors);
+    out->median_withheld = !show_all && !disclosure_order_statistic_releasable(out->n_protected);
     if (out->suppressed)
         out->mean = out->median = out->total = 0;
+    if (out->median_withheld)
+        out->median = 0;
 }
 
 /* ---- callers and masking ---- */
@@ -211,15 +217,6 @@ done:
 
 /* ---- a whole table ---- */
 
-static int row_shows_unpublished(const struct table_row *r)
-{
-    const struct table_cell *cells[] = {&r->cur, &r->prev, &r->year, &r->base};
-    for (size_t k = 0; k < 4; k++)
-        if (cells[k]->exists && !cells[k]->published)
-            return 1;
-    return 0;
-}
-
 static const char *row_label(const struct table_row *r)
 {
     return r->masked ? r->mask_label : (r->name ? r->name : "");
@@ -248,60 +245,171 @@ static void round_cell(struct table_cell *c, int dp)
         c->value = table_round(c->value, dp);
 }
 
-static void summarise_where(struct table *t, int (*in)(const struct table *, size_t),
-                            double *vals, int *present, int *unpub, double *scratch,
-                            struct table_summary *out)
+/* Protected from the public: unpublished and not consented.  What an
+ * aggregate's disclosure rules count (the same for every caller, so that a
+ * council's own answers cannot be differenced against the public's). */
+static int cell_protected(const struct table_cell *c, const struct table_row *r)
 {
-    size_t m = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        if (!in(t, i))
-            continue;
-        const struct table_cell *c = &t->rows[i].cur;
-        vals[m] = c->has_value ? c->value : 0;
-        present[m] = c->has_value;
-        unpub[m] = c->exists && !c->published;
-        m++;
-    }
-    table_summarise(vals, present, unpub, m, t->min_contributors,
-                    t->caller.kind == CALLER_ADMIN, scratch, out);
+    return c->exists && disclosure_protected(c->published, r->consent_to_name);
 }
 
-static int in_england(const struct table *t, size_t i)
+/* Unpublished and the caller may not name the authority. */
+static int cell_hidden(const struct table *t, const struct table_row *r,
+                       const struct table_cell *c)
+{
+    return c->exists && !c->published && !table_may_name(&t->caller, r->code, r->consent_to_name);
+}
+
+static int row_hidden(const struct table *t, const struct table_row *r)
+{
+    const struct table_cell *cells[] = {&r->cur, &r->prev, &r->year, &r->base};
+    for (size_t k = 0; k < 4; k++)
+        if (cell_hidden(t, r, cells[k]))
+            return 1;
+    return 0;
+}
+
+static void withhold_cell(struct table_cell *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+/* Summarises the rows `in` selects; *partial receives how many protected
+ * rows have a record but no value (a rate with an input missing: its
+ * inputs' totals less the rate's would give that input away). */
+static void summarise_where(struct table *t,
+                            int (*in)(const struct table *, size_t, const char *),
+                            const char *region, double *vals, int *present, int *prot,
+                            double *scratch, struct table_summary *out, size_t *partial)
+{
+    size_t m = 0;
+    *partial = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!in(t, i, region))
+            continue;
+        const struct table_row *r = &t->rows[i];
+        const struct table_cell *c = &r->cur;
+        vals[m] = c->has_value ? c->value : 0;
+        present[m] = c->has_value;
+        prot[m] = cell_protected(c, r);
+        if (!c->has_value && prot[m])
+            (*partial)++;
+        m++;
+    }
+    table_summarise(vals, present, prot, m, t->min_contributors,
+                    t->caller.kind == CALLER_ADMIN, scratch, out);
+    if (*partial && t->caller.kind != CALLER_ADMIN) {
+        out->suppressed = 1;
+        out->mean = out->median = out->total = 0;
+    }
+}
+
+static int in_england(const struct table *t, size_t i, const char *region)
 {
     (void)t;
     (void)i;
+    (void)region;
     return 1;
 }
 
-static int in_region(const struct table *t, size_t i)
+static int in_region(const struct table *t, size_t i, const char *region)
 {
-    const char *focal = t->rows[t->focal].region_code;
-    return focal && t->rows[i].region_code && strcmp(t->rows[i].region_code, focal) == 0;
+    return region && t->rows[i].region_code && strcmp(t->rows[i].region_code, region) == 0;
 }
 
-static int in_neighbours(const struct table *t, size_t i)
+/* The statistical neighbours, the focal authority itself not included. */
+static int in_neighbours(const struct table *t, size_t i, const char *region)
 {
-    return t->rows[i].neighbour_rank >= 0;
+    (void)region;
+    return t->rows[i].neighbour_rank >= 1;
+}
+
+static int in_group_rows(const struct table *t, size_t i)
+{
+    switch (t->group) {
+    case GROUP_ENGLAND: return 1;
+    case GROUP_REGION: return t->focal >= 0 && in_region(t, i, t->rows[t->focal].region_code);
+    case GROUP_NEIGHBOURS: return t->rows[i].neighbour_rank >= 0;
+    }
+    return 0;
+}
+
+/* Complementary suppression over England's regions: which region
+ * aggregates may be released, and whether England's may.  regions[] gets
+ * the distinct region codes (room for t->n), sup[] their verdicts. */
+static int regions_complement(const struct table *t, const char **regions, size_t *counts,
+                              int *sup, size_t *nregions)
+{
+    size_t nr = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct table_row *r = &t->rows[i];
+        const char *rc = r->region_code ? r->region_code : "";
+        size_t k = 0;
+        while (k < nr && strcmp(regions[k], rc) != 0)
+            k++;
+        if (k == nr) {
+            regions[nr] = rc;
+            counts[nr++] = 0;
+        }
+        if (r->cur.has_value && cell_protected(&r->cur, r))
+            counts[k]++;
+    }
+    *nregions = nr;
+    return disclosure_complement(counts, nr, t->min_contributors, sup);
+}
+
+/* England's or a region's value: published first, else the released sum. */
+static void summary_value(struct table_summary *s, const struct table_cell *area, int additive,
+                          int dp)
+{
+    s->value_source = SUMMARY_VALUE_NONE;
+    s->has_value = 0;
+    s->value_symbol = NULL;
+    if (area && area->exists) {
+        s->value_source = SUMMARY_VALUE_PUBLISHED;
+        s->has_value = area->has_value;
+        s->value = area->has_value ? table_round(area->value, dp) : 0;
+        s->value_symbol = area->has_value ? NULL : area->symbol;
+    } else if (additive && !s->suppressed && s->n > 0) {
+        s->value_source = SUMMARY_VALUE_SUM;
+        s->has_value = 1;
+        s->value = table_round(s->total, dp);
+    }
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+    return strcmp(((const struct table_region *)a)->code, ((const struct table_region *)b)->code);
+}
+
+static void sort_regions(struct table_region *g, size_t n)
+{
+    qsort(g, n, sizeof *g, cmp_region);
 }
 
 int table_compute(struct table *t)
 {
     int rc = -1;
     size_t n = t->n;
-    double *vals = calloc(n ? n : 1, sizeof *vals);
-    double *scratch = calloc(n ? n : 1, sizeof *scratch);
-    int *present = calloc(n ? n : 1, sizeof *present);
-    int *unpub = calloc(n ? n : 1, sizeof *unpub);
-    int *ranks = calloc(n ? n : 1, sizeof *ranks);
-    const char **codes = calloc(n ? n : 1, sizeof *codes);
-    size_t *masked_idx = calloc(n ? n : 1, sizeof *masked_idx);
-    size_t *letters = calloc(n ? n : 1, sizeof *letters);
-    t->order = calloc(n ? n : 1, sizeof *t->order);
-    if (!vals || !scratch || !present || !unpub || !ranks || !codes || !masked_idx ||
-        !letters || !t->order)
+    size_t cap = n ? n : 1;
+    double *vals = calloc(cap, sizeof *vals);
+    double *scratch = calloc(cap, sizeof *scratch);
+    int *present = calloc(cap, sizeof *present);
+    int *prot = calloc(cap, sizeof *prot);
+    int *ranks = calloc(cap, sizeof *ranks);
+    const char **codes = calloc(cap, sizeof *codes);
+    size_t *masked_idx = calloc(cap, sizeof *masked_idx);
+    size_t *letters = calloc(cap, sizeof *letters);
+    const char **regions = calloc(cap, sizeof *regions);
+    size_t *region_counts = calloc(cap, sizeof *region_counts);
+    int *region_sup = calloc(cap, sizeof *region_sup);
+    t->order = calloc(cap, sizeof *t->order);
+    if (!vals || !scratch || !present || !prot || !ranks || !codes || !masked_idx ||
+        !letters || !regions || !region_counts || !region_sup || !t->order)
         goto done;
     if (t->focal >= (long)n)
         t->focal = -1;
+    int admin = t->caller.kind == CALLER_ADMIN;
 
     for (size_t i = 0; i < n; i++) {
         struct table_row *r = &t->rows[i];
@@ -309,14 +417,100 @@ int table_compute(struct table *t)
         round_cell(&r->prev, t->dp);
         round_cell(&r->year, t->dp);
         round_cell(&r->base, t->dp);
-        switch (t->group) {
-        case GROUP_ENGLAND: r->in_group = 1; break;
-        case GROUP_REGION: r->in_group = t->focal >= 0 && in_region(t, i); break;
-        case GROUP_NEIGHBOURS: r->in_group = in_neighbours(t, i); break;
+        r->in_group = in_group_rows(t, i);
+    }
+
+    /* Aggregates first, over the figures as recorded. */
+    size_t nregions = 0, partial = 0;
+    int england_sup = regions_complement(t, regions, region_counts, region_sup, &nregions);
+    summarise_where(t, in_england, NULL, vals, present, prot, scratch, &t->england, &partial);
+    if (england_sup && !admin) {
+        t->england.suppressed = 1;
+        t->england.mean = t->england.median = t->england.total = 0;
+    }
+    t->has_region = t->has_neighbours = t->focal >= 0;
+    if (t->focal >= 0) {
+        const struct table_row *f = &t->rows[t->focal];
+        summarise_where(t, in_region, f->region_code, vals, present, prot, scratch, &t->region,
+                        &partial);
+        for (size_t k = 0; k < nregions && !admin; k++)
+            if (region_sup[k] && f->region_code && strcmp(regions[k], f->region_code) == 0) {
+                t->region.suppressed = 1;
+                t->region.mean = t->region.median = t->region.total = 0;
+            }
+        summarise_where(t, in_neighbours, NULL, vals, present, prot, scratch, &t->neighbours,
+                        &partial);
+        /* Neighbour groups overlap: two of them can differ by one
+         * authority.  Their aggregates of protected figures go only to the
+         * focal authority (its own neighbours) and admins. */
+        int own = t->caller.kind == CALLER_COUNCIL && f->code &&
+                  strcmp(t->caller.authority, f->code) == 0;
+        if (!admin && !own && t->neighbours.n_protected > 0) {
+            t->neighbours.suppressed = 1;
+            t->neighbours.mean = t->neighbours.median = t->neighbours.total = 0;
         }
     }
 
-    /* Bands are over every authority; ranks within the group. */
+    summary_value(&t->england, &t->england_area, t->additive, t->dp);
+    if (t->focal >= 0) {
+        summary_value(&t->region, &t->region_area, t->additive, t->dp);
+        summary_value(&t->neighbours, NULL, t->additive, t->dp);
+    }
+
+    if (t->want_regions) {
+        t->regions = calloc(nregions ? nregions : 1, sizeof *t->regions);
+        if (!t->regions)
+            goto done;
+        for (size_t k = 0; k < nregions; k++) {
+            struct table_region *g = &t->regions[t->n_regions++];
+            g->code = regions[k];
+            g->name = regions[k];
+            for (size_t i = 0; i < n; i++)
+                if (t->rows[i].region_code && strcmp(t->rows[i].region_code, regions[k]) == 0 &&
+                    t->rows[i].region_name) {
+                    g->name = t->rows[i].region_name;
+                    break;
+                }
+            summarise_where(t, in_region, regions[k], vals, present, prot, scratch, &g->s,
+                            &partial);
+            if (region_sup[k] && !admin) {
+                g->s.suppressed = 1;
+                g->s.mean = g->s.median = g->s.total = 0;
+            }
+            summary_value(&g->s, NULL, t->additive, t->dp);
+        }
+        sort_regions(t->regions, t->n_regions);
+    }
+
+    /* Then what this caller may see of each figure. */
+    size_t n_masked = 0, n_hidden_values = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_row *r = &t->rows[i];
+        if (r->in_group && row_hidden(t, r) && cell_hidden(t, r, &r->cur) && r->cur.has_value)
+            n_hidden_values++;
+    }
+    int masks = t->caller.kind == CALLER_COUNCIL && t->group == GROUP_ENGLAND &&
+                disclosure_masks_allowed(n_hidden_values, DISCLOSURE_MIN_MASKED);
+    for (size_t i = 0; i < n; i++) {
+        struct table_row *r = &t->rows[i];
+        r->masked = r->withheld = 0;
+        if (!row_hidden(t, r))
+            continue;
+        if (masks && r->in_group) {
+            r->masked = 1;
+            codes[n_masked] = r->code ? r->code : "";
+            masked_idx[n_masked++] = i;
+            continue;
+        }
+        struct table_cell *cells[] = {&r->cur, &r->prev, &r->year, &r->base};
+        for (size_t k = 0; k < 4; k++)
+            if (cell_hidden(t, r, cells[k]))
+                withhold_cell(cells[k]);
+        r->withheld = 1;
+    }
+
+    /* Bands are over every authority; ranks within the group; both count
+     * only the figures this caller sees. */
     for (size_t i = 0; i < n; i++) {
         vals[i] = t->rows[i].cur.value;
         present[i] = t->rows[i].cur.has_value;
@@ -329,12 +523,14 @@ int table_compute(struct table *t)
     }
     table_rank(vals, present, n, t->polarity, ranks);
 
-    size_t n_masked = 0;
     t->n_in_group = 0;
     for (size_t i = 0; i < n; i++) {
         struct table_row *r = &t->rows[i];
         r->rank = ranks[i];
         r->improvement = IMPROVEMENT_NONE;
+        r->has_change_prev = r->has_change_prev_pct = 0;
+        r->has_change_year = r->has_change_year_pct = 0;
+        r->has_growth = r->has_growth_pct = 0;
         if (r->cur.has_value && r->prev.has_value) {
             r->has_change_prev = 1;
             r->has_change_prev_pct = table_change(r->cur.value, r->prev.value, &r->change_prev,
@@ -351,12 +547,6 @@ int table_compute(struct table *t)
             r->has_growth_pct = table_change(r->cur.value, r->base.value, &r->growth,
                                              &r->growth_pct);
         }
-        r->masked = r->in_group && row_shows_unpublished(r) &&
-                    !table_may_name(&t->caller, r->code, r->consent_to_name);
-        if (r->masked) {
-            codes[n_masked] = r->code ? r->code : "";
-            masked_idx[n_masked++] = i;
-        }
         if (r->in_group)
             t->order[t->n_in_group++] = i;
     }
@@ -370,13 +560,6 @@ int table_compute(struct table *t)
         }
     }
 
-    summarise_where(t, in_england, vals, present, unpub, scratch, &t->england);
-    t->has_region = t->has_neighbours = t->focal >= 0;
-    if (t->focal >= 0) {
-        summarise_where(t, in_region, vals, present, unpub, scratch, &t->region);
-        summarise_where(t, in_neighbours, vals, present, unpub, scratch, &t->neighbours);
-    }
-
     sort_table = t;
     qsort(t->order, t->n_in_group, sizeof *t->order, cmp_display);
     sort_table = NULL;
@@ -385,14 +568,20 @@ done:
     free(vals);
     free(scratch);
     free(present);
-    free(unpub);
+    free(prot);
     free(ranks);
     free(codes);
     free(masked_idx);
     free(letters);
+    free(regions);
+    free(region_counts);
+    free(region_sup);
     if (rc != 0) {
         free(t->order);
         t->order = NULL;
+        free(t->regions);
+        t->regions = NULL;
+        t->n_regions = 0;
     }
     return rc;
 }
@@ -401,4 +590,7 @@ void table_release(struct table *t)
 {
     free(t->order);
     t->order = NULL;
+    free(t->regions);
+    t->regions = NULL;
+    t->n_regions = 0;
 }

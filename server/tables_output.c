@@ -17,6 +17,20 @@
 #include "tables_page.h"
 #include "xlsx.h"
 
+/* "value": England's or a region's figure, the DfE's published one or the
+ * sum of contributors, "value_source" saying which ("published", "sum of
+ * authorities"), "value_symbol" a published symbol. */
+void table_summary_value_json(json_t *o, const struct table_summary *s, int dp)
+{
+    json_object_set_new(o, "value", s->has_value ? tq_jnum(s->value, dp) : json_null());
+    json_object_set_new(o, "value_source",
+                        s->value_source == SUMMARY_VALUE_PUBLISHED ? json_string("published")
+                        : s->value_source == SUMMARY_VALUE_SUM     ? json_string("sum of authorities")
+                                                                   : json_null());
+    if (s->value_symbol)
+        json_object_set_new(o, "value_symbol", json_string(s->value_symbol));
+}
+
 static json_t *summary_json(const struct table_summary *s, const char *scope, const char *code,
                             const char *name, const struct table_meta *tm)
 {
@@ -26,13 +40,15 @@ static json_t *summary_json(const struct table_summary *s, const char *scope, co
     if (!o)
         return NULL;
     int none = s->suppressed || s->n == 0;
-    json_object_set_new(o, "mean", none ? json_null() : tq_jnum(s->mean, tm->dp + 1));
-    json_object_set_new(o, "median", none ? json_null() : tq_jnum(s->median, tm->dp + 1));
+    json_object_set_new(o, "mean", none ? json_null() : tq_jnum(s->mean, tm->dp));
+    json_object_set_new(o, "median", none || s->median_withheld ? json_null()
+                                                                : tq_jnum(s->median, tm->dp));
     if (tm->additive)
         json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, tm->dp));
     json_object_set_new(o, "symbol", s->suppressed ? json_string("c")
                                      : s->n == 0  ? json_string("x")
                                                   : json_null());
+    table_summary_value_json(o, s, tm->dp);
     return o;
 }
 
@@ -72,7 +88,7 @@ json_t *table_json(const struct tq *q, const struct table *t, const struct table
         json_object_set_new(o, "symbol", table_symbol_json(&r->cur));
         json_object_set_new(o, "published", r->cur.exists ? json_boolean(r->cur.published)
                                                           : json_null());
-        const char *reason = reasons[t->order[k]];
+        const char *reason = r->withheld ? NULL : reasons[t->order[k]];
         if (reason || !r->cur.exists)
             json_object_set_new(o, "reason", json_string(reason ? reason : "no figure recorded"));
         json_object_set_new(o, "rank", r->rank ? json_integer(r->rank) : json_null());
@@ -182,17 +198,19 @@ static void csv_summary(struct sheet *b, const char *tp, const char *tid, const 
         csv_put(b, geo[i]);
     int none = s->suppressed || s->n == 0;
     const char *sym = s->suppressed ? "c" : "x";
-    if (tm->additive)
-        csv_num(b, !none, s->total, tm->dp, sym);
+    /* The National and Regional rows carry England's and the region's
+     * figure, as in the DfE's own tidy files: published, else the sum. */
+    if (s->value_source != SUMMARY_VALUE_NONE)
+        csv_num(b, s->has_value, s->value, tm->dp, s->value_symbol ? s->value_symbol : sym);
     else
-        csv_put(b, "z");
+        csv_put(b, tm->additive ? sym : "z");
     for (int i = 0; i < 8; i++)
         csv_put(b, "z");
     if (tm->has_base)
         for (int i = 0; i < 3; i++)
             csv_put(b, "z");
-    csv_num(b, !none, s->mean, tm->dp + 1, sym);
-    csv_num(b, !none, s->median, tm->dp + 1, sym);
+    csv_num(b, !none, s->mean, tm->dp, sym);
+    csv_num(b, !none && !s->median_withheld, s->median, tm->dp, none ? sym : "c");
     sheet_int(b, (long long)s->n);
     sheet_end_row(b);
 }
@@ -297,9 +315,9 @@ struct sheet *table_meta_sheet(const char *id, const char *label, const char *un
     meta_row(b, "growth_since_base", "Growth since the base period", iu, dp);
     meta_row(b, "growth_since_base_pct", "Growth since the base period (%)", "%", 1);
     snprintf(l, sizeof l, "Mean of contributing authorities: %s", label);
-    meta_row(b, "mean", l, iu, dp + 1);
+    meta_row(b, "mean", l, iu, dp);
     snprintf(l, sizeof l, "Median of contributing authorities: %s", label);
-    meta_row(b, "median", l, iu, dp + 1);
+    meta_row(b, "median", l, iu, dp);
     meta_row(b, "contributors", "Authorities contributing to the mean and median", "", 0);
     return b;
 }

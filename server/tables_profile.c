@@ -42,16 +42,22 @@ const char TABLES_PROFILE_SQL[] =
     "         CASE WHEN value IS NULL THEN 'x' END, published, reason, NULL, NULL"
     "  FROM derived_observations),"
     " own AS MATERIALIZED (SELECT * FROM src WHERE authority = (SELECT new_la_code FROM subj)),"
-    /* For each metric the period shown: the authority's own latest, else
-     * the latest anyone has (before $2 when given). */
+    /* For each metric the period shown (before $2 when given): the
+     * subject's own latest figure that the caller may see (published, or
+     * $4 the caller's authority, $5 admin, or consent), else the latest
+     * public default period (sql/090).  A figure the caller may not see
+     * never decides the period, so the choice says nothing about
+     * unpublished figures (docs/disclosure.md). */
     " chosen AS ("
     "  SELECT m.id AS metric, coalesce(o.period, a.period) AS period FROM metrics m"
-    "  LEFT JOIN LATERAL (SELECT s.period FROM own s WHERE s.metric = m.id"
+    "  LEFT JOIN LATERAL (SELECT s.period FROM own s CROSS JOIN subj j WHERE s.metric = m.id"
     "   AND ($2::date IS NULL OR s.period_start < $2::date)"
+    "   AND (s.published OR $5 OR j.new_la_code = coalesce($4, '') OR j.consent_to_name)"
     "   ORDER BY s.period_start DESC, s.published DESC LIMIT 1) o ON true"
-    "  LEFT JOIN LATERAL (SELECT s.period FROM src s WHERE o.period IS NULL AND s.metric = m.id"
-    "   AND ($2::date IS NULL OR s.period_start < $2::date)"
-    "   ORDER BY s.period_start DESC, s.published DESC LIMIT 1) a ON true"
+    "  LEFT JOIN LATERAL (SELECT d.period FROM default_periods d"
+    "   WHERE o.period IS NULL AND d.metric = m.id"
+    "   AND ($2::date IS NULL OR d.period_start < $2::date)"
+    "   ORDER BY d.period_start DESC, d.published DESC LIMIT 1) a ON true"
     "  WHERE coalesce(o.period, a.period) IS NOT NULL)"
     " SELECT 'a' AS t, NULL AS metric, NULL AS period, s.new_la_code AS code,"
     "  s.region_code, NULL::int AS nb, NULL::text AS value, NULL::text AS symbol,"
@@ -59,6 +65,16 @@ const char TABLES_PROFILE_SQL[] =
     "  json_build_object('code', s.new_la_code, 'old_la_code', s.old_la_code, 'name', s.name,"
     "   'region_code', s.region_code, 'region_name', s.region_name,"
     "   'consent_to_name', s.consent_to_name, 'valid_to', s.valid_to,"
+    "   'valid_from', s.valid_from,"
+    /* Boundary changes: the pages name predecessors and successors. */
+    "   'predecessors', coalesce((SELECT json_agg(json_build_object('code', x.predecessor,"
+    "     'name', p.name, 'effective', x.effective) ORDER BY x.predecessor)"
+    "     FROM authority_successions x JOIN authorities p ON p.new_la_code = x.predecessor"
+    "     WHERE x.successor = s.new_la_code), '[]'),"
+    "   'successors', coalesce((SELECT json_agg(json_build_object('code', x.successor,"
+    "     'name', p.name, 'effective', x.effective) ORDER BY x.successor)"
+    "     FROM authority_successions x JOIN authorities p ON p.new_la_code = x.successor"
+    "     WHERE x.predecessor = s.new_la_code), '[]'),"
     "   'neighbours', coalesce((SELECT json_agg(json_build_object('rank', n.rank,"
     "     'code', n.neighbour, 'name', b.name, 'closeness', n.closeness) ORDER BY n.rank)"
     "     FROM statistical_neighbours n JOIN authorities b ON b.new_la_code = n.neighbour"
@@ -67,20 +83,23 @@ const char TABLES_PROFILE_SQL[] =
     "   'generated_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),"
     "   'data_version', data_version(),"
     "   'sources', coalesce((SELECT json_object_agg(w.metric, w.srcs) FROM ("
-    "     SELECT u.metric, json_agg(json_build_object('source', u.source, 'recorded', u.rec)"
-    "      ORDER BY u.rec, u.source) AS srcs FROM ("
+    "     SELECT u.metric, json_agg(json_build_object('source', u.source, 'recorded', u.rec,"
+    "      'release', i.release, 'published', to_char(i.published, 'YYYY-MM-DD'))"
+    "      ORDER BY i.published NULLS FIRST, u.rec, u.source) AS srcs FROM ("
     "      SELECT d.metric, z.source, max(z.rec) AS rec"
     "      FROM (SELECT id AS metric, id AS input FROM metrics UNION ALL"
     "            SELECT * FROM (" TABLES_DERIVED_INPUTS ") v(metric, input)) d"
     "      JOIN (SELECT metric, source, to_char(max(recorded_at), 'YYYY-MM-DD') AS rec FROM src"
     "            WHERE published AND source IS NOT NULL GROUP BY metric, source) z"
-    "       ON z.metric = d.input GROUP BY d.metric, z.source) u GROUP BY u.metric) w), '{}'),"
+    "       ON z.metric = d.input GROUP BY d.metric, z.source) u"
+    "      LEFT JOIN import_sources i ON i.source = u.source GROUP BY u.metric) w), '{}'),"
     "   'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
     "     'stale', f.data_version < forecast_data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
     "     FROM forecasts f JOIN metrics m ON m.id = f.metric"
     "     WHERE f.scope_code = s.new_la_code AND f.frequency = 'annual'), '[]'),"
     /* Council-submitted staffing is not published: shown only when the
-     * authority agreed to be named beside its own submitted figures. */
+     * authority agreed to be named beside its own submitted figures, or to
+     * the authority itself ($4) and admins ($5). */
     "   'staffing', json_build_object('consent', s.consent_to_name,"
     "    'hidden', (SELECT count(*) FROM current_observations f WHERE f.authority = s.new_la_code"
     "      AND f.metric = 'case_officers_fte' AND NOT f.published AND NOT s.consent_to_name),"
@@ -93,7 +112,8 @@ const char TABLES_PROFILE_SQL[] =
     "      AND f.period = c.period AND f.metric = 'case_officers_fte' AND f.value > 0"
     "     WHERE c.authority = s.new_la_code AND c.metric = 'ehcp_caseload'"
     "      AND c.value IS NOT NULL"
-    "      AND ((c.published AND f.published) OR s.consent_to_name)), '[]'))"
+    "      AND ((c.published AND f.published) OR s.consent_to_name OR $5"
+    "           OR s.new_la_code = coalesce($4, ''))), '[]'))"
     "  )::text END AS extra"
     " FROM subj s"
     " UNION ALL"
@@ -134,13 +154,16 @@ static json_t *profile_summary(const struct table_summary *s, int dp, int additi
     int none = s->suppressed || s->n == 0;
     json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
                           (json_int_t)s->n_missing, "mean",
-                          none ? json_null() : tq_jnum(s->mean, dp + 1), "median",
-                          none ? json_null() : tq_jnum(s->median, dp + 1), "symbol",
+                          none ? json_null() : tq_jnum(s->mean, dp), "median",
+                          none || s->median_withheld ? json_null() : tq_jnum(s->median, dp),
+                          "symbol",
                           s->suppressed ? json_string("c")
                           : s->n == 0   ? json_string("x")
                                         : json_null());
     if (o && additive)
         json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, dp));
+    if (o)
+        table_summary_value_json(o, s, dp);
     return o;
 }
 
@@ -194,11 +217,11 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
     struct table tn = {.rows = rows, .n = n, .polarity = pm->pol, .dp = pm->dp,
                        .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
                        .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
-                       .table_id = metric};
+                       .table_id = metric, .additive = pm->additive};
     if (table_compute(&tn) != 0)
         return -1;
     const struct table_row *f = &rows[focal];
-    out->hidden = f->masked;
+    out->hidden = f->withheld || f->masked;
     out->rank_nb = f->rank;
     out->rank_en = f->rank_england;
     out->band = f->band;
@@ -326,8 +349,8 @@ static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
     int h = x->hidden;
     return json_pack("{s:s, s:o, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "period", period,
                      "value", h ? json_null() : table_cell_json(&x->cur, pm->dp), "symbol",
-                     h ? json_string("c") : table_symbol_json(&x->cur), "published",
-                     x->cur.exists && x->cur.published, "rank_england",
+                     h ? json_string("x") : table_symbol_json(&x->cur), "published",
+                     !h && x->cur.exists && x->cur.published, "rank_england",
                      h || !x->rank_en ? json_null() : json_integer(x->rank_en), "n_england",
                      (json_int_t)x->n_en, "band",
                      h || !x->band ? json_null() : json_string(band), "rank_neighbours",
@@ -407,6 +430,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
             tq_read_cell(res, i, 6, &c);
             int hide = c.exists && !c.published &&
                        !table_may_name(&q->caller, subject, subject_consent);
+            if (hide)
+                break;  /* left out, as if never submitted (docs/disclosure.md) */
             json_t *pt = json_pack("{s:s, s:o, s:o, s:b}", "period", PQgetvalue(res, i, 2),
                                    "value", hide ? json_null() : table_cell_json(&c, pm[k].dp),
                                    "symbol", hide ? json_string("c") : table_symbol_json(&c),
@@ -462,18 +487,23 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         }
         int hidden = x.hidden;
         char band[2] = {x.band, 0};
-        json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}", "id", pm[k].id, "label",
-                              json_object_get(info, "label"), "unit",
+        json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "id", pm[k].id,
+                              "label", json_object_get(info, "label"), "unit",
                               json_object_get(info, "unit"), "dp", json_object_get(info, "dp"),
                               "polarity", json_object_get(info, "polarity"), "kind",
-                              json_object_get(info, "kind"), "period", tq_jstr(pm[k].period));
+                              json_object_get(info, "kind"), "annual_period",
+                              json_object_get(info, "annual_period"), "period",
+                              tq_jstr(pm[k].period));
         if (!o)
             goto done;
         json_array_append_new(metrics_out, o);
         json_object_set_new(o, "value", hidden ? json_null() : table_cell_json(&x.cur, pm[k].dp));
-        json_object_set_new(o, "symbol", hidden ? json_string("c") : table_symbol_json(&x.cur));
-        json_object_set_new(o, "published", x.cur.exists ? json_boolean(x.cur.published)
-                                                         : json_null());
+        /* A withheld figure reads as no figure at all: whether an
+         * authority submitted is itself not public (docs/disclosure.md). */
+        json_object_set_new(o, "symbol", hidden ? json_string("x") : table_symbol_json(&x.cur));
+        json_object_set_new(o, "published", x.cur.exists && !hidden
+                                                ? json_boolean(x.cur.published)
+                                                : json_null());
         if (x.reason && !hidden)
             json_object_set_new(o, "reason", json_string(x.reason));
         json_object_set_new(o, "rank_england",

@@ -113,9 +113,10 @@ int web_page_begin(struct evbuffer *b, const char *title, const char *q)
 
 int web_page_end(struct evbuffer *b)
 {
-    return web_put(b, "</main><footer><p>" WEB_OGL_LINE ". Figures are the Department for "
-                      "Education's published SEN2 and high needs statistics as imported into "
-                      "this server; see each chart's source line.</p></footer></body></html>\n");
+    return web_put(b, "</main><footer><p id=\"ogl\">" WEB_OGL_LINE ". Figures are the "
+                      "Department for Education's published SEN2, LAIT and high needs "
+                      "statistics, and councils' submitted quarterly figures where marked; "
+                      "see each chart's source line.</p></footer></body></html>\n");
 }
 
 char *web_page_take(struct evbuffer *b, int bad, size_t *len)
@@ -237,4 +238,109 @@ void web_query_doc(struct request *r, const char *sql, int nparams, const char *
     r->state_free = free;
     if (db_pool_query(r->app->pool, sql, nparams, params, doc_done, r) != 0)
         http_reply_oom(r);
+}
+
+int web_own_banner(struct evbuffer *b, const json_t *doc, const char *published_only_href)
+{
+    const char *vis = web_str(doc, "visibility");
+    const char *code = web_str(json_object_get(doc, "authority"), "code");
+    if (!vis || !code || strncmp(vis, "council:", 8) != 0 || strcmp(vis + 8, code) != 0)
+        return 0;
+    if (web_put(b, "<p class=\"note own\" id=\"own-banner\"><strong>This page includes your "
+                   "unpublished figures &mdash; not for circulation.</strong>") != 0)
+        return -1;
+    if (published_only_href &&
+        (web_put(b, " <a class=\"noprint\" id=\"published-only\" href=\"") != 0 ||
+         html_escape(b, published_only_href) != 0 ||
+         web_put(b, "\">Print with published figures only</a>") != 0))
+        return -1;
+    return web_put(b, "</p>");
+}
+
+int web_source_text(struct evbuffer *b, const json_t *s)
+{
+    const char *release = web_str(s, "release"), *published = web_str(s, "published");
+    if (html_escape(b, web_str(s, "source")) != 0)
+        return -1;
+    if (release && strcmp(release, web_str(s, "source") ? web_str(s, "source") : "") != 0 &&
+        (web_put(b, ", ") != 0 || html_escape(b, release) != 0))
+        return -1;
+    if (published)
+        return web_put(b, " (published ") != 0 || html_escape(b, published) != 0 ||
+                       web_put(b, ")") != 0 ? -1 : 0;
+    return web_put(b, " (publication date not recorded)");
+}
+
+int web_chart_period(const json_t *metric, const char *period)
+{
+    const char *ap = web_str(metric, "annual_period");
+    if (!period || strstr(period, " Q"))
+        return 0;   /* quarters are another frequency: never on an annual axis */
+    return !(ap && strcmp(ap, "calendar_year") == 0 && strcmp(period, "2014") == 0);
+}
+
+static int put_area_links(struct evbuffer *b, const json_t *list)
+{
+    size_t i, n = json_array_size(list);
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        if ((i && web_put(b, i + 1 == n ? " and " : ", ") != 0) ||
+            web_put(b, "<a href=\"/authorities/") != 0 || html_escape(b, web_str(x, "code")) != 0 ||
+            web_put(b, "\">") != 0 || html_escape(b, web_str(x, "name")) != 0 ||
+            web_put(b, " (") != 0 || html_escape(b, web_str(x, "code")) != 0 ||
+            web_put(b, ")</a>") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int web_boundary_note(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *a = json_object_get(doc, "authority");
+    const json_t *pre = json_object_get(a, "predecessors"), *suc = json_object_get(a, "successors");
+    const char *name = web_str(a, "name");
+    if (json_array_size(suc)) {
+        const char *eff = web_str(json_array_get(suc, 0), "effective");
+        if (web_put(b, "<p class=\"note\" id=\"successors\">On ") != 0 ||
+            html_escape(b, eff ? eff : "") != 0 || web_put(b, " ") != 0 ||
+            html_escape(b, name ? name : "") != 0 || web_put(b, " was replaced by ") != 0 ||
+            put_area_links(b, suc) != 0 ||
+            web_put(b, "; its figures before then are kept here as history.</p>") != 0)
+            return -1;
+    } else if (json_is_string(json_object_get(a, "valid_to"))) {
+        if (web_put(b, "<p class=\"note\" id=\"successors\">This authority no longer exists; "
+                       "its figures are kept as history.</p>") != 0)
+            return -1;
+    }
+    if (json_array_size(pre)) {
+        const char *eff = web_str(json_array_get(pre, 0), "effective");
+        if (web_put(b, "<p class=\"note\" id=\"predecessors\">Formed on ") != 0 ||
+            html_escape(b, eff ? eff : "") != 0 || web_put(b, " from ") != 0 ||
+            put_area_links(b, pre) != 0 ||
+            web_put(b, ": figures before that date are the predecessor's, on its own page.</p>") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+double web_england_value(const json_t *metric, const json_t *summary, int *published)
+{
+    const char *unit = web_str(metric, "unit");
+    int rate = unit && (strcmp(unit, "%") == 0 || strcmp(unit, "ratio") == 0);
+    *published = 0;
+    if (rate) {
+        const char *src = web_str(summary, "value_source");
+        if (src && strcmp(src, "published") == 0) {
+            *published = 1;
+            return web_num(summary, "value");
+        }
+    }
+    /* The median of submitted figures is never released (an order
+     * statistic): their mean stands in, said so. */
+    double median = web_num(summary, "median");
+    if (!isfinite(median) && isfinite(web_num(summary, "mean"))) {
+        *published = -1;
+        return web_num(summary, "mean");
+    }
+    return median;
 }

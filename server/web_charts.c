@@ -51,7 +51,7 @@ const json_t *web_sources(const json_t *doc, const char *metric)
     return json_object_get(json_object_get(json_object_get(doc, "extra"), "sources"), metric);
 }
 
-/* Sources of a metric's figures: "Source: X (recorded 2024-05-01); Y ...";
+/* Sources of a metric's figures: "Source: X (published 2025-06-26); Y ...";
  * a derived metric cites the figures it is computed from. */
 static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *metric)
 {
@@ -62,9 +62,7 @@ static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *met
     if (web_put(b, "<span class=\"source\">Source: ") != 0)
         return -1;
     json_array_foreach(srcs, i, s) {
-        if ((i && web_put(b, "; ") != 0) || html_escape(b, web_str(s, "source")) != 0 ||
-            web_put(b, " (recorded ") != 0 || html_escape(b, web_str(s, "recorded")) != 0 ||
-            web_put(b, ")") != 0)
+        if ((i && web_put(b, "; ") != 0) || web_source_text(b, s) != 0)
             return -1;
     }
     if (kind && strcmp(kind, "derived") == 0 &&
@@ -88,28 +86,48 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
     if (!x || !y)
         goto done;
     double *nb = y + n, *eng = y + 2 * n;
-    int have_nb = 0;
+    int have_nb = 0, have_any = 0, eng_published = 0;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *p = json_array_get(series, i);
-        x[i] = web_str(p, "period");
-        y[i] = web_num(p, "value");
-        nb[i] = web_num(json_object_get(p, "neighbours"), "median");
-        eng[i] = web_num(json_object_get(p, "england"), "median");
-        if (isfinite(nb[i]))
-            have_nb = 1;
+        if (!web_chart_period(metric, web_str(p, "period")))
+            continue;
+        x[m] = web_str(p, "period");
+        y[m] = web_num(p, "value");
+        nb[m] = web_num(json_object_get(p, "neighbours"), "mean");
+        int pub = 0;
+        eng[m] = web_england_value(metric, json_object_get(p, "england"), &pub);
+        eng_published |= pub == 1;
+        have_nb |= isfinite(nb[m]);
+        have_any |= isfinite(y[m]) || isfinite(nb[m]) || isfinite(eng[m]);
+        m++;
+    }
+    n = m;
+    if (!have_any) {
+        /* Nothing to draw: say so, rather than an empty chart with a
+         * caption that runs "..., to ." */
+        rc = web_put(b, "<figure class=\"chart-figure empty\" data-metric=\"") != 0 ||
+                     html_escape(b, web_str(metric, "id")) != 0 ||
+                     web_put(b, "\"><p class=\"note\">No chart of ") != 0 ||
+                     html_escape(b, label) != 0 ||
+                     web_put(b, ": there are no published figures for this authority or for "
+                                "England to draw.</p></figure>") != 0 ? -1 : 0;
+        goto done;
     }
     char title[400], desc[900];
     snprintf(title, sizeof title, "%s: %s against its statistical neighbours and England", label,
              name ? name : "");
     snprintf(desc, sizeof desc,
-             "Line chart of %s for %s (solid line, round markers), the median of its statistical "
-             "neighbours (dashed line, square markers) and the median of all English authorities "
-             "(dotted line, triangle markers), %s to %s.",
-             label, name ? name : "", n ? x[0] : "", n ? x[n - 1] : "");
-    char nb_name[64] = "Statistical neighbours (median)";
+             "Line chart of %s for %s (solid line, round markers), the average of its 10 "
+             "statistical neighbours (dashed line, square markers) and %s (dotted line, "
+             "triangle markers), %s to %s.",
+             label, name ? name : "",
+             eng_published ? "England as the DfE publishes it" : "the median of all English authorities",
+             n ? x[0] : "", n ? x[n - 1] : "");
+    char nb_name[64] = "Statistical neighbours (average)";
     struct svg_series s[3] = {{name ? name : "Authority", y, SVG_FOCUS},
                               {nb_name, nb, SVG_COMPARE1},
-                              {"England (median)", eng, SVG_COMPARE2}};
+                              {eng_published ? "England" : "England (median)", eng, SVG_COMPARE2}};
     struct svg_series s2[2] = {s[0], s[2]};
     struct svg_frame f = {chart_id, title, desc, "Period", label, dp, unit};
     const char *kind = web_str(metric, "kind");

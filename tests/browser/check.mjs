@@ -1,7 +1,8 @@
 // Loads sendbench pages in Debian's chromium (headless) and reports what the
 // DOM holds, as JSON on stdout, for tests/integration/test_browser.py to
 // assert on.  Usage: node check.mjs BASE_URL SCREENSHOT_DIR PAGES_JSON
-// PAGES_JSON: [{"name": "home", "path": "/?q=x", "print": false}, ...]
+// PAGES_JSON: [{"name": "home", "path": "/?q=x", "print": false}, ...]; "headers"
+// ({"Authorization": "Bearer ..."}) are sent with every request of the page.
 // Every request that would leave 127.0.0.1 is blocked and reported; every
 // console message of level error, page error and failed request is reported.
 import { chromium } from 'playwright-core';
@@ -69,6 +70,7 @@ function facts() {
     external_refs: [...document.querySelectorAll('[src],[href]')].map((e) => e.getAttribute('src') || e.getAttribute('href'))
       .filter((u) => /^(https?:)?\/\//.test(u)).length,
     text_has: {
+      own_banner: !!document.getElementById('own-banner'),
       ogl: document.body.textContent.includes('Contains public sector information licensed under the Open Government Licence v3.0 (Department for Education)'),
       accuracy: txt(document.querySelector('#accuracy')) || txt(document.querySelector('.accuracy')),
       growth: txt(document.querySelector('#growth-summary')),
@@ -83,7 +85,7 @@ function facts() {
 const out = { pages: {}, blocked: [], console_errors: [], failed: [] };
 for (const spec of pages) {
   const context = await browser.newContext({ javaScriptEnabled: spec.js !== false,
-    viewport: { width: 1100, height: 900 } });
+    viewport: { width: 1100, height: 900 }, extraHTTPHeaders: spec.headers || {} });
   const page = await context.newPage();
   await context.route('**/*', (route) => {
     const u = route.request().url();

@@ -1,6 +1,7 @@
 """Consent to be named (issue 15): `sendbench consent` and
 PUT /api/v1/admin/authorities/{code}/consent change one flag through one
-audited SQL function; bad requests change nothing."""
+audited SQL function; bad requests change nothing; the change reaches the
+tables at once (the cache is emptied)."""
 
 import json
 import urllib.parse
@@ -72,6 +73,19 @@ def test_admin_api(t):
     t.json_error(s, b, 404)
     t.eq(len(audits(t)), n0, "refused requests audit nothing")
 
+    # Before: Dorset's quarter masked/withheld in public; after: named.
+    r = t.cli("token", "create", "--authority", DORSET)
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        {"authority": DORSET, "period": "2026-27 Q2",
+                         "figures": {"ehcp_caseload": 6173}},
+                        headers={"Authorization": "Bearer " + r.stdout.strip()})
+    t.eq(s, 201, "submission")
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers={"Authorization": "Bearer " + TOKENS["admin"]})
+    t.eq(s, 200, "approved (only approved versions are in force)")
+    q = "/api/v1/tables/ehcp_caseload?group=england&period=" + urllib.parse.quote("2026-27 Q2")
+    s, doc = t.get_json(q)
+    t.true(6173 not in [x["value"] for x in doc["rows"]], "withheld before consent")
     s, b = put({"name": True})
     t.eq(s, 200, "admin sets consent: %r" % b)
     d = json.loads(b)
@@ -80,3 +94,6 @@ def test_admin_api(t):
     row = t.psql("SELECT a.actor, a.token_id IS NOT NULL FROM audit_log a"
                  " WHERE action = 'consent.set' ORDER BY id DESC LIMIT 1")
     t.true(row[0][0].startswith("token:") and row[0][1] == "t", "audited with the token: %r" % row)
+    s, doc = t.get_json(q)
+    named = {x["code"]: x["value"] for x in doc["rows"]}
+    t.eq(named.get(DORSET), 6173, "named at once after consent")

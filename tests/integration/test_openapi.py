@@ -364,6 +364,28 @@ def test_evidence_and_web_pages(t):
     call(t, "GET", "/metrics/no_such_metric", 404)
 
 
+def test_collections(t):
+    # A quarter of its own (only approved versions are in force; the
+    # submission above is decided later, in test_returns_admin_pages_and_decisions).
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        {"authority": DORSET, "period": "2023-24 Q4",
+                         "figures": {"ehcp_caseload": 3120}}, headers=bearer(S["dorset"]))
+    t.eq(s, 201, "submission: %r" % b[:200])
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers=bearer(S["admin"]))
+    t.eq(s, 200, "approved: %r" % b[:200])
+    q = "/api/v1/collections/" + urllib.parse.quote("2023-24 Q4")
+    call(t, "GET", q, 200)
+    call(t, "GET", q, 200, headers=bearer(S["dorset"]))
+    call(t, "GET", "/api/v1/collections/2022", 400)
+    call(t, "GET", "/api/v1/collections/" + urllib.parse.quote("2031-32 Q1"), 404)
+    page = "/collections/" + urllib.parse.quote("2023-24 Q4")
+    call(t, "GET", page, 200)
+    call(t, "GET", page, 200, headers=bearer(S["dorset"]))
+    call(t, "GET", "/collections/2022", 400)
+    call(t, "GET", "/collections/" + urllib.parse.quote("2031-32 Q1"), 404)
+
+
 def test_people(t):
     link = make_user(t, "ann@dorset.example", "submitter", DORSET)
     setup = urllib.parse.urlparse(link).path

@@ -106,39 +106,44 @@ static void test_summaries_and_min_contributors(void)
     static const struct {
         size_t n;
         double v[NMAX];
-        int present[NMAX], unpub[NMAX];
+        int present[NMAX], prot[NMAX];
         int show_all;
         size_t want_n, want_missing;
         double mean, median, total;
-        int suppressed;
+        int suppressed, median_withheld;
     } cases[] = {
         /* published: any count is shown; missing left out and counted */
-        {4, {1, 2, 9, 0}, {1, 1, 1, 0}, {0, 0, 0, 0}, 0, 3, 1, 4, 2, 12, 0},
-        {2, {1, 3}, {1, 1}, {0, 0}, 0, 2, 0, 2, 2, 4, 0},
+        {4, {1, 2, 9, 0}, {1, 1, 1, 0}, {0, 0, 0, 0}, 0, 3, 1, 4, 2, 12, 0, 0},
+        {2, {1, 3}, {1, 1}, {0, 0}, 0, 2, 0, 2, 2, 4, 0, 0},
         /* even count: median is the mean of the middle two */
-        {4, {4, 1, 3, 2}, {1, 1, 1, 1}, {0, 0, 0, 0}, 0, 4, 0, 2.5, 2.5, 10, 0},
-        /* unpublished with 2 contributors: c */
-        {3, {10, 20, 0}, {1, 1, 0}, {1, 0, 0}, 0, 2, 1, 0, 0, 0, 1},
-        /* ... with 3 contributors: shown */
-        {3, {10, 20, 30}, {1, 1, 1}, {1, 1, 0}, 0, 3, 0, 20, 20, 60, 0},
-        /* ... 2 contributors, admin sees it */
-        {2, {10, 20}, {1, 1}, {1, 1}, 1, 2, 0, 15, 15, 30, 0},
-        /* a missing unpublished cell does not count as unpublished */
-        {3, {10, 20, 0}, {1, 1, 0}, {0, 0, 1}, 0, 2, 1, 15, 15, 30, 0},
+        {4, {4, 1, 3, 2}, {1, 1, 1, 1}, {0, 0, 0, 0}, 0, 4, 0, 2.5, 2.5, 10, 0, 0},
+        /* one protected figure among 2 contributors: c */
+        {3, {10, 20, 0}, {1, 1, 0}, {1, 0, 0}, 0, 2, 1, 0, 0, 0, 1, 1},
+        /* two protected beside a public one: still c (the public one can be
+         * subtracted) */
+        {3, {10, 20, 30}, {1, 1, 1}, {1, 1, 0}, 0, 3, 0, 0, 0, 0, 1, 1},
+        /* three protected: mean and total shown, the median (somebody's
+         * exact figure) never */
+        {3, {10, 20, 30}, {1, 1, 1}, {1, 1, 1}, 0, 3, 0, 20, 0, 60, 0, 1},
+        /* 2 protected contributors, admin sees everything */
+        {2, {10, 20}, {1, 1}, {1, 1}, 1, 2, 0, 15, 15, 30, 0, 0},
+        /* a missing protected cell does not count as a contributor */
+        {3, {10, 20, 0}, {1, 1, 0}, {0, 0, 1}, 0, 2, 1, 15, 15, 30, 0, 0},
         /* nothing at all */
-        {2, {0, 0}, {0, 0}, {0, 0}, 0, 0, 2, 0, 0, 0, 0},
+        {2, {0, 0}, {0, 0}, {0, 0}, 0, 0, 2, 0, 0, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double scratch[NMAX];
         struct table_summary s;
-        int unpub[NMAX];
+        int prot[NMAX];
         for (size_t k = 0; k < cases[i].n; k++)
-            unpub[k] = cases[i].unpub[k] && cases[i].present[k];
-        table_summarise(cases[i].v, cases[i].present, unpub, cases[i].n, 3, cases[i].show_all,
+            prot[k] = cases[i].prot[k] && cases[i].present[k];
+        table_summarise(cases[i].v, cases[i].present, prot, cases[i].n, 3, cases[i].show_all,
                         scratch, &s);
         CHECK(s.n == cases[i].want_n);
         CHECK(s.n_missing == cases[i].want_missing);
         CHECK(s.suppressed == cases[i].suppressed);
+        CHECK(s.median_withheld == cases[i].median_withheld);
         CHECK_NEAR(s.mean, cases[i].mean, 1e-12);
         CHECK_NEAR(s.median, cases[i].median, 1e-12);
         CHECK_NEAR(s.total, cases[i].total, 1e-12);
@@ -239,17 +244,24 @@ static void fill_rows(struct table_row *rows)
     rows[3].prev.published = 0;
 }
 
+/* Rows 0-2 are the neighbours group of Alpha (focal); all figures are
+ * submitted (unpublished); Gamma consented to be named. */
 static void test_table_compute_callers(void)
 {
     static const struct {
         struct auth_caller caller;
-        int masked[5];      /* in the neighbours group: rows 0..2 */
-        int region_suppressed;
+        int withheld[5];
+        int rank[5], rank_england[5];
+        size_t n_ranked;
     } cases[] = {
-        {{.kind = CALLER_ANONYMOUS, .authority = ""}, {1, 1, 0, 0, 0}, 0},
-        {{.kind = CALLER_COUNCIL, .authority = "E06000004"}, {1, 1, 0, 0, 0}, 0},
-        {{.kind = CALLER_COUNCIL, .authority = "E06000001"}, {0, 1, 0, 0, 0}, 0},
-        {{.kind = CALLER_ADMIN, .authority = "", .admin = 1}, {0, 0, 0, 0, 0}, 0},
+        /* the public sees only Gamma (consented) */
+        {{.kind = CALLER_ANONYMOUS}, {1, 1, 0, 1, 1}, {0, 0, 1, 0, 0}, {0, 0, 1, 0, 0}, 1},
+        /* Delta sees Gamma and itself (outside the group): ranks count them only */
+        {{.kind = CALLER_COUNCIL, .authority = "E06000004"}, {1, 1, 0, 0, 1}, {0, 0, 1, 0, 0}, {0, 0, 2, 1, 0}, 2},
+        /* Alpha sees itself and Gamma: a tie at 30 */
+        {{.kind = CALLER_COUNCIL, .authority = "E06000001"}, {0, 1, 0, 1, 1}, {1, 0, 1, 0, 0}, {1, 0, 1, 0, 0}, 2},
+        /* an admin sees everything: Beta 10 first; Alpha and Gamma tie at 30 */
+        {{.kind = CALLER_ADMIN, .admin = 1}, {0, 0, 0, 0, 0}, {2, 1, 2, 0, 0}, {3, 1, 3, 2, 0}, 4},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         struct table_row rows[5];
@@ -259,43 +271,130 @@ static void test_table_compute_callers(void)
                           .min_contributors = 3, .mask_key = "key", .table_id = "m|p|n|A"};
         CHECK(table_compute(&t) == 0);
         CHECK(t.n_in_group == 3);
-        for (size_t i = 0; i < 3; i++)
-            CHECK(rows[i].masked == cases[c].masked[i]);
-        /* lower is better: Beta 10 is 1st; Alpha and Gamma tie at 30 (2nd) */
-        CHECK(rows[1].rank == 1 && rows[0].rank == 2 && rows[2].rank == 2);
-        /* England: 10, 20, 30, 30 -> 1, 2, 3, 3; bands over 4 ranked */
-        CHECK(rows[1].rank_england == 1 && rows[3].rank_england == 2);
-        CHECK(rows[0].rank_england == 3 && rows[2].rank_england == 3);
-        CHECK(rows[1].band == 'A' && rows[3].band == 'B' && rows[0].band == 'C');
-        CHECK(rows[4].rank_england == 0 && rows[4].band == 0);
-        /* neighbours: 3 contributors, unpublished: shown */
-        CHECK(t.neighbours.n == 3 && !t.neighbours.suppressed);
-        CHECK_NEAR(t.neighbours.median, 30, 1e-12);
-        /* region E12000001: Alpha 30, Beta 10, Delta 20: 3 contributors */
-        CHECK(t.region.n == 3 && t.region.suppressed == cases[c].region_suppressed);
+        CHECK(t.n_ranked_england == cases[c].n_ranked);
+        for (size_t i = 0; i < 5; i++) {
+            CHECK(!rows[i].masked);     /* never masked outside an England table */
+            CHECK(rows[i].withheld == cases[c].withheld[i]);
+            CHECK(rows[i].rank == cases[c].rank[i]);
+            CHECK(rows[i].rank_england == cases[c].rank_england[i]);
+            /* a withheld row reads as one without a figure */
+            if (rows[i].withheld)
+                CHECK(!rows[i].cur.exists && !rows[i].cur.has_value && !rows[i].prev.exists &&
+                      !rows[i].has_change_prev && rows[i].band == 0);
+        }
+        /* aggregates are the same for every caller but admin: region
+         * E12000001 has three protected contributors (Alpha 30, Beta 10,
+         * Delta 20); England also has Eps, protected with no value (a
+         * partial record), so England is suppressed; the neighbours (Alpha
+         * excluded: Beta, Gamma) have one protected figure */
+        int admin = cases[c].caller.kind == CALLER_ADMIN;
+        CHECK(t.region.n == 3 && !t.region.suppressed);
+        CHECK_NEAR(t.region.total, admin ? 60 : 60, 1e-12);
+        CHECK(t.region.median_withheld == !admin);
         CHECK(t.england.n == 4 && t.england.n_missing == 1);
-        /* display order: ranked first; the tie puts the named row first */
-        CHECK(rows[t.order[0]].code == rows[1].code);
-        if (rows[0].masked != rows[2].masked)
-            CHECK(!rows[t.order[1]].masked);
-        /* letters are consecutive from A among the masked */
+        CHECK(t.england.suppressed == !admin);
+        CHECK(t.neighbours.n == 2 && t.neighbours.suppressed == !admin);
+        if (admin)
+            CHECK_NEAR(t.neighbours.median, 20, 1e-12);
+        table_release(&t);
+    }
+}
+
+/* A council's England table masks the others' figures only when at least
+ * three are masked. */
+static void test_table_compute_masks_need_three(void)
+{
+    static const struct {
+        const char *caller;
+        int masked[5];
+    } cases[] = {
+        /* Gamma (consented anyway) sees Alpha, Beta, Delta, Eps masked */
+        {"E06000003", {1, 1, 0, 1, 1}},
+        /* Alpha: only Beta and Delta have hidden values: withheld */
+        {"E06000001", {0, 0, 0, 0, 0}},
+    };
+    for (size_t c = 0; c < 2; c++) {
+        struct table_row rows[5];
+        fill_rows(rows);
+        if (c == 1)
+            rows[4].cur.exists = 0;     /* Eps sent nothing */
+        struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_LOWER_BETTER,
+                          .group = GROUP_ENGLAND, .focal = -1,
+                          .caller = {.kind = CALLER_COUNCIL}, .min_contributors = 3,
+                          .mask_key = "key", .table_id = "m|p|england|"};
+        snprintf(t.caller.authority, sizeof t.caller.authority, "%s", cases[c].caller);
+        CHECK(table_compute(&t) == 0);
         size_t nm = 0;
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < 5; i++) {
+            CHECK(rows[i].masked == cases[c].masked[i]);
             nm += rows[i].masked;
-        for (size_t i = 0; i < 3; i++)
+        }
+        for (size_t i = 0; i < 5; i++)
             if (rows[i].masked)
                 CHECK(strncmp(rows[i].mask_label, "Neighbour ", 10) == 0 &&
                       (size_t)(rows[i].mask_label[10] - 'A') < nm);
+        if (c == 1)
+            CHECK(rows[1].withheld && rows[3].withheld && !rows[1].cur.has_value);
+        table_release(&t);
+    }
+}
+
+/* England's and the region's value: the DfE's published figure first
+ * (also a symbol), else for counts the released sum of contributors. */
+static void test_table_compute_area_values(void)
+{
+    static const struct {
+        int admin, additive, england_published;
+        double england_value;
+        const char *england_symbol;
+        int want_source, want_has;
+        double want_value;
+    } cases[] = {
+        /* published 1234.4 rounds to dp 0 */
+        {0, 1, 1, 1234.4, NULL, SUMMARY_VALUE_PUBLISHED, 1, 1234},
+        /* a published symbol is kept */
+        {0, 1, 1, 0, "c", SUMMARY_VALUE_PUBLISHED, 0, 0},
+        /* nothing published, a count: England is suppressed for the
+         * public (a partial record), so no sum either */
+        {0, 1, 0, 0, NULL, SUMMARY_VALUE_NONE, 0, 0},
+        /* ... an admin sees the sum of contributors: 30+10+30+20 */
+        {1, 1, 0, 0, NULL, SUMMARY_VALUE_SUM, 1, 90},
+        /* a rate: no sum */
+        {1, 0, 0, 0, NULL, SUMMARY_VALUE_NONE, 0, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct table_row rows[5];
+        fill_rows(rows);
+        struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_HIGHER_BETTER,
+                          .group = GROUP_ENGLAND, .focal = -1,
+                          .caller = {.kind = cases[c].admin ? CALLER_ADMIN : CALLER_ANONYMOUS,
+                                     .admin = cases[c].admin},
+                          .min_contributors = 3, .mask_key = "key", .table_id = "t",
+                          .additive = cases[c].additive};
+        if (cases[c].england_published) {
+            t.england_area.exists = t.england_area.published = 1;
+            t.england_area.has_value = cases[c].england_symbol == NULL;
+            t.england_area.value = cases[c].england_value;
+            t.england_area.symbol = cases[c].england_symbol;
+        }
+        CHECK(table_compute(&t) == 0);
+        CHECK((int)t.england.value_source == cases[c].want_source);
+        CHECK(t.england.has_value == cases[c].want_has);
+        if (cases[c].want_has)
+            CHECK_NEAR(t.england.value, cases[c].want_value, 1e-12);
+        if (cases[c].england_symbol)
+            CHECK_STR(t.england.value_symbol, cases[c].england_symbol);
         table_release(&t);
     }
 }
 
 static void test_table_compute_min_contributors(void)
 {
-    /* Region E12000002 has Gamma (30, consented) and Eps (missing): one
-     * contributor over unpublished figures: c for everyone but admin. */
-    struct auth_caller callers[] = {{.kind = CALLER_ANONYMOUS, .authority = ""}, {.kind = CALLER_COUNCIL, .authority = "E06000003"},
-                               {.kind = CALLER_ADMIN, .authority = "", .admin = 1}};
+    /* Region E12000002 has Gamma (30, consented) and Eps (protected, no
+     * value): a partial record beside one figure: c for everyone but admin. */
+    struct auth_caller callers[] = {{.kind = CALLER_ANONYMOUS},
+                                    {.kind = CALLER_COUNCIL, .authority = "E06000003"},
+                                    {.kind = CALLER_ADMIN, .admin = 1}};
     int want[] = {1, 1, 0};
     for (size_t c = 0; c < 3; c++) {
         struct table_row rows[5];
@@ -307,12 +406,16 @@ static void test_table_compute_min_contributors(void)
         CHECK(t.n_in_group == 2);
         CHECK(t.region.n == 1 && t.region.n_missing == 1);
         CHECK(t.region.suppressed == want[c]);
-        /* Delta's change on the previous period: 20 vs 25, lower... here
-         * higher is better, so worse */
-        CHECK(rows[3].has_change_prev && rows[3].change_prev == -5);
-        CHECK_NEAR(rows[3].change_prev_pct, -20, 1e-12);
-        CHECK(rows[3].improvement == IMPROVEMENT_WORSENED);
-        /* Eps is not in the rank; its symbol row is last */
+        if (c == 2) {
+            /* Delta's change on the previous period, seen by an admin:
+             * 20 vs 25, higher is better, so worse */
+            CHECK(rows[3].has_change_prev && rows[3].change_prev == -5);
+            CHECK_NEAR(rows[3].change_prev_pct, -20, 1e-12);
+            CHECK(rows[3].improvement == IMPROVEMENT_WORSENED);
+        } else {
+            CHECK(!rows[3].has_change_prev && rows[3].withheld);
+        }
+        /* Eps is not ranked; its row is last */
         CHECK(rows[4].rank == 0 && rows[t.order[1]].code == rows[4].code);
         table_release(&t);
     }
@@ -352,6 +455,8 @@ int main(void)
     RUN(test_summaries_and_min_contributors);
     RUN(test_mask_labels_and_assignment);
     RUN(test_table_compute_callers);
+    RUN(test_table_compute_masks_need_three);
+    RUN(test_table_compute_area_values);
     RUN(test_table_compute_min_contributors);
     RUN(test_table_compute_published_never_masked);
     return UNIT_DONE();
