@@ -181,6 +181,9 @@ def test_evidence_tables_xlsx_match_csv(t):
     about(t, wb)
     _, page = fetch(t, base)
     t.true(b'href="?format=xlsx"' in page, "the pack links its workbook")
+    h2, x2 = fetch(t, base, accept=XLSX)
+    t.eq(h2["content-type"], XLSX, "Accept gives XLSX")
+    t.eq(read_book(t, x2).sheetnames, ["evidence", "About"], "the same workbook through Accept")
 
 
 def test_table_xlsx_matches_csv(t):
@@ -212,6 +215,9 @@ def test_table_xlsx_matches_csv(t):
     h3, x3 = fetch(t, "/api/v1/tables/ehcp_caseload/meta?format=xlsx")
     t.eq(h3["content-type"], XLSX, "meta as XLSX")
     same_rows(t, meta, read_book(t, x3)["columns"], lambda col: 0, "meta")
+    h4, x4 = fetch(t, "/api/v1/tables/ehcp_caseload/meta", accept=XLSX)
+    t.eq(h4["content-type"], XLSX, "meta: Accept gives XLSX")
+    t.eq(x4, x3, "meta: the same workbook through Accept")
     s, _, b = t.request("GET", "/api/v1/tables/ehcp_caseload?format=xls")
     t.json_error(s, b, 400, "bad_parameter")
 
