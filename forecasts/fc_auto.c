@@ -24,32 +24,40 @@
 #ifndef CAL_MAX_ORIGINS
 #define CAL_MAX_ORIGINS 0
 #endif
-/* Pseudo-splits given to the panel's MASE when ranking models for one
- * series (empirical-Bayes blend of own and panel cross-validation). */
-#ifndef CHOICE_K
-#define CHOICE_K 30.0
-#endif
 #ifndef CAL_T0_BACK
 #define CAL_T0_BACK 1
 #endif
 
-/* The automatic choice's candidates, by kind of series.  Chosen on the
- * harness's tune set (bench/backtest_panel: origins 2019-2022, targets to
- * 2023, never the out-of-sample origin): choosing per series among all
- * models lost there to a single pooled model for every count series (plans
- * in place, new plans, requests) and for 20-week timeliness, so counts use
- * the pooled growth model and proportions the pooled mean reversion; money
- * (no backtest data to judge) keeps the per-series choice among all
- * models.  Naive and drift are always calibrated too: every record shows
- * them beside the chosen model. */
+/* The automatic choice (rule fixed in advance, docs/forecasting.md "The
+ * selection rule"): at every origin, for every metric alike, the candidate
+ * of the series' kind with the lowest rolling-origin MASE pooled over the
+ * whole panel, on the errors whose targets were known at that origin.  One
+ * model for every authority of a metric: a series of 3-15 points cannot
+ * tell models apart by its own few splits (choosing per series lost on the
+ * harness).  The candidates are the annual models fitted without numerical
+ * optimisation (so that every authority and metric refits within the CPU
+ * target): naive, drift, linear and log-linear trend and the three pooled
+ * growth models, plus pooled mean reversion for proportions.  Money keeps
+ * every model as a candidate (it has no backtest of its own yet).  Naive
+ * and drift are always calibrated too: every record shows them beside the
+ * chosen model.  The choice needs errors from at least CHOICE_MIN_ORIGINS
+ * origins (one origin is one year's luck; decided on the selection set,
+ * origins 2019-2021), else the kind's default (pooled growth for counts,
+ * pooled mean reversion for proportions) is served and says so. */
+#define CAND_ANNUAL ((1u << FC_NAIVE) | (1u << FC_DRIFT) | (1u << FC_LINEAR) \
+                     | (1u << FC_LOGLINEAR) | (1u << FC_POOLED)               \
+                     | (1u << FC_POOLED_DAMPED) | (1u << FC_POOLED_COMBO))
 #ifndef CAND_COUNT
-#define CAND_COUNT (1u << FC_POOLED)
+#define CAND_COUNT CAND_ANNUAL
 #endif
 #ifndef CAND_PROP
-#define CAND_PROP (1u << FC_POOLED_AR)
+#define CAND_PROP (CAND_ANNUAL | (1u << FC_POOLED_AR))
 #endif
 #ifndef CAND_LEVEL
 #define CAND_LEVEL 0xffffffffu
+#endif
+#ifndef CHOICE_MIN_ORIGINS
+#define CHOICE_MIN_ORIGINS 2
 #endif
 /* Quarterly series (no real history exists yet, so nothing was tuned on
  * them): the seasonal models compete with naive, drift and the pooled
@@ -223,6 +231,8 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
     if (CAL_MAX_ORIGINS > 0 && n_use - CAL_MAX_ORIGINS > t0)
         t0 = n_use - CAL_MAX_ORIGINS;
     for (int o = t0; o < n_use; o++) {
+        if (o >= min_train)
+            cal->choice_origins++;
         rc = fc_pools_build(p, o, pools);
         if (rc != FC_OK)
             goto done;
@@ -408,16 +418,14 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         return FC_ERR_ARG;
     why[0] = '\0';
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
-        const struct fc_accuracy *own;
         sc[m] = NAN;
         if (!cal || cal->mase_n[m] == 0 || idx >= cal->n_series)
             continue;
-        own = &cal->series_acc[idx][m];
-        sc[m] = ((own->n ? own->mase * own->n : 0) + CHOICE_K * cal->mase[m])
-                / (own->n + CHOICE_K);
+        sc[m] = cal->mase[m];
         /* naive and drift are scored for the record, chosen only when
          * they are candidates */
-        if (!(candidates_of(p) & (1u << m)))
+        if (!(candidates_of(p) & (1u << m))
+            || cal->choice_origins < CHOICE_MIN_ORIGINS)
             continue;
         if (sc[m] < best_score) {
             best_score = sc[m];
@@ -427,11 +435,18 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
     if (best < 0) {
         best = p->kind == FC_KIND_COUNT ? FC_POOLED
                : p->kind == FC_KIND_PROPORTION ? FC_POOLED_AR : FC_POOLED_COMBO;
-        fc_reason_add(why, "no backtest available: default %s",
-                      fc_model_name(best));
+        if (cal && cal->choice_origins > 0)
+            fc_reason_add(why, "backtest of %d origin%s only (too few to "
+                          "choose): default %s", cal->choice_origins,
+                          cal->choice_origins == 1 ? "" : "s",
+                          fc_model_name(best));
+        else
+            fc_reason_add(why, "no backtest available: default %s",
+                          fc_model_name(best));
     } else {
-        fc_reason_add(why, "chosen by rolling-origin MASE (own splits blended "
-                      "with %d authorities'): %s %.3f vs naive %.3f, drift %.3f",
+        fc_reason_add(why, "chosen for every authority of the metric by "
+                      "rolling-origin MASE over %d authorities' earlier "
+                      "splits: %s %.3f vs naive %.3f, drift %.3f",
                       cal->n_series, fc_model_name(best), sc[best],
                       sc[FC_NAIVE], sc[FC_DRIFT]);
     }
@@ -552,6 +567,8 @@ int fc_backtest_range(const struct fc_panel *p, const enum fc_model *models,
                     goto done;
                 if (model != FC_AUTO && r->model != model)
                     out[k].n_fallback++;
+                if (model == FC_AUTO && r->model >= 0 && r->model < FC_MODEL_COUNT)
+                    out[k].chosen[r->model]++;
                 if (cal && model != FC_AUTO)
                     fc_apply_calibration(cal, r);
                 score(r, y, o, t_end, scale, sc_row, &out[k].all);

@@ -142,6 +142,8 @@ struct fc_calibration {
     int n_series;
     int n_use;         /* data used: time points < n_use */
     int min_train;     /* shortest training window of the rolling origins */
+    int choice_origins;  /* origins whose errors rank the models (training
+                            windows of min_train points or more) */
 };
 
 struct fc_result {
@@ -199,12 +201,14 @@ void fc_apply_calibration(const struct fc_calibration *cal,
                           struct fc_result *out);
 
 /* Automatic choice for series idx of panel p: the model with the lowest
- * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use;
- * the series' own MASE blended with the panel's, which counts as 30
- * splits), AICc within the ETS family, with the minimum-length fallbacks;
+ * rolling-origin MASE in cal (computed by fc_calibrate on data before n_use)
+ * pooled over the whole panel, among the candidates of the panel's kind, so
+ * every series of a panel gets the same model; AICc within the ETS family,
+ * with the minimum-length fallbacks;
  * intervals calibrated; this series' backtest accuracy of the chosen
- * model, naive and drift attached.  cal NULL: a stated default
- * (pooled_combo) with nominal intervals. */
+ * model, naive and drift attached.  cal NULL: a stated default (pooled
+ * growth for counts, pooled mean reversion for proportions, pooled_combo
+ * for money) with nominal intervals. */
 FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
                    const struct fc_calibration *cal, int h,
                    struct fc_result *out);
@@ -250,6 +254,7 @@ struct fc_backtest {
     struct fc_accuracy all;
     struct fc_accuracy by_h[FC_MAX_H];
     int n_fallback;           /* fits that fell back to a simpler model */
+    int chosen[FC_MODEL_COUNT];  /* FC_AUTO: fits by the model it chose */
 };
 FC_WUR int fc_backtest_panel(const struct fc_panel *p,
                              const enum fc_model *models, int n_models,
