@@ -60,8 +60,11 @@
 #define CHOICE_MIN_ORIGINS 2
 #endif
 /* Quarterly series (no real history exists yet, so nothing was tuned on
- * them): the seasonal models compete with naive, drift and the pooled
- * model of the kind, by rolling-origin MASE with the seasonal scale. */
+ * them): seasonal naive and Holt-Winters compete with naive and drift, by
+ * rolling-origin MASE with the seasonal scale.  No pooled model: a
+ * council's quarters are unpublished, and the server fits each council's
+ * quarters on their own (forecast_quarterly.c), so nothing of another
+ * council's figures enters its forecast. */
 #define CAND_SEASONAL ((1u << FC_SNAIVE) | (1u << FC_HW) | (1u << FC_NAIVE) \
                        | (1u << FC_DRIFT))
 static unsigned candidates_of(const struct fc_panel *p)
@@ -69,7 +72,7 @@ static unsigned candidates_of(const struct fc_panel *p)
     unsigned c = p->kind == FC_KIND_COUNT ? CAND_COUNT
                  : p->kind == FC_KIND_PROPORTION ? CAND_PROP : CAND_LEVEL;
     if (p->period > 1)
-        c |= CAND_SEASONAL;
+        c = CAND_SEASONAL;
     else
         c &= ~((1u << FC_SNAIVE) | (1u << FC_HW));
     return c;
@@ -433,7 +436,8 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         }
     }
     if (best < 0) {
-        best = p->kind == FC_KIND_COUNT ? FC_POOLED
+        best = p->period > 1 ? FC_SNAIVE
+               : p->kind == FC_KIND_COUNT ? FC_POOLED
                : p->kind == FC_KIND_PROPORTION ? FC_POOLED_AR : FC_POOLED_COMBO;
         if (cal && cal->choice_origins > 0)
             fc_reason_add(why, "backtest of %d origin%s only (too few to "
@@ -443,6 +447,10 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         else
             fc_reason_add(why, "no backtest available: default %s",
                           fc_model_name(best));
+    } else if (cal->n_series == 1) {
+        fc_reason_add(why, "chosen by rolling-origin MASE on this series' own "
+                      "earlier splits: %s %.3f vs naive %.3f, drift %.3f",
+                      fc_model_name(best), sc[best], sc[FC_NAIVE], sc[FC_DRIFT]);
     } else {
         fc_reason_add(why, "chosen for every authority of the metric by "
                       "rolling-origin MASE over %d authorities' earlier "

@@ -24,7 +24,7 @@
 #define FR_ENGLAND_CODE "E92000001"
 /* Bump when the fitting or the documents change: stored forecasts made by
  * another engine are refitted at start-up. */
-#define FR_ENGINE "2026-12-01.1"
+#define FR_ENGINE "2026-12-02.1"
 
 /* A track record (an authority's own rolling-origin accuracy) is stated
  * only from at least this many origins; below it the document says "too
@@ -118,6 +118,27 @@ int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const 
  * or -1 with err. */
 int fr_refit_and_store(PGconn *conn, const char *metric, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/* Pieces of a document shared by the annual and the quarterly ones: a
+ * track record with its n (no figure below FR_TRACK_MIN_ORIGINS origins),
+ * the name of a model's scale, and why its intervals look as they do. */
+json_t *fr_accuracy_json(const struct fc_accuracy *a);
+const char *fr_scale_name(enum fc_scale s);
+const char *fr_interval_shape(enum fc_scale s);
+
+/* Councils' quarters (server/forecast_quarterly.c): every authority with at
+ * least FR_QUARTERLY_MIN approved quarters of a metric gets a forecast of
+ * its next FR_QUARTERLY_HORIZON quarters, fitted from its own approved
+ * quarters only (seasonal naive and Holt-Winters among the candidates),
+ * stored with frequency 'quarterly'.  Refits every metric with quarterly
+ * figures; returns documents stored, or -1 with err. */
+#define FR_QUARTERLY_MIN 8
+#define FR_QUARTERLY_HORIZON 4
+int fr_refit_quarterly(PGconn *conn, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* 'YYYY-YY Qn' as a quarter number (year * 4 + n - 1), -1 when not one. */
+int fr_quarter_index(const char *period);
+void fr_quarter_label(int index, char *out, size_t outlen);
 
 /* Keeps the first `horizon` forecasts of a stored document (borrowed doc is
  * changed in place). */

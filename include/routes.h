@@ -17,6 +17,7 @@ void route_authority(struct request *r);
 
 /* server/routes_forecasts.c */
 void route_forecast(struct request *r);
+void route_forecast_quarterly(struct request *r);
 /* server/routes_tables.c: comparative tables and profiles, and the cache
  * that holds them (tables_start: before serving; tables_stop: after). */
 struct app;

@@ -28,7 +28,7 @@ static int judged(const struct fc_accuracy *a)
 
 /* Every accuracy statement carries its n; below the minimum no figure is
  * given at all, only that there is too little history to judge. */
-static json_t *accuracy_json(const struct fc_accuracy *a)
+json_t *fr_accuracy_json(const struct fc_accuracy *a)
 {
     if (!judged(a))
         return json_pack("{s:i, s:i, s:b, s:s}", "n", a->n, "origins", a->n_origins, "judged", 0,
@@ -39,7 +39,7 @@ static json_t *accuracy_json(const struct fc_accuracy *a)
                      a->n_origins, "judged", 1);
 }
 
-static const char *scale_name(enum fc_scale s)
+const char *fr_scale_name(enum fc_scale s)
 {
     switch (s) {
     case FC_SCALE_LOG: return "log";
@@ -50,7 +50,7 @@ static const char *scale_name(enum fc_scale s)
 }
 
 /* Why an interval looks the way it does, in words. */
-static const char *interval_shape(enum fc_scale s)
+const char *fr_interval_shape(enum fc_scale s)
 {
     switch (s) {
     case FC_SCALE_LOG:
@@ -139,8 +139,8 @@ json_t *fr_doc_new(const struct fr_panel *p, const char *scope, const char *code
         "(%), share of actuals inside the 80% and 95% intervals, and the 95% Winkler score; "
         "n counts forecasts scored (series x origins x horizons), origins the forecast origins; "
         "years apportioned at a boundary change are never scored",
-        "chosen", accuracy_json(&r->acc_model), "naive", accuracy_json(&r->acc_naive),
-        "drift", accuracy_json(&r->acc_drift), "minimum_origins", FR_TRACK_MIN_ORIGINS,
+        "chosen", fr_accuracy_json(&r->acc_model), "naive", fr_accuracy_json(&r->acc_naive),
+        "drift", fr_accuracy_json(&r->acc_drift), "minimum_origins", FR_TRACK_MIN_ORIGINS,
         "statement", words);
     if (r->has_accuracy && r->acc_panel.n > 0)
         json_object_set_new(acc, "panel", json_pack(
@@ -153,11 +153,11 @@ json_t *fr_doc_new(const struct fr_panel *p, const char *scope, const char *code
         "metric", p->metric, "label", p->label, "unit", p->unit, "scope", scope,
         "area", "code", code, "name", name,
         "frequency", "annual", "period_kind", p->period_kind,
-        "model", "name", r->name, "reason", r->reason, "scale", scale_name(r->scale),
+        "model", "name", r->name, "reason", r->reason, "scale", fr_scale_name(r->scale),
         "parameters", params, "calibrated", r->calibrated, "aicc", jnum(r->aicc),
         "history", history, "forecasts", fc,
-        "intervals", "scale", scale_name(r->scale), "calibrated", r->calibrated, "shape",
-        interval_shape(r->scale),
+        "intervals", "scale", fr_scale_name(r->scale), "calibrated", r->calibrated, "shape",
+        fr_interval_shape(r->scale),
         "accuracy", acc,
         "data_version", (json_int_t)data_version, "fitted_at", fitted_at);
     if (idx >= 0 && p->auth[idx].boundary[0]) {

@@ -74,6 +74,27 @@ static int refit_stale(PGconn *conn, const atomic_int *stop, char *err, unsigned
     return done;
 }
 
+/* Councils' quarters: refitted whenever the data version moved since the
+ * last quarterly pass (*last, -1 at start-up: always once).  Returns
+ * documents stored, 0 when nothing moved, -1 on error. */
+static int refit_quarterly(PGconn *conn, long long *last, char *err, size_t errlen)
+{
+    PGresult *v = dbsync_exec(conn, "SELECT data_version()", 0, NULL, err, errlen);
+    if (!v)
+        return -1;
+    long long now = atoll(PQgetvalue(v, 0, 0));
+    PQclear(v);
+    if (now == *last)
+        return 0;
+    int n = fr_refit_quarterly(conn, err, errlen);
+    if (n < 0)
+        return -1;
+    *last = now;
+    if (n > 0)
+        log_info("forecast worker: quarterly forecasts refitted (%d)", n);
+    return n;
+}
+
 int forecast_refit_stale(void *pgconn, char *err, unsigned long errlen)
 {
     return refit_stale(pgconn, NULL, err, errlen);
@@ -145,6 +166,7 @@ static void *worker_main(void *arg)
     int backoff_ms = 200;
     int leading = 0;         /* this connection holds the leader lock */
     int said_waiting = 0;    /* "not leading" logged since the last change */
+    long long quarterly_version = -1;   /* data version of the last quarterly pass */
     char err[512];
 
     while (!w->stop) {
@@ -155,6 +177,7 @@ static void *worker_main(void *arg)
                 log_info("forecast worker: lost its database connection, no longer leading");
             leading = 0;
             said_waiting = 0;
+            quarterly_version = -1;
             conn = dbsync_connect_as(w->conninfo, w->options, "sendbench-forecaster", err,
                                      sizeof err);
             if (!conn) {
@@ -185,6 +208,8 @@ static void *worker_main(void *arg)
         }
         if (leading && refit_stale(conn, &w->stop, err, sizeof err) < 0)
             log_warn("forecast worker: %s", err);
+        if (leading && !w->stop && refit_quarterly(conn, &quarterly_version, err, sizeof err) < 0)
+            log_warn("forecast worker: quarterly: %s", err);
         if (wait_for_change(w, conn, leading ? RECHECK_MS : LEADER_RETRY_MS))
             break;
     }

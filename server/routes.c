@@ -21,6 +21,8 @@ const struct route routes[] = {
     {HTTP_GET, "/api/v1/authorities", route_authorities, ROUTE_ANONYMOUS},
     {HTTP_GET, "/api/v1/authorities/{code}", route_authority, ROUTE_ANONYMOUS},
     {HTTP_GET, "/api/v1/forecasts/{metric}", route_forecast, ROUTE_ANONYMOUS},
+    {HTTP_GET, "/api/v1/forecasts/{metric}/quarterly", route_forecast_quarterly,
+     ROUTE_TOKEN_REQUIRED},
     {HTTP_GET, "/api/v1/authorities/{code}/profile", route_profile, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET, "/api/v1/tables/{metric}", route_table, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET, "/api/v1/tables/{metric}/meta", route_table_meta, ROUTE_TOKEN_OPTIONAL},

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "auth.h"
 #include "cache.h"
 #include "codes.h"
 #include "db.h"
@@ -260,4 +261,132 @@ void route_forecast(struct request *r)
             "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
             "  forecast_data_version(), (SELECT dp FROM metrics WHERE id = $1)",
             2, params, forecast_done);
+}
+
+/* GET /api/v1/forecasts/{metric}/quarterly?authority=CODE: a council's
+ * quarterly forecast (server/forecast_quarterly.c), fitted from its own
+ * approved quarters.  Those are unpublished figures: the council itself and
+ * administrators only (403 for any other council, whether or not the code
+ * exists), never cached, never public. */
+static void quarterly_done(struct request *r, PGresult *res)
+{
+    struct fc_req *st = r->state;
+    if (PQgetisnull(res, 0, 0)) {
+        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        return;
+    }
+    if (PQgetisnull(res, 0, 1)) {
+        if (!r->caller.admin) {
+            auth_reply_forbidden(r, http_query(r, "authority"));
+            return;
+        }
+        http_reply_error(r, 404, "unknown_area", "no authority with this code",
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule",
+                                   "an authority's ONS code or DfE number"));
+        return;
+    }
+    const char *code = PQgetvalue(res, 0, 1);
+    if (!auth_may_act_for(&r->caller, code)) {
+        auth_reply_forbidden(r, code);
+        return;
+    }
+    http_add_header(r, "Cache-Control", "private, no-store");
+    if (PQgetisnull(res, 0, 2)) {
+        char m[200];
+        snprintf(m, sizeof m,
+                 "no quarterly forecast for this metric and authority: it needs at least %d "
+                 "approved quarters", FR_QUARTERLY_MIN);
+        http_reply_error(r, 404, "no_forecast", m,
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule",
+                                   "at least 8 approved quarters of the metric"));
+        return;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loads(PQgetvalue(res, 0, 2), 0, &jerr);
+    if (!doc) {
+        http_reply_error(r, 500, "internal_error", "stored forecast is unreadable", NULL);
+        return;
+    }
+    long long stored = atoll(PQgetvalue(res, 0, 3));
+    long long current = atoll(PQgetvalue(res, 0, 4));
+    fr_doc_truncate(doc, st->horizon);
+    json_object_set_new(doc, "stale", json_boolean(stored < current));
+    json_object_set_new(doc, "current_data_version", json_integer(current));
+    if (st->format == FC_CSV) {
+        char *csv = fr_doc_csv(doc);
+        json_decref(doc);
+        if (!csv) {
+            http_reply_oom(r);
+            return;
+        }
+        http_reply_text(r, 200, FC_CONTENT_TYPES[FC_CSV], csv, strlen(csv));
+        free(csv);
+        return;
+    }
+    http_reply_json(r, 200, doc);
+}
+
+void route_forecast_quarterly(struct request *r)
+{
+    const char *metric = http_param(r, 0);
+    const char *area = http_query(r, "authority");
+    const char *h = http_query(r, "horizon");
+    const char *fmt = http_query(r, "format");
+    struct fc_req *st = calloc(1, sizeof *st);
+    if (!st) {
+        http_reply_oom(r);
+        return;
+    }
+    r->state = st;
+    r->state_free = free;
+    st->horizon = FR_QUARTERLY_HORIZON;
+    if (h) {
+        char *end = NULL;
+        long v = strtol(h, &end, 10);
+        if (!*h || *end || v < 1 || v > FR_QUARTERLY_HORIZON) {
+            http_reply_error(r, 400, "bad_parameter",
+                             "horizon must be a whole number of quarters from 1 to 4",
+                             json_pack("[{s:s, s:s}]", "field", "horizon", "rule", "1..4"));
+            return;
+        }
+        st->horizon = (int)v;
+    }
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json or csv",
+                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json or csv"));
+        return;
+    }
+    if (fmt && strcmp(fmt, "csv") == 0)
+        st->format = FC_CSV;
+    if (!area || !*area) {
+        http_reply_error(r, 400, "bad_parameter", "authority is required: an authority's code",
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule", "required"));
+        return;
+    }
+    if (!code_is_metric_id(metric)) {
+        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        return;
+    }
+    if (!code_is_ons_authority(area) && !code_is_dfe_authority(area)) {
+        if (!r->caller.admin) {
+            auth_reply_forbidden(r, area);
+            return;
+        }
+        http_reply_error(r, 404, "unknown_area", "no authority with this code",
+                         json_pack("[{s:s, s:s}]", "field", "authority", "rule",
+                                   "an authority's ONS code or DfE number"));
+        return;
+    }
+    const char *params[2] = {metric, area};
+    request_query(r,
+            "WITH a AS (SELECT new_la_code AS code FROM authorities"
+            "           WHERE new_la_code = $2 OR old_la_code = $2 LIMIT 1),"
+            " f AS (SELECT doc::text AS doc, data_version FROM forecasts"
+            "       WHERE metric = $1 AND frequency = 'quarterly'"
+            "         AND scope_code = (SELECT code FROM a))"
+            " SELECT (SELECT id FROM metrics WHERE id = $1), (SELECT code FROM a),"
+            "  (SELECT doc FROM f), (SELECT data_version FROM f), data_version()",
+            2, params, quarterly_done);
 }

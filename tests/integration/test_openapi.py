@@ -549,6 +549,40 @@ def test_returns_admin_pages_and_decisions(t):
     call(t, "POST", rel, 409, body={"reason": "again"}, headers=bearer(S["admin"]))
 
 
+def test_quarterly_forecast(t):
+    # Eight approved quarters of Dorset's requests (2016-17 Q1 .. 2017-18 Q4):
+    # the worker forecasts its next quarters, for Dorset and admins only.
+    sql = ""
+    for k in range(8):
+        y, q = 2016 + k // 4, k % 4 + 1
+        period = "%d-%02d Q%d" % (y, (y + 1) % 100, q)
+        sql += ("WITH s AS (INSERT INTO submissions (authority, period, version, content_type,"
+                " figures) VALUES ('%s', '%s', 1, 'application/json', '{}') RETURNING id)"
+                " INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+                " value, published, source, submission_id, version)"
+                " SELECT '%s', 'requests_received', '%s', 'fy_quarter', fy_quarter_start('%s'),"
+                " %d, false, 'submission', s.id, 1 FROM s;\n"
+                % (DORSET, period, DORSET, period, period, (60, 45, 40, 70)[q - 1] + 2 * k))
+    t.psql(sql)
+    harness.approve_submissions(t.db)
+    path = "/api/v1/forecasts/requests_received/quarterly?authority=" + DORSET
+    deadline = time.time() + 120
+    while True:
+        s, h, b = t.request("GET", path, headers=bearer(S["dorset"]))
+        if s == 200 and not json.loads(b)["stale"]:
+            break
+        t.true(s in (200, 404), "quarterly forecast pending: %d %s" % (s, b[:200]))
+        t.true(time.time() < deadline, "no quarterly forecast within 120 s")
+        time.sleep(0.3)
+    call(t, "GET", path, 200, headers=bearer(S["dorset"]))
+    call(t, "GET", path + "&format=csv", 200, headers=bearer(S["admin"]))
+    call(t, "GET", path, 401)
+    call(t, "GET", path, 403, headers=bearer(S["bcp"]))
+    call(t, "GET", path + "&horizon=9", 400, headers=bearer(S["dorset"]))
+    call(t, "GET", "/api/v1/forecasts/ehcp_caseload/quarterly?authority=" + DORSET, 404,
+         headers=bearer(S["dorset"]))
+
+
 def test_every_operation_was_checked(t):
     missing = []
     for method, path, _, op in S["ops"]:

@@ -205,6 +205,50 @@ static void test_auto(void)
     free(cal);
 }
 
+/* The selection rule: one model for every authority of a panel (the
+ * candidate of the kind with the lowest panel MASE), never a model outside
+ * the candidates (ETS, Theta); with errors from a single origin the kind's
+ * default, saying why. */
+static void test_panel_choice(void)
+{
+    struct fc_panel p;
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result r;
+    int first = -1, same = 1, best = -1;
+
+    CHECK(cal != NULL);
+    if (!cal)
+        return;
+    make_panel(y_, region_, nb_, &p, 0.02);
+    CHECK(fc_calibrate(&p, NT, 4, 3, cal) == FC_OK);
+    CHECK(cal->choice_origins == NT - 4);
+    /* ETS and Theta are no candidates: not even calibrated */
+    CHECK(cal->mase_n[FC_HOLT] == 0 && cal->mase_n[FC_THETA] == 0);
+    for (int m = 0; m < FC_MODEL_COUNT; m++)
+        if (cal->mase_n[m] > 0 && (best < 0 || cal->mase[m] < cal->mase[best]))
+            best = m;
+    for (int i = 0; i < NS; i++) {
+        CHECK(fc_auto(&p, i, NT, cal, 3, &r) == FC_OK);
+        CHECK(r.requested == FC_AUTO);
+        /* series 0 has 3 points: its fit may fall back, its choice not */
+        if (i == 1)
+            first = (int)r.model;
+        else if (i > 1)
+            same &= (int)r.model == first;
+    }
+    CHECK(same);
+    CHECK(first == best);
+    CHECK(strstr(r.reason, "for every authority of the metric") != NULL);
+    /* one origin of errors only: the default, stated */
+    CHECK(fc_calibrate(&p, 5, 4, 3, cal) == FC_OK);
+    CHECK(cal->choice_origins == 1);
+    CHECK(fc_auto(&p, 7, 5, cal, 3, &r) == FC_OK);
+    CHECK(r.model == FC_POOLED);
+    CHECK(strstr(r.reason, "backtest of 1 origin only") != NULL);
+    fc_calibration_free(cal);
+    free(cal);
+}
+
 /* Any number of series: 600 authorities (more than any fixed table the
  * calibration once had), a second calibration on a smaller panel reusing
  * the same struct, and the last series gets its own record. */
@@ -333,6 +377,7 @@ int main(void)
     RUN(test_scores);
     RUN(test_calibration_coverage);
     RUN(test_auto);
+    RUN(test_panel_choice);
     RUN(test_pooled_ar_recovers_reversion);
     RUN(test_backcast_rule);
     return UNIT_DONE();
