@@ -11,6 +11,11 @@
  * quarters), naive and drift, chosen by rolling-origin MASE with the
  * seasonal scale (fc_auto on a period-4 panel).
  *
+ * The worker refits when the newest sign-off decision (submission_states)
+ * moves: only a sign-off changes which quarters are in force.  A document
+ * keeps that decision's id ("decisions_version"); it is served stale when
+ * a later decision exists.
+ *
  * Blocking libpq: the forecast worker thread only.
  */
 #include "forecast_run.h"
@@ -145,7 +150,7 @@ static json_t *fit_one(const struct fq_series *s, long long data_version,
 }
 
 static int store(PGconn *conn, const char *metric, const char *code, const char *version,
-                 json_t *doc, char *err, size_t errlen)
+                 const char *decisions, json_t *doc, char *err, size_t errlen)
 {
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
@@ -153,14 +158,15 @@ static int store(PGconn *conn, const char *metric, const char *code, const char 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    const char *params[4] = {metric, code, version, text};
+    const char *params[5] = {metric, code, version, decisions, text};
     PGresult *r = dbsync_exec(conn,
-        "INSERT INTO forecasts (metric, scope, scope_code, frequency, data_version, doc)"
-        " VALUES ($1, 'authority', $2, 'quarterly', $3, $4::jsonb)"
-        " ON CONFLICT (metric, frequency, scope_code) DO UPDATE"
-        " SET data_version = EXCLUDED.data_version, fitted_at = now(), doc = EXCLUDED.doc"
-        " WHERE forecasts.data_version <= EXCLUDED.data_version",
-        4, params, err, errlen);
+        "INSERT INTO quarterly_forecasts (metric, authority, data_version, decisions_version, doc)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb)"
+        " ON CONFLICT (metric, authority) DO UPDATE"
+        " SET data_version = EXCLUDED.data_version, decisions_version = EXCLUDED.decisions_version,"
+        "     fitted_at = now(), doc = EXCLUDED.doc"
+        " WHERE quarterly_forecasts.decisions_version <= EXCLUDED.decisions_version",
+        5, params, err, errlen);
     free(text);
     if (!r)
         return -1;
@@ -182,10 +188,12 @@ int fr_refit_quarterly(PGconn *conn, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    v = dbsync_exec(conn, "SELECT data_version()", 0, NULL, err, errlen);
+    v = dbsync_exec(conn, "SELECT data_version(), (SELECT coalesce(max(id), 0) FROM"
+                          " submission_states)", 0, NULL, err, errlen);
     if (!v)
         goto out;
     snprintf(version, sizeof version, "%s", PQgetvalue(v, 0, 0));
+    const char *decisions = PQgetvalue(v, 0, 1);
     /* Every approved quarter in force, in order; only the authorities that
      * have enough of them for a metric. */
     char minq[8];
@@ -234,8 +242,11 @@ int fr_refit_quarterly(PGconn *conn, char *err, size_t errlen)
                     s->y[k - k0] = strtod(PQgetvalue(data, r, 6), NULL);
             }
             json_t *doc = fit_one(s, atoll(version), cal, res);
+            if (doc)
+                json_object_set_new(doc, "decisions_version",
+                                    json_integer(atoll(decisions)));
             if (doc) {
-                if (store(conn, s->metric, s->code, version, doc, err, errlen) != 0)
+                if (store(conn, s->metric, s->code, version, decisions, doc, err, errlen) != 0)
                     goto fail;
                 stored++;
             }
@@ -243,21 +254,25 @@ int fr_refit_quarterly(PGconn *conn, char *err, size_t errlen)
         i = j;
     }
     /* A forecast whose authority no longer has enough approved quarters
-     * (a version withdrawn) is not served from an older fit
-     * (sql/120_quarterly_forecasts.sql). */
-    const char *dp[1] = {version};
-    PGresult *d = dbsync_exec(conn, "SELECT drop_old_quarterly_forecasts($1::bigint)", 1, dp,
-                              err, errlen);
+     * (a version withdrawn) is not served from an older fit. */
+    const char *dp[1] = {decisions};
+    PGresult *d = dbsync_exec(conn,
+        "DELETE FROM quarterly_forecasts WHERE decisions_version < $1::bigint", 1, dp, err,
+        errlen);
     if (!d)
         goto fail;
     PQclear(d);
     char cpu[32];
     snprintf(cpu, sizeof cpu, "%.3f", (double)(clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
     const char *rp[3] = {version, cpu, FR_ENGINE};
-    /* One run row per metric fitted (its share of the pass's CPU). */
+    /* One run row per metric fitted (its share of the pass's CPU); a
+     * metric with none left keeps its row with no series. */
     PGresult *runs = dbsync_exec(conn,
-        "WITH fitted AS (SELECT metric, count(*) AS n FROM forecasts"
-        "                WHERE frequency = 'quarterly' GROUP BY metric)"
+        "WITH fitted AS (SELECT metric, count(*) AS n FROM quarterly_forecasts GROUP BY metric),"
+        " none_left AS (UPDATE forecast_runs SET n_series = 0, cpu_ms = 0,"
+        "               data_version = $1::bigint, fitted_at = now(), engine = $3"
+        "               WHERE frequency = 'quarterly' AND data_version <= $1::bigint"
+        "                 AND metric NOT IN (SELECT metric FROM fitted))"
         " INSERT INTO forecast_runs (metric, frequency, data_version, n_series, cpu_ms, engine)"
         " SELECT metric, 'quarterly', $1::bigint, n,"
         "        $2::float8 * n / (SELECT greatest(sum(n), 1) FROM fitted), $3"

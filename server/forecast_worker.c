@@ -74,12 +74,15 @@ static int refit_stale(PGconn *conn, const atomic_int *stop, char *err, unsigned
     return done;
 }
 
-/* Councils' quarters: refitted whenever the data version moved since the
- * last quarterly pass (*last, -1 at start-up: always once).  Returns
- * documents stored, 0 when nothing moved, -1 on error. */
+/* Councils' quarters: what is in force changes only when a version is
+ * signed off (approved or rejected, with its withdrawals), so the pass runs
+ * when the newest sign-off decision moved since the last pass (*last, -1
+ * at start-up: always once), not on every submission.  Returns documents
+ * stored, 0 when nothing moved, -1 on error. */
 static int refit_quarterly(PGconn *conn, long long *last, char *err, size_t errlen)
 {
-    PGresult *v = dbsync_exec(conn, "SELECT data_version()", 0, NULL, err, errlen);
+    PGresult *v = dbsync_exec(conn, "SELECT coalesce(max(id), 0) FROM submission_states", 0,
+                              NULL, err, errlen);
     if (!v)
         return -1;
     long long now = atoll(PQgetvalue(v, 0, 0));
@@ -166,7 +169,7 @@ static void *worker_main(void *arg)
     int backoff_ms = 200;
     int leading = 0;         /* this connection holds the leader lock */
     int said_waiting = 0;    /* "not leading" logged since the last change */
-    long long quarterly_version = -1;   /* data version of the last quarterly pass */
+    long long quarterly_version = -1;   /* newest sign-off seen by the last quarterly pass */
     char err[512];
 
     while (!w->stop) {

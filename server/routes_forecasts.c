@@ -258,7 +258,8 @@ void route_forecast(struct request *r)
             "           AND f.scope_code = (SELECT code FROM a LIMIT 1))"
             " SELECT (SELECT id FROM m), (SELECT code FROM a LIMIT 1),"
             "  (SELECT doc FROM f), (SELECT data_version FROM f),"
-            "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1),"
+            "  EXISTS (SELECT 1 FROM forecast_runs fr WHERE fr.metric = $1"
+            "          AND fr.frequency = 'annual'),"
             "  forecast_data_version(), (SELECT dp FROM metrics WHERE id = $1)",
             2, params, forecast_done);
 }
@@ -308,11 +309,12 @@ static void quarterly_done(struct request *r, PGresult *res)
         http_reply_error(r, 500, "internal_error", "stored forecast is unreadable", NULL);
         return;
     }
-    long long stored = atoll(PQgetvalue(res, 0, 3));
+    /* stale: a version was signed off (or rejected) after the fit */
+    long long seen = json_integer_value(json_object_get(doc, "decisions_version"));
     long long current = atoll(PQgetvalue(res, 0, 4));
     fr_doc_truncate(doc, st->horizon);
-    json_object_set_new(doc, "stale", json_boolean(stored < current));
-    json_object_set_new(doc, "current_data_version", json_integer(current));
+    json_object_set_new(doc, "stale", json_boolean(seen < current));
+    json_object_set_new(doc, "current_data_version", json_integer(atoll(PQgetvalue(res, 0, 5))));
     if (st->format == FC_CSV) {
         char *csv = fr_doc_csv(doc);
         json_decref(doc);
@@ -383,10 +385,10 @@ void route_forecast_quarterly(struct request *r)
     request_query(r,
             "WITH a AS (SELECT new_la_code AS code FROM authorities"
             "           WHERE new_la_code = $2 OR old_la_code = $2 LIMIT 1),"
-            " f AS (SELECT doc::text AS doc, data_version FROM forecasts"
-            "       WHERE metric = $1 AND frequency = 'quarterly'"
-            "         AND scope_code = (SELECT code FROM a))"
+            " f AS (SELECT doc::text AS doc, data_version FROM quarterly_forecasts"
+            "       WHERE metric = $1 AND authority = (SELECT code FROM a))"
             " SELECT (SELECT id FROM metrics WHERE id = $1), (SELECT code FROM a),"
-            "  (SELECT doc FROM f), (SELECT data_version FROM f), data_version()",
+            "  (SELECT doc FROM f), (SELECT data_version FROM f),"
+            "  (SELECT coalesce(max(id), 0) FROM submission_states), data_version()",
             2, params, quarterly_done);
 }

@@ -1,23 +1,19 @@
 -- Quarterly forecasts (issue 18): the forecast worker fits each council's
--- approved quarters (server/forecast_quarterly.c) and stores them in
--- `forecasts` with frequency 'quarterly'.  When a council no longer has
--- enough approved quarters (a version withdrawn or rejected), its old fit
--- must not be served: the worker removes the quarterly rows it did not
--- refresh.  The server's role may not DELETE from forecasts (annual fits
--- are only ever replaced by newer ones); this function removes quarterly
--- rows older than a given data version, and their runs, and nothing else.
-CREATE FUNCTION drop_old_quarterly_forecasts(p_before bigint) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    n integer;
-BEGIN
-    DELETE FROM forecasts WHERE frequency = 'quarterly' AND data_version < p_before;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    DELETE FROM forecast_runs r WHERE r.frequency = 'quarterly'
-        AND NOT EXISTS (SELECT 1 FROM forecasts f WHERE f.metric = r.metric
-                        AND f.frequency = 'quarterly');
-    RETURN n;
-END $$;
-
-REVOKE ALL ON FUNCTION drop_old_quarterly_forecasts(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION drop_old_quarterly_forecasts(bigint) TO sendbench_app;
+-- approved quarters on their own (server/forecast_quarterly.c) and keeps
+-- the documents here, apart from `forecasts`: they are never public and
+-- never cached, so storing them must not send the change notice that
+-- empties every server's cache (forecasts_notify, 011).  One row per
+-- metric and authority; decisions_version is the newest sign-off
+-- (submission_states id) the fit saw.  A row the worker's pass did not
+-- refresh (the authority no longer has enough approved quarters) is
+-- deleted by that pass: these are derived documents, not figures.
+CREATE TABLE quarterly_forecasts (
+    metric            text NOT NULL REFERENCES metrics,
+    authority         text NOT NULL REFERENCES authorities,
+    data_version      bigint NOT NULL CHECK (data_version >= 0),
+    decisions_version bigint NOT NULL CHECK (decisions_version >= 0),
+    fitted_at         timestamptz NOT NULL DEFAULT now(),
+    doc               jsonb NOT NULL CHECK (jsonb_typeof(doc) = 'object'),
+    PRIMARY KEY (metric, authority)
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON quarterly_forecasts TO sendbench_app;

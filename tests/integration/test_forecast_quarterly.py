@@ -51,12 +51,17 @@ def submit(t, code, periods, value_of):
     t.psql(sql)
 
 
-def wait_quarterly(t, code, at_least_version, timeout=60):
+def decisions(t):
+    """The newest sign-off: what a quarterly fit must have seen."""
+    return int(t.value("SELECT coalesce(max(id), 0) FROM submission_states"))
+
+
+def wait_quarterly(t, code, at_least, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        v = t.value("SELECT data_version FROM forecasts WHERE frequency = 'quarterly'"
-                    " AND metric = 'requests_received' AND scope_code = :'p1'", code)
-        if v is not None and int(v) >= at_least_version:
+        v = t.value("SELECT decisions_version FROM quarterly_forecasts"
+                    " WHERE metric = 'requests_received' AND authority = :'p1'", code)
+        if v is not None and int(v) >= at_least:
             return
         time.sleep(0.2)
     with open(t.server.log_path) as f:
@@ -86,7 +91,7 @@ def test_setup(t):
 
 
 def test_council_gets_a_seasonal_forecast_of_its_next_quarters(t):
-    wait_quarterly(t, A, int(t.value("SELECT data_version()")))
+    wait_quarterly(t, A, decisions(t))
     s, h, b = t.request("GET", "/api/v1/forecasts/requests_received/quarterly?authority=" + A,
                         headers=bearer("a"))
     t.eq(s, 200, "own quarterly forecast: %s" % b[:300])
@@ -140,11 +145,12 @@ def test_only_the_council_and_admins(t):
     t.json_error(s, b, 404, "unknown_area")
     # the public annual forecast knows nothing of the quarters
     s, h, b = t.request("GET", "/api/v1/forecasts/requests_received?authority=" + A)
-    t.true(s == 404, "no annual figures, no public forecast: %d %s" % (s, b[:200]))
+    t.json_error(s, b, 404, "no_data")
+    t.eq(t.value("SELECT count(*) FROM forecasts"), "0", "nothing quarterly among public forecasts")
 
 
 def test_too_few_or_unapproved_quarters_get_none(t):
-    wait_quarterly(t, A, int(t.value("SELECT data_version()")))
+    wait_quarterly(t, A, decisions(t))
     s, h, b = t.request("GET", "/api/v1/forecasts/requests_received/quarterly?authority=" + B,
                         headers=bearer("b"))
     t.json_error(s, b, 404, "no_forecast")
@@ -168,12 +174,31 @@ def test_bad_parameters(t):
     t.json_error(s, b, 404, "unknown_metric")
 
 
-def test_approval_brings_a_forecast(t):
+def test_approval_brings_a_forecast_and_withdrawal_takes_it_away(t):
     # C's eight quarters approved: it gets one
     harness.approve_submissions(t.db)
-    wait_quarterly(t, C, int(t.value("SELECT data_version()")))
+    wait_quarterly(t, C, decisions(t))
     s, h, b = t.request("GET", "/api/v1/forecasts/requests_received/quarterly?authority=" + C,
                         headers=bearer("admin"))
     t.eq(s, 200, "eight approved quarters: a forecast: %s" % b[:200])
     doc = json.loads(b)
     t.true(all(math.isfinite(p["forecast"]) for p in doc["forecasts"]), "finite forecasts")
+    # One of C's quarters withdrawn (a new version, signed off): seven
+    # left, so its forecast is no longer served from the older fit.
+    period, start = quarters(2021, 1)[0]
+    t.psql("WITH s AS (INSERT INTO submissions (authority, period, version, content_type, figures)"
+           " VALUES ('%s', '%s', 2, 'application/json', '{}') RETURNING id)"
+           " INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+           " value, published, source, submission_id, version, withdrawn)"
+           " SELECT '%s', 'requests_received', '%s', 'fy_quarter', '%s', NULL, false,"
+           " 'submission', s.id, 2, true FROM s" % (C, period, C, period, start))
+    harness.approve_submissions(t.db)
+    want = decisions(t)
+    deadline = time.time() + 60
+    while t.value("SELECT count(*) FROM quarterly_forecasts WHERE authority = :'p1'", C) != "0":
+        t.true(time.time() < deadline, "withdrawn quarter: forecast still stored after 60 s")
+        time.sleep(0.2)
+    s, h, b = t.request("GET", "/api/v1/forecasts/requests_received/quarterly?authority=" + C,
+                        headers=bearer("admin"))
+    t.json_error(s, b, 404, "no_forecast")
+    wait_quarterly(t, A, want)   # the others are refitted, not dropped
