@@ -316,7 +316,7 @@ static void quarterly_done(struct request *r, PGresult *res)
     json_object_set_new(doc, "stale", json_boolean(seen < current));
     json_object_set_new(doc, "current_data_version", json_integer(atoll(PQgetvalue(res, 0, 5))));
     if (st->format == FC_CSV) {
-        char *csv = fr_doc_csv(doc);
+        char *csv = fr_doc_csv(doc, atoi(PQgetvalue(res, 0, 6)));
         json_decref(doc);
         if (!csv) {
             http_reply_oom(r);
@@ -389,6 +389,7 @@ void route_forecast_quarterly(struct request *r)
             "       WHERE metric = $1 AND authority = (SELECT code FROM a))"
             " SELECT (SELECT id FROM metrics WHERE id = $1), (SELECT code FROM a),"
             "  (SELECT doc FROM f), (SELECT data_version FROM f),"
-            "  (SELECT coalesce(max(id), 0) FROM submission_states), data_version()",
+            "  (SELECT coalesce(max(id), 0) FROM submission_states), data_version(),"
+            "  (SELECT dp FROM metrics WHERE id = $1)",
             2, params, quarterly_done);
 }
