@@ -206,7 +206,8 @@ int fr_refit_quarterly(PGconn *conn, char *err, size_t errlen)
         "        HAVING count(*) >= $1::int)"
         " SELECT q.metric, m.label, m.unit, q.authority, a.name, q.period, q.value"
         " FROM q JOIN ok USING (authority, metric)"
-        " JOIN metrics m ON m.id = q.metric JOIN authorities a ON a.new_la_code = q.authority"
+        " JOIN metrics m ON m.id = q.metric AND m.forecast"
+        " JOIN authorities a ON a.new_la_code = q.authority"
         " ORDER BY q.metric, q.authority, fy_quarter_start(q.period)",
         1, qp, err, errlen);
     if (!data)
