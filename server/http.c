@@ -491,8 +491,13 @@ static void request_identify(struct request *r)
     struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
     int trusted = r->app->trust && proxy_is_trusted(r->app->trust, peer);
     for (struct evkeyval *kv = in->tqh_first; trusted && kv; kv = kv->next.tqe_next) {
-        if (strcasecmp(kv->key, "X-Forwarded-For") == 0 && nxff < 8)
-            xff[nxff++] = kv->value;
+        if (strcasecmp(kv->key, "X-Forwarded-For") == 0) {
+            /* The last ones count (the proxies' own are appended last):
+             * a client's extra headers must not push them out. */
+            if (nxff == 8)
+                memmove(xff, xff + 1, 7 * sizeof xff[0]);
+            xff[nxff == 8 ? 7 : nxff++] = kv->value;
+        }
         else if (strcasecmp(kv->key, "X-Request-Id") == 0)
             proxy_id = kv->value;
     }

@@ -61,6 +61,16 @@ def test_forwarded_for_only_from_trusted_proxy(t):
         st, h, b = s.request("GET", "/api/v1/metrics",
                              headers={"X-Forwarded-For": "203.0.113.50, 198.51.100.1"})
         t.json_error(st, b, 429, "rate_limited")
+        # Many forged X-Forwarded-For lines before the proxy's own (the last)
+        # do not push it out.
+        conn = __import__("http.client").client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        conn.putrequest("GET", "/api/v1/metrics")
+        for i in range(12):
+            conn.putheader("X-Forwarded-For", "192.0.2.%d" % i)
+        conn.putheader("X-Forwarded-For", "198.51.100.1")
+        conn.endheaders()
+        t.eq(conn.getresponse().status, 429, "the last X-Forwarded-For line is the proxy's")
+        conn.close()
         # From a peer that is not a trusted proxy the header is ignored:
         # the peer itself is the client, whatever it claims.
         codes = [s.request("GET", "/api/v1/metrics", source="127.0.0.2",
