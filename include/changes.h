@@ -5,7 +5,8 @@
  * connection (db.h), and fans a notice out to what it invalidates: the
  * reply cache app->tables_cache (cache.h), narrowly when the notice names
  * one authority, period and metrics (and the derived metrics computed from
- * them), wholly otherwise or when the listening connection was remade.
+ * them, as the database's derived_inputs declares: derived.h), wholly
+ * otherwise or when the listening connection was remade.
  */
 #ifndef SENDBENCH_CHANGES_H
 #define SENDBENCH_CHANGES_H
@@ -14,7 +15,8 @@
 
 struct app;
 
-/* Starts listening (once, after app->pool and app->tables_cache exist).
+/* Starts listening (once, after app->pool and app->tables_cache exist) and
+ * loads the derived metrics' inputs; app->changes holds the state.
  * Returns 0, or -1 when out of memory. */
 int changes_listen(struct app *app) __attribute__((warn_unused_result));
 
@@ -33,5 +35,8 @@ void changes_heartbeat_free(struct app *app);
 /* 1 while the listener hears changes: connected, listening, and its
  * heartbeat not overdue.  Otherwise kept replies may be stale. */
 int changes_live(const struct app *app);
+
+/* Frees app->changes (after the pool is freed). */
+void changes_stop(struct app *app);
 
 #endif

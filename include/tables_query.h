@@ -33,18 +33,10 @@ struct tables_page;
 /* The one derived metric that also reads the year-earlier period. */
 #define GROWTH_METRIC "caseload_growth_pct"
 
-/* The published figures a derived metric is computed from (the inputs of
- * sql/005_tables.sql's derived_observations): pages cite their sources. */
-#define TABLES_DERIVED_INPUTS \
-    "VALUES ('pct_within_20_weeks', 'new_plans_within_20_weeks')," \
-    " ('pct_within_20_weeks', 'new_plans_timeliness_den'), ('pct_within_20_weeks', 'new_plans_issued')," \
-    " ('pct_within_20_weeks_ex', 'new_plans_within_20_weeks_ex')," \
-    " ('pct_within_20_weeks_ex', 'new_plans_issued_ex')," \
-    " ('caseload_per_officer', 'ehcp_caseload'), ('caseload_per_officer', 'case_officers_fte')," \
-    " ('deficit_pct_of_hnb', 'dsg_cumulative_balance_gbp'), ('deficit_pct_of_hnb', 'hnb_allocation_gbp')," \
-    " ('caseload_growth_pct', 'ehcp_caseload')," \
-    " ('request_to_assessment_rate', 'requests_decided_to_assess')," \
-    " ('request_to_assessment_rate', 'requests_received')"
+/* The published figures a derived metric is computed from, as (metric,
+ * input) rows: the database's one declaration (sql/150's derived_metrics,
+ * through its view derived_inputs): pages cite their sources. */
+#define TABLES_DERIVED_INPUTS "SELECT metric, input FROM derived_inputs"
 
 enum tq_kind { TQ_TABLE, TQ_META, TQ_PROFILE };
 

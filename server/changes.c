@@ -5,39 +5,94 @@
 #include "changes.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "cache.h"
 #include "db.h"
+#include "derived.h"
 #include "log.h"
 #include "metrics.h"
 #include "period.h"
 
-/* The derived metrics computed from each input (sql/005_tables.sql's
- * derived_observations; the same pairs as TABLES_DERIVED_INPUTS below). */
-static const struct { const char *metric, *input; } DERIVED_INPUTS[] = {
-    {"pct_within_20_weeks", "new_plans_within_20_weeks"},
-    {"pct_within_20_weeks", "new_plans_timeliness_den"},
-    {"pct_within_20_weeks", "new_plans_issued"},
-    {"pct_within_20_weeks_ex", "new_plans_within_20_weeks_ex"},
-    {"pct_within_20_weeks_ex", "new_plans_issued_ex"},
-    {"caseload_per_officer", "ehcp_caseload"},
-    {"caseload_per_officer", "case_officers_fte"},
-    {"deficit_pct_of_hnb", "dsg_cumulative_balance_gbp"},
-    {"deficit_pct_of_hnb", "hnb_allocation_gbp"},
-    {"caseload_growth_pct", "ehcp_caseload"},
-    {"request_to_assessment_rate", "requests_decided_to_assess"},
-    {"request_to_assessment_rate", "requests_received"},
+/* ---- the inputs of the derived metrics ----
+ *
+ * Read from the database's one declaration (derived_inputs, sql/150) when
+ * listening starts, again whenever the listening connection is remade or
+ * the declaration changes.  Until a load has answered, every notice of
+ * figures empties the cache (nothing can be dropped narrowly without
+ * knowing which derived metrics a figure feeds). */
+struct changes {
+    struct app *app;
+    struct derived_inputs inputs;
+    int loaded;             /* inputs hold the database's declaration */
+    int loading;            /* a load is in flight (the app may stop meanwhile) */
+    int stopped;            /* changes_stop ran while loading: free on the answer */
 };
+
+static const char DERIVED_INPUTS_SQL[] =
+    "SELECT metric, input FROM derived_inputs ORDER BY metric, input";
+
+static void changes_free(struct changes *ch)
+{
+    derived_inputs_clear(&ch->inputs);
+    free(ch);
+}
+
+static void inputs_fetched(const struct db_reply *reply, void *arg)
+{
+    struct changes *ch = arg;
+    ch->loading = 0;
+    if (ch->stopped) {
+        changes_free(ch);
+        return;
+    }
+    derived_inputs_clear(&ch->inputs);
+    ch->loaded = 0;
+    if (reply->error || !reply->res) {
+        log_warn("changes: derived inputs not loaded (%s): every change empties the cache",
+                 reply->error ? reply->error : "no result");
+        return;
+    }
+    int rows = PQntuples(reply->res);
+    for (int i = 0; i < rows; i++)
+        if (derived_inputs_add(&ch->inputs, PQgetvalue(reply->res, i, 0),
+                               PQgetvalue(reply->res, i, 1)) != 0) {
+            log_warn("changes: derived inputs not loaded (out of memory)");
+            derived_inputs_clear(&ch->inputs);
+            return;
+        }
+    ch->loaded = 1;
+    /* Notices that came before the load emptied the cache: nothing older is
+     * left to judge with these inputs. */
+    log_debug("changes: %d derived inputs loaded", rows);
+}
+
+static void inputs_load(struct changes *ch)
+{
+    if (ch->loading)
+        return;
+    ch->loaded = 0;
+    if (db_pool_query(ch->app->pool, DERIVED_INPUTS_SQL, 0, NULL, inputs_fetched, ch) == 0)
+        ch->loading = 1;
+    else
+        log_warn("changes: derived inputs not loaded (out of memory)");
+}
+
+/* ---- the fan-out ---- */
+
 /* A notification that names one authority, one period and its metrics
- * (sql/012's trigger, submit_figures in sql/004) drops only what depends
- * on those figures; "forecasts" only what shows stored forecasts; anything
- * else (an import, a change of authorities, neighbours, metrics, the mask
- * key, or NULL: the listening connection was remade) empties the cache. */
+ * (sql/012's trigger, submission_decide in sql/041) drops only what depends
+ * on those figures and the derived metrics computed from them; "forecasts"
+ * only what shows stored forecasts; anything else (an import, a change of
+ * authorities, neighbours, metrics, the derived metrics' declaration, the
+ * mask key, or NULL: the listening connection was remade) empties the
+ * cache. */
 static void on_notice(const char *channel, const char *payload, void *arg)
 {
-    struct app *app = arg;
+    struct changes *chg = arg;
+    struct app *app = chg->app;
     if (changes_heartbeat_notice(app, channel, payload))
         return;
     if (payload && strcmp(payload, "forecasts") == 0) {
@@ -46,31 +101,22 @@ static void on_notice(const char *channel, const char *payload, void *arg)
         metrics_count("tables_cache_narrow_invalidations");
         return;
     }
+    if (!payload || strcmp(payload, "derived_metrics") == 0)
+        inputs_load(chg);
     json_t *doc = payload && payload[0] == '{' ? json_loads(payload, 0, NULL) : NULL;
     const char *authority = json_string_value(json_object_get(doc, "authority"));
     const char *period = json_string_value(json_object_get(doc, "period"));
     json_t *given = json_object_get(doc, "metrics");
-    const char *metrics[CACHE_CHANGE_METRICS + 1];
-    size_t n = 0;
-    int ok = authority && period && json_is_array(given) && json_array_size(given) > 0;
-    for (size_t i = 0; ok && i < json_array_size(given); i++) {
-        const char *m = json_string_value(json_array_get(given, i));
-        ok = m != NULL;
-        for (size_t d = 0; ok && d <= sizeof DERIVED_INPUTS / sizeof DERIVED_INPUTS[0]; d++) {
-            const char *add = d == 0 ? m : strcmp(DERIVED_INPUTS[d - 1].input, m) == 0
-                                               ? DERIVED_INPUTS[d - 1].metric : NULL;
-            int seen = !add;
-            for (size_t k = 0; !seen && k < n; k++)
-                seen = strcmp(metrics[k], add) == 0;
-            if (seen)
-                continue;
-            if (n == CACHE_CHANGE_METRICS) {
-                ok = 0;     /* too many to name: empty the cache */
-                break;
-            }
-            metrics[n++] = add;
-        }
-    }
+    const char *named[CACHE_CHANGE_METRICS];
+    const char *metrics[CACHE_CHANGE_METRICS];
+    size_t ngiven = json_array_size(given), n = 0;
+    int ok = chg->loaded && authority && period && json_is_array(given) && ngiven > 0 &&
+             ngiven <= CACHE_CHANGE_METRICS;
+    for (size_t i = 0; ok && i < ngiven; i++)
+        ok = (named[i] = json_string_value(json_array_get(given, i))) != NULL;
+    /* Too many to name: empty the cache. */
+    if (ok)
+        ok = derived_expand(&chg->inputs, named, ngiven, metrics, CACHE_CHANGE_METRICS, &n) == 0;
     /* Forecasts read annual figures only: a council quarter leaves them. */
     struct period per;
     unsigned kinds = CACHE_DEP_ANY_DATA;
@@ -98,5 +144,27 @@ int changes_listen(struct app *app)
 {
     if (changes_heartbeat_start(app, log_instance()) != 0)
         return -1;
-    return db_pool_listen(app->pool, CHANGES_CHANNEL, on_notice, app);
+    struct changes *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return -1;
+    ch->app = app;
+    if (db_pool_listen(app->pool, CHANGES_CHANNEL, on_notice, ch) != 0) {
+        free(ch);
+        return -1;
+    }
+    app->changes = ch;
+    inputs_load(ch);
+    return 0;
+}
+
+void changes_stop(struct app *app)
+{
+    struct changes *ch = app->changes;
+    app->changes = NULL;
+    if (!ch)
+        return;
+    if (ch->loading)
+        ch->stopped = 1;    /* inputs_fetched frees it */
+    else
+        changes_free(ch);
 }

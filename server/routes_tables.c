@@ -53,6 +53,7 @@ int tables_start(struct app *app)
 
 void tables_stop(struct app *app)
 {
+    changes_stop(app);
     cache_free(app->tables_cache);
     app->tables_cache = NULL;
 }

@@ -1,0 +1,168 @@
+"""Derived metrics maintained when written (sql/150, issues 13 and 19): the
+table derived_figures always says what derived_figures_computed computes
+from the figures in force (the database stays the source of truth), after
+an import, a submission awaiting approval, an approval, a growth rate's
+year before, a quarantine and its release, and two writers of one
+authority and period at once; and the API serves the maintained figures."""
+
+import json
+import subprocess
+import time
+
+import harness
+
+TEMPLATE = "history"
+AUTH = "E06000059"
+TOK = {}
+
+
+def consistent(t, what):
+    diff = t.value("SELECT count(*) FROM ((SELECT * FROM derived_figures"
+                   " EXCEPT SELECT * FROM derived_figures_computed)"
+                   " UNION ALL (SELECT * FROM derived_figures_computed"
+                   " EXCEPT SELECT * FROM derived_figures)) d")
+    t.eq(diff, "0", "derived_figures = derived_figures_computed " + what)
+
+
+def derived(t, metric, period, authority=AUTH):
+    rows = t.psql("SELECT coalesce(value::text, ''), coalesce(reason, '') FROM derived_observations"
+                  " WHERE authority = :'p1' AND metric = :'p2' AND period = :'p3'",
+                  authority, metric, period)
+    return tuple(rows[0]) if rows else None
+
+
+def bearer(name):
+    return {"Authorization": "Bearer " + TOK[name]}
+
+
+def submit(t, period, figures):
+    s, _, b = t.request("POST", "/api/v1/submissions", headers=bearer("sender"),
+                        body={"authority": AUTH, "period": period, "figures": figures})
+    t.eq(s, 201, "submission stored: %r" % b[:200])
+    return json.loads(b)["id"]
+
+
+def approve(t, sid):
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % sid, headers=bearer("approver"))
+    t.eq(s, 200, "approved: %r" % b[:200])
+
+
+def test_setup(t):
+    for name in ("sender", "approver"):
+        r = t.cli("token", "create", "--admin", "--label", name)
+        t.eq(r.returncode, 0, "token: " + r.stderr)
+        TOK[name] = r.stdout.strip()
+
+
+def test_the_declaration_is_one_table(t):
+    t.eq(t.value("SELECT count(*) FROM derived_metrics"),
+         t.value("SELECT count(*) FROM metrics WHERE kind = 'derived'"),
+         "every derived metric of the catalogue is declared")
+    t.eq(t.psql("SELECT input FROM derived_inputs WHERE metric = 'pct_within_20_weeks'"
+                " ORDER BY input"),
+         [["new_plans_issued"], ["new_plans_timeliness_den"], ["new_plans_within_20_weeks"]],
+         "the 20-week rate's inputs")
+
+
+def test_after_the_import(t):
+    t.true(int(t.value("SELECT count(*) FROM derived_figures")) > 5000,
+           "the shipped history has derived figures")
+    consistent(t, "after the import")
+
+
+def test_pending_changes_nothing_approval_puts_in_force(t):
+    q = "2024-25 Q1"
+    sid = submit(t, q, {"new_plans_issued": 80, "new_plans_within_20_weeks": 20})
+    t.eq(derived(t, "pct_within_20_weeks", q), None, "nothing derived before approval")
+    consistent(t, "after a submission awaiting approval")
+    approve(t, sid)
+    t.eq(derived(t, "pct_within_20_weeks", q)[0][:6], "25.000", "20 of 80 within 20 weeks")
+    consistent(t, "after an approval")
+    # A new version, approved: the rate follows it.
+    approve(t, submit(t, q, {"new_plans_issued": 50, "new_plans_within_20_weeks": 20}))
+    t.eq(derived(t, "pct_within_20_weeks", q)[0][:6], "40.000", "the new version's rate")
+    # A missing input is a reason, never 0.
+    approve(t, submit(t, "2024-25 Q3", {"new_plans_issued": 50}))
+    t.eq(derived(t, "pct_within_20_weeks", "2024-25 Q3"), ("", "new_plans_within_20_weeks missing"),
+         "missing numerator")
+    s, _, b = t.request("GET", "/api/v1/submissions/%d" % sid, headers=bearer("approver"))
+    t.eq(s, 200, "submission detail")
+    consistent(t, "after new versions")
+
+
+def test_growth_follows_the_year_before(t):
+    q0, q1 = "2021-22 Q2", "2022-23 Q2"
+    approve(t, submit(t, q1, {"ehcp_caseload": 1100}))
+    t.eq(derived(t, "caseload_growth_pct", q1), ("", "ehcp_caseload missing for " + q0),
+         "no year before yet")
+    # The year before arrives later: the later period's growth is recomputed.
+    approve(t, submit(t, q0, {"ehcp_caseload": 1000}))
+    t.eq(derived(t, "caseload_growth_pct", q1)[0][:6], "10.000", "1100 after 1000")
+    approve(t, submit(t, q0, {"ehcp_caseload": 550}))
+    t.eq(derived(t, "caseload_growth_pct", q1)[0][:7], "100.000", "1100 after 550")
+    consistent(t, "after growth inputs")
+
+
+def test_quarantine_and_release(t):
+    row = t.psql("SELECT metric, period, version FROM current_observations WHERE authority = :'p1'"
+                 " AND metric = 'ehcp_caseload' AND period_kind = 'census_year'"
+                 " ORDER BY period DESC LIMIT 1", AUTH)[0]
+    metric, period, version = row
+    before = derived(t, "caseload_per_officer", period)
+    t.psql("INSERT INTO import_quality (authority, metric, period, version, rule, action, detail,"
+           " file_name, line, source) VALUES (:'p1', :'p2', :'p3', :'p4', 'contradiction',"
+           " 'quarantine', 'test', 'test.csv', 1, 'test')", AUTH, metric, period, version)
+    consistent(t, "after a quarantine")
+    t.true(derived(t, "caseload_per_officer", period) != before or before is None,
+           "the quarantined figure is no input any more")
+    t.psql("INSERT INTO import_quality_releases (quality_id, reason, actor)"
+           " SELECT id, 'checked', 'test' FROM import_quality WHERE authority = :'p1'"
+           " AND metric = :'p2' AND period = :'p3' AND file_name = 'test.csv'", AUTH, metric, period)
+    consistent(t, "after a release")
+    t.eq(derived(t, "caseload_per_officer", period), before, "released: as before")
+
+
+def test_two_writers_at_once(t):
+    # Two transactions write the two inputs of one ratio for one authority
+    # and period; the second waits for the first and computes from both.
+    sql = ("INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+           " value, published, source, version) VALUES ('%s', '%s', '2031', 'census_year',"
+           " '2031-01-20', %s, true, 'test', 1);")
+    first = subprocess.Popen(["psql", "-X", "-q", "-At", "-h", harness.SOCK, "-U", "postgres",
+                              "-d", t.db], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    second = None
+    try:
+        first.stdin.write("BEGIN;\n" + sql % (AUTH, "ehcp_caseload", 3000) + "SELECT 'written';\n")
+        first.stdin.flush()
+        t.eq(first.stdout.readline().strip(), "written", "the first writer wrote")
+        second = subprocess.Popen(["psql", "-X", "-q", "-At", "-h", harness.SOCK, "-U", "postgres",
+                                   "-d", t.db, "-c", sql % (AUTH, "case_officers_fte", 20)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 30
+        while t.value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                      " AND NOT granted") == "0":
+            t.true(time.time() < deadline, "the second writer waits for the first")
+            time.sleep(0.05)
+        first.stdin.write("COMMIT;\n")
+        first.stdin.close()
+        first.wait(30)
+        out = second.communicate(timeout=30)[0]
+        t.eq(second.returncode, 0, "the second writer committed: " + out)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        if second and second.poll() is None:
+            second.kill()
+    t.eq(derived(t, "caseload_per_officer", "2031"), ("150.0000000000000000", ""),
+         "computed from both writers' figures")
+    consistent(t, "after two writers at once")
+
+
+def test_the_api_serves_the_maintained_figures(t):
+    s, _, b = t.request("GET", "/api/v1/tables/caseload_per_officer?period=2031",
+                        headers=bearer("approver"))
+    t.eq(s, 200, "table: %r" % b[:200])
+    rows = [r for r in json.loads(b)["rows"] if r["code"] == AUTH]
+    t.eq(len(rows), 1, "the authority's row")
+    t.eq(rows[0]["value"], 150, "3000 plans over 20 officers, as derived_figures holds it")
