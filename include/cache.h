@@ -20,6 +20,13 @@
  * computation overlapped them can still be judged; older than that, or
  * across a full invalidation, it is never kept.  An entry that declares
  * nothing is dropped by every change, as before.
+ *
+ * The dependency index: each stored entry is on one list per thing it
+ * declared (each CACHE_DEP_* kind, its authority, each (metric, period) or
+ * (metric, any period)), so a change visits the lists it names and drops
+ * exactly their entries, never scanning the cache (a change naming
+ * metrics in every period, which nothing sends today, still judges each
+ * entry).  cache_metrics_render exposes the counters on /metrics.
  */
 #ifndef SENDBENCH_CACHE_H
 #define SENDBENCH_CACHE_H
@@ -35,6 +42,7 @@ struct cache_stats {
     size_t entries;
     uint64_t hits, misses, stores, stale_drops, invalidations;
     uint64_t changes, change_drops;     /* narrow changes, entries they dropped */
+    size_t index_keys;          /* dependencies with a list in the index */
 };
 
 #define CACHE_DEP_ANY_DATA  1u  /* any change to the figures (e.g. the data version) */
@@ -115,6 +123,10 @@ int cache_entry_add_to(struct cache_entry *e, struct evbuffer *out)
 int cache_etag_matches(const char *if_none_match, const char *etag);
 
 void cache_get_stats(const struct cache *c, struct cache_stats *out);
+
+/* Appends the counters in the Prometheus text format
+ * (sendbench_reply_cache_*). */
+void cache_metrics_render(const struct cache *c, struct evbuffer *out);
 
 /*
  * Single flight: one computation per key at a time.  A request that misses

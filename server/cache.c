@@ -8,6 +8,30 @@
 #include <string.h>
 
 #define CACHE_BUCKETS 1024
+#define INDEX_BUCKETS 4096
+
+/*
+ * The dependency index: for each thing a reply can depend on (a kind of
+ * input, an authority's own figures, a metric in a period or in any
+ * period) a list of the stored entries that depend on it, so that a change
+ * visits only the entries it drops.  Each stored entry holds one link per
+ * list it is on; "everything" lists the entries that declared nothing (or
+ * whose declaration failed), which every change drops.
+ */
+struct dep_node;
+struct dep_link {
+    struct dep_link *prev, *next;   /* the node's list (circular, through the node's head) */
+    struct dep_node *node;          /* NULL: on no list */
+    struct cache_entry *entry;
+};
+
+struct dep_node {
+    char *key;                  /* "a:<authority>", "m:<metric>\x1f<period>" ("" any), "f:<bit>" */
+    uint64_t hash;
+    struct dep_link head;       /* sentinel */
+    size_t count;
+    struct dep_node *next;      /* index bucket chain */
+};
 
 struct cache_entry {
     char *key;
@@ -26,6 +50,10 @@ struct cache_entry {
     char authority[16];
     struct dep { char metric[64]; char period[24]; } *deps;   /* period "": any */
     size_t ndeps, cap;
+    /* Index memberships while stored (links), or the one of "everything". */
+    struct dep_link *links;
+    size_t nlinks;
+    struct dep_link all_link;
 };
 
 /* A remembered change: generation it made, and what it touched. */
@@ -57,6 +85,8 @@ struct cache {
     uint64_t generation;
     struct cache_stats stats;
     struct logged_change log[CACHE_CHANGE_LOG];     /* indexed by gen % CACHE_CHANGE_LOG */
+    struct dep_node *index[INDEX_BUCKETS];
+    struct dep_node everything;     /* entries that depend on every change (not in index) */
 };
 
 /* FNV-1a: keys are short and trusted to be well spread enough for a
@@ -71,6 +101,12 @@ static uint64_t key_hash(const char *s)
     return h;
 }
 
+static void list_init(struct dep_node *n)
+{
+    n->head.prev = n->head.next = &n->head;
+    n->count = 0;
+}
+
 struct cache *cache_new(size_t max_entries)
 {
     struct cache *c = calloc(1, sizeof *c);
@@ -78,7 +114,170 @@ struct cache *cache_new(size_t max_entries)
         return NULL;
     c->max_entries = max_entries ? max_entries : 1;
     c->generation = 1;
+    list_init(&c->everything);
     return c;
+}
+
+/* ---- the dependency index ---- */
+
+static struct dep_node *index_find(const struct cache *c, const char *key)
+{
+    uint64_t h = key_hash(key);
+    for (struct dep_node *n = c->index[h % INDEX_BUCKETS]; n; n = n->next)
+        if (n->hash == h && strcmp(n->key, key) == 0)
+            return n;
+    return NULL;
+}
+
+static struct dep_node *index_get(struct cache *c, const char *key)
+{
+    struct dep_node *n = index_find(c, key);
+    if (n)
+        return n;
+    n = calloc(1, sizeof *n);
+    if (!n || !(n->key = strdup(key))) {
+        free(n);
+        return NULL;
+    }
+    n->hash = key_hash(key);
+    list_init(n);
+    struct dep_node **b = &c->index[n->hash % INDEX_BUCKETS];
+    n->next = *b;
+    *b = n;
+    c->stats.index_keys++;
+    return n;
+}
+
+static void link_add(struct dep_node *n, struct dep_link *l, struct cache_entry *e)
+{
+    l->node = n;
+    l->entry = e;
+    l->prev = n->head.prev;
+    l->next = &n->head;
+    n->head.prev->next = l;
+    n->head.prev = l;
+    n->count++;
+}
+
+/* Takes l off its list; frees the list's node when it empties (never the
+ * "everything" sentinel, which is not in the index). */
+static void link_remove(struct cache *c, struct dep_link *l)
+{
+    struct dep_node *n = l->node;
+    if (!n)
+        return;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->node = NULL;
+    if (--n->count > 0 || n == &c->everything)
+        return;
+    struct dep_node **pp = &c->index[n->hash % INDEX_BUCKETS];
+    while (*pp && *pp != n)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = n->next;
+    c->stats.index_keys--;
+    free(n->key);
+    free(n);
+}
+
+static void dep_key(char *buf, size_t len, const char *metric, const char *period)
+{
+    snprintf(buf, len, "m:%s\x1f%s", metric, period);
+}
+
+/* Puts a newly stored e on the lists of what it depends on; on "everything"
+ * when it declared nothing or memory runs out (then every change drops it:
+ * never wrongly kept). */
+static void index_entry(struct cache *c, struct cache_entry *e)
+{
+    if (!e->declared || e->all)
+        goto everything;
+    size_t want = e->ndeps + (e->authority[0] ? 1 : 0);
+    for (unsigned bit = 1; bit; bit <<= 1)
+        if (e->flags & bit)
+            want++;
+    if (want == 0)
+        return;     /* depends on nothing narrow: only full invalidations drop it */
+    e->links = calloc(want, sizeof *e->links);
+    if (!e->links)
+        goto everything;
+    char key[128];
+    size_t k = 0;
+    for (unsigned bit = 1; bit; bit <<= 1) {
+        if (!(e->flags & bit))
+            continue;
+        snprintf(key, sizeof key, "f:%u", bit);
+        struct dep_node *n = index_get(c, key);
+        if (!n)
+            goto undo;
+        link_add(n, &e->links[k++], e);
+    }
+    if (e->authority[0]) {
+        snprintf(key, sizeof key, "a:%s", e->authority);
+        struct dep_node *n = index_get(c, key);
+        if (!n)
+            goto undo;
+        link_add(n, &e->links[k++], e);
+    }
+    for (size_t i = 0; i < e->ndeps; i++) {
+        dep_key(key, sizeof key, e->deps[i].metric, e->deps[i].period);
+        struct dep_node *n = index_get(c, key);
+        if (!n)
+            goto undo;
+        link_add(n, &e->links[k++], e);
+    }
+    e->nlinks = k;
+    return;
+undo:
+    for (size_t i = 0; i < k; i++)
+        link_remove(c, &e->links[i]);
+    free(e->links);
+    e->links = NULL;
+everything:
+    link_add(&c->everything, &e->all_link, e);
+}
+
+static void unindex_entry(struct cache *c, struct cache_entry *e)
+{
+    for (size_t i = 0; i < e->nlinks; i++)
+        link_remove(c, &e->links[i]);
+    free(e->links);
+    e->links = NULL;
+    e->nlinks = 0;
+    link_remove(c, &e->all_link);
+}
+
+/* Removes a stored e from its bucket and the index and drops the cache's
+ * reference. */
+static void drop_entry(struct cache *c, struct cache_entry *e)
+{
+    struct cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = e->next;
+    e->next = NULL;
+    unindex_entry(c, e);
+    c->stats.entries--;
+    cache_entry_unref(e);
+}
+
+/* Drops every entry on the list of key (and frees that list). */
+static void drop_list(struct cache *c, struct dep_node *n)
+{
+    while (n && n->count > 0) {
+        int last = n->count == 1 && n != &c->everything;
+        drop_entry(c, n->head.next->entry);
+        c->stats.change_drops++;
+        if (last)
+            break;      /* n was freed with its last link */
+    }
+}
+
+static void drop_key(struct cache *c, const char *key)
+{
+    drop_list(c, index_find(c, key));
 }
 
 static void drop_all(struct cache *c)
@@ -88,11 +287,25 @@ static void drop_all(struct cache *c)
         while (e) {
             struct cache_entry *next = e->next;
             e->next = NULL;
+            /* The index goes as a whole below. */
+            free(e->links);
+            e->links = NULL;
+            e->nlinks = 0;
+            e->all_link.node = NULL;
             cache_entry_unref(e);
             e = next;
         }
         c->buckets[b] = NULL;
     }
+    for (size_t b = 0; b < INDEX_BUCKETS; b++)
+        while (c->index[b]) {
+            struct dep_node *n = c->index[b];
+            c->index[b] = n->next;
+            free(n->key);
+            free(n);
+        }
+    list_init(&c->everything);
+    c->stats.index_keys = 0;
     c->stats.entries = 0;
 }
 
@@ -252,20 +465,39 @@ void cache_change(struct cache *c, const struct cache_change *ch)
         snprintf(l->metrics[m], sizeof l->metrics[m], "%s", ch->metrics[m]);
     l->nmetrics = ch->nmetrics;
     c->stats.changes++;
-    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-        struct cache_entry **pp = &c->buckets[b];
-        while (*pp) {
-            struct cache_entry *e = *pp;
-            if (change_hits(e, l)) {
-                *pp = e->next;
-                e->next = NULL;
-                cache_entry_unref(e);
-                c->stats.entries--;
-                c->stats.change_drops++;
-            } else {
-                pp = &e->next;
+    if (l->nmetrics > 0 && !l->period[0]) {
+        /* Every period of some metrics: no list names them all (rare:
+         * nothing sends it today); judge each entry. */
+        for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+            struct cache_entry *e = c->buckets[b];
+            while (e) {
+                struct cache_entry *next = e->next;
+                if (change_hits(e, l)) {
+                    drop_entry(c, e);
+                    c->stats.change_drops++;
+                }
+                e = next;
             }
         }
+        return;
+    }
+    /* The same entries change_hits would name, found from the index. */
+    char key[128];
+    drop_list(c, &c->everything);
+    for (unsigned bit = 1; bit; bit <<= 1)
+        if (l->flags & bit) {
+            snprintf(key, sizeof key, "f:%u", bit);
+            drop_key(c, key);
+        }
+    if (l->authority[0]) {
+        snprintf(key, sizeof key, "a:%s", l->authority);
+        drop_key(c, key);
+    }
+    for (size_t m = 0; m < l->nmetrics; m++) {
+        dep_key(key, sizeof key, l->metrics[m], l->period);
+        drop_key(c, key);
+        dep_key(key, sizeof key, l->metrics[m], "");
+        drop_key(c, key);
     }
 }
 
@@ -385,6 +617,7 @@ void cache_entry_unref(struct cache_entry *e)
     free(e->cache_control);
     free(e->body);
     free(e->deps);
+    free(e->links);
     free(e);
 }
 
@@ -397,11 +630,7 @@ int cache_store(struct cache *c, struct cache_entry *e, uint64_t generation)
     struct cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
     for (; *pp; pp = &(*pp)->next) {
         if ((*pp)->hash == e->hash && strcmp((*pp)->key, e->key) == 0) {
-            struct cache_entry *old = *pp;
-            *pp = old->next;
-            old->next = NULL;
-            cache_entry_unref(old);
-            c->stats.entries--;
+            drop_entry(c, *pp);
             break;
         }
     }
@@ -411,6 +640,7 @@ int cache_store(struct cache *c, struct cache_entry *e, uint64_t generation)
     e->next = *pp;
     *pp = e;
     e->refs++;
+    index_entry(c, e);
     c->stats.entries++;
     c->stats.stores++;
     return 1;
@@ -484,4 +714,29 @@ int cache_etag_matches(const char *inm, const char *etag)
 void cache_get_stats(const struct cache *c, struct cache_stats *out)
 {
     *out = c->stats;
+}
+
+void cache_metrics_render(const struct cache *c, struct evbuffer *out)
+{
+    const struct cache_stats *s = &c->stats;
+    evbuffer_add_printf(out,
+        "# HELP sendbench_reply_cache_entries Replies held by the reply cache.\n"
+        "# TYPE sendbench_reply_cache_entries gauge\n"
+        "sendbench_reply_cache_entries %zu\n"
+        "# HELP sendbench_reply_cache_index_keys Dependencies the cache's index has lists for.\n"
+        "# TYPE sendbench_reply_cache_index_keys gauge\n"
+        "sendbench_reply_cache_index_keys %zu\n"
+        "# HELP sendbench_reply_cache_events_total What the reply cache did, by event.\n"
+        "# TYPE sendbench_reply_cache_events_total counter\n"
+        "sendbench_reply_cache_events_total{event=\"hit\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"miss\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"store\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"stale_drop\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"invalidation\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"change\"} %llu\n"
+        "sendbench_reply_cache_events_total{event=\"change_drop\"} %llu\n",
+        s->entries, s->index_keys, (unsigned long long)s->hits, (unsigned long long)s->misses,
+        (unsigned long long)s->stores, (unsigned long long)s->stale_drops,
+        (unsigned long long)s->invalidations, (unsigned long long)s->changes,
+        (unsigned long long)s->change_drops);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cache.h"
 #include "changes.h"
 #include "db.h"
 #include "metrics.h"
@@ -93,6 +94,8 @@ void route_prometheus(struct request *r)
         return;
     }
     metrics_render(buf, r->app->pool);
+    if (r->app->tables_cache)
+        cache_metrics_render(r->app->tables_cache, buf);
     http_reply_buffer(r, 200, "text/plain; version=0.0.4", buf);
     evbuffer_free(buf);
 }

@@ -131,3 +131,75 @@ def test_annual_figures_still_drop_and_stale_the_forecast(t):
             raise harness.TestFailure("the cached forecast was not dropped")
         time.sleep(0.1)
     t.eq(doc["stale"], doc["data_version"] < current, "stale flag")
+
+
+# ---- the dependency index (server/cache.c): what one approval drops ----
+
+OTHER = "E06000058"
+
+
+def cache_counters(t):
+    s, _, b = t.request("GET", "/metrics")
+    out = {}
+    for line in b.decode().splitlines():
+        if line.startswith("sendbench_reply_cache_events_total{event=\""):
+            out[line.split('"')[1]] = int(line.split()[-1])
+        elif line.startswith("sendbench_reply_cache_entries "):
+            out["entries"] = int(line.split()[-1])
+    return out
+
+
+def test_an_approval_drops_only_what_read_its_figures(t):
+    r = t.cli("token", "create", "--admin", "--label", "approver")
+    t.eq(r.returncode, 0, "token: " + r.stderr)
+    approver = r.stdout.strip()
+    quarter = "2024-25 Q4"
+
+    def submit_approved(figures):
+        s, _, b = t.request("POST", "/api/v1/submissions",
+                            body={"authority": AUTH, "period": quarter, "figures": figures},
+                            headers={"Authorization": "Bearer " + TOK["admin"]})
+        t.eq(s, 201, "submitted")
+        s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                            headers={"Authorization": "Bearer " + approver})
+        t.eq(s, 200, "approved: %r" % b[:200])
+
+    # The quarter's first figures, so that it has a table.
+    submit_approved({"new_plans_issued": 80, "new_plans_within_20_weeks": 20})
+    urls = {"own profile": "/api/v1/authorities/%s/profile" % AUTH,
+            "other profile": "/api/v1/authorities/%s/profile" % OTHER,
+            "other's table of 2021": "/api/v1/tables/new_plans_issued?period=2021"
+                                     "&group=neighbours&authority=" + OTHER,
+            "table of the quarter": "/api/v1/tables/new_plans_issued?period=" +
+                                    quarter.replace(" ", "%20")}
+    etags = {}
+    for name, url in urls.items():
+        s, h, _ = t.request("GET", url)
+        t.eq(s, 200, name)
+        etags[name] = h.get("etag")
+    before = cache_counters(t)
+    for name, url in urls.items():     # all four are cached now
+        t.request("GET", url)
+    after = cache_counters(t)
+    t.eq(after["hit"] - before["hit"], 4, "four hits before the write")
+    changes = cache_counters(t)["change"]
+    submit_approved({"new_plans_issued": 90, "new_plans_within_20_weeks": 30})
+    # The approval's notice reaches the server asynchronously: wait for it.
+    deadline = time.time() + 10
+    while cache_counters(t)["change"] == changes:
+        if time.time() > deadline:
+            raise harness.TestFailure("no narrow change applied after the approval")
+        time.sleep(0.05)
+    c0 = cache_counters(t)
+    kept = {}
+    for name, url in urls.items():
+        h0 = cache_counters(t)["hit"]
+        s, h, _ = t.request("GET", url)
+        t.eq(s, 200, name)
+        kept[name] = cache_counters(t)["hit"] == h0 + 1
+    t.eq(kept, {"own profile": False, "other profile": True, "other's table of 2021": True,
+                "table of the quarter": False},
+         "served from the cache after the approval")
+    t.true(c0["change_drop"] > before["change_drop"], "the change dropped entries")
+    s, h, _ = t.request("GET", urls["other profile"])
+    t.eq(h.get("etag"), etags["other profile"], "the other authority's profile is the same reply")

@@ -287,6 +287,137 @@ static void test_single_flight(void)
     cache_free(c);
 }
 
+static unsigned rnd(unsigned *seed, unsigned n)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) % n;
+}
+
+/* The dependency index drops exactly what the change log's judgement
+ * (change_hits, through cache_entry_unchanged) says a change touches:
+ * random entries and random changes, every entry checked each time. */
+static void test_index_agrees_with_the_log(void)
+{
+    static const char *const metrics[] = {"ehcp_caseload", "new_plans_issued",
+                                          "pct_within_20_weeks", "requests_received"};
+    static const char *const periods[] = {"2020", "2021", "2024-25 Q1", "2024-25 Q2"};
+    static const char *const auths[] = {"E1", "E2", "E3"};
+    unsigned seed = 12345;
+#define RND(n) rnd(&seed, n)
+    for (int round = 0; round < 40; round++) {
+        struct cache *c = cache_new(1000);
+        struct cache_entry *es[60];
+        char key[16];
+        for (int i = 0; i < 60; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            es[i] = entry(key, "v");
+            int kind = (int)RND(6);
+            if (kind == 0)
+                continue;   /* declares nothing */
+            unsigned flags = RND(8);
+            CHECK(cache_entry_depend(es[i], flags, kind == 1 ? auths[RND(3)] : NULL) == 0);
+            for (unsigned d = RND(4); d > 0; d--)
+                CHECK(cache_entry_depend_on(es[i], metrics[RND(4)],
+                                            RND(3) == 0 ? NULL : periods[RND(4)]) == 0);
+        }
+        for (int i = 0; i < 60; i++)
+            CHECK(cache_store(c, es[i], cache_generation(c)) == 1);
+        for (int step = 0; step < 6; step++) {
+            const char *ms[2];
+            ms[0] = metrics[RND(4)];
+            ms[1] = metrics[RND(4)];
+            struct cache_change ch = {.metrics = ms};
+            ch.flags = RND(8);
+            ch.authority = RND(2) ? auths[RND(3)] : NULL;
+            ch.period = periods[RND(4)];
+            ch.nmetrics = RND(3);
+            int before[60];
+            for (int i = 0; i < 60; i++) {
+                snprintf(key, sizeof key, "k%d", i);
+                before[i] = cache_lookup(c, key) != NULL;
+            }
+            uint64_t g = cache_generation(c);
+            cache_change(c, &ch);
+            for (int i = 0; i < 60; i++) {
+                snprintf(key, sizeof key, "k%d", i);
+                int kept = cache_lookup(c, key) != NULL;
+                int want = before[i] && cache_entry_unchanged(c, es[i], g, g + 1);
+                CHECK(kept == want);
+            }
+        }
+        for (int i = 0; i < 60; i++)
+            cache_entry_unref(es[i]);
+        cache_free(c);
+    }
+#undef RND
+}
+
+/* A change visits only its lists: of 2,000 profiles and tables, a quarter
+ * of one authority drops that authority's profile and the tables of that
+ * quarter, and leaves every other authority's entries (counted). */
+static void test_index_is_narrow(void)
+{
+    struct cache *c = cache_new(10000);
+    char key[64], auth[16];
+    for (int a = 0; a < 1000; a++) {
+        snprintf(auth, sizeof auth, "E%06d", a);
+        snprintf(key, sizeof key, "profile:%s", auth);
+        struct cache_entry *p = entry(key, "p");
+        CHECK(cache_entry_depend(p, 0, auth) == 0);
+        CHECK(cache_entry_depend_on(p, "ehcp_caseload", "2024") == 0);
+        CHECK(cache_store(c, p, cache_generation(c)) == 1);
+        cache_entry_unref(p);
+        /* The authority's neighbour table of a quarter, or of 2024. */
+        snprintf(key, sizeof key, "table:%s", auth);
+        struct cache_entry *t = entry(key, "t");
+        CHECK(cache_entry_depend_on(t, "ehcp_caseload", a < 10 ? "2024-25 Q1" : "2024") == 0);
+        CHECK(cache_store(c, t, cache_generation(c)) == 1);
+        cache_entry_unref(t);
+    }
+    struct cache_stats st;
+    cache_get_stats(c, &st);
+    CHECK(st.entries == 2000);
+    CHECK(st.index_keys == 1000 + 2);   /* each authority, two (metric, period) */
+    const char *m[] = {"ehcp_caseload", "caseload_per_officer", "caseload_growth_pct"};
+    struct cache_change ch = {.flags = CACHE_DEP_ANY_DATA, .authority = "E000500",
+                              .period = "2024-25 Q1", .metrics = m, .nmetrics = 3};
+    cache_change(c, &ch);
+    cache_get_stats(c, &st);
+    CHECK(st.change_drops == 11);       /* E000500's profile, the ten quarter tables */
+    CHECK(st.entries == 1989);
+    CHECK(st.index_keys == 1000);       /* emptied lists are freed */
+    CHECK(cache_lookup(c, "profile:E000500") == NULL);
+    CHECK(cache_lookup(c, "profile:E000501") != NULL);
+    CHECK(cache_lookup(c, "table:E000005") == NULL);
+    CHECK(cache_lookup(c, "table:E000500") != NULL);    /* its 2024 table stays */
+    /* Replacing an entry leaves it on its new lists only. */
+    struct cache_entry *p = entry("profile:E000501", "p2");
+    CHECK(cache_entry_depend(p, 0, "E000501") == 0);
+    CHECK(cache_store(c, p, cache_generation(c)) == 1);
+    cache_entry_unref(p);
+    struct cache_change y = {.authority = "E999999", .period = "2024", .metrics = m,
+                             .nmetrics = 1};
+    cache_change(c, &y);    /* caseload 2024: every 2024 entry but the replaced profile */
+    CHECK(cache_lookup(c, "profile:E000501") != NULL);
+    CHECK(cache_lookup(c, "profile:E000502") == NULL);
+    cache_get_stats(c, &st);
+    CHECK(st.entries == 1);
+    CHECK(st.index_keys == 1);
+    /* A full invalidation empties the index too. */
+    cache_invalidate(c);
+    cache_get_stats(c, &st);
+    CHECK(st.entries == 0 && st.index_keys == 0);
+    /* And the cache still indexes afterwards. */
+    p = entry("profile:E1", "p");
+    CHECK(cache_entry_depend(p, 0, "E1") == 0);
+    CHECK(cache_store(c, p, cache_generation(c)) == 1);
+    cache_entry_unref(p);
+    struct cache_change e1 = {.authority = "E1", .period = "2020", .metrics = m, .nmetrics = 1};
+    cache_change(c, &e1);
+    CHECK(cache_lookup(c, "profile:E1") == NULL);
+    cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_store_lookup_and_generation);
@@ -296,5 +427,7 @@ int main(void)
     RUN(test_narrow_changes);
     RUN(test_change_log_bound);
     RUN(test_single_flight);
+    RUN(test_index_agrees_with_the_log);
+    RUN(test_index_is_narrow);
     return UNIT_DONE();
 }
