@@ -1,5 +1,6 @@
-"""What a write invalidates (issue 19): one change notice per submission,
-and a council quarter leaves the forecasts alone (they are fitted from
+"""What a write invalidates (issue 19): no change notice for a submission
+awaiting approval, one for its approval, and a council quarter leaves the
+forecasts alone (they are fitted from
 annual figures only), so neither the worker refits nor a cached forecast
 reply is dropped."""
 
@@ -31,10 +32,8 @@ def submit(t, quarter, caseload):
     return json.loads(b)
 
 
-def test_one_change_notice_per_submission(t):
-    # The worker's refit of test_setup's figures ends with a "forecasts"
-    # notice of its own: let it land before listening.
-    t.wait_forecasts()
+def notices_during(t, action):
+    """The change notices sent while action() runs (a psql LISTENing)."""
     listener = subprocess.Popen(
         ["psql", "-X", "-q", "-At", "-h", harness.SOCK, "-U", "postgres", "-d", t.db],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -43,7 +42,7 @@ def test_one_change_notice_per_submission(t):
         listener.stdin.flush()
         while listener.stdout.readline().strip() != "ready":
             pass
-        submit(t, "2022-23 Q1", 3100)
+        result = action()
         time.sleep(0.5)
         # psql prints what arrived after the next statement it runs.
         listener.stdin.write("SELECT 'after';\nSELECT 'end';\n")
@@ -52,11 +51,40 @@ def test_one_change_notice_per_submission(t):
         out = listener.stdout.read()
         listener.wait(30)
     notes = [line for line in out.splitlines() if line.startswith("Asynchronous notification")]
-    t.eq(len(notes), 1, "change notices for one submission: %r" % notes)
-    payload = json.loads(notes[0].split(' with payload "', 1)[1].rsplit('" received', 1)[0])
-    t.eq(payload, {"authority": AUTH, "period": "2022-23 Q1",
-                   "metrics": ["ehcp_caseload", "new_plans_issued", "new_plans_within_20_weeks"]},
+    return result, [json.loads(n.split(' with payload "', 1)[1].rsplit('" received', 1)[0])
+                    for n in notes]
+
+
+def test_one_change_notice_per_submission(t):
+    # The worker's refit of test_setup's figures ends with a "forecasts"
+    # notice of its own: let it land before listening.
+    t.wait_forecasts()
+    # A version awaiting approval is in force nowhere (sql/041): no notice
+    # (sql/151).
+    doc, notes = notices_during(t, lambda: submit(t, "2022-23 Q1", 3100))
+    t.eq(notes, [], "change notices for a submission awaiting approval")
+    r = t.cli("token", "create", "--admin", "--label", "approver-1")
+    t.eq(r.returncode, 0, "token: " + r.stderr)
+    approver = r.stdout.strip()
+
+    def approve():
+        s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                            headers={"Authorization": "Bearer " + approver})
+        t.eq(s, 200, "approved: %r" % b[:200])
+
+    _, notes = notices_during(t, approve)
+    t.eq(len(notes), 1, "change notices for its approval: %r" % notes)
+    t.eq({k: notes[0][k] for k in ("authority", "period", "metrics")},
+         {"authority": AUTH, "period": "2022-23 Q1",
+          "metrics": ["ehcp_caseload", "new_plans_issued", "new_plans_within_20_weeks"]},
          "the notice names what changed")
+    # A figure in force when written (an import, a correction): one notice.
+    _, notes = notices_during(t, lambda: t.psql(
+        "INSERT INTO observations (authority, metric, period, period_kind, period_start, value,"
+        " published, source, version) VALUES ('%s','requests_received','2019','calendar_year',"
+        " '2019-01-01', 1234, true, 'correction', 9)" % AUTH))
+    t.eq(notes, [{"authority": AUTH, "period": "2019", "metrics": ["requests_received"]}],
+         "the notice of a figure written in force")
 
 
 def forecast_cache_hits(t):

@@ -8,7 +8,9 @@
 #                                   for LOAD_CEILING_SECONDS (30), every read
 #                                   a cache hit (the database queries the
 #                                   server sent meanwhile are counted);
-#                                3. mixed: LOAD_WRITE_PCT (10) % submissions
+#                                3. mixed: LOAD_WRITE_PCT (10) % writes
+#                                   (submissions and, unless LOAD_APPROVE=0,
+#                                   their approvals: see mix.lua)
 #                                   for LOAD_SECONDS (60);
 #                                writes tests/load/results.md.  Fails when the
 #                                mixed run's p99 passes LOAD_MAX_P99_MS (300),
@@ -73,6 +75,7 @@ t0=$(date +%s)
 SENDBENCH_BIN="$BINDIR/sendbench" scripts/load_history.sh >/dev/null
 echo "history loaded in $(( $(date +%s) - t0 ))s"
 "$BINDIR/sendbench" token create --admin --label load 2>/dev/null > "$W/token"
+"$BINDIR/sendbench" token create --admin --label load-approver 2>/dev/null > "$W/token2"
 
 SENDBENCH_LOG_LEVEL=warn "$BINDIR/sendbench" serve --port 0 --db "$DATABASE_URL" \
     --rate-limit 0 > "$W/stdout" 2> "$W/server.log" &
@@ -115,7 +118,7 @@ SAMPLER=$!
 # into NAME_requests, NAME_rps, NAME_p50 ... (ms), NAME_sockerr, NAME_status.
 run_wrk() {
     local name=$1 secs=$2 pct=$3 line kv
-    LOAD_DIR=$W LOAD_WRITE_PCT=$pct wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s \
+    LOAD_DIR=$W LOAD_WRITE_PCT=$pct LOAD_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s \
         --latency -s tests/load/mix.lua "$BASE" | tee "$W/wrk_$name.txt"
     line=$(grep '^LOAD_RESULT' "$W/wrk_$name.txt" | tail -1)
     [ -n "$line" ] || { echo "load: wrk gave no result"; exit 1; }
@@ -140,14 +143,16 @@ if [ "$MODE" = load ]; then
 fi
 RSS_MIXED_START=$(rss)
 subs_before=$(as_pg -d load -At -c "SELECT count(*) FROM submissions")
+approved_before=$(as_pg -d load -At -c "SELECT count(*) FROM submission_states WHERE state = 'approved'")
 curl -s "$BASE/metrics" > "$W/metrics_before.txt"
-echo "== mixed: ${WRITE_PCT}% submissions, ${DURATION}s"
+echo "== mixed: ${WRITE_PCT}% writes, ${DURATION}s"
 T_MIXED=$(( $(date +%s) - T_START ))
 run_wrk mix "$DURATION" "$WRITE_PCT"
 RSS_END=$(rss)
 kill "$SAMPLER" 2>/dev/null || true
 SAMPLER=
 subs_after=$(as_pg -d load -At -c "SELECT count(*) FROM submissions")
+approved=$(as_pg -d load -At -c "SELECT count(*) FROM submission_states WHERE state = 'approved'")
 health=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")
 curl -s "$BASE/metrics" > "$W/metrics.txt"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -217,19 +222,20 @@ echo
 echo "| | |"
 echo "|---|---|"
 echo "| connections / wrk threads | ${CONNS} / ${THREADS} |"
-echo "| mix | submissions ${WRITE_PCT}%, the rest tables:profiles:forecasts 40:25:25 (tables england, region, neighbours) |"
+echo "| mix | writes ${WRITE_PCT}% ($( [ "${LOAD_APPROVE:-1}" = 0 ] && echo "submissions left awaiting approval" || echo "submissions and their approvals, alternately: each approval puts a council quarter in force")), the rest tables:profiles:forecasts 40:25:25 (tables england, region, neighbours) |"
 echo "| authorities in the mix | $(wc -l < "$W/codes") |"
 if [ "$MODE" = load ]; then
 echo "| warm-up | $(sed -n 's/^warm-up: //p' "$W/warm.txt" | head -1) |"
 echo "| **ceiling**: the read mix, no writes, ${CEILING_SECONDS} s | **${ceil_rps} req/s**, p50 ${ceil_p50} ms, p99 ${ceil_p99} ms; ${ceil_queries} database queries sent meanwhile (0 = every read a cache hit) |"
 fi
-echo "| **mixed**: ${WRITE_PCT}% submissions, ${DURATION} s | **${mix_rps} req/s** (${mix_requests} requests) |"
+echo "| **mixed**: ${WRITE_PCT}% writes, ${DURATION} s | **${mix_rps} req/s** (${mix_requests} requests) |"
 [ "$MODE" = load ] && echo "| **ratio to the ceiling** | **${ratio}** (target >= ${MIN_RATIO}) |"
 echo "| latency p50 / p90 / p99 / max | ${mix_p50} / ${mix_p90} / **${mix_p99}** / ${mix_max} ms (p99 bound ${MAX_P99_MS} ms) |"
-echo "| submissions stored | $((subs_after - subs_before)) |"
+echo "| submissions stored / approved | $((subs_after - subs_before)) / $((approved - approved_before)) |"
 echo "| answers not 2xx/3xx | ${mix_status} |"
 echo "| socket errors (connect, read, write, timeout) | ${mix_connect}, ${mix_read}, ${mix_write}, ${mix_timeout} |"
 echo "| server RSS at start / mixed start / peak / end (${samples} samples, 1 s apart) | $((RSS_START / 1024)) / $((RSS_MIXED_START / 1024)) / ${peak_mb} / $((RSS_END / 1024)) MB (bound ${RSS_BOUND_MB} MB) |"
+echo "| reply cache over the mixed run: narrow changes / entries they dropped / full invalidations | $(awk 'FNR == 1 { f++ } $1 ~ /^sendbench_reply_cache_events_total/ { v[f, $1] = $2 } END { e = "sendbench_reply_cache_events_total{event=\""; printf "%d / %d / %d", v[2, e "change\"}"] - v[1, e "change\"}"], v[2, e "change_drop\"}"] - v[1, e "change_drop\"}"], v[2, e "invalidation\"}"] - v[1, e "invalidation\"}"] }' "$W/metrics_before.txt" "$W/metrics.txt") |"
 echo "| pool: writes waited / refused; reads refused | $(awk '$1=="sendbench_db_pool_write_waits_total"{w=$2} $1=="sendbench_db_pool_write_rejected_total"{x=$2} $1=="sendbench_db_pool_rejected_total"{r=$2} END{printf "%d / %d; %d", w, x, r - x}' "$W/metrics.txt") |"
 echo "| verdict | **${verdict}** |"
 echo
