@@ -431,18 +431,24 @@ def test_csv_submission(t):
 
 
 def test_notify_on_commit(t):
-    """submit_figures notifies 'sendbench_data' (on commit) so that caches
-    elsewhere can invalidate."""
+    """A version awaiting approval is in force nowhere and notifies nobody
+    (sql/151); its approval notifies 'sendbench_data' (on commit) so that
+    caches elsewhere can invalidate."""
     cmd = ["psql", "-X", "-At", "-h", harness.SOCK, "-U", "postgres", "-d", t.db]
     sql = """LISTEN sendbench_data;
              SELECT (submit_figures('E06000052', '2019-20 Q1', '{"ehcp_caseload": 5}',
                                     NULL, NULL, 'application/json', NULL))->>'version';
+             SELECT 'awaiting';
+             SELECT submission_decide((SELECT max(id) FROM submissions WHERE authority = 'E06000052'
+                                       AND period = '2019-20 Q1'), 'approve', NULL, NULL, NULL)->>'state';
              SELECT 1;"""
     out = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
     t.eq(out.returncode, 0, "psql: " + out.stderr)
     text = out.stdout + out.stderr
-    t.true('Asynchronous notification "sendbench_data"' in text, "notified: %r" % text)
-    t.true('"authority": "E06000052"' in text and '"ehcp_caseload"' in text, "payload: %r" % text)
+    before, _, after = text.partition("approved")
+    t.true('Asynchronous notification' not in before, "not notified while awaiting: %r" % text)
+    t.true('Asynchronous notification "sendbench_data"' in after, "notified: %r" % text)
+    t.true('"authority": "E06000052"' in after and '"ehcp_caseload"' in after, "payload: %r" % text)
 
 
 def test_concurrent_submissions_get_distinct_versions(t):
