@@ -231,6 +231,8 @@ def main():
     finally:
         if c:
             c.stop()
+            import shutil
+            shutil.rmtree(c.dir, ignore_errors=True)
     path = os.path.join(drills.ROOT, "tests/cluster/bench-results.md")
     with open(path, "w") as f:
         f.write("# make bench-cluster: the last run\n\n")

@@ -497,6 +497,12 @@ def main():
                 if "runtime error:" in log or "AddressSanitizer" in log or "LeakSanitizer" in log:
                     check(False, "sanitizer report in server %d's log" % i)
     write_results()
+    # The cluster's folder stays only when something failed (its logs).
+    if c and not failed:
+        import shutil
+        shutil.rmtree(c.dir, ignore_errors=True)
+    elif c:
+        print("cluster folder kept: %s" % c.dir)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
