@@ -326,6 +326,22 @@ static void quarterly_done(struct request *r, PGresult *res)
         free(csv);
         return;
     }
+    if (st->format == FC_XLSX) {
+        size_t len = 0;
+        char *x = forecast_xlsx(r, doc, atoi(PQgetvalue(res, 0, 6)), &len);
+        json_decref(doc);
+        if (!x) {
+            http_reply_error(r, 500, "internal_error", "the workbook could not be written", NULL);
+            return;
+        }
+        char disp[200];
+        snprintf(disp, sizeof disp, "attachment; filename=\"forecast-quarterly-%s-%s.xlsx\"",
+                 st->metric, code);
+        http_add_header(r, "Content-Disposition", disp);
+        http_reply_text(r, 200, FC_CONTENT_TYPES[FC_XLSX], x, len);
+        free(x);
+        return;
+    }
     http_reply_json(r, 200, doc);
 }
 
@@ -354,13 +370,15 @@ void route_forecast_quarterly(struct request *r)
         }
         st->horizon = (int)v;
     }
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
-        http_reply_error(r, 400, "bad_parameter", "format must be json or csv",
-                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json or csv"));
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
+                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json, csv or xlsx"));
         return;
     }
     if (fmt && strcmp(fmt, "csv") == 0)
         st->format = FC_CSV;
+    else if (xlsx_requested(fmt, http_header(r, "Accept")))
+        st->format = FC_XLSX;
     if (!area || !*area) {
         http_reply_error(r, 400, "bad_parameter", "authority is required: an authority's code",
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "required"));
@@ -371,6 +389,7 @@ void route_forecast_quarterly(struct request *r)
                          json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
         return;
     }
+    snprintf(st->metric, sizeof st->metric, "%s", metric);
     if (!code_is_ons_authority(area) && !code_is_dfe_authority(area)) {
         if (!r->caller.admin) {
             auth_reply_forbidden(r, area);

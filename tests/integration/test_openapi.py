@@ -9,7 +9,9 @@ was called here with a success and, where it documents one, a client
 error: an operation added to the document without a call fails it."""
 
 import copy
+import csv
 import http.client
+import io
 import json
 import os
 import re
@@ -22,6 +24,7 @@ from people import Client, make_user
 
 TEMPLATE = "history"
 jsonschema = harness.debian_module("jsonschema")
+openpyxl = harness.debian_module("openpyxl")
 
 DORSET, BCP = "E06000059", "E06000058"
 PW = "correct horse battery"
@@ -575,7 +578,24 @@ def test_quarterly_forecast(t):
         t.true(time.time() < deadline, "no quarterly forecast within 120 s")
         time.sleep(0.3)
     call(t, "GET", path, 200, headers=bearer(S["dorset"]))
-    call(t, "GET", path + "&format=csv", 200, headers=bearer(S["admin"]))
+    _, _, csv_body = call(t, "GET", path + "&format=csv", 200, headers=bearer(S["admin"]))
+    _, h, x = call(t, "GET", path + "&format=xlsx", 200, headers=bearer(S["admin"]))
+    t.true('filename="forecast-quarterly-requests_received-%s.xlsx"' % DORSET
+           in h.get("content-disposition", ""), "download name: %r" % h.get("content-disposition"))
+    t.eq(h.get("cache-control"), "private, no-store", "unpublished: never cached")
+    # The workbook holds the CSV's rows: numbers as numbers, equal to the CSV's.
+    ws = openpyxl.load_workbook(io.BytesIO(x), data_only=True).worksheets[0]
+    rows = list(csv.reader(io.StringIO(csv_body.decode("utf-8"))))
+    got = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
+    t.eq(len(got), len(rows), "workbook rows")
+    t.eq(got[0], rows[0], "header")
+    for want, cells in zip(rows[1:], got[1:]):
+        t.eq(cells[0], want[0], "period as text")
+        for text, v in zip(want[1:], cells[1:]):
+            t.true(isinstance(v, (int, float)) and abs(v - float(text)) < 1e-9,
+                   "%r in the CSV, %r in the workbook" % (text, v))
+    call(t, "GET", path, 200, headers=dict(bearer(S["dorset"]), Accept=XLSX))
+    call(t, "GET", path + "&format=xls", 400, headers=bearer(S["dorset"]))
     call(t, "GET", path, 401)
     call(t, "GET", path, 403, headers=bearer(S["bcp"]))
     call(t, "GET", path + "&horizon=9", 400, headers=bearer(S["dorset"]))
