@@ -136,10 +136,14 @@ void table_summarise(const double *values, const int *present, const int *protec
         if (protected_ && protected_[i])
             out->n_protected++;
         scratch[out->n++] = values[i];
-        sum += values[i];
     }
     if (out->n > 0) {
         qsort(scratch, out->n, sizeof *scratch, cmp_double);
+        /* Summed in sorted order, so the mean and total do not depend on
+         * the order the rows came in (floating-point addition is not
+         * associative: 5.95 or 5.9499..., rounded 6.0 or 5.9). */
+        for (size_t i = 0; i < out->n; i++)
+            sum += scratch[i];
         size_t h = out->n / 2;
         out->median = out->n % 2 ? scratch[h] : (scratch[h - 1] + scratch[h]) / 2;
         out->mean = sum / (double)out->n;
