@@ -310,6 +310,10 @@ def test_setup_submissions(t):
     r = t.cli("consent", "--authority", CONSENTING, "--name", "yes")
     t.eq(r.returncode, 0, "consent: %s" % r.stderr)
 
+    # The baseline is what the public sees once the forecast worker has
+    # fitted everything: pages that are still filling in would differ from
+    # the later crawl for reasons that have nothing to do with submissions.
+    t.wait_forecasts(timeout=600)
     BASELINE.update(crawl(t, public_paths(t)))
     for n in ("838", BYSTANDERS[0]):
         s, PROFILES[n] = t.get_json("/api/v1/authorities/%s/profile?period=%s"
@@ -330,6 +334,7 @@ def test_setup_submissions(t):
 
 def after(t, cache={}):
     if "public" not in cache:
+        t.wait_forecasts(timeout=600)
         cache["public"] = crawl(t, public_paths(t))
     return cache["public"]
 
