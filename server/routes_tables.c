@@ -320,7 +320,10 @@ static const char TABLE_SQL[] =
     "  SELECT authority, period, value, CASE WHEN value IS NULL THEN 'x' END, published, reason"
     "  FROM derived_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))),"
     " focal AS (SELECT new_la_code FROM authorities WHERE new_la_code = $6 OR old_la_code = $6"
-    "           ORDER BY new_la_code LIMIT 1)"
+    "           ORDER BY new_la_code LIMIT 1),"
+    /* England's and the regions' figures as the DfE publishes them (sql/091). */
+    " ar AS MATERIALIZED (SELECT area, value, symbol FROM area_figures"
+    "  WHERE metric = $1 AND period = $2)"
     " SELECT m.id, m.label, m.unit, m.dp, m.polarity, m.kind, m.annual_period,"         /* 0-6 */
     "  (SELECT key FROM table_mask_key), (SELECT new_la_code FROM focal),"             /* 7-8 */
     "  a.new_la_code, a.old_la_code, a.name, a.region_code, a.region_name,"             /* 9-13 */
@@ -346,7 +349,16 @@ static const char TABLE_SQL[] =
     "   WHERE published AND period = $2 AND metric = ANY (ARRAY(SELECT $1 UNION ALL"
     "    SELECT input FROM (" TABLES_DERIVED_INPUTS ") d(metric, input) WHERE d.metric = $1))"
     "   GROUP BY source) z LEFT JOIN import_sources i ON i.source = z.source)::text END,"
-    "  m.description"                                                                   /* 30-31 */
+    "  m.description,"                                                                  /* 30-31 */
+    "  (SELECT value FROM ar WHERE area = 'E92000001'),"
+    "  (SELECT symbol FROM ar WHERE area = 'E92000001'),"
+    "  (SELECT 't' FROM ar WHERE area = 'E92000001'),"                                  /* 32-34 */
+    "  (SELECT ar.value FROM ar JOIN authorities x ON x.region_code = ar.area"
+    "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"
+    "  (SELECT ar.symbol FROM ar JOIN authorities x ON x.region_code = ar.area"
+    "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"
+    "  (SELECT 't' FROM ar JOIN authorities x ON x.region_code = ar.area"
+    "   WHERE x.new_la_code = (SELECT new_la_code FROM focal))"                         /* 35-37 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -475,6 +487,8 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     t.mask_key = tm.mask_key;
     t.table_id = table_id;
     t.additive = tm.additive;
+    tq_read_cell(res, 0, 32, &t.england_area);
+    tq_read_cell(res, 0, 35, &t.region_area);
     if (table_compute(&t) != 0)
         goto oom;
     if (q->page) {

@@ -321,6 +321,42 @@ static const char *row_name(const struct table_row *row)
  * anonymous callers, as a ranked bar chart and a table.  Masked rows
  * (unpublished figures of authorities that did not consent to be named)
  * appear as the API shows them: "Neighbour A", no code, no link. */
+/* England's (or the focal region's) figure: the DfE's published one, else
+ * the sum the disclosure rules release; then the mean and median of
+ * authorities, labelled as such (issue 14). */
+static int area_line(struct evbuffer *b, const char *id, const char *area,
+                     const struct table_summary *s, const struct tables_view *v)
+{
+    char val[64], mean[64], median[64];
+    int none = s->suppressed || s->n == 0;
+    html_quantity(s->has_value ? s->value : NAN, v->dp, v->unit, val, sizeof val);
+    html_quantity(none ? NAN : s->mean, v->dp, v->unit, mean, sizeof mean);
+    html_quantity(none || s->median_withheld ? NAN : s->median, v->dp, v->unit, median,
+                  sizeof median);
+    if (web_put(b, "<p class=\"note\" id=\"%s\"><strong>", id) != 0 || html_escape(b, area) != 0 ||
+        web_put(b, ": ") != 0)
+        return -1;
+    if (s->value_source == SUMMARY_VALUE_PUBLISHED)
+        return (s->has_value ? html_escape(b, val) : html_escape(b, s->value_symbol ? s->value_symbol : "x")) != 0 ||
+                       web_put(b, "</strong> as published by the DfE; of its authorities, mean ") != 0 ||
+                       html_escape(b, mean) != 0 || web_put(b, ", median ") != 0 ||
+                       html_escape(b, median) != 0 || web_put(b, ".</p>") != 0
+                   ? -1
+                   : 0;
+    if (s->value_source == SUMMARY_VALUE_SUM)
+        return html_escape(b, val) != 0 ||
+                       web_put(b, "</strong> (the sum of %zu contributing authorities; "
+                                  "nothing published); mean of authorities ", s->n) != 0 ||
+                       html_escape(b, mean) != 0 || web_put(b, ".</p>") != 0
+                   ? -1
+                   : 0;
+    return web_put(b, "</strong>no published figure; mean of authorities ") != 0 ||
+                   html_escape(b, mean) != 0 || web_put(b, ", median ") != 0 ||
+                   html_escape(b, median) != 0 || web_put(b, ".</p>") != 0
+               ? -1
+               : 0;
+}
+
 static char *metric_render(struct request *r, const struct tables_view *v, size_t *len)
 {
     (void)r;
@@ -397,6 +433,9 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
             bad = bad || html_escape(b, focal->masked ? "The selected authority" : focal->name) != 0 ||
                   web_put(b, " has no figure for this period.</p>") != 0;
     }
+    bad = bad || area_line(b, "england-value", "England", &t->england, v) != 0 ||
+          (focal && t->has_region && v->region_name &&
+           area_line(b, "region-value", v->region_name, &t->region, v) != 0);
     bad = bad || web_put(b, "<nav class=\"links\" aria-label=\"Downloads\"><a href=\"/api/v1/tables/") != 0 ||
           html_escape(b, v->id) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
           html_escape(b, period) != 0 ||

@@ -23,7 +23,7 @@
  * is shown for, the authority's own series ('s'), and the cross-sections
  * ('x': every authority's figure) of those periods, or with $3 (pages) of
  * every period, ordered by period so that each (metric, period) is one run
- * of rows.  With $3 the 'a' row also carries what only pages show
+ * of rows, and England's and the region's published figures ('z').  With $3 the 'a' row also carries what only pages show
  * (sources, forecasts, submitted staffing).
  */
 const char TABLES_PROFILE_SQL[] =
@@ -138,6 +138,14 @@ const char TABLES_PROFILE_SQL[] =
     " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
     "  s.published::text, s.reason, s.period_start::text || ' ' || s.period, NULL, NULL"
     " FROM own s"
+    " UNION ALL"
+    /* England's and the subject's region's figures as the DfE publishes
+     * them (sql/091), for the periods shown ($3: all). */
+    " SELECT 'z', f.metric, f.period, f.area, NULL, NULL, f.value::text, f.symbol, 'true',"
+    "  NULL, f.period_start::text || ' ' || f.period, NULL, NULL"
+    " FROM area_figures f CROSS JOIN subj j"
+    " WHERE f.area IN ('E92000001', j.region_code)"
+    "  AND ($3 OR (f.metric, f.period) IN (SELECT metric, period FROM chosen))"
     " ORDER BY 1, 11, 2";
 
 struct profile_metric {
@@ -167,6 +175,70 @@ static json_t *profile_summary(const struct table_summary *s, int dp, int additi
     return o;
 }
 
+/* The 'z' rows (England's and the subject region's published figures),
+ * sorted by metric, period and area for lookup. */
+struct area_index {
+    const PGresult *res;
+    int *rows;
+    size_t n;
+};
+
+static const PGresult *area_sort_res;   /* qsort's context; loop thread only */
+
+static int area_key_cmp(const char *metric, const char *period, const char *area,
+                        const PGresult *res, int row)
+{
+    int c = strcmp(metric, PQgetvalue(res, row, 1));
+    if (c == 0)
+        c = strcmp(period, PQgetvalue(res, row, 2));
+    return c ? c : strcmp(area, PQgetvalue(res, row, 3));
+}
+
+static int area_row_cmp(const void *a, const void *b)
+{
+    int rb = *(const int *)b;
+    int ra = *(const int *)a;
+    return area_key_cmp(PQgetvalue(area_sort_res, ra, 1), PQgetvalue(area_sort_res, ra, 2),
+                        PQgetvalue(area_sort_res, ra, 3), area_sort_res, rb);
+}
+
+/* Indexes the 'z' rows among [z0, nres).  Returns 0, or -1 when out of memory. */
+static int area_index_build(struct area_index *ai, const PGresult *res, int z0, int nres)
+{
+    memset(ai, 0, sizeof *ai);
+    ai->res = res;
+    ai->rows = calloc((size_t)(nres - z0) + 1, sizeof *ai->rows);
+    if (!ai->rows)
+        return -1;
+    for (int i = z0; i < nres; i++)
+        if (PQgetvalue(res, i, 0)[0] == 'z')
+            ai->rows[ai->n++] = i;
+    area_sort_res = res;
+    qsort(ai->rows, ai->n, sizeof *ai->rows, area_row_cmp);
+    return 0;
+}
+
+/* The published figure of area for metric and period into c (exists = 0:
+ * none published). */
+static void area_cell(const struct area_index *ai, const char *area, const char *metric,
+                      const char *period, struct table_cell *c)
+{
+    memset(c, 0, sizeof *c);
+    size_t lo = 0, hi = ai->n;
+    while (area && period && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = area_key_cmp(metric, period, area, ai->res, ai->rows[mid]);
+        if (cmp == 0) {
+            tq_read_cell(ai->res, ai->rows[mid], 6, c);
+            return;
+        }
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+}
+
 /* The subject among every authority's figures for one metric and period. */
 struct xsec {
     int hidden;                 /* the subject's figure is unpublished and may not be named */
@@ -182,10 +254,11 @@ struct xsec {
  * rows (room for j1 - j0 + 1), adding an empty row for the subject when it
  * has no figure, and ranks, bands and summarises them as table_compute
  * does for the API's tables.  Returns 0, or -1 when out of memory. */
-static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
-                        const char *period, const char *subject, const char *subject_region,
-                        const struct profile_metric *pm, const struct auth_caller *caller,
-                        struct table_row *rows, struct xsec *out)
+static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_index *ai,
+                        const char *metric, const char *period, const char *subject,
+                        const char *subject_region, const struct profile_metric *pm,
+                        const struct auth_caller *caller, struct table_row *rows,
+                        struct xsec *out)
 {
     size_t n = 0;
     long focal = -1;
@@ -218,6 +291,8 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const char *metric,
                        .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
                        .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
                        .table_id = metric, .additive = pm->additive};
+    area_cell(ai, "E92000001", metric, period, &tn.england_area);
+    area_cell(ai, subject_region, metric, period, &tn.region_area);
     if (table_compute(&tn) != 0)
         return -1;
     const struct table_row *f = &rows[focal];
@@ -369,6 +444,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
     struct table_row *rows = NULL;
     struct growth g;
     memset(&g, 0, sizeof g);
+    struct area_index ai;
+    memset(&ai, 0, sizeof ai);
     size_t nm = 0;
     int nres = PQntuples(res);
     *status = 500;
@@ -411,7 +488,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
     }
     /* Then the 's' (series) rows, then the 'x' (cross-section) rows: the
      * ORDER BY sorts by type letter. */
-    int first_x = nres, end_x = nres;
+    int first_x = nres, end_x = nres, first_s = i;
     for (; i < nres; i++) {
         char type = PQgetvalue(res, i, 0)[0];
         if (type == 'x') {
@@ -446,6 +523,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         }
     }
 
+    if (area_index_build(&ai, res, first_s, nres) != 0)
+        goto done;
     if (history) {
         /* Every (metric, period) run of 'x' rows, in period order. */
         for (int j0 = first_x; j0 < end_x;) {
@@ -460,7 +539,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                 if (strcmp(pm[k].id, mid) != 0)
                     continue;
                 struct xsec x;
-                if (xsec_compute(res, j0, j1, mid, per, subject, subject_region, &pm[k],
+                if (xsec_compute(res, j0, j1, &ai, mid, per, subject, subject_region, &pm[k],
                                  &q->caller, rows, &x) != 0)
                     goto done;
                 json_t *o = xsec_json(&x, &pm[k], per);
@@ -481,7 +560,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         struct xsec x;
         if (!pm[k].period) {
             memset(&x, 0, sizeof x);
-        } else if (xsec_compute(res, first_x, end_x, pm[k].id, pm[k].period, subject,
+        } else if (xsec_compute(res, first_x, end_x, &ai, pm[k].id, pm[k].period, subject,
                                 subject_region, &pm[k], &q->caller, rows, &x) != 0) {
             goto done;
         }
@@ -546,6 +625,7 @@ done:
     }
     free(pm);
     free(rows);
+    free(ai.rows);
     free(g.codes);
     free(g.base_values);
     json_decref(g.series);
