@@ -332,11 +332,13 @@ static const char TABLE_SQL[] =
     "  c.value, c.symbol, c.published, c.reason,"                                       /* 16-19 */
     "  p.value, p.symbol, p.published, y.value, y.symbol, y.published,"                 /* 20-25 */
     "  b.value, b.symbol, b.published,"                                                 /* 26-28 */
-    /* For pages only ($8): the periods with figures and the sources of
-     * the period's published figures (a derived metric's inputs'). */
+    /* For pages only ($8): the periods with figures in force (a version
+     * awaiting approval, rejected or quarantined lists nothing) and the
+     * sources of the period's published figures (a derived metric's
+     * inputs'). */
     "  CASE WHEN $8 THEN (SELECT json_agg(period ORDER BY ps DESC, period DESC) FROM ("
     "   SELECT period, min(period_start) AS ps FROM ("
-    "    SELECT period, period_start FROM observations WHERE metric = $1"
+    "    SELECT period, period_start FROM current_observations WHERE metric = $1"
     "    UNION ALL SELECT period, period_start FROM derived_observations WHERE metric = $1"
     "     AND (SELECT kind FROM m) = 'derived') s"
     "   GROUP BY period) z)::text END,"                                                 /* 29 */
