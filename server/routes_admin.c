@@ -148,16 +148,11 @@ static int consent_section(struct evbuffer *b, const struct admin_state *st, jso
                ? -1 : 0;
 }
 
-static void admin_page_loaded(const struct db_reply *reply, void *arg)
+static void admin_page_loaded(struct request *r, struct pg_result *res)
 {
-    struct request *r = arg;
     struct admin_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
     json_error_t jerr;
-    json_t *doc = json_loads(PQgetvalue(reply->res, 0, 0), 0, &jerr);
+    json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
     struct evbuffer *b = evbuffer_new();
     int bad = !doc || !b || portal_page_begin(b, "Administration", &st->u) != 0 ||
               web_put(b, "<h1>Administration</h1><p><a href=\"/admin/collection\">Collection "
@@ -261,23 +256,22 @@ static void admin_page_loaded(const struct db_reply *reply, void *arg)
 
 static void admin_page_load(struct request *r)
 {
-    if (db_pool_query(r->app->pool,
-                      "SELECT jsonb_build_object("
-                      " 'users', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'email', email,"
-                      "   'role', role, 'authority', coalesce(authority, '-'), 'status',"
-                      "   CASE WHEN disabled_at IS NOT NULL THEN 'disabled'"
-                      "        WHEN password_hash IS NULL THEN 'set-up pending' ELSE 'active' END)"
-                      "   ORDER BY id), '[]') FROM users),"
-                      " 'tokens', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'role', role,"
-                      "   'authority', coalesce(authority, '-'), 'label', coalesce(label, ''), 'status',"
-                      "   CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
-                      "        WHEN expires_at <= now() THEN 'expired' ELSE 'active' END) ORDER BY id), '[]')"
-                      "   FROM tokens),"
-                      " 'due_weeks', (SELECT due_weeks FROM collection_settings),"
-                      " 'named', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', new_la_code,"
-                      "   'name', name) ORDER BY name), '[]') FROM authorities WHERE consent_to_name))",
-                      0, NULL, admin_page_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    request_query(r,
+                  "SELECT jsonb_build_object("
+                  " 'users', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'email', email,"
+                  "   'role', role, 'authority', coalesce(authority, '-'), 'status',"
+                  "   CASE WHEN disabled_at IS NOT NULL THEN 'disabled'"
+                  "        WHEN password_hash IS NULL THEN 'set-up pending' ELSE 'active' END)"
+                  "   ORDER BY id), '[]') FROM users),"
+                  " 'tokens', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'role', role,"
+                  "   'authority', coalesce(authority, '-'), 'label', coalesce(label, ''), 'status',"
+                  "   CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+                  "        WHEN expires_at <= now() THEN 'expired' ELSE 'active' END) ORDER BY id), '[]')"
+                  "   FROM tokens),"
+                  " 'due_weeks', (SELECT due_weeks FROM collection_settings),"
+                  " 'named', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', new_la_code,"
+                  "   'name', name) ORDER BY name), '[]') FROM authorities WHERE consent_to_name))",
+                  0, NULL, admin_page_loaded);
 }
 
 void route_admin(struct request *r)
@@ -493,14 +487,9 @@ void route_admin_post(struct request *r)
 
 /* ------------------------------------------------------ /admin/audit */
 
-static void audit_loaded(const struct db_reply *reply, void *arg)
+static void audit_loaded(struct request *r, struct pg_result *res)
 {
-    struct request *r = arg;
     struct admin_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
     static const char *const cols[] = {"id", "at", "actor", "action", "authority", "user_id",
                                        "token_id", "detail"};
     if (st->csv || st->xlsx) {
@@ -508,13 +497,13 @@ static void audit_loaded(const struct db_reply *reply, void *arg)
         for (int c = 0; c < 8; c++)
             sheet_text(s, cols[c]);
         sheet_end_row(s);
-        for (int i = 0; i < PQntuples(reply->res); i++) {
+        for (int i = 0; i < PQntuples(res); i++) {
             for (int c = 0; c < 8; c++) {
-                if ((c == 0 || c == 5 || c == 6) && !PQgetisnull(reply->res, i, c) &&
-                    *PQgetvalue(reply->res, i, c))
-                    sheet_int(s, atoll(PQgetvalue(reply->res, i, c)));
+                if ((c == 0 || c == 5 || c == 6) && !PQgetisnull(res, i, c) &&
+                    *PQgetvalue(res, i, c))
+                    sheet_int(s, atoll(PQgetvalue(res, i, c)));
                 else
-                    sheet_text(s, PQgetvalue(reply->res, i, c));
+                    sheet_text(s, PQgetvalue(res, i, c));
             }
             sheet_end_row(s);
         }
@@ -535,11 +524,11 @@ static void audit_loaded(const struct db_reply *reply, void *arg)
         bad = web_put(b, "<th scope=\"col\">%s</th>", cols[c]) != 0;
     if (!bad)
         bad = web_put(b, "</tr></thead><tbody>") != 0;
-    for (int i = 0; !bad && i < PQntuples(reply->res) && i < 500; i++) {
-        bad = web_put(b, "<tr data-action=\"") != 0 || html_escape(b, PQgetvalue(reply->res, i, 3)) != 0 ||
-              web_put(b, "\"><th scope=\"row\">%s</th>", PQgetvalue(reply->res, i, 0)) != 0;
+    for (int i = 0; !bad && i < PQntuples(res) && i < 500; i++) {
+        bad = web_put(b, "<tr data-action=\"") != 0 || html_escape(b, PQgetvalue(res, i, 3)) != 0 ||
+              web_put(b, "\"><th scope=\"row\">%s</th>", PQgetvalue(res, i, 0)) != 0;
         for (int c = 1; !bad && c < 8; c++)
-            bad = cell(b, PQgetvalue(reply->res, i, c)) != 0;
+            bad = cell(b, PQgetvalue(res, i, c)) != 0;
         if (!bad)
             bad = web_put(b, "</tr>") != 0;
     }
@@ -556,13 +545,12 @@ static void audit_load(struct request *r)
 {
     struct admin_state *st = r->state;
     const char *params[1] = {st->csv || st->xlsx ? "1000000000" : "500"};
-    if (db_pool_query(r->app->pool,
-                      "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), actor,"
-                      " action, coalesce(authority, ''), coalesce(user_id::text, ''),"
-                      " coalesce(token_id::text, ''), detail::text"
-                      " FROM audit_log ORDER BY id DESC LIMIT $1::bigint",
-                      1, params, audit_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    request_query(r,
+                  "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), actor,"
+                  " action, coalesce(authority, ''), coalesce(user_id::text, ''),"
+                  " coalesce(token_id::text, ''), detail::text"
+                  " FROM audit_log ORDER BY id DESC LIMIT $1::bigint",
+                  1, params, audit_loaded);
 }
 
 void route_admin_audit(struct request *r)
@@ -572,16 +560,11 @@ void route_admin_audit(struct request *r)
 
 /* -------------------------------------------------- /admin/collection */
 
-static void collection_loaded(const struct db_reply *reply, void *arg)
+static void collection_loaded(struct request *r, struct pg_result *res)
 {
-    struct request *r = arg;
     struct admin_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    int n = PQntuples(reply->res);
-    const char *period = n ? PQgetvalue(reply->res, 0, 0) : "";
+    int n = PQntuples(res);
+    const char *period = n ? PQgetvalue(res, 0, 0) : "";
     static const char *const states[] = {"open", "draft", "awaiting_approval", "approved"};
     if (st->csv || st->xlsx) {
         struct sheet *s = sheet_new("collection");
@@ -592,8 +575,8 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
         sheet_end_row(s);
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < 8; c++)
-                sheet_text(s, c == 6 ? (strcmp(PQgetvalue(reply->res, i, 6), "t") == 0 ? "yes" : "no")
-                                     : PQgetvalue(reply->res, i, c));
+                sheet_text(s, c == 6 ? (strcmp(PQgetvalue(res, i, 6), "t") == 0 ? "yes" : "no")
+                                     : PQgetvalue(res, i, c));
             sheet_end_row(s);
         }
         const char *extra[] = {"period", period, NULL};
@@ -607,8 +590,8 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
     int count[4] = {0}, late = 0;
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < 4; k++)
-            count[k] += strcmp(PQgetvalue(reply->res, i, 5), states[k]) == 0;
-        late += strcmp(PQgetvalue(reply->res, i, 6), "t") == 0;
+            count[k] += strcmp(PQgetvalue(res, i, 5), states[k]) == 0;
+        late += strcmp(PQgetvalue(res, i, 6), "t") == 0;
     }
     char title[64];
     snprintf(title, sizeof title, "Collection %s", period);
@@ -622,18 +605,18 @@ static void collection_loaded(const struct db_reply *reply, void *arg)
                          "<li data-state=\"draft\">Draft: %d</li><li data-state=\"awaiting_approval\">"
                          "Awaiting approval: %d</li><li data-state=\"approved\">Approved: %d</li>"
                          "<li data-state=\"late\">Late: %d</li></ul>",
-                      period, n ? PQgetvalue(reply->res, 0, 7) : "", period, n ? period + 8 : "",
+                      period, n ? PQgetvalue(res, 0, 7) : "", period, n ? period + 8 : "",
                       period, n ? period + 8 : "", count[0], count[1], count[2], count[3], late) != 0 ||
               web_put(b, "<table id=\"collection\"><caption>Every authority's return for %s</caption>"
                          "<thead><tr><th scope=\"col\">Authority</th><th scope=\"col\">Region</th>"
                          "<th scope=\"col\">State</th></tr></thead><tbody>", period) != 0;
     for (int i = 0; !bad && i < n; i++) {
-        int is_late = strcmp(PQgetvalue(reply->res, i, 6), "t") == 0;
-        const char *state = PQgetvalue(reply->res, i, 5);
+        int is_late = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+        const char *state = PQgetvalue(res, i, 5);
         bad = web_put(b, "<tr data-code=\"%s\" data-state=\"%s\"%s><th scope=\"row\">",
-                      PQgetvalue(reply->res, i, 1), state, is_late ? " data-late=\"true\"" : "") != 0 ||
-              html_escape(b, PQgetvalue(reply->res, i, 3)) != 0 || web_put(b, "</th>") != 0 ||
-              cell(b, PQgetvalue(reply->res, i, 4)) != 0 ||
+                      PQgetvalue(res, i, 1), state, is_late ? " data-late=\"true\"" : "") != 0 ||
+              html_escape(b, PQgetvalue(res, i, 3)) != 0 || web_put(b, "</th>") != 0 ||
+              cell(b, PQgetvalue(res, i, 4)) != 0 ||
               web_put(b, "<td><span class=\"state state-%s\">%s</span>%s</td></tr>", state,
                       strcmp(state, "open") == 0 ? "not started"
                       : strcmp(state, "awaiting_approval") == 0 ? "awaiting approval" : state,
@@ -656,19 +639,18 @@ static void collection_load(struct request *r)
              strspn(period, "0123456789") == 4 && strspn(period + 5, "0123456789") == 2;
     const char *params[1] = {ok ? period : NULL};
     /* The current collection: the latest quarter that has ended. */
-    if (db_pool_query(r->app->pool,
-                      "WITH cur AS (SELECT coalesce($1, fy_quarter_shift(to_char(fy, 'FM0000') || '-'"
-                      "   || to_char((fy + 1) % 100, 'FM00') || ' Q' || q, -1)) AS p FROM (SELECT"
-                      "   CASE WHEN extract(month FROM current_date) >= 4 THEN extract(year FROM current_date)"
-                      "        ELSE extract(year FROM current_date) - 1 END::int AS fy,"
-                      "   ((extract(month FROM current_date)::int + 8) % 12) / 3 + 1 AS q) x)"
-                      " SELECT cur.p, a.new_la_code, a.old_la_code, a.name, a.region_name,"
-                      "   s.state, s.late, s.due"
-                      " FROM cur, authorities a, LATERAL return_status(a.new_la_code, cur.p) s"
-                      " WHERE a.valid_to IS NULL OR a.valid_to > fy_quarter_start(cur.p)"
-                      " ORDER BY a.name",
-                      1, params, collection_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    request_query(r,
+                  "WITH cur AS (SELECT coalesce($1, fy_quarter_shift(to_char(fy, 'FM0000') || '-'"
+                  "   || to_char((fy + 1) % 100, 'FM00') || ' Q' || q, -1)) AS p FROM (SELECT"
+                  "   CASE WHEN extract(month FROM current_date) >= 4 THEN extract(year FROM current_date)"
+                  "        ELSE extract(year FROM current_date) - 1 END::int AS fy,"
+                  "   ((extract(month FROM current_date)::int + 8) % 12) / 3 + 1 AS q) x)"
+                  " SELECT cur.p, a.new_la_code, a.old_la_code, a.name, a.region_name,"
+                  "   s.state, s.late, s.due"
+                  " FROM cur, authorities a, LATERAL return_status(a.new_la_code, cur.p) s"
+                  " WHERE a.valid_to IS NULL OR a.valid_to > fy_quarter_start(cur.p)"
+                  " ORDER BY a.name",
+                  1, params, collection_loaded);
 }
 
 void route_admin_collection(struct request *r)
