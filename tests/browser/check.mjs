@@ -5,7 +5,7 @@
 // ({"Authorization": "Bearer ..."}) are sent with every request of the page.
 // Every request that would leave 127.0.0.1 is blocked and reported; every
 // console message of level error, page error and failed request is reported.
-import { chromium } from 'playwright-core';
+import { launchChromium, browserDied, RETRIES } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,14 +14,7 @@ const pages = JSON.parse(pagesJson);
 fs.mkdirSync(shotDir, { recursive: true });
 const origin = new URL(base).origin;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-dev-shm-usage'],
-  // playwright gives each launch a fresh, temporary --user-data-dir itself.
-});
+let browser = await launchChromium();
 
 // Facts about the page that the Python test asserts on.
 function facts() {
@@ -82,48 +75,72 @@ function facts() {
   };
 }
 
-const out = { pages: {}, blocked: [], console_errors: [], failed: [] };
-for (const spec of pages) {
+const out = { pages: {}, blocked: [], console_errors: [], failed: [], browser_restarts: [] };
+
+// Loads one page in its own context and returns what the test asserts on.
+// Findings (blocked requests, console errors, failed requests) are collected
+// per attempt and kept only for the attempt that completed.
+async function visit(spec, found) {
   const context = await browser.newContext({ javaScriptEnabled: spec.js !== false,
     viewport: { width: 1100, height: 900 }, extraHTTPHeaders: spec.headers || {} });
-  const page = await context.newPage();
-  await context.route('**/*', (route) => {
-    const u = route.request().url();
-    if (u.startsWith(origin + '/') || u === origin || u.startsWith('data:')) return route.continue();
-    out.blocked.push({ page: spec.name, url: u });
-    return route.abort();
-  });
-  page.on('console', (m) => { if (m.type() === 'error') out.console_errors.push({ page: spec.name, text: m.text() }); });
-  page.on('pageerror', (e) => out.console_errors.push({ page: spec.name, text: String(e) }));
-  page.on('requestfailed', (r) => out.failed.push({ page: spec.name, url: r.url(), why: r.failure() && r.failure().errorText }));
-  page.on('dialog', (d) => { out.console_errors.push({ page: spec.name, text: 'dialog: ' + d.message() }); d.dismiss(); });
-  const resp = await page.goto(base + spec.path, { waitUntil: 'load' });
-  const rec = { status: resp.status(), content_type: resp.headers()['content-type'],
-                csp: resp.headers()['content-security-policy'] };
-  if (spec.search) {
-    // Keyboard only: Tab to the skip link, then to the search box, type, Enter.
-    await page.keyboard.press('Tab');
-    rec.first_tab = await page.evaluate(() => ({ cls: document.activeElement.className,
-      text: document.activeElement.textContent,
-      outline: getComputedStyle(document.activeElement).outlineStyle }));
-    await page.focus('#q');
-    await page.keyboard.type(spec.search);
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-    rec.url_after_search = page.url();
+  try {
+    const page = await context.newPage();
+    await context.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith(origin + '/') || u === origin || u.startsWith('data:')) return route.continue();
+      found.blocked.push({ page: spec.name, url: u });
+      return route.abort();
+    });
+    page.on('console', (m) => { if (m.type() === 'error') found.console_errors.push({ page: spec.name, text: m.text() }); });
+    page.on('pageerror', (e) => found.console_errors.push({ page: spec.name, text: String(e) }));
+    page.on('requestfailed', (r) => found.failed.push({ page: spec.name, url: r.url(), why: r.failure() && r.failure().errorText }));
+    page.on('dialog', (d) => { found.console_errors.push({ page: spec.name, text: 'dialog: ' + d.message() }); d.dismiss(); });
+    const resp = await page.goto(base + spec.path, { waitUntil: 'load' });
+    const rec = { status: resp.status(), content_type: resp.headers()['content-type'],
+                  csp: resp.headers()['content-security-policy'] };
+    if (spec.search) {
+      // Keyboard only: Tab to the skip link, then to the search box, type, Enter.
+      await page.keyboard.press('Tab');
+      rec.first_tab = await page.evaluate(() => ({ cls: document.activeElement.className,
+        text: document.activeElement.textContent,
+        outline: getComputedStyle(document.activeElement).outlineStyle }));
+      await page.focus('#q');
+      await page.keyboard.type(spec.search);
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      rec.url_after_search = page.url();
+    }
+    if (spec.print) await page.emulateMedia({ media: 'print' });
+    rec.facts = await page.evaluate(facts);
+    const shot = path.join(shotDir, spec.name + '.png');
+    await page.screenshot({ path: shot, fullPage: !!spec.full });
+    rec.screenshot = shot;
+    if (spec.pdf) {
+      const pdf = path.join(shotDir, spec.name + '.pdf');
+      await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+      const bytes = fs.readFileSync(pdf, 'latin1');
+      rec.pdf_pages = (bytes.match(/\/Type\s*\/Page[^s]/g) || []).length;
+    }
+    return rec;
+  } finally {
+    await context.close().catch(() => {});
   }
-  if (spec.print) await page.emulateMedia({ media: 'print' });
-  rec.facts = await page.evaluate(facts);
-  const shot = path.join(shotDir, spec.name + '.png');
-  await page.screenshot({ path: shot, fullPage: !!spec.full });
-  rec.screenshot = shot;
-  if (spec.pdf) {
-    const pdf = path.join(shotDir, spec.name + '.pdf');
-    await page.pdf({ path: pdf, format: 'A4', printBackground: true });
-    const bytes = fs.readFileSync(pdf, 'latin1');
-    rec.pdf_pages = (bytes.match(/\/Type\s*\/Page[^s]/g) || []).length;
+}
+
+for (const spec of pages) {
+  for (let attempt = 0; ; attempt++) {
+    const found = { blocked: [], console_errors: [], failed: [] };
+    try {
+      out.pages[spec.name] = await visit(spec, found);
+      for (const k of Object.keys(found)) out[k].push(...found[k]);
+      break;
+    } catch (err) {
+      if (attempt >= RETRIES || !browserDied(browser, err)) throw err;
+      out.browser_restarts.push({ page: spec.name, error: String(err.message).split('\n')[0] });
+      process.stderr.write('chromium went away on ' + spec.name + ', starting it again: ' + err.message + '\n');
+      await browser.close().catch(() => {});
+      browser = await launchChromium();
+    }
   }
-  out.pages[spec.name] = rec;
-  await context.close();
 }
 await browser.close();
 process.stdout.write(JSON.stringify(out) + '\n');

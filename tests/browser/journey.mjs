@@ -6,7 +6,7 @@
 //              "approver_email": "...", "approver_password": "...",
 //              "period": "2025-26 Q2", "authority": "E06..."}
 // Prints one JSON line of facts for tests/integration/test_browser_journey.py.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,13 +14,7 @@ const [base, shotDir, setupJson] = process.argv.slice(2);
 const cfg = JSON.parse(setupJson);
 fs.mkdirSync(shotDir, { recursive: true });
 const origin = new URL(base).origin;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const out = { steps: {}, blocked: [], console_errors: [] };
 const formPath = '/returns/' + encodeURIComponent(cfg.period);
 

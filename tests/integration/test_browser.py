@@ -57,6 +57,8 @@ def test_browser_runs(t):
                        env=dict(os.environ, CHROMIUM=CHROMIUM))
     t.eq(r.returncode, 0, "check.mjs failed: " + r.stderr[-3000:])
     RESULT.update(json.loads(r.stdout.strip().splitlines()[-1]))
+    for rs in RESULT.get("browser_restarts", []):   # chromium died under a page: loaded again
+        print("    chromium restarted on %s: %s" % (rs["page"], rs["error"]))
     print("    screenshots: %s" % SHOTS)
 
 

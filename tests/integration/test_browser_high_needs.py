@@ -48,6 +48,8 @@ def test_pages_in_chromium(t):
                        env=dict(os.environ, CHROMIUM=CHROMIUM))
     t.eq(r.returncode, 0, "check.mjs failed: " + r.stderr[-3000:])
     res = json.loads(r.stdout.strip().splitlines()[-1])
+    for rs in res.get("browser_restarts", []):   # chromium died under a page: loaded again
+        print("    chromium restarted on %s: %s" % (rs["page"], rs["error"]))
     print("    screenshots: %s" % SHOTS)
     t.eq(res["blocked"], [], "requests that tried to leave 127.0.0.1")
     t.eq(res["console_errors"], [], "console errors (CSP violations show here)")
