@@ -129,15 +129,21 @@ try {
   r = await a.page.goto(base + '/authorities/' + cfg.authority);
   out.steps.profile_status = r.status();
   out.steps.profile_has_own = (await a.page.content()).includes('31,500');
+  out.steps.profile_banner = await a.page.locator('#own-banner').count();
   await shot(a.page, '8-profile');
   r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.evidence_status = r.status();
   out.steps.evidence_has_own = (await a.page.content()).includes('31,500');
+  out.steps.evidence_banner = await a.page.locator('#own-banner').count();
+  // Printed with published figures only: the banner's link, still signed in.
+  r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence?published=only');
+  out.steps.published_only_has_own = (await a.page.content()).includes('31,500');
   await shot(a.page, '9-evidence');
   // The same pages for someone not signed in: the unpublished figure is not there.
   const anon = await newPage('anonymous');
   await anon.page.goto(base + '/authorities/' + cfg.authority);
   out.steps.public_profile_has_own = (await anon.page.content()).includes('31,500');
+  out.steps.public_profile_banner = await anon.page.locator('#own-banner').count();
   await anon.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.public_evidence_has_own = (await anon.page.content()).includes('31,500');
   await anon.ctx.close();

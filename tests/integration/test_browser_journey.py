@@ -103,7 +103,15 @@ def test_colleague_approves_and_figures_are_in_force(t):
          "the explained figure is in force")
     t.eq(step(t, "profile_status"), 200, "own profile")
     t.eq(step(t, "evidence_status"), 200, "evidence pack")
+    # Signed in through the browser session (the cookie, no bearer token):
+    # the council's own approved quarter, under the banner.
+    t.eq(step(t, "profile_has_own"), True, "own quarter in the signed-in profile page")
+    t.eq(step(t, "profile_banner"), 1, "profile page carries the own-figures banner")
+    t.eq(step(t, "evidence_has_own"), True, "own quarter in the signed-in evidence pack")
+    t.eq(step(t, "evidence_banner"), 1, "evidence pack carries the own-figures banner")
+    t.eq(step(t, "published_only_has_own"), False, "?published=only prints without it")
     t.eq(step(t, "public_profile_has_own"), False, "not in the public profile")
+    t.eq(step(t, "public_profile_banner"), 0, "no banner for an anonymous visitor")
     t.eq(step(t, "public_evidence_has_own"), False, "not in the public evidence pack")
 
 
