@@ -98,6 +98,7 @@ void hn_inputs_init(struct hn_inputs *in)
     for (int k = 0; k < HN_MAX_YEARS; k++)
         in->alloc[k] = NAN;
     in->opening_balance_gbp = NAN;
+    in->base_placement_spend_gbp = NAN;
     in->case_officers_fte = NAN;
     in->default_inflation_pct = 3.0;
     in->default_hnb_growth_pct = 5.0;
@@ -299,7 +300,9 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
     }
 
     /* Non-placement lines as a share of placement spend in the cost year. */
-    double base_place_spend = hn_spend(in->placements, in->cost, 0);
+    double base_place_spend = isfinite(in->base_placement_spend_gbp)
+                                  ? in->base_placement_spend_gbp
+                                  : hn_spend(in->placements, in->cost, 0);
     double np_share = 0;
     if (base_place_spend > 0 && isfinite(in->non_placement_gbp) && in->non_placement_gbp > 0)
         np_share = in->non_placement_gbp / base_place_spend;
@@ -382,10 +385,11 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
 
         struct hn_year *yr = &out->years[out->n++];
         yr->year = y;
-        double uplift = pow(1 + infl / 100, y - in->cost_year);
         double place_spend = 0, var_spend = 0, var_lo = 0, var_hi = 0;
         double pl_lo = 0, pl_hi = 0;
         for (int s = 0; s < HN_N_SETTINGS; s++) {
+            int prices = in->cost_price_year[s] ? in->cost_price_year[s] : in->cost_year;
+            double uplift = pow(1 + infl / 100, y - prices);
             double c = isfinite(in->cost[s]) ? in->cost[s] * uplift : 0;
             double sp = p[s] * c;
             yr->placement_spend_gbp[s] = sp;
@@ -487,10 +491,18 @@ int hn_project(const struct hn_inputs *in, const struct hn_levers *lv_in, struct
     hn_year_label(in->cost_year, a, sizeof a);
     note(out, "Costs per placement are in %s prices, uplifted by %.1f%% a year%s.", a, infl,
          isfinite(lv.cost_inflation_pct) ? " (this scenario's inflation)" : " (default inflation)");
-    for (int s = 0; s < HN_N_SETTINGS; s++)
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
         if (in->cost_source[s] == HN_COST_NEIGHBOURS)
             note(out, "%s: no cost of its own in the HNBT, the median of its statistical "
                       "neighbours' is used.", hn_setting_label(s));
+        if (in->cost_source[s] == HN_COST_SUBMITTED) {
+            hn_year_label(in->cost_price_year[s] ? in->cost_price_year[s] : in->cost_year, b,
+                          sizeof b);
+            note(out, "%s: the council's own submitted cost per placement (%s prices) is used "
+                      "instead of the HNBT's indicative cost, uplifted from %s.",
+                 hn_setting_label(s), b, b);
+        }
+    }
     note(out, "Spend that is not placements (SEN support, therapies, hospital and alternative "
               "provision lines and what the HNBT does not split by setting) is held at %.1f%% "
               "of placement spend, its %s share.", 100 * np_share, a);

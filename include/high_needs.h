@@ -45,7 +45,17 @@ struct high_needs_view {
     long long scenario_id;
     int scenario_version, scenario_shared;
     char scenario_name[128], scenario_authority[12], scenario_created[40];
+    /* costs: the HNBT's (own or neighbours') each setting would have, and
+     * the period of the council's submitted cost used instead ("" none) */
+    double hnbt_cost[HN_N_SETTINGS];
+    int hnbt_cost_source[HN_N_SETTINGS];
+    char cost_period[HN_N_SETTINGS][16];
 };
+
+/* The SEN2 series setting s's placements grow with ("plans_mainstream"...). */
+const char *high_needs_setting_metric(int s);
+/* A cost source (enum hn_cost_source) in words for pages. */
+const char *high_needs_cost_source_words(int source);
 
 enum high_needs_status {
     HIGH_NEEDS_OK = 0,

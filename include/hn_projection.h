@@ -137,13 +137,20 @@ struct hn_inputs {
     int new_plans_fc_n;
     double new_plans_fc[HN_MAX_FORECAST];
 
-    /* Cost per placement by setting in cost_year prices, with source. */
+    /* Cost per placement by setting, with source: in cost_year prices,
+     * or in cost_price_year[s]'s where that is set (a council's submitted
+     * cost of a later year; 0 = cost_year), uplifted from there. */
     int cost_year;
     double cost[HN_N_SETTINGS];
     enum hn_cost_source cost_source[HN_N_SETTINGS];
+    int cost_price_year[HN_N_SETTINGS];
     /* Spend that is not placements (SEN support, therapies, hospital and
-     * AP lines...) in cost_year, held at its share of placement spend. */
+     * AP lines...) in cost_year, held at its share of placement spend:
+     * of base_placement_spend_gbp, the placement spend of cost_year it
+     * came beside (NAN = placements x cost; a caller replacing HNBT costs
+     * by submitted ones keeps the HNBT's sum here). */
     double non_placement_gbp;
+    double base_placement_spend_gbp;
     double default_inflation_pct;
 
     /* Published allocations (high needs block before deductions), indexed

@@ -20,12 +20,12 @@
 /* The SEN2 plans by setting the placements grow with (setting_metric
  * below, sql/101 has the worker fit them). */
 #define HIGH_NEEDS_SETTING_METRICS_SQL                                                        \
-    "'plans_mainstream', 'plans_special_state', 'plans_special_independent', 'plans_ap_pru', " \
-    "'plans_post16', 'plans_elsewhere'"
+    "'plans_mainstream', 'plans_mainstream_rp_unit', 'plans_special_state', "                  \
+    "'plans_special_independent', 'plans_ap_pru', 'plans_post16', 'plans_elsewhere'"
 
 const char *const HIGH_NEEDS_SETTING_METRICS[] = {
-    "plans_mainstream", "plans_special_state", "plans_special_independent", "plans_ap_pru",
-    "plans_post16", "plans_elsewhere", NULL};
+    "plans_mainstream", "plans_mainstream_rp_unit", "plans_special_state",
+    "plans_special_independent", "plans_ap_pru", "plans_post16", "plans_elsewhere", NULL};
 
 const char HIGH_NEEDS_INPUTS_SQL[] =
     "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
@@ -42,7 +42,12 @@ const char HIGH_NEEDS_INPUTS_SQL[] =
     "               'hnbt_cost_post16_gbp', 'hnbt_budget_non_placement_gbp',"
     "               'hnbt_budget_total_gbp', 'hnb_before_deductions_gbp',"
     "               'dsg_total_before_deductions_gbp', 'dsg_balance_pct_of_income',"
-    "               'dsg_cumulative_balance_gbp', 'case_officers_fte', 'ehcp_caseload')),"
+    "               'dsg_cumulative_balance_gbp', 'case_officers_fte', 'ehcp_caseload',"
+    "               'cost_per_placement_mainstream_gbp',"
+    "               'cost_per_placement_resourced_provision_gbp',"
+    "               'cost_per_placement_maintained_special_gbp',"
+    "               'cost_per_placement_independent_special_gbp',"
+    "               'cost_per_placement_post16_gbp')),"
     " fig AS (SELECT metric, json_object_agg(period, value) AS per FROM obs GROUP BY metric),"
     " nb AS (SELECT c.metric, json_agg(c.value) AS vals FROM a"
     "        JOIN statistical_neighbours n ON n.authority = a.new_la_code"
@@ -111,9 +116,11 @@ static double fig_at(const json_t *figs, const char *metric, int year)
     return out;
 }
 
-/* The latest period of metric: its first year and value.  Returns 0, -1
- * when none.  Quarters of the same year: the latest quarter wins. */
-static int fig_latest(const json_t *figs, const char *metric, int *year, double *value)
+/* The latest period of metric: its first year and value (and the period,
+ * borrowed, when period is not NULL).  Returns 0, -1 when none.  Quarters
+ * of the same year: the latest quarter wins. */
+static int fig_latest_period(const json_t *figs, const char *metric, int *year, double *value,
+                             const char **period)
 {
     const json_t *per = json_object_get(figs, metric);
     const char *k, *best = NULL;
@@ -128,22 +135,50 @@ static int fig_latest(const json_t *figs, const char *metric, int *year, double 
         return -1;
     *year = period_year(best);
     *value = jnumber(json_object_get(per, best));
+    if (period)
+        *period = best;
     return 0;
+}
+
+static int fig_latest(const json_t *figs, const char *metric, int *year, double *value)
+{
+    return fig_latest_period(figs, metric, year, value, NULL);
 }
 
 static const char *const placed_metric[HN_N_SETTINGS] = {
     "hnbt_placed_mainstream", "hnbt_placed_resourced_provision", "hnbt_placed_maintained_special",
     "hnbt_placed_independent_special", "hnbt_placed_hospital_ap", "hnbt_placed_post16",
     "hnbt_placed_other"};
-/* The SEN2 plans-in-place series each HNBT setting grows with (SEN2's
- * mainstream count includes resourced provision and SEN units, so both
- * HNBT mainstream settings follow it). */
+/* The SEN2 plans-in-place series each HNBT setting grows with: resourced
+ * provision and SEN units their own SEN2 series (sql/190); mainstream
+ * SEN2's whole mainstream count, which includes them (about a tenth of it:
+ * their own growth is in the other series). */
 static const char *const setting_metric[HN_N_SETTINGS] = {
-    "plans_mainstream", "plans_mainstream", "plans_special_state", "plans_special_independent",
+    "plans_mainstream", "plans_mainstream_rp_unit", "plans_special_state", "plans_special_independent",
     "plans_ap_pru", "plans_post16", "plans_elsewhere"};
 static const char *const cost_metric[HN_N_SETTINGS] = {
     "hnbt_cost_mainstream_gbp", "hnbt_cost_mainstream_gbp", "hnbt_cost_maintained_special_gbp",
     "hnbt_cost_independent_gbp", NULL, "hnbt_cost_post16_gbp", NULL};
+/* A council's own submitted cost per placement of a setting (sql/191). */
+static const char *const submitted_cost_metric[HN_N_SETTINGS] = {
+    "cost_per_placement_mainstream_gbp", "cost_per_placement_resourced_provision_gbp",
+    "cost_per_placement_maintained_special_gbp", "cost_per_placement_independent_special_gbp",
+    NULL, "cost_per_placement_post16_gbp", NULL};
+
+const char *high_needs_setting_metric(int s)
+{
+    return s >= 0 && s < HN_N_SETTINGS ? setting_metric[s] : NULL;
+}
+
+const char *high_needs_cost_source_words(int source)
+{
+    switch (source) {
+    case HN_COST_SUBMITTED: return "the council's own submitted cost";
+    case HN_COST_OWN_HNBT: return "its HNBT indicative cost (budget line / placements)";
+    case HN_COST_NEIGHBOURS: return "its statistical neighbours' median HNBT indicative cost";
+    default: return "no cost of its own: in the non-placement lines";
+    }
+}
 
 /* A forecast document's history and forecasts as a yearly path in
  * financial years: year(period) - shift. */
@@ -250,6 +285,31 @@ int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs
             in->cost[s] = med;
             in->cost_source[s] = HN_COST_NEIGHBOURS;
         }
+    }
+    /* the council's own submitted cost, where it has one, in place of the
+     * HNBT's (at its own year's prices); the HNBT's stays the base of the
+     * non-placement share and is named beside it */
+    int any_submitted = 0;
+    for (int s = 0; s < HN_N_SETTINGS; s++) {
+        view->hnbt_cost[s] = in->cost[s];
+        view->hnbt_cost_source[s] = in->cost_source[s];
+        int sy;
+        double sv;
+        const char *sp;
+        if (!submitted_cost_metric[s] ||
+            fig_latest_period(figs, submitted_cost_metric[s], &sy, &sv, &sp) != 0 || !(sv > 0))
+            continue;
+        in->cost[s] = sv;
+        in->cost_source[s] = HN_COST_SUBMITTED;
+        in->cost_price_year[s] = sy;
+        snprintf(view->cost_period[s], sizeof view->cost_period[s], "%s", sp);
+        any_submitted = 1;
+    }
+    if (any_submitted) {
+        double hnbt[HN_N_SETTINGS];
+        for (int s = 0; s < HN_N_SETTINGS; s++)
+            hnbt[s] = view->hnbt_cost[s];
+        in->base_placement_spend_gbp = hn_spend(in->placements, hnbt, 0);
     }
     in->non_placement_gbp = fig_at(figs, "hnbt_budget_non_placement_gbp", py);
 
@@ -598,11 +658,16 @@ json_t *high_needs_json(const struct high_needs_view *view, const struct hn_inpu
     json_t *placed = json_object(), *costs = json_object();
     for (int s = 0; s < HN_N_SETTINGS; s++) {
         json_object_set_new(placed, hn_setting_id(s), json_real(in->placements[s]));
-        json_object_set_new(costs, hn_setting_id(s),
-                            json_pack("{s:s, s:o, s:s, s:o}", "label", hn_setting_label(s),
-                                      "gbp", jgbp(in->cost[s]), "source",
-                                      hn_cost_source_str(in->cost_source[s]), "prices",
-                                      jyear(in->cost_year)));
+        json_object_set_new(
+            costs, hn_setting_id(s),
+            json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s}", "label", hn_setting_label(s),
+                      "gbp", jgbp(in->cost[s]), "source", hn_cost_source_str(in->cost_source[s]),
+                      "source_words", high_needs_cost_source_words(in->cost_source[s]), "prices",
+                      jyear(in->cost_price_year[s] ? in->cost_price_year[s] : in->cost_year),
+                      "submitted_period",
+                      view->cost_period[s][0] ? json_string(view->cost_period[s]) : json_null(),
+                      "hnbt_gbp", jgbp(view->hnbt_cost[s]), "hnbt_source",
+                      hn_cost_source_str(view->hnbt_cost_source[s])));
     }
     json_t *growth = json_object();
     for (int s = 0; s < HN_N_SETTINGS; s++)
@@ -719,78 +784,4 @@ int high_needs_csv(struct evbuffer *b, const struct hn_result *res)
     int rc = sh ? sheet_csv(sh, b, "\r\n") : -1;
     sheet_free(sh);
     return rc;
-}
-
-/* ---- the same inputs from a profile document (the evidence pack) -------- */
-
-/* The metrics the trajectory reads (the query's list). */
-static const char *const input_metrics[] = {
-    "hnbt_ehcp_total", "hnbt_placed_mainstream", "hnbt_placed_resourced_provision",
-    "hnbt_placed_maintained_special", "hnbt_placed_independent_special", "hnbt_placed_hospital_ap",
-    "hnbt_placed_post16", "hnbt_placed_other", "hnbt_cost_mainstream_gbp",
-    "hnbt_cost_maintained_special_gbp", "hnbt_cost_independent_gbp", "hnbt_cost_post16_gbp",
-    "hnbt_budget_non_placement_gbp", "hnbt_budget_total_gbp", "hnb_before_deductions_gbp",
-    "dsg_total_before_deductions_gbp", "dsg_balance_pct_of_income", "ehcp_caseload", NULL};
-
-static const json_t *profile_metric(const json_t *profile, const char *id)
-{
-    size_t i;
-    const json_t *m;
-    json_array_foreach(json_object_get(profile, "metrics"), i, m) {
-        const char *mid = json_string_value(json_object_get(m, "id"));
-        if (mid && strcmp(mid, id) == 0)
-            return m;
-    }
-    return NULL;
-}
-
-static const json_t *profile_forecast(const json_t *profile, const char *metric)
-{
-    size_t i;
-    const json_t *f;
-    json_array_foreach(json_object_get(json_object_get(profile, "extra"), "forecasts"), i, f) {
-        const char *mid = json_string_value(json_object_get(f, "metric"));
-        if (mid && strcmp(mid, metric) == 0)
-            return json_object_get(f, "doc");
-    }
-    return NULL;
-}
-
-json_t *high_needs_doc_from_profile(const json_t *profile)
-{
-    const json_t *a = json_object_get(profile, "authority");
-    json_t *figs = json_object(), *nb = json_object();
-    for (int k = 0; input_metrics[k]; k++) {
-        const json_t *m = profile_metric(profile, input_metrics[k]);
-        json_t *per = json_object();
-        size_t i;
-        const json_t *h;
-        json_array_foreach(json_object_get(m, "history"), i, h) {
-            const char *p = json_string_value(json_object_get(h, "period"));
-            const json_t *v = json_object_get(h, "value");
-            if (p && json_is_number(v))
-                json_object_set_new(per, p, json_real(json_number_value(v)));
-            /* the neighbours' median of a cost stands in for their list */
-            const json_t *med = json_object_get(json_object_get(h, "neighbours"), "median");
-            if (p && json_is_number(med) && strncmp(input_metrics[k], "hnbt_cost_", 10) == 0)
-                json_object_set_new(nb, input_metrics[k],
-                                    json_pack("[f]", json_number_value(med)));
-        }
-        json_object_set_new(figs, input_metrics[k], per);
-    }
-    const json_t *cf = profile_forecast(profile, "ehcp_caseload");
-    const json_t *nf = profile_forecast(profile, "new_plans_issued");
-    json_t *sfs = json_object();
-    for (int s = 0; sfs && s < HN_N_SETTINGS; s++) {
-        const json_t *sf = profile_forecast(profile, setting_metric[s]);
-        if (sf)
-            json_object_set_new(sfs, setting_metric[s], json_incref((json_t *)sf));
-    }
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:O, s:O, s:o, s:n, s:[]}", "code",
-                     json_string_value(json_object_get(a, "code")) ?: "", "old_code",
-                     json_string_value(json_object_get(a, "old_la_code")) ?: "", "name",
-                     json_string_value(json_object_get(a, "name")) ?: "", "own", 0, "figures", figs,
-                     "neighbour_costs", nb, "caseload_forecast", cf ? (json_t *)cf : json_null(),
-                     "new_plans_forecast", nf ? (json_t *)nf : json_null(), "setting_forecasts",
-                     sfs, "scenario", "scenarios");
 }

@@ -19,6 +19,10 @@
 #define MAX_MONEY 1e10              /* £10bn */
 #define MAX_FTE 2000.0              /* the largest SEND teams are ~100 FTE */
 #define MAX_RATIO 1e6
+/* A cost per placement (cost_per_placement_*_gbp, sql/191) is for one
+ * child for a year: never £0 or less, and no placement costs over £1m. */
+#define COST_PER_PLACEMENT_PREFIX "cost_per_placement_"
+#define MAX_PLACEMENT_COST 1e6
 
 /* Length of the well-formed UTF-8 sequence at s (1-4), or 0 when the bytes
  * there are not one (stray continuation, overlong form, surrogate, beyond
@@ -240,6 +244,13 @@ static int check_figure(const struct submit_metric *m, const json_t *v, const ch
             submit_detail(details, field, "money_range",
                           "%s = %.0f is out of range: amounts are in pounds and at most "
                           "£10bn either way", m->id, x);
+            return 0;
+        }
+        if (strncmp(m->id, COST_PER_PLACEMENT_PREFIX, strlen(COST_PER_PLACEMENT_PREFIX)) == 0 &&
+            (x <= 0 || x > MAX_PLACEMENT_COST)) {
+            submit_detail(details, field, "cost_per_placement_range",
+                          "%s = %.0f: a cost per placement is pounds for one child for a year, "
+                          "more than £0 and at most £%.0f", m->id, x, MAX_PLACEMENT_COST);
             return 0;
         }
         return 1;

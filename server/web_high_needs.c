@@ -306,23 +306,46 @@ static void page_render(struct request *r, json_t *doc)
     }
     /* sources and assumptions */
     if (!bad) {
-        bad = web_put(b, "<h2>Costs per placement (%d-%02d prices)</h2><table><caption>"
-                         "Placements and cost a placement by setting, with the source of each"
-                         " cost</caption><thead><tr>"
-                         "<th scope=\"col\">Setting</th><th scope=\"col\">Placements</th>"
-                         "<th scope=\"col\">Cost a placement</th><th scope=\"col\">Source</th>"
-                         "</tr></thead><tbody>", in.cost_year, (in.cost_year + 1) % 100) != 0;
+        bad = web_put(b, "<h2>Placements and costs by setting</h2><table id=\"hn-costs\">"
+                         "<caption>HNBT %d-%02d placements by setting, the SEN2 series each grows"
+                         " with, and the cost a placement with its source and prices</caption>"
+                         "<thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Placements"
+                         "</th><th scope=\"col\">Grows with</th><th scope=\"col\">Cost a"
+                         " placement</th><th scope=\"col\">Source of the cost</th></tr></thead>"
+                         "<tbody>", in.placements_year, (in.placements_year + 1) % 100) != 0;
         for (int k = 0; k < HN_N_SETTINGS && !bad; k++) {
             char num[48];
+            int prices = in.cost_price_year[k] ? in.cost_price_year[k] : in.cost_year;
             html_number(in.placements[k], 0, num, sizeof num);
-            bad = web_put(b, "<tr><th scope=\"row\">") != 0 ||
+            bad = web_put(b, "<tr data-setting=\"%s\" data-cost-source=\"%s\"><th scope=\"row\">",
+                          hn_setting_id(k), hn_cost_source_str(in.cost_source[k])) != 0 ||
                   html_escape(b, hn_setting_label(k)) != 0 ||
-                  web_put(b, "</th><td>%s</td><td>", num) != 0 ||
-                  (isfinite(in.cost[k]) ? put_gbp(b, in.cost[k])
-                                        : web_put(b, "in the non-placement lines")) != 0 ||
-                  web_put(b, "</td><td>%s</td></tr>", hn_cost_source_str(in.cost_source[k])) != 0;
+                  web_put(b, "</th><td>%s</td><td>%s</td><td>", num,
+                          u->own_setting_forecast[k] ? high_needs_setting_metric(k)
+                                                     : "ehcp_caseload (no series of its own)") != 0 ||
+                  (isfinite(in.cost[k]) ? put_gbp(b, in.cost[k]) != 0 ||
+                                              web_put(b, " (%d-%02d prices)", prices,
+                                                      (prices + 1) % 100) != 0
+                                        : web_put(b, "in the non-placement lines") != 0) ||
+                  web_put(b, "</td><td>") != 0 ||
+                  html_escape(b, high_needs_cost_source_words(in.cost_source[k])) != 0;
+            if (!bad && in.cost_source[k] == HN_COST_SUBMITTED)
+                bad = web_put(b, ", submitted for ") != 0 ||
+                      html_escape(b, view.cost_period[k]) != 0 ||
+                      web_put(b, " (the HNBT's: ") != 0 || put_gbp(b, view.hnbt_cost[k]) != 0 ||
+                      web_put(b, ")") != 0;
+            bad = bad || web_put(b, "</td></tr>") != 0;
         }
-        bad = bad || web_put(b, "</tbody></table><h2>Assumptions</h2><ul>") != 0;
+        bad = bad || web_put(b, "</tbody></table><p id=\"hn-resourced\">Resourced provision and"
+                                " SEN units grow with their own SEN2 series"
+                                " (<code>plans_mainstream_rp_unit</code>: the six resourced"
+                                " provision and SEN unit columns SEN2 has published since"
+                                " January 2019); mainstream with SEN2's whole mainstream count,"
+                                " which includes them. Costs: the council's own submitted cost"
+                                " per placement where it has sent one (the"
+                                " <code>cost_per_placement_*_gbp</code> figures of its return),"
+                                " else the HNBT's indicative cost.</p>") != 0;
+        bad = bad || web_put(b, "<h2>Assumptions</h2><ul>") != 0;
         for (int k = 0; k < u->n_notes && !bad; k++)
             bad = web_put(b, "<li>") != 0 || html_escape(b, u->notes[k]) != 0 ||
                   web_put(b, "</li>") != 0;

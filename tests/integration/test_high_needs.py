@@ -94,7 +94,10 @@ def test_unmitigated_trajectory(t):
     growth = doc["inputs"]["placement_growth"]
     for setting, metric in (("independent_special", "plans_special_independent"),
                             ("maintained_special", "plans_special_state"),
-                            ("mainstream", "plans_mainstream")):
+                            ("mainstream", "plans_mainstream"),
+                            # SEN2 counts resourced provision and SEN units
+                            # apart (sql/190): their own series
+                            ("resourced_provision", "plans_mainstream_rp_unit")):
         t.eq(growth[setting], {"metric": metric, "source": "own_setting_forecast"},
              "grown with its own forecast: " + setting)
         sen2 = lambda p: float(t.value(  # noqa: E731
@@ -428,3 +431,86 @@ def test_hostile_scenario_bodies_are_4xx_and_change_nothing(t):
     t.eq(fingerprint(t), fp, "no row changed")
     s, h, b = t.request("GET", "/healthz")
     t.eq(s, 200, "server healthy")
+
+
+# ---- a council's own submitted costs per placement (sql/191) ------------------
+
+COST = "cost_per_placement_independent_special_gbp"
+
+
+def test_council_submitted_costs(t):
+    """A council submits its cost per placement by setting through the
+    submission machinery (validated, queried, approved); its trajectory
+    uses its own cost where it has one and the HNBT's otherwise, saying
+    which; nobody else's answer uses it."""
+    import people
+    fp = t.value("SELECT count(*) FROM submissions") + "/" + t.value(
+        "SELECT count(*) FROM observations")
+    for bad, why in ((0, "zero"), (-62000, "negative"), (1500000, "over £1m")):
+        body = {"authority": DERBY, "period": "2024-25 Q3", "figures": {COST: bad}}
+        s, h, b = t.request("POST", "/api/v1/submissions", body, headers=TOK["derby"])
+        err = t.json_error(s, b, 422)
+        t.true(any(d["field"] == "figures." + COST and d["rule"] == "cost_per_placement_range"
+                   for d in err["details"]), "%s cost refused with its field: %r" % (why, err))
+    t.eq(t.value("SELECT count(*) FROM submissions") + "/" + t.value(
+        "SELECT count(*) FROM observations"), fp, "rejections change no row")
+    s, cat = t.get_json("/api/v1/metrics")
+    mine = {m["id"]: m for m in cat["metrics"] if m["id"].startswith("cost_per_placement_")}
+    t.eq(sorted(mine), ["cost_per_placement_independent_special_gbp",
+                        "cost_per_placement_mainstream_gbp",
+                        "cost_per_placement_maintained_special_gbp",
+                        "cost_per_placement_post16_gbp",
+                        "cost_per_placement_resourced_provision_gbp"], "catalogue entries")
+    t.true(all(m["submittable"] and m["unit"] == "£" for m in mine.values()), "submittable £")
+    # two quarters: the second moves 50% on the first and is queried (the
+    # change rules of every submitted sum of money); a quarter is in force
+    # only once approved
+    for period, cost in (("2024-25 Q3", 70000), ("2024-25 Q4", 105000)):
+        body = {"authority": DERBY, "period": period,
+                "figures": {COST: cost, "cost_per_placement_maintained_special_gbp": 31000}}
+        s, h, b = t.request("POST", "/api/v1/submissions", body, headers=TOK["derby"])
+        t.eq(s, 201, "submitted %s: %s" % (period, b[:300]))
+        doc = json.loads(b)
+        if period.endswith("Q3"):
+            h, tb = wait_trajectory(t, "/api/v1/authorities/831/high-needs", headers=TOK["derby"])
+            t.eq(json.loads(tb)["inputs"]["cost_per_placement"]["independent_special"]["source"],
+                 "own_hnbt_uplifted", "awaiting approval: not used")
+        else:
+            t.true(any(q["metric"] == COST and q["rule"] == "change_on_previous_quarter"
+                       for q in doc["queries"]), "a 50%% move is queried: %r" % doc["queries"])
+        s, h, b = t.request("POST", "/api/v1/submissions/%d/approve" % doc["id"],
+                            headers=TOK["admin"])
+        t.eq(s, 200, "approved: %s" % b[:200])
+    h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs", headers=TOK["derby"])
+    own = json.loads(b)
+    c = own["inputs"]["cost_per_placement"]
+    t.eq((c["independent_special"]["source"], c["independent_special"]["gbp"],
+          c["independent_special"]["prices"], c["independent_special"]["submitted_period"]),
+         ("submitted", 105000.0, "2024-25", "2024-25 Q4"), "the latest approved own cost")
+    t.eq(c["independent_special"]["hnbt_gbp"], 62582.0, "the HNBT cost it replaces, named")
+    t.eq((c["maintained_special"]["source"], c["maintained_special"]["gbp"]),
+         ("submitted", 31000.0), "a second setting")
+    t.eq((c["mainstream"]["source"], c["mainstream"]["submitted_period"]),
+         ("own_hnbt_uplifted", None), "no own cost: the HNBT's")
+    infl = own["inputs"]["cost_inflation_pct"]
+    for y in own["years"]:
+        fy = int(y["financial_year"][:4])
+        t.true(abs(y["cost_per_placement_gbp"]["independent_special"]
+                   - round(105000 * (1 + infl / 100) ** (fy - 2024))) <= 1,
+               "%s: the own cost uplifted from its own year" % y["financial_year"])
+    t.true(any("submitted cost per placement (2024-25 prices)" in a for a in own["assumptions"]),
+           "said in the assumptions")
+    # the page says which
+    s, h, page = people.Client(t).get("/authorities/E06000015/high-needs")
+    t.eq(s, 200, "page")
+    t.true('data-setting="independent_special" data-cost-source="own_hnbt_uplifted"' in page,
+           "anonymous page: the HNBT's cost")
+    t.true("plans_mainstream_rp_unit" in page and 'id="hn-resourced"' in page,
+           "the page names resourced provision's own series")
+    # nobody else's answer uses it
+    for hdr in (None, TOK["other"]):
+        h, b = wait_trajectory(t, "/api/v1/authorities/831/high-needs", headers=hdr)
+        doc = json.loads(b)
+        t.eq(doc["inputs"]["cost_per_placement"]["independent_special"]["source"],
+             "own_hnbt_uplifted", "not the council: the HNBT's cost")
+        t.true(b"105000" not in b, "the submitted cost is not in their answer")

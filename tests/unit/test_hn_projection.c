@@ -405,6 +405,40 @@ static void test_settings_grow_with_their_own_forecast(void)
     CHECK(hn_project(&in, NULL, &r) == HN_ERR_NO_DATA);
 }
 
+/* A council's submitted cost of a later year (2024-25 prices) is uplifted
+ * from that year, not the HNBT's; the non-placement lines keep their share
+ * of the HNBT's placement spend when the caller says what it was. */
+static void test_submitted_cost_prices_and_share(void)
+{
+    struct hn_inputs in;
+    inputs_simple(&in, 0.05);
+    in.default_inflation_pct = 4;
+    struct hn_result base, r;
+    CHECK(hn_project(&in, NULL, &base) == HN_OK);
+    double hnbt_spend = hn_spend(in.placements, in.cost, 0);
+    in.cost[HN_INDEPENDENT] = 90000;
+    in.cost_source[HN_INDEPENDENT] = HN_COST_SUBMITTED;
+    in.cost_price_year[HN_INDEPENDENT] = 2024;
+    in.base_placement_spend_gbp = hnbt_spend;
+    CHECK(hn_project(&in, NULL, &r) == HN_OK);
+    CHECK_NEAR(r.non_placement_share, base.non_placement_share, 1e-15);
+    for (int k = 0; k < r.n; k++) {
+        const struct hn_year *y = &r.years[k];
+        CHECK_NEAR(y->cost[HN_INDEPENDENT], 90000 * pow(1.04, y->year - 2024), 1e-6);
+        CHECK_NEAR(y->cost[HN_SPECIAL], 25000 * pow(1.04, y->year - 2021), 1e-6);
+        CHECK_NEAR(y->placement_spend_gbp[HN_INDEPENDENT],
+                   y->placements[HN_INDEPENDENT] * y->cost[HN_INDEPENDENT], 1e-6);
+    }
+    int said = 0;
+    for (int k = 0; k < r.n_notes; k++)
+        said |= strstr(r.notes[k], "submitted cost per placement (2024-25 prices)") != NULL;
+    CHECK(said);
+    /* without the HNBT's sum the share is of the new placement spend */
+    in.base_placement_spend_gbp = NAN;
+    CHECK(hn_project(&in, NULL, &r) == HN_OK);
+    CHECK(r.non_placement_share < base.non_placement_share);
+}
+
 int main(void)
 {
     RUN(test_cumulative_is_running_sum);
@@ -418,5 +452,6 @@ int main(void)
     RUN(test_median_and_derby);
     RUN(test_bad_inputs);
     RUN(test_settings_grow_with_their_own_forecast);
+    RUN(test_submitted_cost_prices_and_share);
     return UNIT_DONE();
 }

@@ -1,0 +1,13 @@
+-- Resourced provision and SEN units grown from their own series (issue 17,
+-- point 3).  SEN2's 2025 release (data/dfe/sen2_2025/caseload.csv, January
+-- 2019-2025) does count plans in resourced provision and SEN units apart
+-- from the rest of mainstream: six columns (LA maintained, academy and free
+-- school, each resourced provision and SEN unit), imported since sql/021 as
+-- plans_mainstream_rp_unit (their sum; an "of which" of plans_mainstream).
+-- The HNBT's "resourced provision or SEN unit" placements now grow with the
+-- forecast of that series instead of with the whole mainstream count, so
+-- the forecast worker fits it too (pooled across authorities, with its 80%
+-- interval, as the six counts of sql/101).  An authority without a usable
+-- series of its own (suppressed, or none in January 2022) keeps the total
+-- caseload's growth, said in the trajectory's inputs.
+UPDATE metrics SET forecast = true WHERE id = 'plans_mainstream_rp_unit';
