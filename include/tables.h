@@ -30,6 +30,12 @@ int table_polarity_parse(const char *s, enum polarity *out) __attribute__((warn_
 size_t table_rank(const double *values, const int *present, size_t n, enum polarity pol,
                   int *ranks);
 
+/* A rank (and a quartile band) among fewer figures than this says
+ * nothing: a council's own quarter that only it can see would be "1 of 1"
+ * and "A (best quarter)".  table_compute leaves such figures unranked and
+ * the profile says why (rank_note). */
+#define TABLE_MIN_RANKED 2
+
 /* Quartile band of a competition rank among n ranked values:
  * floor(4 (rank - 1) / n) -> 'A' (best quarter) .. 'D'.  Tied values share
  * the better rank and so the better band.  0 for neutral polarity (no

@@ -363,8 +363,14 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
             web_put(b, "ranked <span class=\"rank\">%.0f</span> of %.0f in England, band ",
                     web_num(m, "rank_england"), web_num(m, "n_england")) != 0)
             return -1;
-        if (web_band(b, web_str(m, "band")) != 0 || web_put(b, ".") != 0)
+        if (web_str(m, "rank_note")) {
+            /* A rank among one figure says nothing (the profile's rank_note). */
+            if (web_put(b, "<span class=\"rank-note\">") != 0 ||
+                html_escape(b, web_str(m, "rank_note")) != 0 || web_put(b, "</span>.") != 0)
+                return -1;
+        } else if (web_band(b, web_str(m, "band")) != 0 || web_put(b, ".") != 0) {
             return -1;
+        }
     } else if (web_put(b, "No figure for this authority in the latest period; neighbours' "
                           "average %s, %s %s.", nb, eng_label, eng) != 0) {
         return -1;

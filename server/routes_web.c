@@ -185,7 +185,7 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
         return -1;
     if (isfinite(rank) && web_put(b, "%.0f\">%.0f of %.0f", rank, rank, n) != 0)
         return -1;
-    if (!isfinite(rank) && web_put(b, "\">&ndash;") != 0)
+    if (!isfinite(rank) && web_put(b, web_str(m, "rank_note") ? "\">not ranked" : "\">&ndash;") != 0)
         return -1;
     if (web_put(b, "</td><td>") != 0 || web_band(b, web_str(m, "band")) != 0 ||
         web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, nb) != 0 ||
@@ -235,14 +235,22 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                      "<th scope=\"col\">Band</th><th scope=\"col\" class=\"num\">Neighbours' average</th>"
                      "<th scope=\"col\" class=\"num\">England</th><th scope=\"col\">Download</th>"
                      "</tr></thead><tbody>") != 0;
-    size_t shown = 0;
+    size_t shown = 0, unranked = 0;
     json_array_foreach(metrics, i, m) {
         if (!bad && metric_shown(m)) {
             bad = metric_row(b, doc, m) != 0;
             shown++;
+            unranked += web_str(m, "rank_note") != NULL;
         }
     }
     bad = bad || web_put(b, "</tbody></table>") != 0;
+    /* Why a figure has no rank (the profile's rank_note): never "1 of 1". */
+    if (unranked)
+        bad = bad || web_put(b, "<p class=\"note\" id=\"rank-note\">Not ranked: for that period "
+                                "yours is the only figure shown to you (other councils' returns "
+                                "for a quarter are not shown unless enough were sent, or none "
+                                "were), and a rank or quartile band among one figure says "
+                                "nothing.</p>") != 0;
     if (shown == 0)
         bad = bad || web_put(b, "<p class=\"note\" id=\"no-figures\">There are no published "
                                 "figures for this authority yet.</p>") != 0;

@@ -525,7 +525,7 @@ int table_compute(struct table *t)
         t->rows[i].band = table_band(ranks[i], t->n_ranked_england, t->polarity);
         present[i] = present[i] && t->rows[i].in_group;
     }
-    table_rank(vals, present, n, t->polarity, ranks);
+    size_t n_ranked_group = table_rank(vals, present, n, t->polarity, ranks);
 
     t->n_in_group = 0;
     for (size_t i = 0; i < n; i++) {
@@ -567,6 +567,14 @@ int table_compute(struct table *t)
     sort_table = t;
     qsort(t->order, t->n_in_group, sizeof *t->order, cmp_display);
     sort_table = NULL;
+    /* Display order stays by value; a rank or band among fewer than
+     * TABLE_MIN_RANKED figures is not given ("1 of 1" says nothing). */
+    for (size_t i = 0; i < n; i++) {
+        if (t->n_ranked_england < TABLE_MIN_RANKED)
+            t->rows[i].rank_england = t->rows[i].band = 0;
+        if (n_ranked_group < TABLE_MIN_RANKED)
+            t->rows[i].rank = 0;
+    }
     rc = 0;
 done:
     free(vals);

@@ -588,6 +588,13 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         json_object_set_new(o, "rank_england",
                             hidden || !x.rank_en ? json_null() : json_integer(x.rank_en));
         json_object_set_new(o, "n_england", json_integer((json_int_t)x.n_en));
+        /* A figure shown but not ranked because it is (nearly) the only one
+         * the caller sees: say so rather than "1 of 1" (include/tables.h). */
+        if (!hidden && x.cur.has_value && x.n_en < TABLE_MIN_RANKED)
+            json_object_set_new(o, "rank_note",
+                                json_string("not ranked: this is the only figure for the period "
+                                            "shown to you, and a rank among one figure says "
+                                            "nothing"));
         json_object_set_new(o, "band", hidden || !x.band ? json_null() : json_string(band));
         json_object_set_new(o, "rank_region",
                             hidden || !x.rank_rg ? json_null() : json_integer(x.rank_rg));

@@ -130,6 +130,9 @@ try {
   out.steps.profile_status = r.status();
   out.steps.profile_has_own = (await a.page.content()).includes('31,500');
   out.steps.profile_banner = await a.page.locator('#own-banner').count();
+  out.steps.profile_caseload_rank = (await a.page.locator(
+    'tr[data-metric="ehcp_caseload"] td[data-rank]').textContent()).trim();
+  out.steps.profile_rank_note = await a.page.locator('#rank-note').count();
   await shot(a.page, '8-profile');
   r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.evidence_status = r.status();

@@ -107,6 +107,9 @@ def test_colleague_approves_and_figures_are_in_force(t):
     # the council's own approved quarter, under the banner.
     t.eq(step(t, "profile_has_own"), True, "own quarter in the signed-in profile page")
     t.eq(step(t, "profile_banner"), 1, "profile page carries the own-figures banner")
+    # Its quarter is the only one it sees: not "1 of 1", and the page says why.
+    t.eq(step(t, "profile_caseload_rank"), "not ranked", "a rank among one figure is not given")
+    t.eq(step(t, "profile_rank_note"), 1, "the page says why it is not ranked")
     t.eq(step(t, "evidence_has_own"), True, "own quarter in the signed-in evidence pack")
     t.eq(step(t, "evidence_banner"), 1, "evidence pack carries the own-figures banner")
     t.eq(step(t, "published_only_has_own"), False, "?published=only prints without it")

@@ -396,7 +396,9 @@ def test_consenting_authority_is_shown_by_name(t):
     rows = {r["code"]: r for r in doc["rows"] if r.get("code")}
     t.eq(rows[ons(CONSENTING)]["value"], FIGURES[CONSENTING]["ehcp_caseload"],
          "the consenting authority's figure, named")
-    t.eq(rows[ons(CONSENTING)]["rank"], 1, "ranked among what the public sees")
+    # the only figure the public sees: counted, but not ranked "1 of 1"
+    t.eq((rows[ons(CONSENTING)]["rank"], rows[ons(CONSENTING)]["band"], doc["n_ranked_england"]),
+         (None, None, 1), "ranks count only what the public sees, and never one of one")
     england = [x for x in doc["summaries"] if x["scope"] == "england"][0]
     t.eq(england["n"], 5, "five contributors counted")
     t.eq(england["total"], sum(f["ehcp_caseload"] for f in FIGURES.values()),

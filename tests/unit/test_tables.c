@@ -271,10 +271,12 @@ static void test_table_compute_callers(void)
         int rank[5], rank_england[5];
         size_t n_ranked;
     } cases[] = {
-        /* the public sees only Gamma (consented) */
-        {{.kind = CALLER_ANONYMOUS}, {1, 1, 0, 1, 1}, {0, 0, 1, 0, 0}, {0, 0, 1, 0, 0}, 1},
-        /* Delta sees Gamma and itself (outside the group): ranks count them only */
-        {{.kind = CALLER_COUNCIL, .authority = "E06000004"}, {1, 1, 0, 0, 1}, {0, 0, 1, 0, 0}, {0, 0, 2, 1, 0}, 2},
+        /* the public sees only Gamma (consented): a rank among one figure
+         * is not given (TABLE_MIN_RANKED) */
+        {{.kind = CALLER_ANONYMOUS}, {1, 1, 0, 1, 1}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, 1},
+        /* Delta sees Gamma and itself (outside the group): ranks count them
+         * only; Gamma alone in the group has no group rank */
+        {{.kind = CALLER_COUNCIL, .authority = "E06000004"}, {1, 1, 0, 0, 1}, {0, 0, 0, 0, 0}, {0, 0, 2, 1, 0}, 2},
         /* Alpha sees itself and Gamma: a tie at 30 */
         {{.kind = CALLER_COUNCIL, .authority = "E06000001"}, {0, 1, 0, 1, 1}, {1, 0, 1, 0, 0}, {1, 0, 1, 0, 0}, 2},
         /* an admin sees everything: Beta 10 first; Alpha and Gamma tie at 30 */
@@ -298,6 +300,9 @@ static void test_table_compute_callers(void)
             if (rows[i].withheld)
                 CHECK(!rows[i].cur.exists && !rows[i].cur.has_value && !rows[i].prev.exists &&
                       !rows[i].has_change_prev && rows[i].band == 0);
+            /* no band without an England rank (never "A" as one of one) */
+            if (!rows[i].rank_england)
+                CHECK(rows[i].band == 0);
         }
         /* aggregates are the same for every caller but admin: region
          * E12000001 has three protected contributors (Alpha 30, Beta 10,
