@@ -5,13 +5,15 @@
  * the automatic choice per series, calibrated intervals, England and the
  * regions reconciled, one JSON document per series), without storing.
  *
- *   bin/bench/bench_forecast [--db URL] [--metric ID]... [--export FILE]
+ *   bin/bench/bench_forecast [--db URL] [--metric ID]... [--export FILE] [--docs FILE]
  *
  * Without --metric: every metric with annual figures.  Prints one line per
  * metric ("metric M series S years N docs D cpu_s C load_s L" or
  * "metric M series S error: ...") and a total line; --export writes the
  * same series as CSV (metric,kind,authority,y1;y2;...; NA = missing) for
- * bench/forecast_r.R, so that R fits exactly these series.
+ * bench/forecast_r.R, so that R fits exactly these series; --docs writes
+ * every document, one JSON line each ({"scope", "code", "doc"}, keys
+ * sorted), so that two builds' forecasts can be compared line by line.
  * Exit status: 0, 1 when a metric could not be fitted (printed, the others
  * still run), 2 bad arguments.
  */
@@ -42,12 +44,25 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Every document is built as the server builds it, then dropped. */
+struct doc_sink {
+    int n;
+    FILE *out;   /* --docs, or NULL */
+};
+
+/* Every document is built as the server builds it, then written (--docs)
+ * or dropped. */
 static int drop_doc(const char *scope, const char *code, json_t *doc, void *arg)
 {
-    (void)scope;
-    (void)code;
-    (*(int *)arg)++;
+    struct doc_sink *sink = arg;
+    sink->n++;
+    if (sink->out) {
+        json_t *line = json_pack("{s:s, s:s, s:O}", "scope", scope, "code", code, "doc", doc);
+        if (line) {
+            json_dumpf(line, sink->out, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
+            fputc('\n', sink->out);
+            json_decref(line);
+        }
+    }
     json_decref(doc);
     return 0;
 }
@@ -77,7 +92,7 @@ static void export_panel(FILE *f, const struct fr_panel *p)
 int main(int argc, char **argv)
 {
     const char *url = getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "";
-    const char *export_path = NULL;
+    const char *export_path = NULL, *docs_path = NULL;
     const char *metrics[MAX_METRICS];
     int n_metrics = 0, failed = 0;
     char err[512];
@@ -90,8 +105,10 @@ int main(int argc, char **argv)
             metrics[n_metrics++] = argv[++i];
         else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
             export_path = argv[++i];
+        else if (strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
+            docs_path = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_forecast [--db URL] [--metric ID]... [--export FILE]\n");
+            fprintf(stderr, "usage: bench_forecast [--db URL] [--metric ID]... [--export FILE] [--docs FILE]\n");
             return 2;
         }
     }
@@ -125,6 +142,15 @@ int main(int argc, char **argv)
         }
         fprintf(ex, "metric,kind,authority,y\n");
     }
+    struct doc_sink sink = {0, NULL};
+    if (docs_path && !(sink.out = fopen(docs_path, "w"))) {
+        fprintf(stderr, "bench_forecast: cannot write %s\n", docs_path);
+        if (ex)
+            fclose(ex);
+        PQclear(mr);
+        PQfinish(conn);
+        return 1;
+    }
     double total_cpu = 0, total_load = 0;
     int total_series = 0, total_docs = 0;
     for (int m = 0; m < n_metrics; m++) {
@@ -144,10 +170,11 @@ int main(int argc, char **argv)
         }
         if (ex)
             export_panel(ex, &p);
-        int docs = 0;
+        int docs0 = sink.n;
         double c0 = cpu_now();
-        int rc = fr_fit(&p, FR_DEFAULT_HORIZON, 1, NULL, drop_doc, &docs, err, sizeof err);
+        int rc = fr_fit(&p, FR_DEFAULT_HORIZON, 1, NULL, drop_doc, &sink, err, sizeof err);
         double cpu = cpu_now() - c0;
+        int docs = sink.n - docs0;
         if (rc < 0) {
             printf("metric %s series %d years %d error: %s (cpu_s %.3f)\n", metrics[m],
                    p.n_series, p.n, err, cpu);
@@ -165,6 +192,8 @@ int main(int argc, char **argv)
            total_series, total_docs, total_cpu, total_load);
     if (ex)
         fclose(ex);
+    if (sink.out)
+        fclose(sink.out);
     PQclear(mr);
     PQfinish(conn);
     return failed;

@@ -510,6 +510,36 @@ int fc_auto(const struct fc_panel *p, int idx, int n_use,
     return auto_pools(p, idx, n_use, cal, h, NULL, NULL, out);
 }
 
+int fc_auto_each(const struct fc_panel *p, int n_use, const struct fc_calibration *cal,
+                 int h, const unsigned char *want, struct fc_result *out, int *ok)
+{
+    struct fc_pool *pools[FC_N_SCALES] = { NULL };
+    struct fc_memo *memo;
+    int rc;
+
+    if (!p || !out || !ok || n_use < 1 || n_use > p->n || p->n_series < 1)
+        return FC_ERR_ARG;
+    memo = malloc(sizeof *memo);
+    if (!memo)
+        return FC_ERR_NOMEM;
+    /* the pools fc_auto would build for every series, built once */
+    rc = fc_pools_build(p, n_use, pools);
+    if (rc != FC_OK) {
+        free(memo);
+        return rc;
+    }
+    for (int i = 0; i < p->n_series; i++) {
+        ok[i] = 0;
+        if (want && !want[i])
+            continue;
+        fc_memo_reset(memo);
+        ok[i] = auto_pools(p, i, n_use, cal, h, pools, memo, &out[i]) == FC_OK;
+    }
+    fc_pools_free(pools);
+    free(memo);
+    return FC_OK;
+}
+
 int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,
                       int n_models, int min_train, int h, int calibrate,
                       struct fc_backtest *out)

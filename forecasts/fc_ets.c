@@ -20,6 +20,7 @@
 #define A_HI 0.9999
 #define PHI_LO 0.8
 #define PHI_HI 0.98
+#define STALL_ITERS 40
 
 struct ets_data {
     const double *z;
@@ -129,11 +130,27 @@ static int ets_minimise(struct ets_data *d, struct ets_par *best)
             rc = FC_ERR_NUMERIC;
             goto done;
         }
+        double best_f = GSL_POSINF;
+        int since = 0;
         for (int it = 0; it < 400 && status == GSL_CONTINUE; it++) {
+            double fmin;
             if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS)
                 break;   /* no further progress possible: keep the best */
             status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s),
                                             1e-4);
+            /* A parameter pushed against its bound sits where the logistic
+             * map is flat: the simplex keeps moving along that direction
+             * without shrinking, and the size test never fires.  Stop once
+             * the best SSE has not improved by a relative 1e-10 in
+             * STALL_ITERS iterations (the optimum is then numerically
+             * reached whatever the simplex's size). */
+            fmin = gsl_multimin_fminimizer_minimum(s);
+            if (fmin < best_f - 1e-10 * (fabs(best_f) + 1e-300) || !isfinite(best_f)) {
+                best_f = fmin;
+                since = 0;
+            } else if (++since >= STALL_ITERS) {
+                break;
+            }
         }
         gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
     }

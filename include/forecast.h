@@ -212,6 +212,13 @@ void fc_apply_calibration(const struct fc_calibration *cal,
 FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
                    const struct fc_calibration *cal, int h,
                    struct fc_result *out);
+/* fc_auto for every series of p at once (want[i] zero skips series i; want
+ * NULL: all), the same answers with the panel's pools built once instead of
+ * once per series: ok[i] says whether out[i] was filled.  FC_OK unless the
+ * arguments are wrong or memory runs out. */
+FC_WUR int fc_auto_each(const struct fc_panel *p, int n_use,
+                        const struct fc_calibration *cal, int h,
+                        const unsigned char *want, struct fc_result *out, int *ok);
 
 /* Rolling-origin errors over the panel using only time points < n_use,
  * horizons 1..h, every model.  Interval quantiles come from training

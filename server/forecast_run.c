@@ -190,12 +190,18 @@ int fr_fit_series(const struct fr_panel *p, int h, int all_series, struct fc_cal
         snprintf(err, errlen, "calibration failed: %s", fc_status_str((enum fc_status)st));
         return -1;
     }
-    for (int i = 0; i < p->n_series; i++) {
-        have[i] = 0;
-        if (!all_series && !p->auth[i].current)
-            continue;
-        if (fc_auto(&fp, i, p->n, cal, h, &res[i]) == FC_OK)
-            have[i] = 1;
+    unsigned char *want = malloc((size_t)p->n_series);
+    if (!want) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < p->n_series; i++)
+        want[i] = all_series || p->auth[i].current;
+    st = fc_auto_each(&fp, p->n, cal, h, want, res, have);
+    free(want);
+    if (st != FC_OK) {
+        snprintf(err, errlen, "forecast failed: %s", fc_status_str((enum fc_status)st));
+        return -1;
     }
     return 0;
 }

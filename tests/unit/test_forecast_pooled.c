@@ -249,6 +249,45 @@ static void test_panel_choice(void)
     free(cal);
 }
 
+/* fc_auto_each (the worker's path: the panel's pools built once) answers
+ * exactly what fc_auto answers series by series, and skips what it is told
+ * to skip. */
+static void test_auto_each_equals_auto(void)
+{
+    struct fc_panel p;
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result *each = calloc(NS, sizeof *each), one;
+    int ok[NS], same = 1;
+    unsigned char want[NS];
+
+    CHECK(cal != NULL && each != NULL);
+    if (!cal || !each)
+        goto done;
+    make_panel(y_, region_, nb_, &p, 0.02);
+    CHECK(fc_calibrate(&p, NT, 4, 3, cal) == FC_OK);
+    for (int i = 0; i < NS; i++)
+        want[i] = i != 3;
+    CHECK(fc_auto_each(&p, NT, cal, 3, want, each, ok) == FC_OK);
+    CHECK(ok[3] == 0);
+    for (int i = 0; i < NS; i++) {
+        if (i == 3)
+            continue;
+        CHECK(ok[i] == 1);
+        CHECK(fc_auto(&p, i, NT, cal, 3, &one) == FC_OK);
+        same &= one.model == each[i].model;
+        for (int j = 0; j < 3; j++)
+            same &= one.mean[j] == each[i].mean[j] && one.lo80[j] == each[i].lo80[j]
+                    && one.hi95[j] == each[i].hi95[j];
+        same &= strcmp(one.reason, each[i].reason) == 0;
+    }
+    CHECK(same);
+    CHECK(fc_auto_each(&p, NT + 1, cal, 3, NULL, each, ok) == FC_ERR_ARG);
+done:
+    fc_calibration_free(cal);
+    free(cal);
+    free(each);
+}
+
 /* Any number of series: 600 authorities (more than any fixed table the
  * calibration once had), a second calibration on a smaller panel reusing
  * the same struct, and the last series gets its own record. */
@@ -378,6 +417,7 @@ int main(void)
     RUN(test_calibration_coverage);
     RUN(test_auto);
     RUN(test_panel_choice);
+    RUN(test_auto_each_equals_auto);
     RUN(test_pooled_ar_recovers_reversion);
     RUN(test_backcast_rule);
     return UNIT_DONE();
