@@ -18,11 +18,13 @@ struct submit_catalogue;
 struct password_worker;
 struct proxy_trust;
 struct changes_heartbeat;
+struct db_read;
 
 struct app {
     struct event_base *base;
     const struct config *cfg;
     struct db_pool *pool;
+    struct db_read *reader;         /* --db-read: the replica (db_read.h); NULL = none */
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
     int port;               /* the port actually bound (PORT=0 picks one) */

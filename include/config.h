@@ -12,6 +12,7 @@ struct config {
     char bind[64];          /* listen address */
     int port;
     char db_url[1024];      /* libpq conninfo or URL; "" = libpq PG* variables */
+    char db_read[1024];     /* a hot standby for anonymous table reads; "" = none (db_read.h) */
     char db_role[64];       /* role the server's sessions run as; "" = the login's own */
     int pool_size;          /* database connections */
     int pool_queue_max;     /* requests allowed to wait for a connection */

@@ -18,7 +18,8 @@
 # CLUSTER_SERVER_PORT (first server, 8081), CLUSTER_PG_PORT (primary, 55432;
 # the standby one above), CLUSTER_DIR (var/cluster), CLUSTER_HISTORY (1: load
 # data/dfe; 0: schema only), CLUSTER_RATE_LIMIT (HAProxy's per-client and
-# per-token limit a minute, 600), SENDBENCH_BIN.
+# per-token limit a minute, 600), CLUSTER_DB_READ (1: servers read anonymous
+# table misses on the standby, --db-read; 0: all on the primary), SENDBENCH_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,6 +51,10 @@ DIR=$(cluster_dir)
 DB_URL="postgresql://postgres@127.0.0.1:$PG_PORT,127.0.0.1:$SB_PORT/sendbench?target_session_attrs=read-write&connect_timeout=2"
 PRIMARY_URL="postgresql://postgres@127.0.0.1:$PG_PORT/sendbench"
 STANDBY_URL="postgresql://postgres@127.0.0.1:$SB_PORT/sendbench"
+# Anonymous table misses read the standby once it has replayed each change
+# notice's commit (--db-read, server/db_read.c); CLUSTER_DB_READ=0: none.
+DB_READ=
+[ "${CLUSTER_DB_READ:-1}" = 1 ] && DB_READ="$STANDBY_URL?connect_timeout=2"
 
 say() { echo "cluster: $*"; }
 
@@ -76,7 +81,8 @@ server_start() {  # server_start I: in the background, detached from this shell'
     # The balancer is the trusted proxy; the drain delay is longer than
     # HAProxy's check interval x fall count (1 s x 2).
     SENDBENCH_LOG_LEVEL=${SENDBENCH_LOG_LEVEL:-info} setsid "$BIN" serve --port "$port" \
-        --db "$DB_URL" --trusted-proxy 127.0.0.1 --drain-delay 3 --drain-timeout 20 \
+        --db "$DB_URL" ${DB_READ:+--db-read "$DB_READ"} \
+        --trusted-proxy 127.0.0.1 --drain-delay 3 --drain-timeout 20 \
         --rate-limit "${CLUSTER_SERVER_RATE_LIMIT:-0}" \
         >>"$DIR/server$i.log" 2>&1 </dev/null &
     echo $! >"$(server_pidfile "$i")"
@@ -235,7 +241,7 @@ CONF
     for i in $(seq 1 "$N"); do
         server_start "$i"
     done
-    say "$N servers on 127.0.0.1:$SRV_PORT-$((SRV_PORT + N - 1)), --db $DB_URL"
+    say "$N servers on 127.0.0.1:$SRV_PORT-$((SRV_PORT + N - 1)), --db $DB_URL${DB_READ:+ --db-read $DB_READ}"
     haproxy_config >"$DIR/haproxy.cfg"
     haproxy -c -q -f "$DIR/haproxy.cfg"
     haproxy -db -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 </dev/null &

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "cache.h"
 #include "db.h"
+#include "db_read.h"
 #include "derived.h"
 #include "log.h"
 #include "metrics.h"
@@ -95,6 +96,8 @@ static void on_notice(const char *channel, const char *payload, void *arg)
     struct app *app = chg->app;
     if (changes_heartbeat_notice(app, channel, payload))
         return;
+    /* The replica serves again once it has replayed this commit. */
+    db_read_changed(app);
     if (payload && strcmp(payload, "forecasts") == 0) {
         struct cache_change ch = {.flags = CACHE_DEP_FORECASTS};
         cache_change(app->tables_cache, &ch);

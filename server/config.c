@@ -31,6 +31,9 @@ static const struct setting settings[] = {
     INT_SETTING("port", "PORT", "8080", 0, 65535, port, "HTTP port (0 = any free port)"),
     STR_SETTING("db", "DATABASE_URL", "", db_url,
                 "PostgreSQL URL or conninfo; empty = libpq PG* variables"),
+    STR_SETTING("db-read", "SENDBENCH_DB_READ", "", db_read,
+                "a hot standby's URL for anonymous table and profile misses, used only once "
+                "it has replayed each change notice's commit (\"\" = all reads on --db)"),
     STR_SETTING("db-role", "SENDBENCH_DB_ROLE", "sendbench_app", db_role,
                 "role the server's database sessions switch to: reads and writes data, "
                 "cannot change the schema (\"\" = the login's own)"),

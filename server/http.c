@@ -247,7 +247,8 @@ void http_reply_error(struct request *r, int status, const char *code, const cha
 void http_reply_db_error(struct request *r, const struct db_reply *reply)
 {
     if (reply->unavailable) {
-        log_msg(LOG_WARN, r->id, "database unavailable: %s", reply->error);
+        log_msg(LOG_WARN, r->id, "database unavailable%s%s: %s", reply->sqlstate ? ": SQLSTATE " : "",
+                reply->sqlstate ? reply->sqlstate : "", reply->error);
         http_add_header(r, "Retry-After", "2");
         http_reply_error(r, 503, "database_unavailable",
                          "the database is unavailable; try again shortly", NULL);

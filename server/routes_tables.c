@@ -26,6 +26,7 @@
 #include "changes.h"
 #include "codes.h"
 #include "db.h"
+#include "db_read.h"
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
@@ -540,6 +541,18 @@ done:
     free(reasons);
 }
 
+/* An anonymous caller's miss may be computed on the replica (--db-read,
+ * db_read.h); a council's or an administrator's reads stay on the primary,
+ * so a caller always reads what it has just written. */
+static int tq_read(struct request *r, const char *sql, int nparams, const char *const *params,
+                   db_cb cb)
+{
+    struct tq *q = r->state;
+    if (q->caller.kind == CALLER_ANONYMOUS)
+        return db_read_query(r->app, sql, nparams, params, cb, r);
+    return db_pool_query(r->app->pool, sql, nparams, params, cb, r);
+}
+
 static void table_query(struct request *r)
 {
     struct tq *q = r->state;
@@ -562,7 +575,7 @@ static void table_query(struct request *r)
     const char *params[8] = {q->metric, q->period, prev, year, has_base ? base : NULL,
                              q->authority[0] ? q->authority : NULL, start,
                              q->page ? "true" : "false"};
-    if (db_pool_query(r->app->pool, TABLE_SQL, 8, params, table_fetched, r) != 0)
+    if (tq_read(r, TABLE_SQL, 8, params, table_fetched) != 0)
         http_reply_oom(r);
 }
 
@@ -661,15 +674,15 @@ void tq_serve_or_compute(struct request *r)
     case TQ_TABLE:
         if (!q->period[0]) {
             const char *params[1] = {q->metric};
-            rc = db_pool_query(r->app->pool, LATEST_SQL, 1, params, latest_fetched, r);
+            rc = tq_read(r, LATEST_SQL, 1, params, latest_fetched);
         } else {
             table_query(r);
         }
         break;
     case TQ_META: {
         const char *params[1] = {q->metric};
-        rc = db_pool_query(r->app->pool, "SELECT id, label, unit, dp FROM metrics WHERE id = $1",
-                           1, params, meta_fetched, r);
+        rc = tq_read(r, "SELECT id, label, unit, dp FROM metrics WHERE id = $1", 1,
+                     params, meta_fetched);
         break;
     }
     case TQ_PROFILE: {
@@ -684,8 +697,8 @@ void tq_serve_or_compute(struct request *r)
                                  q->page ? "true" : "false",
                                  q->caller.kind == CALLER_COUNCIL ? q->caller.authority : NULL,
                                  q->caller.kind == CALLER_ADMIN ? "true" : "false"};
-        rc = db_pool_query(r->app->pool, tables_profile_sql(q->page != NULL), 5, params,
-                           tables_profile_fetched, r);
+        rc = tq_read(r, tables_profile_sql(q->page != NULL), 5, params,
+                     tables_profile_fetched);
         break;
     }
     }

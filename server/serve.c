@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "db_read.h"
 #include "forecast_worker.h"
 #include "http.h"
 #include "log.h"
@@ -162,6 +163,10 @@ int cmd_serve(int argc, char **argv)
         log_error("cannot create the database pool");
         goto done;
     }
+    if (db_read_start(&app) != 0) {
+        log_error("cannot create the replica's pool (--db-read)");
+        goto done;
+    }
     app.forecaster = forecast_worker_start(cfg.db_url, cfg.db_role);
     if (!app.forecaster) {
         log_error("cannot start the forecast worker");
@@ -207,6 +212,7 @@ done:
         event_free(app.drain_delay);
     if (app.forecaster)
         forecast_worker_stop(app.forecaster);
+    db_read_free(&app);     /* before the pool: a failed replica read asks it */
     if (app.pool)
         db_pool_free(app.pool);
     changes_heartbeat_free(&app);   /* after the pool: it answers its query */

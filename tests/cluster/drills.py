@@ -9,6 +9,10 @@ each under a read and write load through HAProxy:
   kill -9       one server killed: GET failures at most 0.1%, none 3 s after
   rolling       every server restarted with SIGTERM in turn: no failed request
   standby       a server pointed at the standby: /readyz 503; migrate refuses
+  db-read       the servers read anonymous table misses on the standby; with
+                its replay paused a change is still shown at once on every
+                server (read on the primary: the LSN check), a 201's Location
+                answers everywhere, and the standby serves again once replayed
   refits        one data change, three servers: each stale metric refitted
                 once, by one server
   failover      the primary stopped, the standby promoted: writes back within
@@ -67,6 +71,8 @@ AUTHS = ["E0600%04d" % (100 + i) for i in range(12)]
 TABLE = "/api/v1/tables/ehcp_caseload?period=2022"
 REFIT = re.compile(r"forecast worker: (\S+) refitted \(")
 
+# DRILLS="refits,replica reads": only those (names as in main()); all by default.
+ONLY = [d.strip() for d in os.environ.get("DRILLS", "").split(",") if d.strip()]
 passed = failed = 0
 figures = {}
 
@@ -396,6 +402,88 @@ def drill_refits(c):
           % (N, fitters, metrics))
 
 
+def event_count(port, name):
+    b = request(port, "GET", "/metrics")[2].decode()
+    m = re.search(r'^sendbench_events_total\{event="%s"\} (\d+)' % name, b, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def replica_serves(port, keys):
+    """GETs tables no server has cached until one is read on the replica."""
+    before = event_count(port, "db_read_replica")
+    def fresh():
+        request(port, "GET", "/api/v1/tables/ehcp_caseload?period=%d&format=%s" % next(keys))
+        return event_count(port, "db_read_replica") > before
+    wait_for("a read on the replica of :%d" % port, fresh, 10, 0.05)
+
+
+def drill_replica_reads(c, token):
+    """--db-read: anonymous table misses on the standby, never stale.  The
+    standby's replay is paused (commits wait for its flush only, for the
+    drill), a figure changes: each server must show the new figure, read on
+    the primary, not the standby's older one cached under the new
+    generation; a 201's Location answers on every server; once the standby
+    has replayed, it serves again."""
+    keys = iter([(y, f) for f in ("csv", "xlsx", "json") for y in range(2010, 2022)] * N)
+    for i in range(N):
+        replica_serves(SRV_PORT + i, keys)
+    check(True, "db-read: every server reads anonymous table misses on the standby")
+    standby = PG_PORT + 1
+    for i in range(N):
+        request(SRV_PORT + i, "GET", TABLE)        # cached everywhere
+    psql(PG_PORT, "ALTER SYSTEM SET synchronous_commit = 'on'; SELECT pg_reload_conf()")
+    try:
+        time.sleep(0.5)
+        psql(standby, "SELECT pg_wal_replay_pause()")
+        wait_for("replay paused", lambda: psql(standby, "SELECT pg_get_wal_replay_pause_state()")
+                 [0][0] == "paused", 10)
+        primary_before = [event_count(SRV_PORT + i, "db_read_primary") for i in range(N)]
+        psql(PG_PORT, "INSERT INTO observations (authority, metric, period, period_kind,"
+                      " period_start, value, published, source, version) VALUES"
+                      " ('E06000102','ehcp_caseload','2022','census_year','2022-01-20',"
+                      "66666,true,'test',2); NOTIFY sendbench_data")
+        lagging = psql(standby, "SELECT count(*) FROM observations WHERE value = 66666")[0][0]
+        check(lagging == "0", "db-read: the standby has not replayed the change (%s rows)"
+              % lagging)
+
+        def fresh(i):
+            s, h, b = request(SRV_PORT + i, "GET", TABLE)
+            return s == 200 and b"66666" in b
+        seen = []
+        for i in range(N):
+            try:
+                wait_for("server %d shows the change" % (i + 1), lambda: fresh(i), 5, 0.1)
+                seen.append(fresh(i))       # and keeps it (the cached reply)
+            except RuntimeError:
+                seen.append(False)
+        primary_after = [event_count(SRV_PORT + i, "db_read_primary") for i in range(N)]
+        check(all(seen) and all(a > b for a, b in zip(primary_after, primary_before)),
+              "db-read: with the standby behind, every server shows the new figure, read on "
+              "the primary (%s; primary reads %s -> %s)" % (seen, primary_before, primary_after))
+        # A council's 201 Location, asked of every server at once.
+        auth = {"Authorization": "Bearer " + token}
+        s, h, b = request(SRV_PORT, "POST", "/api/v1/submissions",
+                          body={"authority": AUTHS[3], "period": "2024-25 Q1",
+                                "figures": {"ehcp_caseload": 4321}},
+                          headers=dict(auth, **{"Idempotency-Key": str(uuid.uuid4())}))
+        loc = h.get("location", "")
+        got = [request(SRV_PORT + i, "GET", loc, headers=auth)[0] for i in range(N)]
+        check(s == 201 and got == [200] * N,
+              "db-read: a 201's Location (%s) answers 200 on every server while the standby "
+              "is behind (%s)" % (loc, got))
+    finally:
+        psql(standby, "SELECT pg_wal_replay_resume()")
+        psql(PG_PORT, "ALTER SYSTEM RESET synchronous_commit; SELECT pg_reload_conf()")
+    wait_for("standby replayed", lambda: psql(
+        standby, "SELECT count(*) FROM observations WHERE value = 66666")[0][0] == "1", 20)
+    try:
+        for i in range(N):
+            replica_serves(SRV_PORT + i, keys)
+        check(True, "db-read: once the standby has replayed, it serves the servers' misses again")
+    except RuntimeError as e:
+        check(False, "db-read: %s" % e)
+
+
 def drill_failover(c, token):
     # A table cached on every server before the failover.
     for i in range(N):
@@ -480,9 +568,12 @@ def main():
         for name, fn in [("rate limits", lambda: drill_rate_limits(c, token)),
                          ("refits", lambda: drill_refits(c)),
                          ("standby", lambda: drill_standby_server(c)),
+                         ("replica reads", lambda: drill_replica_reads(c, token)),
                          ("kill -9", lambda: drill_kill9(c, token)),
                          ("rolling", lambda: drill_rolling(c, token)),
                          ("failover", lambda: drill_failover(c, token))]:
+            if ONLY and name not in ONLY:
+                continue
             try:
                 fn()
             except Exception as e:
