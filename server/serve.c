@@ -134,6 +134,9 @@ int cmd_serve(int argc, char **argv)
         return 2;
     if ((cfg.tls_cert[0] != '\0') != (cfg.tls_key[0] != '\0'))
         return cli_usage_error("serve: --tls-cert and --tls-key go together");
+    /* The replay position the reads are checked against is one node's. */
+    if (strchr(cfg.db_read, ','))
+        return cli_usage_error("serve: --db-read names one standby, not a list of hosts");
     if (!cfg.db_url[0])
         snprintf(cfg.db_url, sizeof cfg.db_url, "%s", cli_db_default());
 

@@ -1,0 +1,91 @@
+"""--db-read on one PostgreSQL (issue 20; server/db_read.c).  The lagging
+standby itself is drilled in make test-cluster ("replica reads"); here the
+"replica" is the primary's own database (after a promotion the check reads
+pg_current_wal_lsn()), so make test (plain and under the sanitizers) runs
+the routing: anonymous table misses go to the replica once its position
+is known, a change is seen at once, token callers read the primary, an
+unreachable replica leaves every read on the primary, and a list of hosts
+is refused."""
+
+import re
+import subprocess
+import time
+
+import harness
+import test_forecasts
+
+SERVER = False
+TABLE = "/api/v1/tables/ehcp_caseload?period=%d&format=%s"
+
+
+def events(srv, name):
+    b = srv.request("GET", "/metrics")[2].decode()
+    m = re.search(r'^sendbench_events_total\{event="%s"\} (\d+)' % name, b, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def wait_for(what, cond, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise harness.TestFailure("timed out waiting for " + what)
+
+
+def test_setup(t):
+    test_forecasts.seed(t)
+
+
+def test_anonymous_misses_read_the_replica_and_see_changes(t):
+    srv = harness.Server(t.db, ["--db-read", harness.db_url(t.db)])
+    try:
+        keys = iter([(y, f) for f in ("json", "csv") for y in range(2010, 2023)])
+
+        def on_replica():
+            before = events(srv, "db_read_replica")
+            st = srv.request("GET", TABLE % next(keys))[0]
+            t.eq(st, 200, "table")
+            return events(srv, "db_read_replica") > before
+        wait_for("a miss read on the replica", on_replica)
+        # A change: its notice starts a barrier; the next miss shows it.
+        t.eq(srv.request("GET", "/api/v1/tables/ehcp_caseload?period=2022")[0], 200, "cached")
+        t.psql("INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+               " value, published, source, version) VALUES ('E06000101','ehcp_caseload','2022',"
+               "'census_year','2022-01-20',55555,true,'test',2); NOTIFY sendbench_data")
+        wait_for("the change shown", lambda: b"55555" in srv.request(
+            "GET", "/api/v1/tables/ehcp_caseload?period=2022")[2])
+        wait_for("the replica reads again after the change", on_replica)
+        # A token caller's misses never go to the replica.
+        r = t.cli("token", "create", "--admin")
+        t.eq(r.returncode, 0, "token: " + r.stderr)
+        auth = {"Authorization": "Bearer " + r.stdout.strip()}
+        before = events(srv, "db_read_replica") + events(srv, "db_read_primary")
+        for y in range(2012, 2016):
+            t.eq(srv.request("GET", TABLE % (y, "json"), headers=auth)[0], 200, "token table")
+        t.eq(events(srv, "db_read_replica") + events(srv, "db_read_primary"), before,
+             "token callers' reads are not --db-read's")
+    finally:
+        t.eq(srv.stop(), 0, "exit status")
+
+
+def test_unreachable_replica_leaves_reads_on_the_primary(t):
+    url = "postgresql://postgres@127.0.0.1:1/%s?connect_timeout=1" % t.db
+    srv = harness.Server(t.db, ["--db-read", url])
+    try:
+        for y in range(2010, 2016):
+            st, h, b = srv.request("GET", TABLE % (y, "json"))
+            t.eq(st, 200, "table %d answered from the primary" % y)
+        t.eq(events(srv, "db_read_replica"), 0, "nothing sent to the replica")
+        t.true(events(srv, "db_read_primary") >= 6, "all read on the primary")
+    finally:
+        t.eq(srv.stop(), 0, "exit status")
+
+
+def test_a_list_of_hosts_is_refused(t):
+    r = subprocess.run([harness.BIN, "serve", "--port", "0", "--db", harness.db_url(t.db),
+                        "--db-read", "postgresql://a:5432,b:5432/sendbench"],
+                       capture_output=True, text=True, timeout=30)
+    t.eq(r.returncode, 2, "usage error")
+    t.true("--db-read" in r.stderr, "names the flag: %r" % r.stderr)
