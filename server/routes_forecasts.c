@@ -186,13 +186,48 @@ static void forecast_done(struct request *r, PGresult *res)
     cache_entry_unref(e);
 }
 
+/* horizon (a whole number of UNIT from 1 to max_h, default def_h) and the
+ * format (format=json|csv|xlsx, else the Accept header), the same rule for
+ * the annual and the quarterly forecasts.  Replies 400 and returns -1 on a
+ * bad value. */
+static int parse_horizon_format(struct request *r, struct fc_req *st, int def_h, int max_h,
+                                const char *unit)
+{
+    const char *h = http_query(r, "horizon");
+    const char *fmt = http_query(r, "format");
+    const char *accept = http_header(r, "Accept");
+    st->horizon = def_h;
+    if (h) {
+        char *end = NULL;
+        long v = strtol(h, &end, 10);
+        if (!*h || *end || v < 1 || v > max_h) {
+            char msg[96], rule[16];
+            snprintf(msg, sizeof msg, "horizon must be a whole number of %s from 1 to %d", unit,
+                     max_h);
+            snprintf(rule, sizeof rule, "1..%d", max_h);
+            http_reply_error(r, 400, "bad_parameter", msg,
+                             json_pack("[{s:s, s:s}]", "field", "horizon", "rule", rule));
+            return -1;
+        }
+        st->horizon = (int)v;
+    }
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
+        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
+                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json, csv or xlsx"));
+        return -1;
+    }
+    if (xlsx_requested(fmt, accept))
+        st->format = FC_XLSX;
+    else if ((fmt && strcmp(fmt, "csv") == 0) ||
+             (!fmt && accept && strstr(accept, "text/csv") != NULL))
+        st->format = FC_CSV;
+    return 0;
+}
+
 void route_forecast(struct request *r)
 {
     const char *metric = http_param(r, 0);
     const char *area = http_query(r, "authority");
-    const char *h = http_query(r, "horizon");
-    const char *fmt = http_query(r, "format");
-    const char *accept = http_header(r, "Accept");
     struct fc_req *st = calloc(1, sizeof *st);
     if (!st) {
         http_reply_oom(r);
@@ -200,27 +235,8 @@ void route_forecast(struct request *r)
     }
     r->state = st;
     r->state_free = free;
-    st->horizon = FR_DEFAULT_HORIZON;
-    if (h) {
-        char *end = NULL;
-        long v = strtol(h, &end, 10);
-        if (!*h || *end || v < 1 || v > FR_MAX_HORIZON) {
-            http_reply_error(r, 400, "bad_parameter", "horizon must be a whole number of years from 1 to 5",
-                             json_pack("[{s:s, s:s}]", "field", "horizon", "rule", "1..5"));
-            return;
-        }
-        st->horizon = (int)v;
-    }
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
-        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
-                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json, csv or xlsx"));
+    if (parse_horizon_format(r, st, FR_DEFAULT_HORIZON, FR_MAX_HORIZON, "years") != 0)
         return;
-    }
-    if (xlsx_requested(fmt, accept))
-        st->format = FC_XLSX;
-    else if ((fmt && strcmp(fmt, "csv") == 0) ||
-             (!fmt && accept && strstr(accept, "text/csv") != NULL))
-        st->format = FC_CSV;
     if (!area || !*area || strcmp(area, "england") == 0)
         area = CODE_ENGLAND;
     if (!code_is_metric_id(metric)) {
@@ -349,8 +365,6 @@ void route_forecast_quarterly(struct request *r)
 {
     const char *metric = http_param(r, 0);
     const char *area = http_query(r, "authority");
-    const char *h = http_query(r, "horizon");
-    const char *fmt = http_query(r, "format");
     struct fc_req *st = calloc(1, sizeof *st);
     if (!st) {
         http_reply_oom(r);
@@ -358,27 +372,8 @@ void route_forecast_quarterly(struct request *r)
     }
     r->state = st;
     r->state_free = free;
-    st->horizon = FR_QUARTERLY_HORIZON;
-    if (h) {
-        char *end = NULL;
-        long v = strtol(h, &end, 10);
-        if (!*h || *end || v < 1 || v > FR_QUARTERLY_HORIZON) {
-            http_reply_error(r, 400, "bad_parameter",
-                             "horizon must be a whole number of quarters from 1 to 4",
-                             json_pack("[{s:s, s:s}]", "field", "horizon", "rule", "1..4"));
-            return;
-        }
-        st->horizon = (int)v;
-    }
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0 && strcmp(fmt, "xlsx") != 0) {
-        http_reply_error(r, 400, "bad_parameter", "format must be json, csv or xlsx",
-                         json_pack("[{s:s, s:s}]", "field", "format", "rule", "json, csv or xlsx"));
+    if (parse_horizon_format(r, st, FR_QUARTERLY_HORIZON, FR_QUARTERLY_HORIZON, "quarters") != 0)
         return;
-    }
-    if (fmt && strcmp(fmt, "csv") == 0)
-        st->format = FC_CSV;
-    else if (xlsx_requested(fmt, http_header(r, "Accept")))
-        st->format = FC_XLSX;
     if (!area || !*area) {
         http_reply_error(r, 400, "bad_parameter", "authority is required: an authority's code",
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "required"));

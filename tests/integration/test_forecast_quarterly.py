@@ -128,6 +128,12 @@ def test_council_gets_a_seasonal_forecast_of_its_next_quarters(t):
     lines = b.decode().strip().splitlines()
     t.eq(lines[0], "period,forecast,lo80,hi80,lo95,hi95", "csv header")
     t.eq(len(lines), 3, "two quarters")
+    # the format from Accept, as for the annual forecasts (one parser)
+    hdr = dict(bearer("admin"), Accept="text/csv")
+    s, h, b = t.request("GET", "/api/v1/forecasts/requests_received/quarterly?authority=901",
+                        headers=hdr)
+    t.eq(s, 200, "Accept: text/csv")
+    t.eq(b.decode().splitlines()[0], "period,forecast,lo80,hi80,lo95,hi95", "csv by Accept")
 
 
 def test_only_the_council_and_admins(t):
