@@ -251,11 +251,15 @@ int fr_fit_areas(const struct fr_panel *p, const struct fc_result *res, const in
             pool.n_origins += a->n_origins;
             pool_series++;
         }
+        /* "bottom-up of the forecasts of ...", "ratio of reconciled numerator
+         * and denominator forecasts of the 153 authorities ...": the method
+         * names the forecasts itself unless it is bottom-up */
         snprintf(r->reason, sizeof r->reason,
-                 "%s of the forecasts of the %d authorities in %s (each chosen and calibrated "
+                 "%s%s the %d authorities in %s (each chosen and calibrated "
                  "on its own history and its peers'); intervals combine theirs with their "
                  "average correlation of yearly change, rho = %.2f",
-                 reconciliation_method(p), contributors, name, rho);
+                 reconciliation_method(p), p->additive ? " of the forecasts of" : " of",
+                 contributors, name, rho);
         json_t *doc = fr_doc_new(p, scope, code, name, hist, r, horizon, data_version);
         json_t *acc = json_object_get(doc, "accuracy");
         char words[600];

@@ -2,6 +2,7 @@
 records that are only stated from enough history (issue 18)."""
 
 import json
+import re
 import random
 
 import harness
@@ -81,6 +82,9 @@ def test_england_rate_is_the_ratio_of_reconciled_forecasts(t):
     t.eq(eng["scope"], "england", "scope")
     rec = eng["reconciliation"]
     t.eq(rec["method"], "ratio of reconciled numerator and denominator forecasts", "method")
+    t.true(re.match(r"ratio of reconciled numerator and denominator forecasts of the \d+ "
+                    r"authorities in England \(", eng["model"]["reason"]) is not None,
+        "the reason reads as English: %s" % eng["model"]["reason"][:120])
     t.eq(rec["denominator"], "new_plans_timeliness_den", "denominator named")
     rates = [wait_forecast(t, "/api/v1/forecasts/pct_within_20_weeks?authority=" + code(i))
              for i in range(N)]
