@@ -187,8 +187,16 @@ void config_log(const struct config *cfg)
 
 void config_usage(void)
 {
+    int wf = 0, we = 0, wd = 2;   /* columns as wide as their longest entry */
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        int f = (int)strlen(settings[i].flag), e = (int)strlen(settings[i].env),
+            d = (int)strlen(settings[i].def);
+        wf = f > wf ? f : wf;
+        we = e > we ? e : we;
+        wd = d > wd ? d : wd;
+    }
     printf("Settings (flag / environment variable / default):\n");
     for (size_t i = 0; i < NSETTINGS; i++)
-        printf("  --%-17s %-27s %-10s %s\n", settings[i].flag, settings[i].env,
+        printf("  --%-*s %-*s %-*s %s\n", wf, settings[i].flag, we, settings[i].env, wd,
                *settings[i].def ? settings[i].def : "\"\"", settings[i].help);
 }
