@@ -224,27 +224,39 @@ static int parse_horizon_format(struct request *r, struct fc_req *st, int def_h,
     return 0;
 }
 
+/* The start both forecast routes share: the request's state, its horizon
+ * and format, and the metric id of the path.  NULL when it has replied (a
+ * 400, 404 or out of memory). */
+static struct fc_req *fc_req_begin(struct request *r, int def_h, int max_h, const char *unit)
+{
+    const char *metric = http_param(r, 0);
+    struct fc_req *st = calloc(1, sizeof *st);
+    if (!st) {
+        http_reply_oom(r);
+        return NULL;
+    }
+    r->state = st;
+    r->state_free = free;
+    if (parse_horizon_format(r, st, def_h, max_h, unit) != 0)
+        return NULL;
+    if (!code_is_metric_id(metric)) {
+        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        return NULL;
+    }
+    snprintf(st->metric, sizeof st->metric, "%s", metric);
+    return st;
+}
+
 void route_forecast(struct request *r)
 {
     const char *metric = http_param(r, 0);
     const char *area = http_query(r, "authority");
-    struct fc_req *st = calloc(1, sizeof *st);
-    if (!st) {
-        http_reply_oom(r);
-        return;
-    }
-    r->state = st;
-    r->state_free = free;
-    if (parse_horizon_format(r, st, FR_DEFAULT_HORIZON, FR_MAX_HORIZON, "years") != 0)
+    struct fc_req *st = fc_req_begin(r, FR_DEFAULT_HORIZON, FR_MAX_HORIZON, "years");
+    if (!st)
         return;
     if (!area || !*area || strcmp(area, "england") == 0)
         area = CODE_ENGLAND;
-    if (!code_is_metric_id(metric)) {
-        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
-        return;
-    }
-    snprintf(st->metric, sizeof st->metric, "%s", metric);
     if (!code_is_scope(area) && !code_is_dfe_authority(area)) {
         http_reply_error(r, 404, "unknown_area", "no authority, region or country with this code",
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "known code"));
@@ -365,26 +377,14 @@ void route_forecast_quarterly(struct request *r)
 {
     const char *metric = http_param(r, 0);
     const char *area = http_query(r, "authority");
-    struct fc_req *st = calloc(1, sizeof *st);
-    if (!st) {
-        http_reply_oom(r);
-        return;
-    }
-    r->state = st;
-    r->state_free = free;
-    if (parse_horizon_format(r, st, FR_QUARTERLY_HORIZON, FR_QUARTERLY_HORIZON, "quarters") != 0)
+    struct fc_req *st = fc_req_begin(r, FR_QUARTERLY_HORIZON, FR_QUARTERLY_HORIZON, "quarters");
+    if (!st)
         return;
     if (!area || !*area) {
         http_reply_error(r, 400, "bad_parameter", "authority is required: an authority's code",
                          json_pack("[{s:s, s:s}]", "field", "authority", "rule", "required"));
         return;
     }
-    if (!code_is_metric_id(metric)) {
-        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
-        return;
-    }
-    snprintf(st->metric, sizeof st->metric, "%s", metric);
     if (!code_is_ons_authority(area) && !code_is_dfe_authority(area)) {
         if (!r->caller.admin) {
             auth_reply_forbidden(r, area);
