@@ -73,6 +73,8 @@ struct fr_panel {
      * numerator being rate x denominator (den_* below). */
     int additive;
     char den_metric[64];    /* "" when no denominator is known: equal weights */
+    char rate_num[64];      /* a ratio's numerator (derived_metrics), "" otherwise */
+    double rate_sign, rate_scale;   /* value = sign * num / den * scale */
     double *den_y;          /* n_series * n: the denominator's figures */
     double *den_fc;         /* n_series * FR_MAX_HORIZON: its forecasts */
     /* The DfE's published England (row n_regions) and regional figures on

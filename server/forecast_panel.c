@@ -320,54 +320,48 @@ static int apply_boundaries(PGconn *conn, struct fr_panel *p, char *err, size_t 
 
 /* ---- rates: the denominator ---------------------------------------------- */
 
-/* The denominator of each rate or ratio (the inputs of derived_observations
- * in sql/005_tables.sql, in order of preference; the 20-week rate uses the
- * DfE's timeliness count where SEN2 publishes it), and the numerator used
- * for the published England and regional rate. */
-static const struct {
-    const char *rate, *num, *den[2];
-    double scale;
-} rate_inputs[] = {
-    {"pct_within_20_weeks", "new_plans_within_20_weeks",
-     {"new_plans_timeliness_den", "new_plans_issued"}, 100},
-    {"pct_within_20_weeks_ex", "new_plans_within_20_weeks_ex", {"new_plans_issued_ex", NULL}, 100},
-    {"request_to_assessment_rate", "requests_decided_to_assess", {"requests_received", NULL}, 100},
-    {"deficit_pct_of_hnb", NULL, {"hnb_allocation_gbp", NULL}, 100},
-    {"caseload_per_officer", "ehcp_caseload", {"case_officers_fte", NULL}, 1},
-    {"caseload_growth_pct", NULL, {"ehcp_caseload", NULL}, 100},
-};
-
-static int rate_index(const char *metric)
-{
-    for (size_t k = 0; k < sizeof rate_inputs / sizeof rate_inputs[0]; k++)
-        if (strcmp(rate_inputs[k].rate, metric) == 0)
-            return (int)k;
-    return -1;
-}
-
 /* Loads the denominator's panel, fits it, and aligns its figures and
  * forecasts with p's authorities and years.  A rate without a known
  * denominator keeps den_metric empty (England and regions: equal
  * weights, said in the document). */
 static int load_denominator(PGconn *conn, struct fr_panel *p, char *err, size_t errlen)
 {
-    int k = rate_index(p->metric), rc = -1;
+    int rc = -1;
     struct fr_panel d;
     struct fc_calibration *cal = NULL;
     struct fc_result *res = NULL;
     int *have = NULL;
+    const char *mp[1] = {p->metric};
     memset(&d, 0, sizeof d);
-    if (k < 0)
+    /* The definition the database computes the figures by (derived_metrics,
+     * sql/150): a ratio is weighted by its denominator (the fallback where
+     * the first has no figures), a growth rate by the count that grows. */
+    PGresult *def = dbsync_exec(conn,
+        "SELECT CASE WHEN formula = 'ratio' THEN numerator ELSE '' END,"
+        "       coalesce(denominator, numerator), coalesce(fallback_denominator, ''),"
+        "       sign::float8, scale::float8"
+        " FROM derived_metrics WHERE metric = $1", 1, mp, err, errlen);
+    if (!def)
+        return -1;
+    if (PQntuples(def) == 0) {
+        PQclear(def);
         return 0;
-    for (int j = 0; j < 2 && rate_inputs[k].den[j]; j++) {
-        int lr = fr_panel_load(conn, rate_inputs[k].den[j], &d, err, errlen);
-        if (lr < 0)
+    }
+    snprintf(p->rate_num, sizeof p->rate_num, "%s", PQgetvalue(def, 0, 0));
+    p->rate_sign = strtod(PQgetvalue(def, 0, 3), NULL);
+    p->rate_scale = strtod(PQgetvalue(def, 0, 4), NULL);
+    for (int j = 1; j <= 2 && PQgetvalue(def, 0, j)[0]; j++) {
+        int lr = fr_panel_load(conn, PQgetvalue(def, 0, j), &d, err, errlen);
+        if (lr < 0) {
+            PQclear(def);
             return -1;
+        }
         if (lr == 0) {
-            snprintf(p->den_metric, sizeof p->den_metric, "%s", rate_inputs[k].den[j]);
+            snprintf(p->den_metric, sizeof p->den_metric, "%s", PQgetvalue(def, 0, j));
             break;
         }
     }
+    PQclear(def);
     if (!p->den_metric[0])
         return 0;
     p->den_y = malloc(sizeof(double) * (size_t)p->n_series * (size_t)p->n);
@@ -447,7 +441,6 @@ static int load_areas(PGconn *conn, struct fr_panel *p, char *err, size_t errlen
     PQclear(has);
     if (!present)
         return 0;
-    int k = rate_index(p->metric);
     PGresult *res;
     if (p->additive) {
         const char *params[2] = {p->metric, p->period_kind};
@@ -455,10 +448,10 @@ static int load_areas(PGconn *conn, struct fr_panel *p, char *err, size_t errlen
             "SELECT area, substr(period, 1, 4)::int, value::float8 FROM current_area_observations"
             " WHERE metric = $1 AND period_kind = $2 AND value IS NOT NULL",
             2, params, err, errlen);
-    } else if (k >= 0 && rate_inputs[k].num && p->den_metric[0]) {
-        char scale[16];
-        snprintf(scale, sizeof scale, "%g", rate_inputs[k].scale);
-        const char *params[4] = {rate_inputs[k].num, p->den_metric, p->period_kind, scale};
+    } else if (p->rate_num[0] && p->den_metric[0]) {
+        char scale[32];
+        snprintf(scale, sizeof scale, "%.17g", p->rate_sign * p->rate_scale);
+        const char *params[4] = {p->rate_num, p->den_metric, p->period_kind, scale};
         res = dbsync_exec(conn,
             "SELECT n.area, substr(n.period, 1, 4)::int, (n.value / d.value * $4::float8)::float8"
             " FROM current_area_observations n JOIN current_area_observations d"
