@@ -30,6 +30,11 @@ def consistent(t, what):
                    " EXCEPT SELECT * FROM derived_figures)) d")
     t.eq(diff, "0", "derived_figures = derived_figures_computed " + what)
     t.eq(t.value("SELECT count(*) FROM figures_pending"), "0", "nothing left pending " + what)
+    diff = t.value("SELECT count(*) FROM ((SELECT * FROM area_figures"
+                   " EXCEPT SELECT * FROM area_figures_computed)"
+                   " UNION ALL (SELECT * FROM area_figures_computed"
+                   " EXCEPT SELECT * FROM area_figures)) d")
+    t.eq(diff, "0", "area_figures = area_figures_computed " + what)
 
 
 def derived(t, metric, period, authority=AUTH):
@@ -78,6 +83,25 @@ def test_after_the_import(t):
     t.true(int(t.value("SELECT count(*) FROM figures_in_force")) > 50000,
            "and figures in force")
     consistent(t, "after the import")
+
+
+def test_area_figures_follow_a_new_area_version(t):
+    # England's published 20-week counts for a year, then a new version of
+    # its numerator: the kept published rate and ratio follow (sql/160).
+    t.true(int(t.value("SELECT count(*) FROM area_figures WHERE area = 'E92000001'")) > 100,
+           "the import kept England's figures")
+    ins = ("INSERT INTO area_observations (area, metric, period, period_kind, period_start,"
+           " value, source, version) VALUES ('E92000001', :'p1', '2031', 'calendar_year',"
+           " '2031-01-01', :'p2', 'test', :'p3')")
+    t.psql(ins, "new_plans_within_20_weeks", "300", "1")
+    t.psql(ins, "new_plans_timeliness_den", "600", "1")
+    rate = ("SELECT value::numeric(6,1)::text || ' ' || how FROM area_figures WHERE"
+            " area = 'E92000001' AND metric = 'pct_within_20_weeks' AND period = '2031'")
+    t.eq(t.value(rate), "50.0 ratio of published figures", "the ratio of the published counts")
+    consistent(t, "after new area figures")
+    t.psql(ins, "new_plans_within_20_weeks", "150", "2")
+    t.eq(t.value(rate), "25.0 ratio of published figures", "the numerator's new version")
+    consistent(t, "after an area figure's new version")
 
 
 def test_pending_changes_nothing_approval_puts_in_force(t):
