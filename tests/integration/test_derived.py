@@ -8,6 +8,7 @@ two writers of one authority and period at once; and the API serves the
 maintained figures."""
 
 import json
+import os
 import subprocess
 import time
 
@@ -186,6 +187,65 @@ def test_two_writers_at_once(t):
     t.eq(derived(t, "caseload_per_officer", "2031"), ("150.0000000000000000", ""),
          "computed from both writers' figures")
     consistent(t, "after two writers at once")
+
+
+def open_writer(t, name):
+    env = dict(os.environ, PGAPPNAME=name)
+    return subprocess.Popen(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h",
+                             harness.SOCK, "-U", "postgres", "-d", t.db],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def test_recomputations_lock_their_authority_and_period(t):
+    # Writer A recomputes (SET CONSTRAINTS ... IMMEDIATE runs the deferred
+    # recomputation now) and stays open, holding its locks (sql/161).  A
+    # writer of another authority in that period commits meanwhile (under
+    # the one commit lock it waited for A's commit); a writer of A's
+    # authority and period waits for A and then computes from both.
+    sql = ("INSERT INTO observations (authority, metric, period, period_kind, period_start,"
+           " value, published, source, version) VALUES ('%s', '%s', '2032', 'census_year',"
+           " '2032-01-20', %s, true, 'test', 1);")
+    other = t.value("SELECT neighbour FROM statistical_neighbours WHERE authority = :'p1'"
+                    " ORDER BY rank LIMIT 1", AUTH)
+    a = open_writer(t, "writer_a")
+    c = None
+    try:
+        a.stdin.write("BEGIN;\n" + sql % (AUTH, "ehcp_caseload", 3000)
+                      + "SET CONSTRAINTS figures_pending_flush IMMEDIATE;\nSELECT 'flushed';\n")
+        a.stdin.flush()
+        t.eq(a.stdout.readline().strip(), "flushed", "writer A recomputed, still open")
+        # Another authority, the same period: not held up by A.
+        t.psql("SET lock_timeout = '20s'; " + sql % (other, "ehcp_caseload", 1000))
+        t.eq(t.value("SELECT value::int FROM current_observations WHERE authority = :'p1'"
+                     " AND metric = 'ehcp_caseload' AND period = '2032'", other), "1000",
+             "the other authority's figure is in force while A is open")
+        # A's authority and period: waits for A's lock.
+        c = open_writer(t, "writer_c")
+        c.stdin.write(sql % (AUTH, "case_officers_fte", 20) + "SELECT 'committed';\n")
+        c.stdin.flush()
+        waiting = "0"
+        for _ in range(300):
+            waiting = t.value("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s"
+                              " ON s.pid = l.pid WHERE s.application_name = 'writer_c'"
+                              " AND l.locktype = 'advisory' AND NOT l.granted")
+            if waiting != "0":
+                break
+            time.sleep(0.1)
+        t.eq(waiting, "1", "writer C waits for A's (authority, period) lock")
+        a.stdin.write("COMMIT;\n")
+        a.stdin.close()
+        t.eq(a.wait(30), 0, "writer A committed: " + a.stdout.read())
+        t.eq(c.stdout.readline().strip(), "committed", "then writer C committed")
+        c.stdin.close()
+        t.eq(c.wait(30), 0, "writer C ended: " + c.stdout.read())
+    finally:
+        for w in (a, c):
+            if w is not None and w.poll() is None:
+                w.kill()
+    t.eq(derived(t, "caseload_per_officer", "2032"), ("150.0000000000000000", ""),
+         "C computed from A's figure and its own")
+    consistent(t, "after writers of one and of two authorities at once")
 
 
 def test_the_api_serves_the_maintained_figures(t):
