@@ -81,13 +81,19 @@ int web_source_text(struct evbuffer *b, const json_t *source) __attribute__((war
 int web_boundary_note(struct evbuffer *b, const json_t *doc) __attribute__((warn_unused_result));
 
 /* England (or a region) beside an authority, from a profile summary
- * (england/region objects of the profile): for a rate or share, the DfE's
- * published value ("England"); for a count or money, whose England total
- * is not on an authority's scale, the median of authorities ("England
- * (median)"), or where no median is released (submitted figures) the mean.
- * *published is 1 (published), 0 (median) or -1 (mean); NAN when there is
- * none. */
-double web_england_value(const json_t *metric, const json_t *summary, int *published);
+ * (england/region objects of the profile): the DfE's published value
+ * wherever one exists: for a rate or share *published = 1 ("England"),
+ * for a count or money with totals set *published = 2 (labelled "DfE's
+ * published total"; charts pass totals 0, as a total is not on one
+ * authority's scale).  Otherwise the median of authorities (*published 0),
+ * or where no median is released (submitted figures) the mean (-1).  NAN
+ * when there is none. */
+double web_england_value(const json_t *metric, const json_t *summary, int totals,
+                         int *published);
+/* How web_england_value's figure is labelled after the number: "" for a
+ * published rate, " (DfE's published total)", " (median of authorities)",
+ * " (mean of authorities)". */
+const char *web_england_label(int published);
 
 /* Whether a chart of this metric draws this period: annual charts never
  * draw a quarter (two frequencies never share an axis), and calendar 2014

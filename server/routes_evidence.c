@@ -68,9 +68,24 @@ static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *sectio
         csv_row(c, section, id, "neighbours_median", per,
                 web_num(json_object_get(p, "neighbours"), "median"), dp, unit,
                 "computed by sendbench", NULL);
+        csv_row(c, section, id, "neighbours_mean", per,
+                web_num(json_object_get(p, "neighbours"), "mean"), dp, unit,
+                "computed by sendbench", NULL);
         csv_row(c, section, id, "england_median", per,
                 web_num(json_object_get(p, "england"), "median"), dp, unit,
                 "computed by sendbench", NULL);
+        /* England's and the region's figures as the DfE publishes them
+         * (a count: its published total), where it does. */
+        static const char *const areas[][2] = {{"england", "england_published"},
+                                               {"region", "region_published"}};
+        for (size_t k = 0; k < 2; k++) {
+            const json_t *a = json_object_get(p, areas[k][0]);
+            const char *how = web_str(a, "value_source");
+            if (how && strcmp(how, "published") == 0)
+                csv_row(c, section, id, areas[k][1], per, web_num(a, "value"), dp, unit,
+                        derived ? "computed by sendbench from the DfE's published figures"
+                                : "DfE published figure", NULL);
+        }
     }
 }
 
@@ -100,6 +115,7 @@ static struct sheet *evidence_sheet(const json_t *doc)
     csv_metric(&c, doc, "plans", "ehcp_caseload");
     csv_metric(&c, doc, "flows", "requests_received");
     csv_metric(&c, doc, "flows", "new_plans_issued");
+    csv_metric(&c, doc, "timeliness", "pct_within_20_weeks_ex");
     csv_metric(&c, doc, "timeliness", "pct_within_20_weeks");
     csv_metric(&c, doc, "high_needs", "dsg_balance_pct_of_income");
     json_array_foreach(json_object_get(json_object_get(json_object_get(doc, "extra"), "staffing"),
@@ -241,6 +257,23 @@ done:
     return rc;
 }
 
+/* England's figure for metric m in period as the DfE publishes it (its
+ * history's england summary), else NAN. */
+static double england_published(const json_t *m, const char *period)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(m, "history"), i, p) {
+        const char *per = web_str(p, "period");
+        if (!per || strcmp(per, period) != 0)
+            continue;
+        const json_t *e = json_object_get(p, "england");
+        const char *how = web_str(e, "value_source");
+        return how && strcmp(how, "published") == 0 ? web_num(e, "value") : NAN;
+    }
+    return NAN;
+}
+
 /* Requests and new plans on one chart: the authority's own two series. */
 static int flows_section(struct evbuffer *b, const json_t *doc)
 {
@@ -309,14 +342,21 @@ static int flows_section(struct evbuffer *b, const json_t *doc)
                    "</figcaption></figure><table id=\"flows-table\"><caption>Requests and new plans "
                    "by calendar year</caption><thead><tr><th scope=\"col\">Year</th>"
                    "<th scope=\"col\" class=\"num\">Requests received</th>"
-                   "<th scope=\"col\" class=\"num\">New plans issued</th></tr></thead><tbody>") != 0)
+                   "<th scope=\"col\" class=\"num\">New plans issued</th>"
+                   "<th scope=\"col\" class=\"num\">England: requests (DfE's published total)</th>"
+                   "<th scope=\"col\" class=\"num\">England: new plans (DfE's published total)</th>"
+                   "</tr></thead><tbody>") != 0)
         goto done;
     for (size_t i = 0; i < n; i++) {
-        char c1[40], c2[40];
+        char c1[40], c2[40], c3[40], c4[40];
         html_number(y[i], 0, c1, sizeof c1);
         html_number(y2[i], 0, c2, sizeof c2);
+        html_number(england_published(req, x[i]), 0, c3, sizeof c3);
+        html_number(england_published(np, x[i]), 0, c4, sizeof c4);
         if (web_put(b, "<tr><th scope=\"row\">") != 0 || html_escape(b, x[i]) != 0 ||
-            web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>", c1, c2) != 0)
+            web_put(b, "</th><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                       "<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>",
+                    c1, c2, c3, c4) != 0)
             goto done;
     }
     if (web_put(b, "</tbody></table></section>") != 0)
@@ -326,6 +366,27 @@ done:
     free(x);
     free(y);
     return rc;
+}
+
+/* The rate including exceptions, in one sentence under the DfE's headline
+ * measure (excluding exceptions, above): the CSV has its series. */
+static int timeliness_with_exceptions(struct evbuffer *b, const json_t *doc)
+{
+    const json_t *m = web_metric(doc, "pct_within_20_weeks");
+    if (!m || !isfinite(web_num(m, "value")))
+        return 0;
+    const char *unit = web_str(m, "unit");
+    int dp = (int)web_num(m, "dp"), pub = 0;
+    char v[64], eng[64];
+    html_quantity(web_num(m, "value"), dp, unit, v, sizeof v);
+    html_quantity(web_england_value(m, json_object_get(m, "england"), 1, &pub), dp, unit, eng,
+                  sizeof eng);
+    return web_put(b, "<p class=\"note\" data-metric=\"pct_within_20_weeks\">Including plans "
+                      "with a permitted exception to the 20-week limit, ") != 0 ||
+           html_escape(b, web_str(m, "period")) != 0 ||
+           web_put(b, ": %s, England%s %s (the DfE's headline measure is the one above, "
+                      "excluding exceptions).</p>", v, web_england_label(pub), eng) != 0
+               ? -1 : 0;
 }
 
 /* A metric against neighbours and England, with a sentence on the latest
@@ -345,10 +406,10 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
     int eng_published = 0;
     html_quantity(web_num(m, "value"), dp, unit, v, sizeof v);
     html_quantity(web_num(json_object_get(m, "neighbours"), "mean"), dp, unit, nb, sizeof nb);
-    html_quantity(web_england_value(m, json_object_get(m, "england"), &eng_published), dp, unit,
-                  eng, sizeof eng);
-    const char *eng_label = eng_published == 1 ? "England"
-                            : eng_published ? "England mean of authorities" : "England median";
+    html_quantity(web_england_value(m, json_object_get(m, "england"), 1, &eng_published), dp,
+                  unit, eng, sizeof eng);
+    char eng_label[64];
+    snprintf(eng_label, sizeof eng_label, "England%s", web_england_label(eng_published));
     if (web_put(b, "<p class=\"lead\" data-metric=\"") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "\">") != 0)
         return -1;
@@ -375,8 +436,39 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
                           "average %s, %s %s.", nb, eng_label, eng) != 0) {
         return -1;
     }
-    return web_put(b, "</p>") != 0 || web_metric_figure(b, doc, m, chart_id) != 0 ||
-           web_put(b, "</section>") != 0 ? -1 : 0;
+    return web_put(b, "</p>") != 0 ||
+           (strcmp(metric, "pct_within_20_weeks_ex") == 0 &&
+            timeliness_with_exceptions(b, doc) != 0) ||
+           web_metric_figure(b, doc, m, chart_id) != 0 || web_put(b, "</section>") != 0 ? -1 : 0;
+}
+
+/* Whether metric id has any figure to show: the authority's, or England's
+ * as published, in any period. */
+static int has_figures(const json_t *doc, const char *id)
+{
+    const json_t *m = web_metric(doc, id);
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(m, "history"), i, p) {
+        if (json_is_number(json_object_get(p, "value")) ||
+            json_is_number(json_object_get(json_object_get(p, "england"), "value")))
+            return 1;
+    }
+    return 0;
+}
+
+/* The DfE's headline timeliness measure is the rate excluding exceptions
+ * (46.4% for England in 2024); the rate including them follows in one
+ * sentence.  Where nothing excluding exceptions exists (an authority known
+ * only from its own submissions), the rate including them. */
+static int timeliness_section(struct evbuffer *b, const json_t *doc)
+{
+    if (has_figures(doc, "pct_within_20_weeks_ex"))
+        return compare_section(b, doc, "timeliness",
+                               "New EHC plans issued within 20 weeks (excluding exceptions)",
+                               "pct_within_20_weeks_ex", "timeliness-chart");
+    return compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
+                           "pct_within_20_weeks", "timeliness-chart");
 }
 
 static int staffing_section(struct evbuffer *b, const json_t *doc)
@@ -503,8 +595,9 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
                    "</tr></thead><tbody>") != 0)
         return -1;
     static const char *used[] = {"ehcp_caseload", "requests_received", "new_plans_issued",
-                                 "new_plans_within_20_weeks", "pct_within_20_weeks",
-                                 "dsg_balance_pct_of_income"};
+                                 "new_plans_within_20_weeks_ex", "new_plans_issued_ex",
+                                 "pct_within_20_weeks_ex", "new_plans_within_20_weeks",
+                                 "pct_within_20_weeks", "dsg_balance_pct_of_income"};
     for (size_t k = 0; k < sizeof used / sizeof used[0]; k++) {
         m = web_metric(doc, used[k]);
         if (!m)
@@ -557,8 +650,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                       web_num(extra, "data_version")) != 0 ||
               web_boundary_note(b, doc) != 0;
     bad = bad || growth_section(b, doc) != 0 || flows_section(b, doc) != 0 ||
-          compare_section(b, doc, "timeliness", "New EHC plans issued within 20 weeks",
-                          "pct_within_20_weeks", "timeliness-chart") != 0 ||
+          timeliness_section(b, doc) != 0 ||
           compare_section(b, doc, "high-needs", "High Needs position: DSG balance as % of income",
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
           high_needs_evidence_section(b, doc) != 0 ||

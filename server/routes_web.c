@@ -148,15 +148,24 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     const char *unit = web_str(m, "unit");
     const char *code = web_str(json_object_get(doc, "authority"), "code");
     int dp = (int)web_num(m, "dp");
-    char v[64], nb[64], eng[64];
+    char v[64], nb[64], eng[128];
     double value = web_num(m, "value");
     html_quantity(value, dp, unit, v, sizeof v);
     int eng_published = 0;
     html_quantity(web_num(json_object_get(m, "neighbours"), "mean"), dp, unit, nb, sizeof nb);
-    html_quantity(web_england_value(m, json_object_get(m, "england"), &eng_published), dp, unit,
-                  eng, sizeof eng);
-    if (eng_published != 1 && strlen(eng) + 10 < sizeof eng && strcmp(eng, "no data") != 0)
-        strcat(eng, eng_published ? " (mean)" : " (median)");
+    const json_t *es = json_object_get(m, "england");
+    double ev = web_england_value(m, es, 1, &eng_published);
+    char eng_q[64], med[64];
+    html_quantity(ev, dp, unit, eng_q, sizeof eng_q);
+    if (strcmp(eng_q, "no data") == 0)
+        snprintf(eng, sizeof eng, "%s", eng_q);
+    else
+        snprintf(eng, sizeof eng, "%s%s", eng_q, web_england_label(eng_published));
+    /* Beside a published total, the median of authorities too: one
+     * authority's count is compared with that, labelled. */
+    med[0] = 0;
+    if (eng_published == 2 && isfinite(web_num(es, "median")))
+        html_quantity(web_num(es, "median"), dp, unit, med, sizeof med);
     double rank = web_num(m, "rank_england"), n = web_num(m, "n_england");
     const char *sym = web_str(m, "symbol");
     if (web_put(b, "<tr data-metric=\"") != 0 || html_escape(b, web_str(m, "id")) != 0 ||
@@ -189,7 +198,12 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
         return -1;
     if (web_put(b, "</td><td>") != 0 || web_band(b, web_str(m, "band")) != 0 ||
         web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, nb) != 0 ||
-        web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, eng) != 0 ||
+        web_put(b, "</td><td class=\"num\" data-england=\"%s\">",
+                eng_published == 2 ? "published total" : eng_published == 1 ? "published"
+                : eng_published == -1 ? "mean of authorities" : "median of authorities") != 0 ||
+        html_escape(b, eng) != 0 ||
+        (med[0] && (web_put(b, "<br><span class=\"note\">median of authorities ") != 0 ||
+                    html_escape(b, med) != 0 || web_put(b, "</span>") != 0)) ||
         web_put(b, "</td><td><a href=\"/api/v1/tables/") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=neighbours&amp;authority=") != 0 ||
         html_escape(b, code) != 0 || web_put(b, "&amp;period=") != 0 ||

@@ -248,6 +248,7 @@ struct xsec {
     const char *reason;
     size_t n_en;
     struct table_summary england, region, neighbours;
+    struct table_cell england_area;     /* England's published figure (exists 0: none) */
 };
 
 /* Reads the 'x' rows [j0, j1) of metric (and period when not NULL) into
@@ -302,6 +303,7 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
     out->band = f->band;
     out->cur = f->cur;
     out->england = tn.england;
+    out->england_area = tn.england_area;
     out->neighbours = tn.neighbours;
     out->n_en = tn.n_ranked_england;
     table_release(&tn);
@@ -341,7 +343,8 @@ static double growth_base_of(const struct growth *g, const char *code)
 /* rows[0..n) is the ehcp_caseload run of period (after xsec_compute: the
  * values are rounded as published).  Returns 0, or -1 when out of memory. */
 static int growth_add(struct growth *g, const char *period, const struct table_row *rows,
-                      size_t n, const char *subject, const struct auth_caller *caller)
+                      size_t n, const char *subject, const struct auth_caller *caller,
+                      const struct table_cell *eng_area)
 {
     int rc = -1;
     double *vals = calloc(n + 1, sizeof *vals), *scratch = calloc(n + 1, sizeof *scratch);
@@ -379,6 +382,13 @@ static int growth_add(struct growth *g, const char *period, const struct table_r
     struct table_summary eng, nbs;
     table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
                     scratch, &eng);
+    /* England's plans as the DfE publishes them where it does (a sum of
+     * authorities falls short by their suppressed cells). */
+    if (eng_area->exists && eng_area->has_value) {
+        eng.total = eng_area->value;
+        eng.suppressed = 0;
+        eng.n = eng.n ? eng.n : 1;
+    }
     if (is_base) {
         g->base_total = eng.total;
         g->base_total_ok = !eng.suppressed && eng.n > 0 && eng.total > 0;
@@ -547,7 +557,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                     goto done;
                 if (g.base && strcmp(mid, "ehcp_caseload") == 0 &&
                     (g.codes || strcmp(per, g.base) == 0) &&
-                    growth_add(&g, per, rows, (size_t)(j1 - j0), subject, &q->caller) != 0)
+                    growth_add(&g, per, rows, (size_t)(j1 - j0), subject, &q->caller,
+                               &x.england_area) != 0)
                     goto done;
                 break;
             }

@@ -323,17 +323,17 @@ int web_boundary_note(struct evbuffer *b, const json_t *doc)
     return 0;
 }
 
-double web_england_value(const json_t *metric, const json_t *summary, int *published)
+double web_england_value(const json_t *metric, const json_t *summary, int totals,
+                         int *published)
 {
     const char *unit = web_str(metric, "unit");
     int rate = unit && (strcmp(unit, "%") == 0 || strcmp(unit, "ratio") == 0);
+    const char *src = web_str(summary, "value_source");
     *published = 0;
-    if (rate) {
-        const char *src = web_str(summary, "value_source");
-        if (src && strcmp(src, "published") == 0) {
-            *published = 1;
-            return web_num(summary, "value");
-        }
+    if ((rate || totals) && src && strcmp(src, "published") == 0 &&
+        json_is_number(json_object_get(summary, "value"))) {
+        *published = rate ? 1 : 2;
+        return web_num(summary, "value");
     }
     /* The median of submitted figures is never released (an order
      * statistic): their mean stands in, said so. */
@@ -343,4 +343,18 @@ double web_england_value(const json_t *metric, const json_t *summary, int *publi
         return web_num(summary, "mean");
     }
     return median;
+}
+
+const char *web_england_label(int published)
+{
+    switch (published) {
+    case 1:
+        return "";
+    case 2:
+        return " (DfE's published total)";
+    case -1:
+        return " (mean of authorities)";
+    default:
+        return " (median of authorities)";
+    }
 }

@@ -87,6 +87,8 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
         goto done;
     double *nb = y + n, *eng = y + 2 * n;
     int have_nb = 0, have_any = 0, eng_published = 0;
+    double total = NAN;
+    const char *total_period = NULL;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *p = json_array_get(series, i);
@@ -95,9 +97,16 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
         x[m] = web_str(p, "period");
         y[m] = web_num(p, "value");
         nb[m] = web_num(json_object_get(p, "neighbours"), "mean");
-        int pub = 0;
-        eng[m] = web_england_value(metric, json_object_get(p, "england"), &pub);
+        int pub = 0, tot = 0;
+        eng[m] = web_england_value(metric, json_object_get(p, "england"), 0, &pub);
         eng_published |= pub == 1;
+        /* A count's published England total is not drawn (not on one
+         * authority's scale) but the caption gives the latest. */
+        double et = web_england_value(metric, json_object_get(p, "england"), 1, &tot);
+        if (tot == 2) {
+            total = et;
+            total_period = x[m];
+        }
         have_nb |= isfinite(nb[m]);
         have_any |= isfinite(y[m]) || isfinite(nb[m]) || isfinite(eng[m]);
         m++;
@@ -122,8 +131,16 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
              "statistical neighbours (dashed line, square markers) and %s (dotted line, "
              "triangle markers), %s to %s.",
              label, name ? name : "",
-             eng_published ? "England as the DfE publishes it" : "the median of all English authorities",
+             eng_published ? "England as the DfE publishes it" : "the median of English authorities",
              n ? x[0] : "", n ? x[n - 1] : "");
+    if (!eng_published && total_period) {
+        char tq[64];
+        size_t used = strlen(desc);
+        html_quantity(total, dp, unit, tq, sizeof tq);
+        snprintf(desc + used, sizeof desc - used,
+                 " England's own total, as the DfE publishes it, was %s in %s (not drawn: "
+                 "it is not on one authority's scale).", tq, total_period);
+    }
     char nb_name[64] = "Statistical neighbours (average)";
     struct svg_series s[3] = {{name ? name : "Authority", y, SVG_FOCUS},
                               {nb_name, nb, SVG_COMPARE1},
