@@ -118,6 +118,10 @@ struct table_row {
     int consent_to_name;
     int neighbour_rank;     /* 0 the focal authority, 1..10 its neighbours, -1 neither */
     struct table_cell cur, prev, year, base;
+    /* a DfE footnote on cur (sql/170: "all new plans classed as
+     * exceptions"): the figure is shown with it but is not ranked, banded
+     * or summarised; NULL none */
+    const char *note;
     /* outputs of table_compute */
     int in_group;
     int masked;             /* show as mask_label, without code, name or region */

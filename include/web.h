@@ -95,6 +95,12 @@ double web_england_value(const json_t *metric, const json_t *summary, int totals
  * " (mean of authorities)". */
 const char *web_england_label(int published);
 
+/* "Notes on these figures" (id figure-notes): every figure of the profile
+ * document (pages: with history) carrying a DfE footnote (sql/170: shown,
+ * not ranked) and every figure the import checks hold back, with why.
+ * Nothing when there are none.  Returns 0 or -1. */
+int web_figure_notes(struct evbuffer *b, const json_t *doc) __attribute__((warn_unused_result));
+
 /* Whether a chart of this metric draws this period: annual charts never
  * draw a quarter (two frequencies never share an axis), and calendar 2014
  * is left out of calendar-year series (EHC plans began in September 2014,

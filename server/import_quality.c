@@ -288,6 +288,40 @@ static int check_contradictions(struct import_run *run, struct registry *reg)
     return 0;
 }
 
+/* all_exceptions: a row whose new plans excluding exceptions are 0 while
+ * plans were issued.  The DfE's footnote to 2024: "Dorset and City of
+ * London have classed all new plans as having permitted exceptions to the
+ * 20 week statutory timeframe".  The 0 is a classification, not a count:
+ * the row's figures excluding exceptions are queried (kept in force) with
+ * the note, which the tables, pages and pack show, leaving the figures out
+ * of ranks, bands and summaries (sql/170). */
+static int check_all_exceptions(struct import_run *run, struct registry *reg)
+{
+    for (size_t i = 0; i < run->nobs; i++) {
+        const struct staged_obs *o = &run->obs[i];
+        double ex, all;
+        if (strcmp(o->metric, "new_plans_issued_ex") != 0 || !number(o, &ex) || ex != 0)
+            continue;
+        const struct staged_obs *d =
+            find(run->obs, run->nobs, "new_plans_timeliness_den", o->period, o->authority);
+        if (!number(d, &all) || !(all > 0))
+            continue;
+        char detail[600];
+        snprintf(detail, sizeof detail,
+                 "%.60s (%s) %s: all %.20s new plans classed as having permitted exceptions to the "
+                 "20-week time limit (DfE footnote), so 0 excluding exceptions is not a count "
+                 "of plans: not ranked", name_of(reg, o->authority), o->authority, o->period,
+                 d->cell.text);
+        if (flag(run, i, "all_exceptions", false, "%s", detail) != 0)
+            return -1;
+        struct staged_obs *w =
+            find(run->obs, run->nobs, "new_plans_within_20_weeks_ex", o->period, o->authority);
+        if (w && flag(run, (size_t)(w - run->obs), "all_exceptions", false, "%s", detail) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The shares (%) of a row are made from its counts: a quarantined count
  * quarantines the row's shares under the same rule. */
 static int quarantine_shares(struct import_run *run, struct registry *reg)
@@ -513,7 +547,7 @@ int import_quality_check(PGconn *conn, struct import_run *run, const struct regi
     if (rc != 0)
         return -1;
     if (check_contradictions(run, reg) != 0 || quarantine_shares(run, reg) != 0 ||
-        check_year_on_year(conn, run, reg) != 0)
+        check_all_exceptions(run, reg) != 0 || check_year_on_year(conn, run, reg) != 0)
         return -1;
     run->quarantined = run->queried = 0;
     for (size_t i = 0; i < run->nflags; i++) {
@@ -543,7 +577,9 @@ void import_quality_report(const struct import_run *run)
     for (size_t i = 0; i < run->nflags; i++) {
         const struct import_flag *f = &run->flags[i];
         printf("    %s:%u: %s (%s): %s\n", run->path, run->obs[f->obs].line,
-               f->quarantine ? "quarantined" : "queried", f->rule, f->detail);
+               f->quarantine ? "quarantined"
+               : strcmp(f->rule, "all_exceptions") == 0 ? "noted" : "queried",
+               f->rule, f->detail);
     }
 }
 

@@ -28,6 +28,7 @@
 struct rows_ctx {
     struct sheet *s;
     const char *code, *name;
+    const char *note;   /* the next row's DfE footnote (sql/170), NULL none */
 };
 
 static void csv_row(struct rows_ctx *c, const char *section, const char *metric, const char *series,
@@ -43,6 +44,7 @@ static void csv_row(struct rows_ctx *c, const char *section, const char *metric,
     sheet_text(c->s, unit);
     sheet_text(c->s, source);
     sheet_text(c->s, recorded);
+    sheet_text(c->s, c->note ? c->note : "");
     sheet_end_row(c->s);
 }
 
@@ -62,9 +64,11 @@ static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *sectio
     int derived = web_str(m, "kind") && strcmp(web_str(m, "kind"), "derived") == 0;
     json_array_foreach(json_object_get(m, "history"), i, p) {
         const char *per = web_str(p, "period");
+        c->note = web_str(p, "note");
         csv_row(c, section, id, "authority", per, web_num(p, "value"), dp, unit,
                 derived ? "computed by sendbench" : web_str(src, "source"),
                 derived ? NULL : web_str(src, "recorded"));
+        c->note = NULL;
         csv_row(c, section, id, "neighbours_median", per,
                 web_num(json_object_get(p, "neighbours"), "median"), dp, unit,
                 "computed by sendbench", NULL);
@@ -93,14 +97,14 @@ static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *sectio
 static struct sheet *evidence_sheet(const json_t *doc)
 {
     const json_t *a = json_object_get(doc, "authority");
-    struct rows_ctx c = {sheet_new("evidence"), web_str(a, "code"), web_str(a, "name")};
+    struct rows_ctx c = {sheet_new("evidence"), web_str(a, "code"), web_str(a, "name"), NULL};
     size_t i;
     json_t *p;
     if (!c.s)
         return NULL;
     const char *hdr[] = {"section", "metric", "series", "area_code", "area_name", "period",
-                         "value", "unit", "source", "recorded"};
-    for (size_t k = 0; k < 10; k++)
+                         "value", "unit", "source", "recorded", "note"};
+    for (size_t k = 0; k < 11; k++)
         sheet_text(c.s, hdr[k]);
     sheet_end_row(c.s);
     json_array_foreach(json_object_get(json_object_get(doc, "growth"), "series"), i, p) {
@@ -432,8 +436,11 @@ static int compare_section(struct evbuffer *b, const json_t *doc, const char *se
         } else if (web_band(b, web_str(m, "band")) != 0 || web_put(b, ".") != 0) {
             return -1;
         }
-    } else if (web_put(b, "No figure for this authority in the latest period; neighbours' "
-                          "average %s, %s %s.", nb, eng_label, eng) != 0) {
+    } else if (web_put(b, "No figure for this authority in the latest period") != 0 ||
+               (web_str(m, "reason") && (web_put(b, " (") != 0 ||
+                                         html_escape(b, web_str(m, "reason")) != 0 ||
+                                         web_put(b, ")") != 0)) ||
+               web_put(b, "; neighbours' average %s, %s %s.", nb, eng_label, eng) != 0) {
         return -1;
     }
     return web_put(b, "</p>") != 0 ||
@@ -655,7 +662,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
           high_needs_evidence_section(b, doc) != 0 ||
           staffing_section(b, doc) != 0 || submitted_section(b, doc) != 0 ||
-          forecast_section(b, doc) != 0 ||
+          forecast_section(b, doc) != 0 || web_figure_notes(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
     return web_page_take(b, bad, len);
 }

@@ -320,6 +320,9 @@ static const char TABLE_SQL[] =
     "  UNION ALL"
     "  SELECT authority, period, value, CASE WHEN value IS NULL THEN 'x' END, published, reason"
     "  FROM derived_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))),"
+    /* A DfE footnote the import checks carry (sql/170): shown, not ranked. */
+    " notes AS MATERIALIZED (SELECT authority, note FROM figure_notes"
+    "  WHERE metric = $1 AND period = $2),"
     " focal AS (SELECT new_la_code FROM authorities WHERE new_la_code = $6 OR old_la_code = $6"
     "           ORDER BY new_la_code LIMIT 1),"
     /* England's and the regions' figures as the DfE publishes them (sql/091). */
@@ -361,7 +364,8 @@ static const char TABLE_SQL[] =
     "  (SELECT ar.symbol FROM ar JOIN authorities x ON x.region_code = ar.area"
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"
     "  (SELECT 't' FROM ar JOIN authorities x ON x.region_code = ar.area"
-    "   WHERE x.new_la_code = (SELECT new_la_code FROM focal))"                         /* 35-37 */
+    "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"                        /* 35-37 */
+    "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code)"                  /* 38 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -459,6 +463,9 @@ static void table_fetched(const struct db_reply *reply, void *arg)
         row->neighbour_rank = PQgetisnull(res, i, 15) ? -1 : atoi(PQgetvalue(res, i, 15));
         tq_read_cell(res, i, 16, &row->cur);
         reasons[n] = tq_cell(res, i, 19);
+        row->note = tq_cell(res, i, 38);
+        if (row->note)
+            reasons[n] = row->note;
         tq_read_cell(res, i, 20, &row->prev);
         tq_read_cell(res, i, 23, &row->year);
         if (tm.has_base)

@@ -181,7 +181,14 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     html_plain(value, dp, plain, sizeof plain);
     if (web_put(b, "%s\">", plain) != 0)
         return -1;
-    if (isfinite(value) ? html_escape(b, v) != 0
+    if (isfinite(value) && web_str(m, "note") &&
+        (web_put(b, "<abbr class=\"noted\" title=\"") != 0 || html_escape(b, web_str(m, "note")) != 0 ||
+         web_put(b, "\">") != 0 || html_escape(b, v) != 0 ||
+         web_put(b, "</abbr> <a class=\"note-ref\" href=\"#figure-notes\">note</a>") != 0))
+        return -1;
+    if (isfinite(value) && web_str(m, "note")) {
+        /* shown above, with its note */
+    } else if (isfinite(value) ? html_escape(b, v) != 0
                         : (web_put(b, "<abbr title=\"") != 0 ||
                            html_escape(b, web_str(m, "reason") ? web_str(m, "reason")
                                           : json_is_false(json_object_get(m, "published"))
@@ -257,7 +264,7 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
             unranked += web_str(m, "rank_note") != NULL;
         }
     }
-    bad = bad || web_put(b, "</tbody></table>") != 0;
+    bad = bad || web_put(b, "</tbody></table>") != 0 || web_figure_notes(b, doc) != 0;
     /* Why a figure has no rank (the profile's rank_note): never "1 of 1". */
     if (unranked)
         bad = bad || web_put(b, "<p class=\"note\" id=\"rank-note\">Not ranked: for that period "

@@ -294,7 +294,7 @@ static void summarise_where(struct table *t,
         const struct table_row *r = &t->rows[i];
         const struct table_cell *c = &r->cur;
         vals[m] = c->has_value ? c->value : 0;
-        present[m] = c->has_value;
+        present[m] = c->has_value && !r->note;
         prot[m] = cell_protected(c, r);
         if (!c->has_value && prot[m])
             (*partial)++;
@@ -517,7 +517,7 @@ int table_compute(struct table *t)
      * only the figures this caller sees. */
     for (size_t i = 0; i < n; i++) {
         vals[i] = t->rows[i].cur.value;
-        present[i] = t->rows[i].cur.has_value;
+        present[i] = t->rows[i].cur.has_value && !t->rows[i].note;
     }
     t->n_ranked_england = table_rank(vals, present, n, t->polarity, ranks);
     for (size_t i = 0; i < n; i++) {

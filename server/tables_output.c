@@ -91,6 +91,8 @@ json_t *table_json(const struct tq *q, const struct table *t, const struct table
         const char *reason = r->withheld ? NULL : reasons[t->order[k]];
         if (reason || !r->cur.exists)
             json_object_set_new(o, "reason", json_string(reason ? reason : "no figure recorded"));
+        if (r->note && !r->withheld)
+            json_object_set_new(o, "note", json_string(r->note));
         json_object_set_new(o, "rank", r->rank ? json_integer(r->rank) : json_null());
         json_object_set_new(o, "rank_england",
                             r->rank_england ? json_integer(r->rank_england) : json_null());
@@ -185,6 +187,7 @@ static void csv_header(struct sheet *b, const struct table_meta *tm)
         csv_put(b, growth[i]);
     for (size_t i = 0; i < 3; i++)
         csv_put(b, sums[i]);
+    csv_put(b, "note");
     sheet_end_row(b);
 }
 
@@ -212,6 +215,7 @@ static void csv_summary(struct sheet *b, const char *tp, const char *tid, const 
     csv_num(b, !none, s->mean, tm->dp, sym);
     csv_num(b, !none && !s->median_withheld, s->median, tm->dp, none ? sym : "c");
     sheet_int(b, (long long)s->n);
+    csv_put(b, "");
     sheet_end_row(b);
 }
 
@@ -270,6 +274,7 @@ struct sheet *table_sheet(const struct tq *q, const struct table *t, const struc
         }
         for (int i = 0; i < 3; i++)
             csv_put(b, "z");
+        csv_put(b, r->note && !r->withheld ? r->note : "");
         sheet_end_row(b);
     }
     return b;
@@ -319,6 +324,8 @@ struct sheet *table_meta_sheet(const char *id, const char *label, const char *un
     snprintf(l, sizeof l, "Median of contributing authorities: %s", label);
     meta_row(b, "median", l, iu, dp);
     meta_row(b, "contributors", "Authorities contributing to the mean and median", "", 0);
+    meta_row(b, "note", "A DfE footnote on the figure (such a figure is not ranked or "
+                        "summarised)", "", 0);
     return b;
 }
 

@@ -93,6 +93,17 @@ const char TABLES_PROFILE_SQL[] =
     "            WHERE published AND source IS NOT NULL GROUP BY metric, source) z"
     "       ON z.metric = d.input GROUP BY d.metric, z.source) u"
     "      LEFT JOIN import_sources i ON i.source = u.source GROUP BY u.metric) w), '{}'),"
+    /* Figures the import checks hold back (quarantined, not released):
+     * the pages say which and why (Yorkshire and The Humber's 2022 new
+     * plans carry the regional total). */
+    "   'held_back', coalesce((SELECT json_agg(json_build_object('metric', q.metric,"
+    "     'label', m.label, 'period', q.period, 'rule', q.rule, 'detail', q.detail)"
+    "     ORDER BY m.sort_order, q.period) FROM import_quality q"
+    "     JOIN metrics m ON m.id = q.metric"
+    "     WHERE q.authority = s.new_la_code AND q.action = 'quarantine'"
+    "      AND NOT EXISTS (SELECT 1 FROM import_quality_releases r WHERE r.quality_id = q.id)"
+    "      AND NOT EXISTS (SELECT 1 FROM current_observations c WHERE c.authority = q.authority"
+    "       AND c.metric = q.metric AND c.period = q.period)), '[]'),"
     "   'forecasts', coalesce((SELECT json_agg(json_build_object('metric', f.metric,"
     "     'stale', f.data_version < forecast_data_version(), 'doc', f.doc) ORDER BY m.sort_order)"
     "     FROM forecasts f JOIN metrics m ON m.id = f.metric"
@@ -126,7 +137,9 @@ const char TABLES_PROFILE_SQL[] =
     " UNION ALL"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code,"
     "  CASE WHEN a.new_la_code = j.new_la_code THEN 0 ELSE nb.rank END,"
-    "  s.value::text, s.symbol, s.published::text, s.reason,"
+    /* A DfE footnote the import checks carry (sql/170) travels as the
+     * reason: with a value, the figure is shown but not ranked. */
+    "  s.value::text, s.symbol, s.published::text, coalesce(fn.note, s.reason),"
     "  s.period_start::text || ' ' || s.period, a.consent_to_name::text, NULL"
     " FROM (SELECT * FROM src WHERE $3 UNION ALL"
     "       SELECT x.* FROM chosen c CROSS JOIN LATERAL (SELECT * FROM src"
@@ -134,10 +147,14 @@ const char TABLES_PROFILE_SQL[] =
     " JOIN authorities a ON a.new_la_code = s.authority CROSS JOIN subj j"
     " LEFT JOIN statistical_neighbours nb ON nb.authority = j.new_la_code"
     "  AND nb.neighbour = a.new_la_code"
+    " LEFT JOIN figure_notes fn ON fn.authority = s.authority AND fn.metric = s.metric"
+    "  AND fn.period = s.period"
     " UNION ALL"
     " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
-    "  s.published::text, s.reason, s.period_start::text || ' ' || s.period, NULL, NULL"
-    " FROM own s"
+    "  s.published::text, coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
+    "  NULL, NULL"
+    " FROM own s LEFT JOIN figure_notes fn ON fn.authority = s.authority"
+    "  AND fn.metric = s.metric AND fn.period = s.period"
     " UNION ALL"
     /* England's and the subject's region's figures as the DfE publishes
      * them (sql/091), for the periods shown ($3: all). */
@@ -275,6 +292,7 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
         row->neighbour_rank = PQgetisnull(res, j, 5) ? -1 : atoi(PQgetvalue(res, j, 5));
         row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
         tq_read_cell(res, j, 6, &row->cur);
+        row->note = row->cur.has_value ? tq_cell(res, j, 9) : NULL;
         if (strcmp(row->code, subject) == 0) {
             focal = (long)n;
             out->reason = tq_cell(res, j, 9);
@@ -432,7 +450,7 @@ static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
 {
     char band[2] = {x->band, 0};
     int h = x->hidden;
-    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "period", period,
+    json_t *o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "period", period,
                      "value", h ? json_null() : table_cell_json(&x->cur, pm->dp), "symbol",
                      h ? json_string("x") : table_symbol_json(&x->cur), "published",
                      !h && x->cur.exists && x->cur.published, "rank_england",
@@ -443,6 +461,10 @@ static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
                      profile_summary(&x->neighbours, pm->dp, pm->additive), "region",
                      profile_summary(&x->region, pm->dp, pm->additive), "england",
                      profile_summary(&x->england, pm->dp, pm->additive));
+    /* A DfE footnote (sql/170): the figure is shown, not ranked. */
+    if (o && !h && x->reason)
+        json_object_set_new(o, x->cur.has_value ? "note" : "reason", json_string(x->reason));
+    return o;
 }
 
 /* Builds the profile document from TABLES_PROFILE_SQL's rows; history adds the
@@ -523,6 +545,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                                    "value", hide ? json_null() : table_cell_json(&c, pm[k].dp),
                                    "symbol", hide ? json_string("c") : table_symbol_json(&c),
                                    "published", c.published);
+            if (pt && c.has_value && !PQgetisnull(res, i, 9))
+                json_object_set_new(pt, "note", json_string(PQgetvalue(res, i, 9)));
             if (!pt || json_array_append_new(pm[k].series, pt) != 0)
                 goto done;
             /* The growth index starts at the first census from 2015 on. */
@@ -596,6 +620,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                                                 : json_null());
         if (x.reason && !hidden)
             json_object_set_new(o, "reason", json_string(x.reason));
+        if (x.reason && !hidden && x.cur.has_value)
+            json_object_set_new(o, "note", json_string(x.reason));
         json_object_set_new(o, "rank_england",
                             hidden || !x.rank_en ? json_null() : json_integer(x.rank_en));
         json_object_set_new(o, "n_england", json_integer((json_int_t)x.n_en));

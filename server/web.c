@@ -358,3 +358,41 @@ const char *web_england_label(int published)
         return " (median of authorities)";
     }
 }
+
+int web_figure_notes(struct evbuffer *b, const json_t *doc)
+{
+    size_t i, j, shown = 0;
+    json_t *m, *p;
+    json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+        json_array_foreach(json_object_get(m, "history"), j, p) {
+            const char *note = web_str(p, "note");
+            if (!note)
+                continue;
+            if ((shown++ == 0 &&
+                 web_put(b, "<section id=\"figure-notes\"><h2>Notes on these figures</h2>"
+                            "<ul class=\"notes\">") != 0) ||
+                web_put(b, "<li data-metric=\"") != 0 || html_escape(b, web_str(m, "id")) != 0 ||
+                web_put(b, "\" data-period=\"") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
+                web_put(b, "\"><strong>") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
+                web_put(b, ", ") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
+                web_put(b, "</strong>: shown but not ranked or counted in averages: ") != 0 ||
+                html_escape(b, note) != 0 || web_put(b, ".</li>") != 0)
+                return -1;
+        }
+    }
+    json_array_foreach(json_object_get(json_object_get(doc, "extra"), "held_back"), i, p) {
+        if ((shown++ == 0 &&
+             web_put(b, "<section id=\"figure-notes\"><h2>Notes on these figures</h2>"
+                        "<ul class=\"notes\">") != 0) ||
+            web_put(b, "<li class=\"held-back\" data-metric=\"") != 0 ||
+            html_escape(b, web_str(p, "metric")) != 0 || web_put(b, "\" data-period=\"") != 0 ||
+            html_escape(b, web_str(p, "period")) != 0 || web_put(b, "\"><strong>") != 0 ||
+            html_escape(b, web_str(p, "label")) != 0 || web_put(b, ", ") != 0 ||
+            html_escape(b, web_str(p, "period")) != 0 ||
+            web_put(b, "</strong>: not shown: the import checks held the DfE's figure back (") != 0 ||
+            html_escape(b, web_str(p, "rule")) != 0 || web_put(b, "): ") != 0 ||
+            html_escape(b, web_str(p, "detail")) != 0 || web_put(b, ".</li>") != 0)
+            return -1;
+    }
+    return shown ? web_put(b, "</ul></section>") : 0;
+}

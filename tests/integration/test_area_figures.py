@@ -213,3 +213,84 @@ def test_a_submitted_quarter_has_the_sum_of_contributors(t):
          "England is the sum of its 4 contributors: %r" % e)
     t.eq(e["median"], None, "no median of unpublished figures")
     t.true(all(r["value"] is None for r in doc["rows"]), "no authority's figure is shown")
+
+
+CITY = "E09000001"
+
+
+def test_a_dfe_footnote_travels_with_its_figure_and_is_not_ranked(t):
+    """The DfE's footnote to 2024: Dorset and City of London classed every
+    new plan as having a permitted exception, so their new plans excluding
+    exceptions are 0 by classification.  The import notes exactly those two
+    (rule all_exceptions, kept in force), and the tables (JSON, CSV), the
+    profile, the authority page and the pack show the 0 with the note,
+    unranked, unbanded and out of the summaries."""
+    got = t.psql("SELECT authority, metric, action FROM import_quality"
+                 " WHERE rule = 'all_exceptions' AND period = '2024' ORDER BY 1, 2")
+    t.eq([tuple(r) for r in got],
+         [(DORSET, "new_plans_issued_ex", "query"),
+          (DORSET, "new_plans_within_20_weeks_ex", "query"),
+          (CITY, "new_plans_issued_ex", "query"),
+          (CITY, "new_plans_within_20_weeks_ex", "query")],
+         "the two authorities of the DfE's footnote, noted")
+    s, doc = t.get_json("/api/v1/tables/new_plans_issued_ex?group=england&period=2024")
+    t.eq(s, 200, "table")
+    rows = {r["code"]: r for r in doc["rows"]}
+    for code in (DORSET, CITY):
+        r = rows[code]
+        t.eq((r["value"], r["rank"], r["rank_england"], r["band"]), (0, None, None, None),
+             "%s: shown as 0, not ranked: %r" % (code, r))
+        t.true("permitted exceptions" in (r.get("note") or ""), "%s carries the note" % code)
+    valued = [r for r in doc["rows"] if r["value"] is not None]
+    t.eq(doc["n_ranked_england"], len(valued) - 2, "the two are not in the ranking")
+    t.eq(summary(doc, "england")["n"], len(valued) - 2, "nor in England's mean and median")
+    s, h, b = t.request("GET", "/api/v1/tables/new_plans_issued_ex?group=england&period=2024"
+                               "&format=csv")
+    crow = [r for r in csv.DictReader(io.StringIO(b.decode("utf-8")))
+            if r["new_la_code"] == DORSET][0]
+    t.eq((crow["new_plans_issued_ex"], crow["rank"]), ("0", "x"), "CSV: 0, not ranked")
+    t.true("permitted exceptions" in crow["note"], "CSV note: %r" % crow)
+    s, prof = t.get_json("/api/v1/authorities/%s/profile?period=2024" % DORSET)
+    m = [x for x in prof["metrics"] if x["id"] == "new_plans_issued_ex"][0]
+    t.eq((m["value"], m["rank_england"], m["band"]), (0, None, None), "profile: %r" % m)
+    t.true("permitted exceptions" in (m.get("note") or ""), "profile note")
+    rate = [x for x in prof["metrics"] if x["id"] == "pct_within_20_weeks_ex"][0]
+    t.true("permitted exceptions" in (rate.get("reason") or ""),
+           "the derived rate says why it has no figure: %r" % rate.get("reason"))
+    s, _, b = t.request("GET", "/authorities/" + DORSET, headers={"Accept": "text/html"})
+    page = b.decode("utf-8")
+    notes = page.split('id="figure-notes"')[1].split("</section>")[0]
+    t.true('data-metric="new_plans_issued_ex" data-period="2024"' in notes
+           and "permitted exceptions" in notes, "the page's notes: %r" % notes[:600])
+    row = page.split('<tr data-metric="new_plans_issued_ex">')[1].split("</tr>")[0]
+    t.true('class="noted"' in row and 'data-rank="">&ndash;' in row,
+           "the row shows the 0 noted, unranked: %r" % row)
+    s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence" % DORSET)
+    pack = b.decode("utf-8")
+    t.true('id="figure-notes"' in pack and "permitted exceptions" in
+           pack.split('id="figure-notes"')[1], "the pack carries the note")
+    s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence?format=csv" % DORSET)
+    prow = [r for r in csv.DictReader(io.StringIO(b.decode("utf-8")))
+            if r["series"] == "authority" and r["metric"] == "pct_within_20_weeks_ex"]
+    t.true(prow, "pack CSV has the rate")
+
+
+def test_the_yorkshire_2022_rows_are_held_back_and_the_page_says_why(t):
+    """Every Yorkshire and The Humber authority's 2022 new-plans row carries
+    the regional total: the import quarantines them (equals_area_total),
+    the tables leave them out, and the authority's page says why."""
+    got = t.psql("SELECT q.authority FROM import_quality q JOIN authorities a"
+                 " ON a.new_la_code = q.authority WHERE q.metric = 'new_plans_issued'"
+                 " AND q.period = '2022' AND q.rule = 'equals_area_total'"
+                 " AND a.region_code = 'E12000003' ORDER BY 1")
+    t.eq(len(got), 15, "the 15 authorities' rows are quarantined")
+    leeds = got[0][0]
+    s, doc = t.get_json("/api/v1/tables/new_plans_issued?group=england&period=2022")
+    r = [x for x in doc["rows"] if x["code"] == leeds][0]
+    t.eq(r["value"], None, "not in the table: %r" % r)
+    s, _, b = t.request("GET", "/authorities/" + leeds, headers={"Accept": "text/html"})
+    page = b.decode("utf-8")
+    t.true('id="figure-notes"' in page, "the page has notes")
+    notes = page.split('id="figure-notes"')[1].split("</section>")[0]
+    t.true('class="held-back" data-metric="new_plans_issued" data-period="2022"' in notes
+           and "equals_area_total" in notes, "the page says why: %r" % notes[:800])

@@ -165,7 +165,7 @@ def test_evidence_csv(t):
     t.true(h["content-type"].startswith("text/csv"), "csv type")
     rows = list(csv.DictReader(io.StringIO(b)))
     t.eq(list(rows[0].keys()), ["section", "metric", "series", "area_code", "area_name", "period",
-                                "value", "unit", "source", "recorded"], "header")
+                                "value", "unit", "source", "recorded", "note"], "header")
     plans = {r["period"]: float(r["value"]) for r in rows
              if r["section"] == "plans" and r["series"] == "authority"}
     t.eq(len(plans), 13, "plans rows")
