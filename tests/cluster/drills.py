@@ -480,6 +480,9 @@ def drill_replica_reads(c, token):
         for i in range(N):
             replica_serves(SRV_PORT + i, keys)
         check(True, "db-read: once the standby has replayed, it serves the servers' misses again")
+        figures["db_read"] = {e: sum(event_count(SRV_PORT + i, e) for i in range(N))
+                              for e in ("db_read_replica", "db_read_primary",
+                                        "db_read_replica_failed")}
     except RuntimeError as e:
         check(False, "db-read: %s" % e)
 
