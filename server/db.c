@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db_errors.h"
+#include "db_pack.h"
 #include "db_internal.h"
 #include "log.h"
 
@@ -629,11 +630,8 @@ static int pool_submit(struct db_pool *pool, enum db_class cls, const char *sql,
                        const char *const *params, db_cb cb, void *arg)
 {
     /* One allocation holds the query, the parameter pointers and strings. */
-    size_t need = sizeof(struct db_query) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
-    for (int i = 0; i < nparams; i++)
-        if (params[i])
-            need += strlen(params[i]) + 1;
-    struct db_query *q = calloc(1, need);
+    char **qparams, *qsql;
+    struct db_query *q = db_pack(sizeof *q, sql, nparams, params, &qparams, &qsql);
     if (!q)
         return -1;
     q->timer = evtimer_new(pool->base, query_timer_cb, q);
@@ -646,20 +644,8 @@ static int pool_submit(struct db_pool *pool, enum db_class cls, const char *sql,
     q->cb = cb;
     q->arg = arg;
     q->nparams = nparams;
-    q->params = (char **)(void *)(q + 1);
-    char *p = (char *)(q->params + nparams);
-    for (int i = 0; i < nparams; i++) {
-        if (!params[i]) {
-            q->params[i] = NULL;
-            continue;
-        }
-        size_t len = strlen(params[i]) + 1;
-        memcpy(p, params[i], len);
-        q->params[i] = p;
-        p += len;
-    }
-    memcpy(p, sql, strlen(sql) + 1);
-    q->sql = p;
+    q->params = qparams;
+    q->sql = qsql;
 
     /* At once when a connection is free and no query of the class is
      * waiting before it (and, for a write, writes are under their limit). */

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "db_pack.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -203,29 +204,16 @@ static void replica_done(const struct db_reply *reply, void *arg)
 static struct read_q *read_q_new(struct app *app, const char *sql, int nparams,
                                  const char *const *params, db_cb cb, void *arg)
 {
-    size_t need = sizeof(struct read_q) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
-    for (int i = 0; i < nparams; i++)
-        if (params[i])
-            need += strlen(params[i]) + 1;
-    struct read_q *q = calloc(1, need);
+    char **qparams, *qsql;
+    struct read_q *q = db_pack(sizeof *q, sql, nparams, params, &qparams, &qsql);
     if (!q)
         return NULL;
     q->app = app;
     q->cb = cb;
     q->arg = arg;
     q->nparams = nparams;
-    q->params = (char **)(void *)(q + 1);
-    char *p = (char *)(q->params + nparams);
-    for (int i = 0; i < nparams; i++) {
-        if (!params[i])
-            continue;
-        size_t len = strlen(params[i]) + 1;
-        memcpy(p, params[i], len);
-        q->params[i] = p;
-        p += len;
-    }
-    memcpy(p, sql, strlen(sql) + 1);
-    q->sql = p;
+    q->params = qparams;
+    q->sql = qsql;
     return q;
 }
 
