@@ -71,19 +71,29 @@ enum high_needs_status {
  * forecasts) for the evidence pack; new reference. */
 json_t *high_needs_doc_from_profile(const json_t *profile);
 
-/* The evidence pack's High Needs plan section (server/web_high_needs.c):
+/* The evidence pack's High Needs plan section (server/evidence_high_needs.c):
  * the unmitigated trajectory with its sentence, fan and assumptions, from
- * the profile document.  0, or -1 out of memory. */
+ * the profile document; with plan (the pack's tables_page_arg under
+ * ?scenario=ID, else NULL) the trajectory query's inputs for the caller and
+ * the saved scenario beside it.  0, or -1 out of memory. */
 struct evbuffer;
-int high_needs_evidence_section(struct evbuffer *b, const json_t *profile)
+int high_needs_evidence_section(struct evbuffer *b, const json_t *profile, const void *plan)
     __attribute__((warn_unused_result));
 
-/* GET /api/v1/authorities/{code}/evidence?scenario=ID: the printable High
- * Needs plan with that scenario beside the unmitigated trajectory (the
- * scenario's council, by token or session, or an admin; anyone when it is
- * shared).  Ends r. */
+/* The scenario pack's extra download rows (plan as above; nothing when
+ * NULL): section "high_needs_plan", per financial year the unmitigated
+ * spend, allocation, cumulative balance and its 80% bounds, and the
+ * scenario's spend and cumulative balance, in the pack's ten columns. */
+struct sheet;
+void high_needs_evidence_rows(struct sheet *s, const void *plan);
+
+/* GET /api/v1/authorities/{code}/evidence?scenario=ID: the whole evidence
+ * pack drawn by page (HTML, CSV or XLSX) with that scenario's High Needs
+ * plan, for the scenario's council (token or session) or an admin; anyone
+ * when it is shared; 401 anonymous, 404 another council.  Ends r. */
 struct request;
-void high_needs_evidence_scenario(struct request *r);
+struct tables_page;
+void high_needs_evidence_scenario(struct request *r, const struct tables_page *page);
 
 /* Fills in (end year HIGH_NEEDS_END_YEAR) and view from the query's
  * document.  Returns a status; reason gets a sentence for the client. */

@@ -77,4 +77,17 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
 void tables_page_profile(struct request *r, const struct tables_page *page, const char *code,
                          int published_only);
 
+/* The same for a variant of the page the caller has already been
+ * authorised for (the evidence pack with a council's saved scenario):
+ * variant (at most 71 characters) is part of the cache key beside the
+ * caller's visibility, so the variant is kept and served only to callers
+ * who see what this one sees; arg is the renderer's (tables_page_arg),
+ * owned from here on and freed with arg_free when the request ends (also
+ * when this fails). */
+void tables_page_profile_with(struct request *r, const struct tables_page *page, const char *code,
+                              const char *variant, void *arg, void (*arg_free)(void *arg));
+
+/* In a renderer: the arg of tables_page_profile_with, or NULL. */
+void *tables_page_arg(const struct request *r);
+
 #endif

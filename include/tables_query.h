@@ -53,6 +53,11 @@ struct tq {
     char base[PERIOD_MAX];      /* "" none */
     struct auth_caller caller;
     const struct tables_page *page;     /* a page drawn from this table or profile, or NULL */
+    /* A variant of the page (tables_page_profile_with): part of the key,
+     * and what its renderer reads (tables_page_arg), freed with q. */
+    char variant[72];
+    void *arg;
+    void (*arg_free)(void *arg);
     char key[256];
     uint64_t generation;
     int latest;                 /* the period was "latest with data" */

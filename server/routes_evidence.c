@@ -93,8 +93,9 @@ static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *sectio
     }
 }
 
-/* Caller frees (sheet_free); NULL when out of memory. */
-static struct sheet *evidence_sheet(const json_t *doc)
+/* Caller frees (sheet_free); NULL when out of memory.  plan: a saved
+ * scenario's High Needs plan (?scenario=ID), else NULL. */
+static struct sheet *evidence_sheet(const json_t *doc, const void *plan)
 {
     const json_t *a = json_object_get(doc, "authority");
     struct rows_ctx c = {sheet_new("evidence"), web_str(a, "code"), web_str(a, "name"), NULL};
@@ -137,13 +138,13 @@ static struct sheet *evidence_sheet(const json_t *doc)
                     web_num(p, keys[k]), 1, "count", "forecast by sendbench",
                     web_str(fc, "fitted_at"));
     }
+    high_needs_evidence_rows(c.s, plan);   /* server/evidence_high_needs.c */
     return c.s;
 }
 
 static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
 {
-    (void)r;
-    struct sheet *s = evidence_sheet(doc);
+    struct sheet *s = evidence_sheet(doc, tables_page_arg(r));
     char *out = s ? sheet_csv_string(s, "\r\n", len) : NULL;
     sheet_free(s);
     return out;
@@ -163,7 +164,7 @@ static char *evidence_xlsx(struct request *r, const json_t *doc, size_t *len)
         if (!pairs[i])
             pairs[i] = "";
     struct xlsx_about about = {title, evhttp_request_get_uri(r->req), WEB_OGL_LINE, pairs, 0};
-    struct sheet *s = evidence_sheet(doc);
+    struct sheet *s = evidence_sheet(doc, tables_page_arg(r));
     const struct sheet *sheets[] = {s};
     char err[200];
     unsigned char *x = s ? xlsx_workbook(sheets, 1, &about, len, err, sizeof err) : NULL;
@@ -630,7 +631,6 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
 
 static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
 {
-    (void)r;
     const json_t *extra = json_object_get(doc, "extra");
     const json_t *a = json_object_get(doc, "authority");
     const char *name = web_str(a, "name");
@@ -660,7 +660,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
           timeliness_section(b, doc) != 0 ||
           compare_section(b, doc, "high-needs", "High Needs position: DSG balance as % of income",
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
-          high_needs_evidence_section(b, doc) != 0 ||
+          high_needs_evidence_section(b, doc, tables_page_arg(r)) != 0 ||
           staffing_section(b, doc) != 0 || submitted_section(b, doc) != 0 ||
           forecast_section(b, doc) != 0 || web_figure_notes(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
@@ -685,10 +685,6 @@ void route_evidence(struct request *r)
     }
     int csv = fmt && strcmp(fmt, "csv") == 0;
     int xlsx = xlsx_requested(fmt, http_header(r, "Accept"));
-    if (!csv && !xlsx && http_query(r, "scenario")) {
-        high_needs_evidence_scenario(r);   /* server/web_high_needs.c */
-        return;
-    }
     if ((csv || xlsx) && code && strlen(code) < 20) {
         char disp[64];
         snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s.%s\"", code,
@@ -702,6 +698,17 @@ void route_evidence(struct request *r)
                         "published", "only");
         return;
     }
-    tables_page_profile(r, xlsx ? &EVIDENCE_XLSX : csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE, code,
-                        pub != NULL);
+    const struct tables_page *page = xlsx ? &EVIDENCE_XLSX : csv ? &EVIDENCE_CSV : &EVIDENCE_PAGE;
+    if (http_query(r, "scenario")) {
+        /* the council's own plan in its pack (server/evidence_high_needs.c) */
+        if (pub) {
+            web_reply_error(r, 400, "bad_parameter",
+                            "a pack with a scenario is the council's own: published=only prints "
+                            "the public pack, without a scenario", "published", "absent");
+            return;
+        }
+        high_needs_evidence_scenario(r, page);
+        return;
+    }
+    tables_page_profile(r, page, code, pub != NULL);
 }

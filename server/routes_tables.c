@@ -105,6 +105,8 @@ static void tq_free(void *state)
     struct tq *q = state;
     if (q->flight)
         cache_flight_land(q->app->tables_cache, q->flight, flight_landed);
+    if (q->arg_free)
+        q->arg_free(q->arg);
     free(q);
 }
 
@@ -656,8 +658,8 @@ void tq_serve_or_compute(struct request *r)
         snprintf(q->key, sizeof q->key, "M|%s|%s|%s", q->metric, v, q->xlsx ? "xlsx" : "csv");
         break;
     case TQ_PROFILE:
-        snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s", q->authority, q->period, v,
-                 q->page ? q->page->name : "");
+        snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s%s%s", q->authority, q->period, v,
+                 q->page ? q->page->name : "", q->variant[0] ? "|" : "", q->variant);
         break;
     }
     struct cache *c = r->app->tables_cache;

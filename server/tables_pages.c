@@ -45,6 +45,33 @@ void tables_page_table(struct request *r, const struct tables_page *page, const 
     tq_caller_resolve(r, tq_serve_or_compute);
 }
 
+void tables_page_profile_with(struct request *r, const struct tables_page *page, const char *code,
+                              const char *variant, void *arg, void (*arg_free)(void *arg))
+{
+    struct tq *q = tq_new(r, TQ_PROFILE);
+    if (!q) {
+        if (arg_free)
+            arg_free(arg);
+        return;
+    }
+    q->page = page;
+    q->arg = arg;
+    q->arg_free = arg_free;
+    snprintf(q->variant, sizeof q->variant, "%s", variant ? variant : "");
+    if (!code || !code_is_authority(code)) {
+        tq_bad_param(r, 404, "code", "no authority has this code");
+        return;
+    }
+    snprintf(q->authority, sizeof q->authority, "%s", code);
+    tq_caller_resolve(r, tq_serve_or_compute);
+}
+
+void *tables_page_arg(const struct request *r)
+{
+    const struct tq *q = r->state;
+    return q && q->kind == TQ_PROFILE ? q->arg : NULL;
+}
+
 /* published_only: the published figures alone, as an anonymous caller
  * sees them (the evidence pack's "published figures only"). */
 void tables_page_profile(struct request *r, const struct tables_page *page, const char *code,

@@ -36,10 +36,6 @@ struct page_state {
     struct session_user user;
     int signed_in;
     int post;
-    int evidence;               /* the evidence pack with one scenario */
-    int anonymous;
-    char who[16];               /* evidence: "*", a council's code, "" */
-    char scenario[24];
     struct evkeyvalq fields;    /* POST form */
     int fields_init;
     json_t *levers;             /* the form's levers (GET preview or POST) */
@@ -124,19 +120,6 @@ static void page_render(struct request *r, json_t *doc)
     struct high_needs_view view;
     char reason[300];
     int hs = high_needs_inputs(doc, &in, &view, reason, sizeof reason);
-    if (st->evidence && hs != HIGH_NEEDS_NO_AUTHORITY &&
-        !(view.has_scenario && strcmp(view.scenario_authority, view.code) == 0 &&
-          (view.own || view.scenario_shared))) {
-        if (st->anonymous) {
-            http_add_header(r, "WWW-Authenticate", "Bearer");
-            web_reply_error(r, 401, "unauthorized",
-                            "a scenario is private to its authority: sign in or send the "
-                            "council's token", NULL, NULL);
-        } else {
-            web_reply_error(r, 404, "not_found", "no such scenario for this authority", NULL, NULL);
-        }
-        return;
-    }
     if (hs == HIGH_NEEDS_NO_FORECAST) {
         http_add_header(r, "Retry-After", "5");
         web_reply_error(r, 503, "forecast_pending", reason, NULL, NULL);
@@ -174,8 +157,7 @@ static void page_render(struct request *r, json_t *doc)
     }
     size_t i;
     json_t *s;
-    json_t *one = st->evidence ? json_pack("[O]", json_object_get(doc, "scenario")) : NULL;
-    json_array_foreach(st->evidence ? one : json_object_get(doc, "scenarios"), i, s) {
+    json_array_foreach(json_object_get(doc, "scenarios"), i, s) {
         if (bad || n >= MAX_SHOWN + 2 - (has_preview ? 0 : 1))
             break;
         json_t *details = json_array();
@@ -189,14 +171,11 @@ static void page_render(struct request *r, json_t *doc)
         }
         json_decref(details);
     }
-    json_decref(one);
     const struct hn_result *u = bad ? NULL : &sh[0].res;
     const struct hn_year *last = u ? &u->years[u->n - 1] : NULL;
     char title[200], lab[8];
-    snprintf(title, sizeof title, "%s: %s", st->evidence ? "Evidence pack, High Needs plan"
-                                                         : "High Needs plan", view.name);
-    bad = bad || (st->evidence ? web_page_begin(b, title, NULL)
-                               : portal_page_begin(b, title, st->signed_in ? &st->user : NULL)) != 0 ||
+    snprintf(title, sizeof title, "High Needs plan: %s", view.name);
+    bad = bad || portal_page_begin(b, title, st->signed_in ? &st->user : NULL) != 0 ||
           web_put(b, "<h1>") != 0 || html_escape(b, title) != 0 || web_put(b, "</h1>") != 0;
     if (!bad) {
         hn_year_label(last->year, lab, sizeof lab);
@@ -208,17 +187,6 @@ static void page_render(struct request *r, json_t *doc)
               web_put(b, "; negative is a deficit). Figures used: %s.</p>",
                       view.own ? "published and the council's own submitted figures"
                                : "published figures only") != 0;
-    }
-    if (!bad && st->evidence && n > 1) {
-        const struct hn_year *pl = &sh[n - 1].res.years[sh[n - 1].res.n - 1];
-        int d0 = last->cumulative_balance_gbp < 0, d1 = pl->cumulative_balance_gbp < 0;
-        bad = web_put(b, "<p class=\"lead\" id=\"plan-sentence\">Without mitigation the cumulative"
-                         " DSG %s reaches ", d0 ? "deficit" : "balance") != 0 ||
-              put_gbp(b, d0 ? -last->cumulative_balance_gbp : last->cumulative_balance_gbp) != 0 ||
-              web_put(b, " by %s; with this plan (", lab) != 0 || html_escape(b, sh[n - 1].name) != 0 ||
-              web_put(b, ") %s ", d1 ? "the deficit reaches" : "the balance is") != 0 ||
-              put_gbp(b, d1 ? -pl->cumulative_balance_gbp : pl->cumulative_balance_gbp) != 0 ||
-              web_put(b, ".</p>") != 0;
     }
     if (!bad && json_array_size(form_errors)) {
         bad = web_put(b, "<div class=\"errors\" role=\"alert\"><h2>The levers have problems</h2><ul>") != 0;
@@ -359,20 +327,8 @@ static void page_render(struct request *r, json_t *doc)
                          "Download the unmitigated trajectory (CSV)</a> · <a href=\"/api/v1/"
                          "authorities/%s/high-needs\">JSON</a></p>", view.code, view.code) != 0;
     }
-    if (!bad && st->evidence && n > 1) {
-        bad = web_put(b, "<h2>The plan's levers</h2><ul>") != 0;
-        for (size_t k = 0; k < high_needs_lever_count() && !bad; k++) {
-            char val[48];
-            if (high_needs_lever_text(&sh[n - 1].lv, k, val, sizeof val) == 0 && val[0])
-                bad = web_put(b, "<li><code>%s</code>: ", high_needs_lever_name(k)) != 0 ||
-                      html_escape(b, val) != 0 || web_put(b, "</li>") != 0;
-        }
-        bad = bad || web_put(b, "</ul><p><a href=\"/api/v1/authorities/%s/evidence\">The full"
-                                " evidence pack</a></p><p id=\"ogl\"><strong>" WEB_OGL_LINE
-                                ".</strong></p>", view.code) != 0;
-    }
     /* the levers */
-    if (!bad && !st->evidence) {
+    if (!bad) {
         bad = web_put(b, "<h2>Try levers</h2><p>Shows the trajectory with these levers beside the"
                          " unmitigated one; nothing is saved.</p>") != 0 ||
               render_form(b, view.code, &preview_lv, st, 0) != 0;
@@ -425,9 +381,7 @@ static void page_query(struct request *r)
     char who[16] = "";
     if (st->signed_in)
         snprintf(who, sizeof who, "%s", st->user.role == ROLE_ADMIN ? "*" : st->user.authority);
-    else if (st->who[0])
-        snprintf(who, sizeof who, "%s", st->who);
-    const char *params[3] = {http_param(r, 0), who, st->scenario[0] ? st->scenario : NULL};
+    const char *params[3] = {http_param(r, 0), who, NULL};
     /* not web_query_doc: that keeps its own r->state, and this page has one */
     if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, page_loaded, r) != 0)
         http_reply_oom(r);
@@ -521,9 +475,7 @@ static void page_resolved(struct request *r, const struct session_user *u)
         st->signed_in = 1;
     }
     if (!st->post) {
-        if (!st->evidence)
-            st->levers = high_needs_levers_from_text(query_get, r);
-        st->anonymous = !st->signed_in && !st->who[0];
+        st->levers = high_needs_levers_from_text(query_get, r);
         page_query(r);
         return;
     }
@@ -563,104 +515,4 @@ void route_web_high_needs(struct request *r)
         }
     }
     session_resolve(r, page_resolved);
-}
-
-/* ---- the evidence pack's section ---------------------------------------- */
-
-int high_needs_evidence_section(struct evbuffer *b, const json_t *profile)
-{
-    json_t *doc = high_needs_doc_from_profile(profile);
-    struct hn_inputs in;
-    struct high_needs_view view;
-    char reason[300];
-    int hs = doc ? high_needs_inputs(doc, &in, &view, reason, sizeof reason) : HIGH_NEEDS_BAD;
-    json_decref(doc);
-    if (web_put(b, "<section id=\"high-needs-plan\"><h2>High Needs plan: the DSG trajectory to"
-                   " 2029-30</h2>") != 0)
-        return -1;
-    struct hn_result *res = hs == HIGH_NEEDS_OK ? malloc(sizeof *res) : NULL;
-    if (!res || hn_project(&in, NULL, res) != HN_OK) {
-        free(res);
-        return web_put(b, "<p class=\"note\">No trajectory: ") != 0 ||
-                       html_escape(b, hs == HIGH_NEEDS_OK ? "the inputs do not make one" : reason) != 0 ||
-                       web_put(b, ".</p></section>") != 0
-                   ? -1
-                   : 0;
-    }
-    const struct hn_year *last = &res->years[res->n - 1];
-    char lab[8], xs[HN_MAX_YEARS + 1][8];
-    const char *xp[HN_MAX_YEARS + 1];
-    struct svg_fan_point fan[HN_MAX_YEARS];
-    hn_year_label(last->year, lab, sizeof lab);
-    hn_year_label(in.base_year, xs[0], sizeof xs[0]);
-    xp[0] = xs[0];
-    double open = isfinite(in.opening_balance_gbp) ? in.opening_balance_gbp : 0;
-    for (int k = 0; k < res->n; k++) {
-        const struct hn_year *y = &res->years[k];
-        hn_year_label(y->year, xs[k + 1], sizeof xs[k + 1]);
-        xp[k + 1] = xs[k + 1];
-        fan[k] = (struct svg_fan_point){xp[k + 1], y->cumulative_balance_gbp,
-                                        y->cumulative_balance_lo80_gbp, y->cumulative_balance_hi80_gbp,
-                                        y->cumulative_balance_lo80_gbp, y->cumulative_balance_hi80_gbp};
-    }
-    struct svg_frame f = {"hn-evidence-fan", "Cumulative DSG balance without mitigation",
-                          "The cumulative DSG balance each financial year to 2029-30 without "
-                          "mitigation, with its 80% interval; negative is a deficit.",
-                          "Financial year", "Cumulative DSG balance", 0, "£"};
-    int deficit = last->cumulative_balance_gbp < 0;
-    int bad = web_put(b, "<p>Without mitigation the cumulative DSG %s reaches <strong>",
-                      deficit ? "deficit" : "balance") != 0 ||
-              put_gbp(b, deficit ? -last->cumulative_balance_gbp : last->cumulative_balance_gbp) != 0 ||
-              web_put(b, "</strong> by %s (80%% interval of the balance ", lab) != 0 ||
-              put_gbp(b, last->cumulative_balance_lo80_gbp) != 0 || web_put(b, " to ") != 0 ||
-              put_gbp(b, last->cumulative_balance_hi80_gbp) != 0 ||
-              web_put(b, "). A council's mitigated plans are on its <a href=\"/authorities/%s/"
-                         "high-needs\">High Needs page</a>; with its token, <code>?scenario=ID</code>"
-                         " on this pack adds a plan.</p><figure>", view.code) != 0 ||
-              svg_fan_chart(b, &f, xp, &open, 1, fan, (size_t)res->n) != 0 ||
-              web_put(b, "</figure><h3>Assumptions</h3><ul>") != 0;
-    for (int k = 0; k < res->n_notes && !bad; k++)
-        bad = web_put(b, "<li>") != 0 || html_escape(b, res->notes[k]) != 0 ||
-              web_put(b, "</li>") != 0;
-    bad = bad || web_put(b, "</ul><p>Sources: ESFA DSG allocations 2019-20 to 2023-24; DfE High"
-                            " Needs Benchmarking Tool 2021-22; DfE DSG balance as %% of income;"
-                            " DfE SEN2 through sendbench's caseload forecast.</p></section>") != 0;
-    free(res);
-    return bad ? -1 : 0;
-}
-
-/* ---- GET /api/v1/authorities/{code}/evidence?scenario=ID ----------------- */
-
-static void evidence_token(struct request *r, const struct auth_caller *caller)
-{
-    struct page_state *st = r->state;
-    snprintf(st->who, sizeof st->who, "%s", caller->admin ? "*" : caller->authority);
-    page_resolved(r, NULL);
-}
-
-void high_needs_evidence_scenario(struct request *r)
-{
-    const char *sc = http_query(r, "scenario");
-    size_t n = sc ? strlen(sc) : 0;
-    int ok = n >= 1 && n <= 18 && sc[0] != '0';
-    for (size_t i = 0; ok && i < n; i++)
-        ok = sc[i] >= '0' && sc[i] <= '9';
-    if (!ok) {
-        web_reply_error(r, 400, "bad_parameter", "scenario must be a scenario id (a whole number)",
-                        "scenario", "id");
-        return;
-    }
-    struct page_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        http_reply_oom(r);
-        return;
-    }
-    r->state = st;
-    r->state_free = page_state_free;
-    st->evidence = 1;
-    snprintf(st->scenario, sizeof st->scenario, "%s", sc);
-    if (http_header(r, "Authorization"))
-        auth_require(r, evidence_token);
-    else
-        session_resolve(r, page_resolved);
 }

@@ -12,6 +12,7 @@ import harness
 TEMPLATE = "history"
 DERBY = "E06000015"
 TOK = {}
+SAVED = {}
 
 CSV_HEAD = ["financial_year", "placements_total", "spend_gbp", "allocation_gbp",
             "in_year_balance_gbp", "cumulative_balance_gbp", "cumulative_balance_lo80_gbp",
@@ -396,6 +397,86 @@ def test_page_saves_a_private_scenario(t):
            "the sentence carries the API's figure for the plan")
     s, h, page = c.get(ev)
     t.eq(s, 200, "the signed-in council sees its plan pack too")
+    SAVED.update(sid=sid, client=c)
+
+
+def pack_rows(body):
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_evidence_pack_with_saved_scenario(t):
+    """The whole evidence pack (HTML, CSV, XLSX) with the council's saved
+    scenario: for the council (token or session) and admins only, cached
+    apart from the public pack, which stays as it was."""
+    openpyxl = harness.debian_module("openpyxl")
+    sid, c = SAVED["sid"], SAVED["client"]
+    base = "/api/v1/authorities/831/evidence"
+    s, h, anon_csv = t.request("GET", base + "?format=csv")
+    t.eq(s, 200, "public pack csv")
+    t.true(not any(r["section"] == "high_needs_plan" for r in pack_rows(anon_csv)),
+           "the public pack has no plan rows")
+    h2, j = wait_trajectory(t, "/api/v1/authorities/831/high-needs?scenario=%d" % sid,
+                            headers=TOK["derby"])
+    api = json.loads(j)
+    # the council's HTML pack: every section of the pack, and its plan
+    s, h, b = t.request("GET", base + "?scenario=%d" % sid, headers=TOK["derby"])
+    t.eq(s, 200, "the council's pack")
+    text = b.decode()
+    for sec in ('id="growth"', 'id="flows"', 'id="timeliness"', 'id="forecast"', 'id="sources"',
+                'id="plan-sentence"', 'id="plan-table"', 'id="plan-levers"',
+                "<code>independent_to_maintained_pct</code>: 30", "Fewer independent placements"):
+        t.true(sec in text, "the whole pack with the plan: %s" % sec)
+    t.true(h["cache-control"].startswith("private"), "private: %s" % h["cache-control"])
+    last = api["years"][-1]
+    t.true(gbp(abs(last["cumulative_balance_gbp"])) in text and
+           gbp(abs(last["unmitigated_cumulative_balance_gbp"])) in text,
+           "both of the API's 2029-30 balances in the pack")
+    # CSV and XLSX carry the plan's rows, equal to the API's
+    for how, hdr in (("token", TOK["derby"]), ("session", None)):
+        if hdr:
+            s, h, b = t.request("GET", base + "?scenario=%d&format=csv" % sid, headers=hdr)
+        else:
+            s, h, b = c.request("GET", base + "?scenario=%d&format=csv" % sid)
+        t.eq(s, 200, "csv by %s" % how)
+        rows = pack_rows(b if isinstance(b, bytes) else b.encode())
+        plan = {(r["metric"], r["series"], r["period"]): float(r["value"])
+                for r in rows if r["section"] == "high_needs_plan"}
+        t.true(any(r["section"] == "growth" for r in rows), "the rest of the pack's rows")
+        for y in api["years"]:
+            fy = y["financial_year"]
+            t.eq(plan[("cumulative_balance_gbp", "scenario", fy)], y["cumulative_balance_gbp"],
+                 "%s: the scenario's balance = the API's (%s)" % (fy, how))
+            t.eq(plan[("cumulative_balance_gbp", "unmitigated", fy)],
+                 y["unmitigated_cumulative_balance_gbp"], "%s: unmitigated = the API's" % fy)
+    s, h, b = t.request("GET", base + "?scenario=%d&format=xlsx" % sid, headers=TOK["derby"])
+    t.eq(s, 200, "xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(b), data_only=True)
+    cells = [[c2.value for c2 in row] for ws in wb.worksheets for row in ws.iter_rows()]
+    got = [r for r in cells if r and r[0] == "high_needs_plan" and r[1] == "cumulative_balance_gbp"
+           and r[2] == "scenario" and r[5] == "2029-30"]
+    t.eq(len(got), 1, "the plan's 2029-30 row in the workbook")
+    t.eq(float(got[0][6]), last["cumulative_balance_gbp"], "workbook = API")
+    # nobody else: anonymous 401, another council 404, in every format, and
+    # the council's cached pack is not served to them
+    for fmt in ("", "&format=csv", "&format=xlsx"):
+        path = base + "?scenario=%d%s" % (sid, fmt)
+        s, h, b = t.request("GET", path)
+        t.json_error(s, b, 401, "unauthorized")
+        t.true(b"Fewer independent" not in b, "nothing of it to an anonymous visitor")
+        s, h, b = t.request("GET", path, headers=TOK["other"])
+        t.json_error(s, b, 404, "not_found")
+    s, h, b = t.request("GET", base + "?scenario=%d&published=only" % sid, headers=TOK["derby"])
+    t.json_error(s, b, 400, "bad_parameter")
+    # a shared scenario: anyone, from published figures only
+    shared = t.value("SELECT max(id) FROM hn_scenarios WHERE shared AND authority = :'p1'", DERBY)
+    s, h, b = t.request("GET", base + "?scenario=%s&format=csv" % shared)
+    t.eq(s, 200, "a shared plan's pack for anyone")
+    t.true(any(r["section"] == "high_needs_plan" and r["series"] == "scenario"
+               for r in pack_rows(b)), "with its plan rows")
+    t.true(b"-5000000" not in b, "not from the council's submitted balance")
+    # the public pack is as it was
+    s, h, again = t.request("GET", base + "?format=csv")
+    t.eq(again, anon_csv, "the anonymous pack unchanged")
 
 
 def test_hostile_scenario_bodies_are_4xx_and_change_nothing(t):
