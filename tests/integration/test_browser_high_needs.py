@@ -42,6 +42,17 @@ def test_pages_in_chromium(t):
         {"name": "high-needs-preview-nojs", "path": preview, "js": False, "full": True},
         {"name": "evidence-high-needs", "path": "/api/v1/authorities/831/evidence", "full": True},
     ]
+    # the pack with a council's plan (shared, so the browser needs no token)
+    r = t.cli("token", "create", "--authority", "831")
+    t.eq(r.returncode, 0, "token: " + r.stderr)
+    plan = {"name": "Special school 2027-28", "shared": True,
+            "levers": {"independent_to_maintained_pct": 30, "new_special_places": 60,
+                       "new_special_places_year": "2027-28", "new_special_place_cost_gbp": 28000}}
+    s, h, b = t.request("POST", "/api/v1/authorities/831/scenarios", plan,
+                        headers={"Authorization": "Bearer " + r.stdout.strip()})
+    t.eq(s, 201, "shared plan saved: %s" % b[:200])
+    pages.append({"name": "evidence-plan", "full": True,
+                  "path": "/api/v1/authorities/831/evidence?scenario=%d" % json.loads(b)["id"]})
     base = "http://127.0.0.1:%d" % t.server.port
     r = subprocess.run(["node", "check.mjs", base, SHOTS, json.dumps(pages)], cwd=BROWSER_DIR,
                        capture_output=True, text=True, timeout=300,
@@ -71,3 +82,6 @@ def test_pages_in_chromium(t):
             t.true(all(s == "row" for s in tb["row_headers"]), "row headers scoped in " + name)
     t.true(len(res["pages"]["high-needs-preview-nojs"]["facts"]["charts"]) == 2,
            "the preview adds the scenario chart")
+    t.eq(len(res["pages"]["evidence-plan"]["facts"]["charts"]),
+         len(res["pages"]["evidence-high-needs"]["facts"]["charts"]) + 1,
+         "the plan's pack adds the plan's chart to the whole pack")
