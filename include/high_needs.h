@@ -29,6 +29,11 @@
  * caller may see, newest first). */
 extern const char HIGH_NEEDS_INPUTS_SQL[];
 
+/* That query's one document out of its result (new reference), NULL when
+ * there is no such authority (or the answer cannot be read). */
+struct pg_result;
+json_t *high_needs_reply_doc(const struct pg_result *res);
+
 /* The SEN2 plans-by-setting metrics the placements grow with (their
  * forecasts are inputs of the trajectory), NULL-terminated. */
 extern const char *const HIGH_NEEDS_SETTING_METRICS[];

@@ -387,11 +387,7 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
         http_reply_db_error(r, reply);
         return;
     }
-    json_t *doc = NULL;
-    if (PQntuples(reply->res) == 1 && !PQgetisnull(reply->res, 0, 0)) {
-        json_error_t e;
-        doc = json_loads(PQgetvalue(reply->res, 0, 0), 0, &e);
-    }
+    json_t *doc = high_needs_reply_doc(reply->res);
     if (!doc) {
         web_reply_error(r, 404, "unknown_authority", "no such authority", "code",
                         "ONS code or DfE number");

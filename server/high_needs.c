@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "import_parse.h"
 #include "sheet.h"
 
@@ -82,6 +84,14 @@ const char HIGH_NEEDS_INPUTS_SQL[] =
     "        FROM (SELECT DISTINCT ON (name) * FROM hn_scenarios WHERE authority = a.new_la_code"
     "              AND (a.own OR shared) ORDER BY name, version DESC) s), '[]'))"
     " FROM a";
+
+json_t *high_needs_reply_doc(const struct pg_result *res)
+{
+    if (!res || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+        return NULL;
+    json_error_t e;
+    return json_loads(PQgetvalue(res, 0, 0), 0, &e);
+}
 
 /* ---- figures out of the document --------------------------------------- */
 

@@ -132,11 +132,7 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
         http_reply_db_error(r, reply);
         return;
     }
-    json_t *doc = NULL;
-    if (PQntuples(reply->res) == 1 && !PQgetisnull(reply->res, 0, 0)) {
-        json_error_t e;
-        doc = json_loads(PQgetvalue(reply->res, 0, 0), 0, &e);
-    }
+    json_t *doc = high_needs_reply_doc(reply->res);
     struct hn_inputs in;
     struct high_needs_view view;
     char reason[300];
