@@ -528,16 +528,20 @@ int fc_auto_each(const struct fc_panel *p, int n_use, const struct fc_calibratio
         free(memo);
         return rc;
     }
-    for (int i = 0; i < p->n_series; i++) {
+    for (int i = 0; i < p->n_series; i++)
         ok[i] = 0;
+    for (int i = 0; i < p->n_series; i++) {
         if (want && !want[i])
             continue;
         fc_memo_reset(memo);
-        ok[i] = auto_pools(p, i, n_use, cal, h, pools, memo, &out[i]) == FC_OK;
+        rc = auto_pools(p, i, n_use, cal, h, pools, memo, &out[i]);
+        ok[i] = rc == FC_OK;
+        if (rc == FC_ERR_NOMEM)
+            break;   /* not a series without a forecast: say so */
     }
     fc_pools_free(pools);
     free(memo);
-    return FC_OK;
+    return rc == FC_ERR_NOMEM ? FC_ERR_NOMEM : FC_OK;
 }
 
 int fc_backtest_panel(const struct fc_panel *p, const enum fc_model *models,

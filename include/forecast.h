@@ -214,8 +214,10 @@ FC_WUR int fc_auto(const struct fc_panel *p, int idx, int n_use,
                    struct fc_result *out);
 /* fc_auto for every series of p at once (want[i] zero skips series i; want
  * NULL: all), the same answers with the panel's pools built once instead of
- * once per series: ok[i] says whether out[i] was filled.  FC_OK unless the
- * arguments are wrong or memory runs out. */
+ * once per series: ok[i] says whether out[i] was filled (a series with too
+ * little to forecast is ok[i] = 0).  FC_OK unless the arguments are wrong
+ * (FC_ERR_ARG) or memory runs out (FC_ERR_NOMEM, for the pools or any
+ * series: the series after it are left ok[i] = 0). */
 FC_WUR int fc_auto_each(const struct fc_panel *p, int n_use,
                         const struct fc_calibration *cal, int h,
                         const unsigned char *want, struct fc_result *out, int *ok);

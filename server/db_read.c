@@ -23,7 +23,11 @@ struct db_read {
     uint64_t poll_epoch;
 };
 
-static const char PRIMARY_LSN_SQL[] = "SELECT pg_current_wal_lsn()::text";
+/* The insert position, not the write position: a commit made with
+ * synchronous_commit = off (every file of `import all` but the last) has
+ * sent its notice while its commit record may not be written yet, so the
+ * write position can lie below it; the insert position never does. */
+static const char PRIMARY_LSN_SQL[] = "SELECT pg_current_wal_insert_lsn()::text";
 /* A promoted replica (a failover made it the primary) has all it shows. */
 static const char REPLAY_LSN_SQL[] =
     "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
