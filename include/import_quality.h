@@ -15,6 +15,10 @@
  *                       plans);                                quarantine
  *   year_on_year        more than 3 times, or under a third of, the same
  *                       authority's previous year;             query (kept)
+ *   all_exceptions      new plans excluding exceptions 0 while plans were
+ *                       issued (the DfE's 2024 footnote: all classed as
+ *                       exceptions);  query with a note: kept, shown with
+ *                       it, not ranked or summarised (sql/170)
  * Quarantined figures are not in force (current_observations), so not
  * served, not tabled and not forecast, until an administrator releases them.
  */

@@ -66,7 +66,13 @@ struct table_summary {
     /* England's or a region's value (table_compute): the DfE's published
      * figure (or its symbol) where there is one, else for counts and money
      * the sum of contributors when the disclosure rules release it. */
-    enum summary_value { SUMMARY_VALUE_NONE, SUMMARY_VALUE_PUBLISHED, SUMMARY_VALUE_SUM } value_source;
+    enum summary_value { SUMMARY_VALUE_NONE, SUMMARY_VALUE_PUBLISHED, SUMMARY_VALUE_SUM,
+                         SUMMARY_VALUE_RATIO } value_source;
+    /* A derived rate's ratio of the contributors' summed numerators and
+     * denominators (table_compute with ratio_scale): has_ratio when every
+     * contributor has both and the denominators' sum is not 0. */
+    int has_ratio;
+    double ratio;
     int has_value;
     double value;
     const char *value_symbol;   /* borrowed: the published symbol when no value */
@@ -118,6 +124,10 @@ struct table_row {
     int consent_to_name;
     int neighbour_rank;     /* 0 the focal authority, 1..10 its neighbours, -1 neither */
     struct table_cell cur, prev, year, base;
+    /* a derived rate's numerator and denominator of cur (has_ratio), for
+     * England's and a region's ratio of sums where nothing is published */
+    int has_ratio;
+    double num, den;
     /* a DfE footnote on cur (sql/170: "all new plans classed as
      * exceptions"): the figure is shown with it but is not ranked, banded
      * or summarised; NULL none */
@@ -158,6 +168,11 @@ struct table {
     const char *table_id;       /* metric|period|group|authority */
     int want_regions;           /* also summarise every region (the collections view) */
     int additive;               /* counts, money, FTE: a total means something */
+    /* a derived rate (sign x scale, e.g. 100; 0: not a ratio): where
+     * nothing is published, England's and a region's value is the ratio of
+     * the contributors' summed numerators and denominators (the rows'
+     * num, den) when the disclosure rules release the aggregate */
+    double ratio_scale;
     /* the DfE's published England and focal-region figures, when the
      * caller has them (exists = 0: none, then the sum of contributors) */
     struct table_cell england_area, region_area;

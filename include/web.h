@@ -85,7 +85,9 @@ int web_boundary_note(struct evbuffer *b, const json_t *doc) __attribute__((warn
  * wherever one exists: for a rate or share *published = 1 ("England"),
  * for a count or money with totals set *published = 2 (labelled "DfE's
  * published total"; charts pass totals 0, as a total is not on one
- * authority's scale).  Otherwise the median of authorities (*published 0),
+ * authority's scale).  For a derived rate where nothing is published, the
+ * ratio of the contributors' summed numerators and denominators
+ * (*published 3).  Otherwise the median of authorities (*published 0),
  * or where no median is released (submitted figures) the mean (-1).  NAN
  * when there is none. */
 double web_england_value(const json_t *metric, const json_t *summary, int totals,

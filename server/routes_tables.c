@@ -325,6 +325,18 @@ static const char TABLE_SQL[] =
     /* A DfE footnote the import checks carry (sql/170): shown, not ranked. */
     " notes AS MATERIALIZED (SELECT authority, note FROM figure_notes"
     "  WHERE metric = $1 AND period = $2),"
+    /* A derived rate's numerator and denominator (sql/150) of each
+     * authority in the period: England's and a region's ratio of sums
+     * where nothing is published. */
+    " dm AS MATERIALIZED (SELECT numerator, denominator, fallback_denominator,"
+    "  sign * scale AS k FROM derived_metrics WHERE metric = $1 AND formula = 'ratio'),"
+    " nd AS MATERIALIZED (SELECT o.authority,"
+    "  max(o.value) FILTER (WHERE o.metric = dm.numerator) AS num,"
+    "  coalesce(max(o.value) FILTER (WHERE o.metric = dm.denominator),"
+    "   max(o.value) FILTER (WHERE o.metric = dm.fallback_denominator)) AS den"
+    "  FROM dm JOIN current_observations o ON o.period = $2"
+    "   AND o.metric IN (dm.numerator, dm.denominator, dm.fallback_denominator)"
+    "  GROUP BY o.authority),"
     " focal AS (SELECT new_la_code FROM authorities WHERE new_la_code = $6 OR old_la_code = $6"
     "           ORDER BY new_la_code LIMIT 1),"
     /* England's and the regions' figures as the DfE publishes them (sql/091). */
@@ -367,7 +379,8 @@ static const char TABLE_SQL[] =
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"
     "  (SELECT 't' FROM ar JOIN authorities x ON x.region_code = ar.area"
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"                        /* 35-37 */
-    "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code)"                  /* 38 */
+    "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code),"                 /* 38 */
+    "  nd.num, nd.den, (SELECT k FROM dm)"                                              /* 39-41 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -376,6 +389,7 @@ static const char TABLE_SQL[] =
     " LEFT JOIN obs b ON b.authority = a.new_la_code AND b.period = $5"
     " LEFT JOIN statistical_neighbours nb ON nb.authority = (SELECT new_la_code FROM focal)"
     "  AND nb.neighbour = a.new_la_code"
+    " LEFT JOIN nd ON nd.authority = a.new_la_code"
     " WHERE a.new_la_code IS NULL OR c.authority IS NOT NULL"
     "  OR a.new_la_code = (SELECT new_la_code FROM focal)"
     "  OR ((a.valid_from IS NULL OR a.valid_from <= $7::date)"
@@ -466,6 +480,11 @@ static void table_fetched(const struct db_reply *reply, void *arg)
         tq_read_cell(res, i, 16, &row->cur);
         reasons[n] = tq_cell(res, i, 19);
         row->note = tq_cell(res, i, 38);
+        row->has_ratio = !PQgetisnull(res, i, 39) && !PQgetisnull(res, i, 40);
+        if (row->has_ratio) {
+            row->num = strtod(PQgetvalue(res, i, 39), NULL);
+            row->den = strtod(PQgetvalue(res, i, 40), NULL);
+        }
         if (row->note)
             reasons[n] = row->note;
         tq_read_cell(res, i, 20, &row->prev);
@@ -499,6 +518,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     t.mask_key = tm.mask_key;
     t.table_id = table_id;
     t.additive = tm.additive;
+    t.ratio_scale = PQgetisnull(res, 0, 41) ? 0 : strtod(PQgetvalue(res, 0, 41), NULL);
     tq_read_cell(res, 0, 32, &t.england_area);
     tq_read_cell(res, 0, 35, &t.region_area);
     if (table_compute(&t) != 0)

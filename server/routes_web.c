@@ -207,6 +207,7 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
         web_put(b, "</td><td class=\"num\">") != 0 || html_escape(b, nb) != 0 ||
         web_put(b, "</td><td class=\"num\" data-england=\"%s\">",
                 eng_published == 2 ? "published total" : eng_published == 1 ? "published"
+                : eng_published == 3 ? "ratio of sums of authorities"
                 : eng_published == -1 ? "mean of authorities" : "median of authorities") != 0 ||
         html_escape(b, eng) != 0 ||
         (med[0] && (web_put(b, "<br><span class=\"note\">median of authorities ") != 0 ||
@@ -376,6 +377,14 @@ static int area_line(struct evbuffer *b, const char *id, const char *area,
         return html_escape(b, val) != 0 ||
                        web_put(b, "</strong> (the sum of %zu contributing authorities; "
                                   "nothing published); mean of authorities ", s->n) != 0 ||
+                       html_escape(b, mean) != 0 || web_put(b, ".</p>") != 0
+                   ? -1
+                   : 0;
+    if (s->value_source == SUMMARY_VALUE_RATIO)
+        return html_escape(b, val) != 0 ||
+                       web_put(b, "</strong> (the ratio of the summed numerators and "
+                                  "denominators of %zu contributing authorities; nothing "
+                                  "published); mean of authorities ", s->n) != 0 ||
                        html_escape(b, mean) != 0 || web_put(b, ".</p>") != 0
                    ? -1
                    : 0;

@@ -278,6 +278,16 @@ static void withhold_cell(struct table_cell *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The sum of v[0..n) in ascending order (reorders v). */
+static double sorted_sum(double *v, size_t n)
+{
+    double sum = 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    return sum;
+}
+
 /* Summarises the rows `in` selects; *partial receives how many protected
  * rows have a record but no value (a rate with an input missing: its
  * inputs' totals less the rate's would give that input away). */
@@ -305,6 +315,29 @@ static void summarise_where(struct table *t,
     if (*partial && t->caller.kind != CALLER_ADMIN) {
         out->suppressed = 1;
         out->mean = out->median = out->total = 0;
+    }
+    if (t->ratio_scale != 0 && !out->suppressed && out->n > 0) {
+        /* The ratio of sums, over the same contributors as the mean (vals
+         * and scratch are free now); summed in sorted order, as the mean
+         * is, so that row order never changes a bit of it. */
+        size_t k = 0;
+        int all = 1;
+        for (size_t i = 0; i < t->n; i++) {
+            const struct table_row *r = &t->rows[i];
+            if (!in(t, i, region) || !r->cur.has_value || r->note)
+                continue;
+            if (!r->has_ratio) {
+                all = 0;
+                break;
+            }
+            vals[k] = r->num;
+            scratch[k++] = r->den;
+        }
+        double num = sorted_sum(vals, k), den = sorted_sum(scratch, k);
+        if (all && k == out->n && den != 0) {
+            out->has_ratio = 1;
+            out->ratio = t->ratio_scale * num / den;
+        }
     }
 }
 
@@ -378,6 +411,10 @@ static void summary_value(struct table_summary *s, const struct table_cell *area
         s->value_source = SUMMARY_VALUE_SUM;
         s->has_value = 1;
         s->value = table_round(s->total, dp);
+    } else if (s->has_ratio && !s->suppressed && s->n > 0) {
+        s->value_source = SUMMARY_VALUE_RATIO;
+        s->has_value = 1;
+        s->value = table_round(s->ratio, dp);
     }
 }
 

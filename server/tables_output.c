@@ -26,7 +26,9 @@ void table_summary_value_json(json_t *o, const struct table_summary *s, int dp)
     json_object_set_new(o, "value_source",
                         s->value_source == SUMMARY_VALUE_PUBLISHED ? json_string("published")
                         : s->value_source == SUMMARY_VALUE_SUM     ? json_string("sum of authorities")
-                                                                   : json_null());
+                        : s->value_source == SUMMARY_VALUE_RATIO
+                            ? json_string("ratio of sums of authorities")
+                            : json_null());
     if (s->value_symbol)
         json_object_set_new(o, "value_symbol", json_string(s->value_symbol));
 }

@@ -132,7 +132,8 @@ const char TABLES_PROFILE_SQL[] =
     "  lpad(m.sort_order::text, 6, '0'),"
     "  json_build_object('label', m.label, 'unit', m.unit, 'dp', m.dp,"
     "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period,"
-    "   'description', m.description)::text, NULL"
+    "   'description', m.description, 'ratio_scale', (SELECT d.sign * d.scale"
+    "    FROM derived_metrics d WHERE d.metric = m.id AND d.formula = 'ratio'))::text, NULL"
     " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
     " UNION ALL"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code,"
@@ -140,7 +141,8 @@ const char TABLES_PROFILE_SQL[] =
     /* A DfE footnote the import checks carry (sql/170) travels as the
      * reason: with a value, the figure is shown but not ranked. */
     "  s.value::text, s.symbol, s.published::text, coalesce(fn.note, s.reason),"
-    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text, NULL"
+    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text,"
+    "  rt.num::text || ' ' || rt.den::text"
     " FROM (SELECT * FROM src WHERE $3 UNION ALL"
     "       SELECT x.* FROM chosen c CROSS JOIN LATERAL (SELECT * FROM src"
     "        WHERE src.metric = c.metric AND src.period = c.period OFFSET 0) x WHERE NOT $3) s"
@@ -149,6 +151,18 @@ const char TABLES_PROFILE_SQL[] =
     "  AND nb.neighbour = a.new_la_code"
     " LEFT JOIN figure_notes fn ON fn.authority = s.authority AND fn.metric = s.metric"
     "  AND fn.period = s.period"
+    /* A derived rate's numerator and denominator, for England's and the
+     * region's ratio of sums where nothing is published: the periods a
+     * profile shows, and on pages the quarters (council submissions; the
+     * DfE publishes its years by area). */
+    " LEFT JOIN derived_metrics dmx ON dmx.metric = s.metric AND dmx.formula = 'ratio'"
+    "  AND (NOT $3 OR s.period LIKE '% Q_')"
+    " LEFT JOIN LATERAL (SELECT max(o.value) FILTER (WHERE o.metric = dmx.numerator) AS num,"
+    "   coalesce(max(o.value) FILTER (WHERE o.metric = dmx.denominator),"
+    "    max(o.value) FILTER (WHERE o.metric = dmx.fallback_denominator)) AS den"
+    "  FROM current_observations o WHERE dmx.metric IS NOT NULL AND o.authority = s.authority"
+    "   AND o.period = s.period"
+    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rt ON true"
     " UNION ALL"
     " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
     "  s.published::text, coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
@@ -171,6 +185,7 @@ struct profile_metric {
     json_t *series;
     json_t *history;    /* pages only */
     int dp, additive;
+    double ratio_scale;     /* a derived rate's sign x scale (sql/150), else 0 */
     enum polarity pol;
 };
 
@@ -293,6 +308,13 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
         row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
         tq_read_cell(res, j, 6, &row->cur);
         row->note = row->cur.has_value ? tq_cell(res, j, 9) : NULL;
+        const char *nd = tq_cell(res, j, 12);   /* "numerator denominator" */
+        if (nd) {
+            char *end = NULL;
+            row->num = strtod(nd, &end);
+            row->den = strtod(end, NULL);
+            row->has_ratio = 1;
+        }
         if (strcmp(row->code, subject) == 0) {
             focal = (long)n;
             out->reason = tq_cell(res, j, 9);
@@ -309,7 +331,8 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
     struct table tn = {.rows = rows, .n = n, .polarity = pm->pol, .dp = pm->dp,
                        .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
                        .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
-                       .table_id = metric, .additive = pm->additive};
+                       .table_id = metric, .additive = pm->additive,
+                       .ratio_scale = pm->ratio_scale};
     area_cell(ai, "E92000001", metric, period, &tn.england_area);
     area_cell(ai, subject_region, metric, period, &tn.region_area);
     if (table_compute(&tn) != 0)
@@ -517,6 +540,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                                  &p->pol) != 0)
             p->pol = POLARITY_NEUTRAL;
         p->additive = unit && kind && tq_metric_additive(unit, kind);
+        p->ratio_scale = json_number_value(json_object_get(info, "ratio_scale"));
     }
     /* Then the 's' (series) rows, then the 'x' (cross-section) rows: the
      * ORDER BY sorts by type letter. */

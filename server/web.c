@@ -335,6 +335,11 @@ double web_england_value(const json_t *metric, const json_t *summary, int totals
         *published = rate ? 1 : 2;
         return web_num(summary, "value");
     }
+    if (rate && src && strcmp(src, "ratio of sums of authorities") == 0 &&
+        json_is_number(json_object_get(summary, "value"))) {
+        *published = 3;
+        return web_num(summary, "value");
+    }
     /* The median of submitted figures is never released (an order
      * statistic): their mean stands in, said so. */
     double median = web_num(summary, "median");
@@ -352,6 +357,8 @@ const char *web_england_label(int published)
         return "";
     case 2:
         return " (DfE's published total)";
+    case 3:
+        return " (ratio of sums of authorities)";
     case -1:
         return " (mean of authorities)";
     default:

@@ -294,3 +294,53 @@ def test_the_yorkshire_2022_rows_are_held_back_and_the_page_says_why(t):
     notes = page.split('id="figure-notes"')[1].split("</section>")[0]
     t.true('class="held-back" data-metric="new_plans_issued" data-period="2022"' in notes
            and "equals_area_total" in notes, "the page says why: %r" % notes[:800])
+
+
+def test_a_submitted_quarter_rate_is_the_ratio_of_sums(t):
+    """A rate of a submitted quarter: England's and the region's value is
+    the ratio of the contributors' summed numerators and denominators, not
+    the mean of their rates; with fewer than 3 protected contributors,
+    nothing."""
+    admin = t.cli("token", "create", "--admin").stdout.strip()
+    figures = {"E06000059": (400, 90), "E06000054": (300, 240), "E10000008": (800, 500),
+               "E06000052": (100, 95)}
+
+    def submit(period, codes):
+        for code in codes:
+            tok = t.cli("token", "create", "--authority", code).stdout.strip()
+            n, w = figures[code]
+            s, _, b = t.request("POST", "/api/v1/submissions",
+                                {"authority": code, "period": period,
+                                 "figures": {"new_plans_issued": n,
+                                             "new_plans_within_20_weeks": w}},
+                                headers={"Authorization": "Bearer " + tok})
+            t.eq(s, 201, "submission %s: %r" % (code, b[:300]))
+            s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                                headers={"Authorization": "Bearer " + admin})
+            t.eq(s, 200, "approved")
+    submit("2025-26 Q3", figures)
+    q = urllib.parse.quote("2025-26 Q3")
+    want = round(100.0 * sum(w for _, w in figures.values())
+                 / sum(n for n, _ in figures.values()), 1)
+    mean = round(sum(100.0 * w / n for n, w in figures.values()) / 4, 1)
+    t.true(want != mean, "the figures tell the two apart (%s, %s)" % (want, mean))
+    s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=region&authority=%s&period=%s"
+                        % (DORSET, q))
+    t.eq(s, 200, "quarter table")
+    for scope in ("england", "region"):
+        e = summary(doc, scope)
+        t.eq((e["value"], e["value_source"], e["n"], e["mean"]),
+             (want, "ratio of sums of authorities", 4, mean), "%s: %r" % (scope, e))
+    s, prof = t.get_json("/api/v1/authorities/%s/profile?period=%s" % (DORSET, q),
+                         headers={"Authorization": "Bearer " + admin})
+    m = [x for x in prof["metrics"] if x["id"] == "pct_within_20_weeks"][0]
+    t.eq(m["period"], "2025-26 Q3", "the profile shows the quarter")
+    t.eq((m["england"]["value"], m["england"]["value_source"]),
+         (want, "ratio of sums of authorities"), "profile England: %r" % m["england"])
+    # Two protected contributors: no ratio, as no mean.
+    submit("2025-26 Q4", ["E06000059", "E06000054"])
+    s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=england&period="
+                        + urllib.parse.quote("2025-26 Q4"))
+    t.eq(s, 200, "Q4 table")
+    e = summary(doc, "england")
+    t.eq((e["value"], e["mean"]), (None, None), "nothing of two protected figures: %r" % e)

@@ -406,6 +406,41 @@ def test_consenting_authority_is_shown_by_name(t):
     t.eq(england["median"], None, "no order statistic of protected figures")
 
 
+def test_ratio_of_sums_releases_only_what_the_rules_allow(t):
+    """England's and a region's 20-week rate for the quarter is the ratio
+    of the contributors' summed numerators and denominators (nothing is
+    published by area for a quarter), released under the same rules as the
+    mean: England's (four protected contributors) is, the South West's
+    (three protected, but London's one protected figure would follow from
+    England less the regions) is not, and neither equals any one
+    authority's rate."""
+    q = urllib.parse.quote(Q2)
+    s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=region&authority=%s"
+                        "&period=%s" % (ons("838"), q))
+    t.eq(s, 200, "quarter table")
+    sums = {x["scope"]: x for x in doc["summaries"]}
+    e = sums["england"]
+    want = 100.0 * (sum(f["new_plans_within_20_weeks"] for f in FIGURES.values())
+                    / sum(f["new_plans_issued"] for f in FIGURES.values()))
+    t.eq((e["value"], e["value_source"], e["n"]),
+         (round(want, 1), "ratio of sums of authorities", 5),
+         "England: the ratio of sums of its five contributors: %r" % e)
+    t.true(e["value"] != e["mean"], "not the mean of authorities: %r" % e)
+    t.eq((sums["region"]["value"], sums["region"]["symbol"]), (None, "c"),
+         "the South West's ratio is suppressed with its mean: %r" % sums["region"])
+    rates = [round(v, 1) for n, f in FIGURES.items() if n != CONSENTING
+             for k, v in derived(f).items() if k == "pct_within_20_weeks"]
+    t.true(e["value"] not in rates, "England's ratio is no one authority's rate")
+    # Without the consenting authority's figure the ratio would still be
+    # of four protected figures: nothing is given with fewer than three.
+    s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=neighbours&authority=%s"
+                        "&period=%s" % (ons("865"), q))
+    t.eq(s, 200, "a bystander's neighbours table")
+    nb = [x for x in doc["summaries"] if x["scope"] == "neighbours"][0]
+    t.true(nb["value"] is None or nb["n_protected" if "n_protected" in nb else "n"] == 0,
+           "no neighbours' ratio of protected figures to a bystander: %r" % nb)
+
+
 def test_ranks_count_only_what_the_caller_sees(t):
     for mid in ("ehcp_caseload", "pct_within_20_weeks", "caseload_per_officer"):
         for g in ("england", "region", "neighbours"):
