@@ -308,9 +308,9 @@ static int check_all_exceptions(struct import_run *run, struct registry *reg)
             continue;
         char detail[600];
         snprintf(detail, sizeof detail,
-                 "%.60s (%s) %s: all %.20s new plans classed as having permitted exceptions to the "
-                 "20-week time limit (DfE footnote), so 0 excluding exceptions is not a count "
-                 "of plans: not ranked", name_of(reg, o->authority), o->authority, o->period,
+                 "%.60s (%s) %s: all %.20s new plans were classed as having permitted "
+                 "exceptions to the 20-week time limit, so 0 excluding exceptions is not a "
+                 "count of plans", name_of(reg, o->authority), o->authority, o->period,
                  d->cell.text);
         if (flag(run, i, "all_exceptions", false, "%s", detail) != 0)
             return -1;

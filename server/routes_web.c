@@ -210,7 +210,7 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
                 : eng_published == 3 ? "ratio of sums of authorities"
                 : eng_published == -1 ? "mean of authorities" : "median of authorities") != 0 ||
         html_escape(b, eng) != 0 ||
-        (med[0] && (web_put(b, "<br><span class=\"note\">median of authorities ") != 0 ||
+        (med[0] && (web_put(b, "<br><span class=\"source\">median of authorities ") != 0 ||
                     html_escape(b, med) != 0 || web_put(b, "</span>") != 0)) ||
         web_put(b, "</td><td><a href=\"/api/v1/tables/") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=neighbours&amp;authority=") != 0 ||

@@ -382,8 +382,8 @@ int web_figure_notes(struct evbuffer *b, const json_t *doc)
                 web_put(b, "\" data-period=\"") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
                 web_put(b, "\"><strong>") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                 web_put(b, ", ") != 0 || html_escape(b, web_str(p, "period")) != 0 ||
-                web_put(b, "</strong>: shown but not ranked or counted in averages: ") != 0 ||
-                html_escape(b, note) != 0 || web_put(b, ".</li>") != 0)
+                web_put(b, "</strong>: ") != 0 || html_escape(b, note) != 0 ||
+                web_put(b, " (shown, but left out of ranks, bands and averages).</li>") != 0)
                 return -1;
         }
     }
