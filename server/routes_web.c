@@ -157,10 +157,15 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     double ev = web_england_value(m, es, 1, &eng_published);
     char eng_q[64], med[64];
     html_quantity(ev, dp, unit, eng_q, sizeof eng_q);
-    if (strcmp(eng_q, "no data") == 0)
-        snprintf(eng, sizeof eng, "%s", eng_q);
-    else
-        snprintf(eng, sizeof eng, "%s%s", eng_q, web_england_label(eng_published));
+    snprintf(eng, sizeof eng, "%s", eng_q);
+    /* What the England figure is, in small print under it (a published
+     * rate needs no words: it is England's). */
+    const char *eng_what = strcmp(eng_q, "no data") == 0 ? NULL
+                           : eng_published == 2          ? "DfE's published total"
+                           : eng_published == 3          ? "ratio of sums of authorities"
+                           : eng_published == -1         ? "mean of authorities"
+                           : eng_published == 0          ? "median of authorities"
+                                                         : NULL;
     /* Beside a published total, the median of authorities too: one
      * authority's count is compared with that, labelled. */
     med[0] = 0;
@@ -210,8 +215,11 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
                 : eng_published == 3 ? "ratio of sums of authorities"
                 : eng_published == -1 ? "mean of authorities" : "median of authorities") != 0 ||
         html_escape(b, eng) != 0 ||
-        (med[0] && (web_put(b, "<br><span class=\"source\">median of authorities ") != 0 ||
-                    html_escape(b, med) != 0 || web_put(b, "</span>") != 0)) ||
+        (eng_what && (web_put(b, "<br><span class=\"source\">") != 0 ||
+                      html_escape(b, eng_what) != 0 ||
+                      (med[0] && (web_put(b, "; median of authorities ") != 0 ||
+                                  html_escape(b, med) != 0)) ||
+                      web_put(b, "</span>") != 0)) ||
         web_put(b, "</td><td><a href=\"/api/v1/tables/") != 0 ||
         html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=neighbours&amp;authority=") != 0 ||
         html_escape(b, code) != 0 || web_put(b, "&amp;period=") != 0 ||

@@ -148,8 +148,8 @@ def test_counts_compare_with_the_published_totals_on_page_and_pack(t):
     t.eq(s, 200, "authority page")
     page = b.decode("utf-8")
     row = page.split('<tr data-metric="ehcp_caseload">')[1].split("</tr>")[0]
-    t.true('data-england="published total">638,745 (DfE&#39;s published total)' in row
-           or "data-england=\"published total\">638,745 (DfE's published total)" in row,
+    t.true('data-england="published total">638,745<br><span class="source">DfE&#39;s '
+           'published total' in row,
            "the page's England cell is the published total: %r" % row)
     t.true("median of authorities {:,}".format(int(median)) in row,
            "and the median of authorities, labelled: %r" % row)
