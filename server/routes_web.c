@@ -527,8 +527,12 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
             bad = bad || web_put(b, "<a href=\"/authorities/") != 0 ||
                   html_escape(b, row->code) != 0 || web_put(b, "\">") != 0 ||
                   html_escape(b, row->name) != 0 ||
-                  web_put(b, "</a>%s</th><td>", is_hl ? " (selected)" : "") != 0 ||
-                  html_escape(b, row->region_name) != 0;
+                  web_put(b, "</a>%s", is_hl ? " (selected)" : "") != 0 ||
+                  /* A DfE footnote on the figure (sql/170): why it has no rank. */
+                  (row->note && !row->withheld &&
+                   (web_put(b, "<br><span class=\"source noted\">Not ranked: ") != 0 ||
+                    html_escape(b, row->note) != 0 || web_put(b, "</span>") != 0)) ||
+                  web_put(b, "</th><td>") != 0 || html_escape(b, row->region_name) != 0;
         char plain[64];
         html_plain(row->cur.has_value ? row->cur.value : NAN, v->dp, plain, sizeof plain);
         bad = bad || web_put(b, "</td><td class=\"num\" data-value=\"%s\">", plain) != 0;

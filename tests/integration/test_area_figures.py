@@ -265,6 +265,12 @@ def test_a_dfe_footnote_travels_with_its_figure_and_is_not_ranked(t):
     row = page.split('<tr data-metric="new_plans_issued_ex">')[1].split("</tr>")[0]
     t.true('class="noted"' in row and 'data-rank="">&ndash;' in row,
            "the row shows the 0 noted, unranked: %r" % row)
+    s, _, b = t.request("GET", "/metrics/new_plans_issued_ex?period=2024&authority=" + DORSET,
+                        headers={"Accept": "text/html"})
+    row = b.decode("utf-8").split('<tr class="focus" data-code="%s">' % DORSET)[1]
+    row = row.split("</tr>")[0]
+    t.true('<td class="num">&ndash;</td>' in row and "Not ranked: " in row
+           and "permitted exceptions" in row, "the metric page says why: %r" % row)
     s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence" % DORSET)
     pack = b.decode("utf-8")
     t.true('id="figure-notes"' in pack and "permitted exceptions" in
