@@ -86,14 +86,15 @@ def test_forecast_write_never_replaces_newer_fit(t):
     b = _state["b"]
     # Rows stored by a fit newer than the one the worker is about to make
     # (as if another leader had finished first): marked, and their run
-    # removed so that the worker refits the metric.
+    # removed so that the worker refits the metric.  The refits are
+    # counted before the change: the worker may refit before the next line.
+    before = refits(b)
     t.psql("UPDATE forecasts SET data_version = data_version + 1000000,"
            " doc = doc || '{\"newer_fit\": true}'::jsonb WHERE metric = 'ehcp_caseload';"
            " DELETE FROM forecast_runs WHERE metric = 'ehcp_caseload';"
            " NOTIFY sendbench_data")
     rows = int(t.value("SELECT count(*) FROM forecasts WHERE metric = 'ehcp_caseload'"))
     t.true(rows > 0, "forecasts stored")
-    before = refits(b)
     t.wait_forecasts()
     t.true(refits(b) > before, "the worker refitted the metric")
     t.eq(t.value("SELECT count(*) FROM forecasts WHERE metric = 'ehcp_caseload'"
