@@ -44,6 +44,8 @@ void route_submission_reject(struct request *r);
 /* server/routes_web.c: the web interface (HTML) */
 void route_web_home(struct request *r);
 void route_web_authority(struct request *r);
+/* server/routes_compare.c: submitted beside published figures */
+void route_web_compare(struct request *r);
 void route_web_metric(struct request *r);
 
 /* server/routes_login.c: sign-in, sign-out, set-up links */

@@ -42,6 +42,7 @@ const struct route routes[] = {
     {HTTP_GET, "/collections/{period}", route_web_collection, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET, "/", route_web_home, ROUTE_ANONYMOUS},
     {HTTP_GET, "/authorities/{code}", route_web_authority, ROUTE_TOKEN_OPTIONAL},
+    {HTTP_GET, "/authorities/{code}/submitted", route_web_compare, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET, "/metrics/{metric}", route_web_metric, ROUTE_TOKEN_OPTIONAL},
     {HTTP_GET | HTTP_POST, "/authorities/{code}/high-needs", route_web_high_needs, ROUTE_ANONYMOUS},
     {HTTP_GET, "/returns", route_returns, ROUTE_ANONYMOUS},

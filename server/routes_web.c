@@ -252,7 +252,10 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                                                  "<a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/evidence?format=csv\">Evidence tables (CSV)</a>"
                                                  "<a href=\"/api/v1/authorities/") != 0 ||
-          html_escape(b, code) != 0 || web_put(b, "/profile\">Profile (JSON)</a></nav>") != 0;
+          html_escape(b, code) != 0 || web_put(b, "/profile\">Profile (JSON)</a>"
+                                                 "<a href=\"/authorities/") != 0 ||
+          html_escape(b, code) != 0 ||
+          web_put(b, "/submitted\">Submitted beside published figures</a></nav>") != 0;
 
     const json_t *metrics = json_object_get(doc, "metrics");
     bad = bad || web_put(b, "<h2 id=\"latest\">Latest figures</h2>"
