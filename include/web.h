@@ -138,6 +138,12 @@ int web_band(struct evbuffer *b, const char *band) __attribute__((warn_unused_re
  * figures. */
 int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
                       const char *chart_id) __attribute__((warn_unused_result));
+/* The subject's submitted quarters of this metric that the caller may see
+ * (the profile's series) as a line chart on a quarterly axis of its own
+ * (figure data-axis="quarterly"); nothing when there is none.  Quarters
+ * never share the annual charts' axis.  Returns 0 or -1. */
+int web_quarter_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
+                       const char *chart_id) __attribute__((warn_unused_result));
 
 /* A <figure> with the forecast fan (history + 80%/95% intervals + point
  * forecast, at most 3 years) and the backtest accuracy in plain words. */

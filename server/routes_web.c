@@ -330,6 +330,8 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
             snprintf(id, sizeof id, "chart-%zu", i);
             bad = bad || web_put(b, "<h3>") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                   web_put(b, "</h3>") != 0 || web_metric_figure(b, doc, m, id) != 0;
+            snprintf(id, sizeof id, "quarters-%zu", i);
+            bad = bad || web_quarter_figure(b, doc, m, id) != 0;
         }
     }
     bad = bad || web_page_end(b) != 0;

@@ -250,7 +250,11 @@ static void x_axis(struct w *w, const struct svg_frame *f, const char *const *x,
         coord(w, xx);
         put(w, "\" y=\"");
         coord(w, bottom + 18);
-        put(w, "\" text-anchor=\"middle\">");
+        /* A long label (a quarter, "2025-26 Q2") at either end of the axis
+         * is anchored inside the plot so it is not cut off. */
+        int wide = n > 1 && strlen(x[i]) > 7;
+        put(w, wide && i == 0 ? "\" text-anchor=\"start\">"
+               : wide && i == n - 1 ? "\" text-anchor=\"end\">" : "\" text-anchor=\"middle\">");
         esc(w, x[i]);
         put(w, "</text>");
     }

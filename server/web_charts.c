@@ -165,6 +165,70 @@ done:
     return rc;
 }
 
+static int cmp_period(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int web_quarter_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
+                       const char *chart_id)
+{
+    /* The profile's series holds only the figures this caller may see
+     * (tables_profile.c leaves the others out), so a quarter appears here
+     * only for the council itself, an administrator, or once the council
+     * consented to be named. */
+    const json_t *series = json_object_get(metric, "series");
+    size_t n = json_array_size(series), m = 0, i;
+    json_t *p;
+    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    const char *label = web_str(metric, "label"), *unit = web_str(metric, "unit");
+    int rc = -1;
+    const char **x = calloc(n ? n : 1, sizeof *x);
+    double *y = calloc(n ? n : 1, sizeof *y);
+    if (!x || !y)
+        goto done;
+    json_array_foreach(series, i, p) {
+        const char *per = web_str(p, "period");
+        if (per && strstr(per, " Q") && isfinite(web_num(p, "value")))
+            x[m++] = per;
+    }
+    if (m == 0) {
+        rc = 0;     /* no quarter to draw: nothing at all */
+        goto done;
+    }
+    qsort(x, m, sizeof *x, cmp_period);   /* "YYYY-YY Qn" sorts in time order */
+    for (size_t k = 0; k < m; k++)
+        json_array_foreach(series, i, p) {
+            const char *per = web_str(p, "period");
+            if (per && strcmp(per, x[k]) == 0)
+                y[k] = web_num(p, "value");
+        }
+    char title[400], desc[900];
+    snprintf(title, sizeof title, "%s: %s, submitted quarters", label, name ? name : "");
+    char span[64];
+    snprintf(span, sizeof span, m > 1 ? "%s to %s" : "%s", x[0], x[m - 1]);
+    snprintf(desc, sizeof desc,
+             "Line chart of %s for %s by financial-year quarter (solid line, round markers), "
+             "%s: figures submitted by the council, not published, on a quarterly axis of "
+             "their own, never mixed with the annual series of the DfE's published figures.",
+             label, name ? name : "", span);
+    struct svg_series s = {name ? name : "Authority", y, SVG_FOCUS};
+    struct svg_frame f = {chart_id, title, desc, "Quarter", label, (int)web_num(metric, "dp"), unit};
+    const char *kind = web_str(metric, "kind");
+    int zero = !(unit && strcmp(unit, "%") == 0 && kind && strcmp(kind, "rate") == 0);
+    if (web_put(b, "<figure class=\"chart-figure quarterly\" data-metric=\"") != 0 ||
+        html_escape(b, web_str(metric, "id")) != 0 || web_put(b, "\" data-axis=\"quarterly\">") != 0 ||
+        svg_line_chart(b, &f, x, m, &s, 1, zero) != 0 || web_put(b, "<figcaption>") != 0 ||
+        html_escape(b, desc) != 0 ||
+        web_put(b, " Source: the council's approved quarterly returns.</figcaption></figure>") != 0)
+        goto done;
+    rc = 0;
+done:
+    free(x);
+    free(y);
+    return rc;
+}
+
 void web_accuracy_words(const json_t *fc_doc, char *buf, size_t len)
 {
     /* The forecast document states its own track record, with its n and

@@ -133,6 +133,15 @@ try {
   out.steps.profile_caseload_rank = (await a.page.locator(
     'tr[data-metric="ehcp_caseload"] td[data-rank]').textContent()).trim();
   out.steps.profile_rank_note = await a.page.locator('#rank-note').count();
+  // Its quarters on a quarterly axis of their own; no annual chart draws a quarter.
+  out.steps.quarterly_points = await a.page.$$eval(
+    'figure[data-axis="quarterly"][data-metric="ehcp_caseload"] [data-period]',
+    (els) => els.map((e) => [e.dataset.period, e.dataset.value]));
+  out.steps.annual_quarters = await a.page.$$eval(
+    'figure.chart-figure:not([data-axis="quarterly"]) [data-period]',
+    (els) => els.map((e) => e.dataset.period).filter((p) => p.includes(' Q')));
+  await a.page.locator('figure[data-axis="quarterly"][data-metric="ehcp_caseload"]').screenshot(
+    { path: path.join(shotDir, 'journey-8b-quarterly-chart.png') });
   await shot(a.page, '8-profile');
   r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.evidence_status = r.status();
@@ -147,6 +156,7 @@ try {
   await anon.page.goto(base + '/authorities/' + cfg.authority);
   out.steps.public_profile_has_own = (await anon.page.content()).includes('31,500');
   out.steps.public_profile_banner = await anon.page.locator('#own-banner').count();
+  out.steps.public_quarterly_charts = await anon.page.locator('figure[data-axis="quarterly"]').count();
   await anon.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence');
   out.steps.public_evidence_has_own = (await anon.page.content()).includes('31,500');
   await anon.ctx.close();

@@ -110,6 +110,11 @@ def test_colleague_approves_and_figures_are_in_force(t):
     # Its quarter is the only one it sees: not "1 of 1", and the page says why.
     t.eq(step(t, "profile_caseload_rank"), "not ranked", "a rank among one figure is not given")
     t.eq(step(t, "profile_rank_note"), 1, "the page says why it is not ranked")
+    # Its quarters on their own quarterly axis, never on an annual one.
+    t.eq(step(t, "quarterly_points"), [["2025-26 Q1", "3150"], ["2025-26 Q2", "31500"]],
+         "the approved quarters on a quarterly chart")
+    t.eq(step(t, "annual_quarters"), [], "no annual chart draws a quarter")
+    t.eq(step(t, "public_quarterly_charts"), 0, "no quarterly chart for an anonymous visitor")
     t.eq(step(t, "evidence_has_own"), True, "own quarter in the signed-in evidence pack")
     t.eq(step(t, "evidence_banner"), 1, "evidence pack carries the own-figures banner")
     t.eq(step(t, "published_only_has_own"), False, "?published=only prints without it")
