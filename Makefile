@@ -14,7 +14,7 @@ CC      ?= cc
 WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wshadow -Wvla -Wpointer-arith
 OPT     ?= -O2 -g
-PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl libsodium xlsxwriter
+PKGS     = libevent libevent_pthreads libevent_openssl jansson gsl libpq libcrypto libssl libsodium xlsxwriter libzip expat
 
 # A build that explains itself: before anything compiles, every build goal
 # checks that pkg-config finds the libraries and that libcsv's header (it has

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Build and run.
 PKGS=(build-essential pkg-config libevent-dev libjansson-dev libgsl-dev libpq-dev
-      libcsv-dev libssl-dev libsodium-dev libxlsxwriter-dev postgresql postgresql-client python3 curl ca-certificates openssl)
+      libcsv-dev libssl-dev libsodium-dev libxlsxwriter-dev libzip-dev libexpat1-dev postgresql postgresql-client python3 curl ca-certificates openssl)
 # Extra packages a caller asks for (tests ask for the browser, bench for wrk...).
 PKGS+=(${SENDBENCH_EXTRA_PKGS:-})
 

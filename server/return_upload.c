@@ -9,6 +9,7 @@
 #include "http.h"
 #include "multipart.h"
 #include "submit.h"
+#include "xlsx_read.h"
 
 int return_upload_is(struct request *r)
 {
@@ -91,11 +92,25 @@ int return_upload_read(struct request *r, const struct submit_catalogue *cat,
     }
     if (!file || file->len == 0) {
         up->figures = json_object();
-        submit_detail(up->errors, "file", "required", "choose a CSV file to upload");
+        submit_detail(up->errors, "file", "required", "choose a CSV or XLSX file to upload");
     } else {
         struct submit_doc sd;
         memset(&sd, 0, sizeof sd);
-        int rc = submit_parse_csv(file->data, file->len, cat, today, &sd, up->errors);
+        /* An .xlsx (a zip: "PK\3\4") is read as its first sheet's CSV and
+         * then checked exactly as an uploaded CSV (include/xlsx_read.h). */
+        char *sheet = NULL;
+        size_t sheet_len = 0;
+        const char *xwhy = NULL;
+        int is_xlsx = file->len >= 4 && memcmp(file->data, "PK\3\4", 4) == 0;
+        if (is_xlsx && xlsx_read_csv(file->data, file->len, &sheet, &sheet_len, &xwhy) != 0) {
+            up->figures = json_object();
+            submit_detail(up->errors, "file", "xlsx", "%s", xwhy ? xwhy : "the workbook cannot be read");
+            free(form);
+            return up->figures ? 0 : (snprintf(up->reason, sizeof up->reason, "out of memory"), -1);
+        }
+        int rc = is_xlsx ? submit_parse_csv(sheet, sheet_len, cat, today, &sd, up->errors)
+                         : submit_parse_csv(file->data, file->len, cat, today, &sd, up->errors);
+        free(sheet);
         if (rc == SUBMIT_NOMEM) {
             submit_doc_clear(&sd);
             why = "out of memory";

@@ -333,12 +333,12 @@ static void ret_render(struct request *r, int status, const char *note)
                          "class=\"stack\" id=\"upload\">", path) != 0 ||
               form_csrf_field(b, st->u.csrf) != 0 ||
               web_put(b, "<div class=\"field\"><label for=\"upload-file\">Upload the figures as "
-                         "CSV</label><span class=\"hint\" id=\"upload-hint\">The API's tidy "
-                         "layout: a header row and one row for this quarter (time_period, "
+                         "CSV or XLSX</label><span class=\"hint\" id=\"upload-hint\">The API's "
+                         "tidy layout (in an .xlsx, on its first sheet): a header row and one row for this quarter (time_period, "
                          "new_la_code, one column per metric id). The figures fill the form "
                          "below and are checked; nothing is sent until you press Submit for "
                          "approval.</span><input type=\"file\" id=\"upload-file\" name=\"file\" "
-                         "accept=\".csv,text/csv\" aria-describedby=\"upload-hint\"></div>"
+                         "accept=\".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\" aria-describedby=\"upload-hint\"></div>"
                          "<div class=\"actions\"><button type=\"submit\" name=\"action\" "
                          "value=\"upload\" class=\"secondary\">Upload</button></div></form>") != 0;
     if (!bad)

@@ -78,6 +78,20 @@ try {
   out.steps.form_status = r.status();
   out.steps.prefilled = await a.page.getByLabel('EHC plans in place', { exact: true }).inputValue();
   out.steps.form_unlabelled = await labelsWithoutControl(a.page);
+  // The same as an .xlsx workbook fills the form too; a damaged one is refused.
+  const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  await a.page.getByLabel('Upload the figures as CSV').setInputFiles(
+    { name: 'return.xlsx', mimeType: xlsxType, buffer: Buffer.from(cfg.xlsx_b64, 'base64') });
+  await a.page.getByRole('button', { name: 'Upload' }).click();
+  out.steps.uploaded_xlsx = {
+    caseload: await a.page.getByLabel('EHC plans in place', { exact: true }).inputValue(),
+    requests: await a.page.getByLabel('Requests for EHC needs assessment', { exact: true }).inputValue(),
+    note: await a.page.locator('#note').textContent() };
+  await shot(a.page, '3a-uploaded-xlsx');
+  await a.page.getByLabel('Upload the figures as CSV').setInputFiles(
+    { name: 'broken.xlsx', mimeType: xlsxType, buffer: Buffer.from('PK\x03\x04 not really a zip') });
+  await a.page.getByRole('button', { name: 'Upload' }).click();
+  out.steps.uploaded_junk_xlsx = (await a.page.content()).includes('not an .xlsx workbook');
   // The tidy CSV uploaded through the file input fills the form (nothing stored).
   const csv = 'time_period,new_la_code,ehcp_caseload,requests_received\r\n' +
     cfg.period + ',' + cfg.authority + ',3160,265\r\n';

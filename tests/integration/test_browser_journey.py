@@ -6,6 +6,8 @@ explains it, submits for approval; a colleague approves; the figures are in
 force and the council's profile and evidence pack load for them.
 Screenshots go to a folder this test prints."""
 
+import base64
+import io
 import json
 import os
 import shutil
@@ -48,7 +50,14 @@ def test_journey_in_chromium(t):
     t.eq(s, 200, "last quarter approved")
     link = urllib.parse.urlparse(make_user(t, "officer@dorset.example", "submitter", DORSET)).path
     make_user(t, "approver@dorset.example", "approver", DORSET, PW2)
-    cfg = {"setup_link": link, "email": "officer@dorset.example", "password": PW,
+    # The same return as an .xlsx workbook (openpyxl, as Excel saves one).
+    openpyxl = harness.debian_module("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["time_period", "new_la_code", "ehcp_caseload", "requests_received"])
+    wb.active.append([PERIOD, DORSET, 3170, 270])
+    buf = io.BytesIO()
+    wb.save(buf)
+    cfg = {"xlsx_b64": base64.b64encode(buf.getvalue()).decode(), "setup_link": link, "email": "officer@dorset.example", "password": PW,
            "approver_email": "approver@dorset.example", "approver_password": PW2,
            "period": PERIOD, "authority": DORSET}
     base = "http://127.0.0.1:%d" % t.server.port
@@ -80,6 +89,10 @@ def test_queried_on_the_extra_zero_explained_and_submitted(t):
     t.eq(step(t, "form_status"), 200, "form")
     t.eq(step(t, "prefilled"), "3150", "prefilled from the last approved figures")
     t.eq(step(t, "form_unlabelled"), [], "every input has a visible label")
+    upx = step(t, "uploaded_xlsx")
+    t.eq((upx["caseload"], upx["requests"]), ("3170", "270"), "the uploaded XLSX fills the form")
+    t.true("Read from the uploaded file" in upx["note"], upx["note"])
+    t.eq(step(t, "uploaded_junk_xlsx"), True, "a damaged workbook is refused with its reason")
     up = step(t, "uploaded")
     t.eq((up["caseload"], up["requests"]), ("3160", "265"), "the uploaded CSV fills the form")
     t.true("Read from the uploaded file" in up["note"], up["note"])

@@ -1,0 +1,37 @@
+/*
+ * Reading an uploaded .xlsx return: the first worksheet as CSV text, so
+ * that it goes through the same parser and checks as the tidy CSV
+ * (submit_parse_csv).  An .xlsx is a zip (libzip, read from memory) of XML
+ * parts (expat, a streaming parser): xl/worksheets/sheet1.xml, the first
+ * sheet as Excel, LibreOffice and openpyxl name it, and the shared strings
+ * xl/sharedStrings.xml.  Cell values are taken as stored: numbers as their
+ * text, strings (shared or inline) as text, booleans TRUE/FALSE; formulas
+ * by their cached value.  Dates are numbers (serial days) and are not
+ * converted: a return has no date fields.
+ *
+ * Hostile files: every part read is bounded (XLSX_MAX_PART bytes
+ * uncompressed, whatever the zip says), as are rows, columns, strings and
+ * the CSV made; a DTD or an entity declaration is refused (no entity
+ * expansion); a cell reference out of range is refused.  Fuzzed by
+ * tests/fuzz/fuzz_xlsx.c.
+ */
+#ifndef SENDBENCH_XLSX_READ_H
+#define SENDBENCH_XLSX_READ_H
+
+#include <stddef.h>
+
+#define XLSX_MAX_PART (4u << 20)    /* bytes of one XML part, uncompressed */
+#define XLSX_MAX_ROWS 1000
+#define XLSX_MAX_COLS 64
+#define XLSX_MAX_STRINGS 20000
+#define XLSX_MAX_CELL 4096          /* bytes of one cell's text */
+#define XLSX_MAX_CSV (1u << 20)
+
+/* The first worksheet of the workbook in data as CSV (CRLF line ends,
+ * fields quoted where needed) in *csv (malloc'd, NUL-terminated; the
+ * caller frees it) with its length.  0, or -1 with *why saying what is
+ * wrong in words a council officer can act on. */
+int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, const char **why)
+    __attribute__((warn_unused_result));
+
+#endif
