@@ -165,8 +165,21 @@ try {
   r = await a.page.goto(base + '/api/v1/authorities/' + cfg.authority + '/evidence?published=only');
   out.steps.published_only_has_own = (await a.page.content()).includes('31,500');
   await shot(a.page, '9-evidence');
+  // Its tables too: the metric page and the tables API for the quarter, signed in.
+  const metricPath = '/metrics/ehcp_caseload?period=' + encodeURIComponent(cfg.period) +
+    '&authority=' + cfg.authority;
+  const tablePath = '/api/v1/tables/ehcp_caseload?group=england&period=' +
+    encodeURIComponent(cfg.period);
+  r = await a.page.goto(base + metricPath);
+  out.steps.metric_page_has_own = (await a.page.content()).includes('31,500');
+  // (a request with the context's cookie jar: a JSON page would make chromium ask for
+  // /favicon.ico, a 404 in the console)
+  out.steps.table_has_own = (await (await a.ctx.request.get(base + tablePath)).text()).includes('31500');
   // The same pages for someone not signed in: the unpublished figure is not there.
   const anon = await newPage('anonymous');
+  await anon.page.goto(base + metricPath);
+  out.steps.public_metric_page_has_own = (await anon.page.content()).includes('31,500');
+  out.steps.public_table_has_own = (await (await anon.ctx.request.get(base + tablePath)).text()).includes('31500');
   await anon.page.goto(base + '/authorities/' + cfg.authority);
   out.steps.public_profile_has_own = (await anon.page.content()).includes('31,500');
   out.steps.public_profile_banner = await anon.page.locator('#own-banner').count();
