@@ -387,6 +387,10 @@ def test_collections(t):
     call(t, "GET", page, 200, headers=bearer(S["dorset"]))
     call(t, "GET", "/collections/2022", 400)
     call(t, "GET", "/collections/" + urllib.parse.quote("2031-32 Q1"), 404)
+    # The council's submitted figures beside the published ones (issue 15)
+    call(t, "GET", "/authorities/%s/submitted" % DORSET, 200)
+    call(t, "GET", "/authorities/%s/submitted" % DORSET, 200, headers=bearer(S["dorset"]))
+    call(t, "GET", "/authorities/E06999999/submitted", 404)
 
 
 def test_people(t):
