@@ -34,4 +34,10 @@
 int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, const char **why)
     __attribute__((warn_unused_result));
 
+/* The same from the two XML parts themselves (shared strings may be NULL:
+ * none), as xlsx_read_csv does after unzipping; for the fuzz target. */
+int xlsx_parts_csv(const char *shared, size_t shared_len, const char *sheet, size_t sheet_len,
+                   char **csv, size_t *csv_len, const char **why)
+    __attribute__((warn_unused_result));
+
 #endif

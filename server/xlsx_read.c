@@ -314,9 +314,13 @@ static void sh_end(void *u, const XML_Char *el)
     }
 }
 
-static int parse_xml(struct reader *r, const struct text *doc, XML_StartElementHandler start,
-                     XML_EndElementHandler end)
+static int parse_xml(struct reader *r, const char *doc, size_t len,
+                     XML_StartElementHandler start, XML_EndElementHandler end)
 {
+    if (len > XLSX_MAX_PART) {
+        r->why = "a part of the workbook is larger than 4 MB";
+        return -1;
+    }
     r->p = XML_ParserCreate(NULL);
     if (!r->p) {
         r->why = "out of memory";
@@ -328,7 +332,7 @@ static int parse_xml(struct reader *r, const struct text *doc, XML_StartElementH
     XML_SetEntityDeclHandler(r->p, on_entity);
     XML_SetStartDoctypeDeclHandler(r->p, on_doctype);
     XML_SetParamEntityParsing(r->p, XML_PARAM_ENTITY_PARSING_NEVER);
-    int ok = XML_Parse(r->p, doc->s, (int)doc->n, XML_TRUE) == XML_STATUS_OK;
+    int ok = XML_Parse(r->p, doc, (int)len, XML_TRUE) == XML_STATUS_OK;
     XML_ParserFree(r->p);
     r->p = NULL;
     if (r->failed)
@@ -374,41 +378,32 @@ static int write_csv(const struct reader *r, struct text *out)
     return text_add(out, "", 0, XLSX_MAX_CSV);
 }
 
-int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, const char **why)
+static void reader_free(struct reader *r)
+{
+    for (size_t i = 0; i < r->n_strings; i++)
+        free(r->strings[i]);
+    free(r->strings);
+    for (size_t i = 0; i < r->n_cells; i++)
+        free(r->cells[i].text);
+    free(r->cells);
+    free(r->cur.s);
+}
+
+int xlsx_parts_csv(const char *shared, size_t shared_len, const char *sheet, size_t sheet_len,
+                   char **csv, size_t *csv_len, const char **why)
 {
     struct reader r;
-    struct text part = {0}, out = {0};
+    struct text out = {0};
     memset(&r, 0, sizeof r);
     *csv = NULL;
     *csv_len = 0;
-    *why = "the file is not an .xlsx workbook";
     int rc = -1;
-    zip_error_t zerr;
-    zip_error_init(&zerr);
-    zip_source_t *src = len ? zip_source_buffer_create(data, len, 0, &zerr) : NULL;
-    zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY, &zerr) : NULL;
-    if (!za) {
-        if (src)
-            zip_source_free(src);
-        goto done;
-    }
-    int got = read_part(za, "xl/sharedStrings.xml", &part, why);
-    if (got < 0)
-        goto done;
-    if (got == 0 && parse_xml(&r, &part, ss_start, ss_end) != 0) {
+    if (shared && parse_xml(&r, shared, shared_len, ss_start, ss_end) != 0) {
         *why = r.why;
         goto done;
     }
-    part.n = 0;
-    got = read_part(za, "xl/worksheets/sheet1.xml", &part, why);
-    if (got != 0) {
-        if (got > 0)
-            *why = "the workbook has no first sheet (xl/worksheets/sheet1.xml)";
-        goto done;
-    }
-    r.row = r.col = 0;
     r.in_t = r.in_rph = 0;
-    if (parse_xml(&r, &part, sh_start, sh_end) != 0) {
+    if (parse_xml(&r, sheet, sheet_len, sh_start, sh_end) != 0) {
         *why = r.why;
         goto done;
     }
@@ -426,17 +421,43 @@ int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, con
     *why = NULL;
     rc = 0;
 done:
+    reader_free(&r);
+    free(out.s);
+    return rc;
+}
+
+int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, const char **why)
+{
+    struct text shared = {0}, sheet = {0};
+    *csv = NULL;
+    *csv_len = 0;
+    *why = "the file is not an .xlsx workbook";
+    int rc = -1;
+    zip_error_t zerr;
+    zip_error_init(&zerr);
+    zip_source_t *src = len ? zip_source_buffer_create(data, len, 0, &zerr) : NULL;
+    zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY, &zerr) : NULL;
+    if (!za) {
+        if (src)
+            zip_source_free(src);
+        goto done;
+    }
+    int got_shared = read_part(za, "xl/sharedStrings.xml", &shared, why);
+    if (got_shared < 0)
+        goto done;
+    int got = read_part(za, "xl/worksheets/sheet1.xml", &sheet, why);
+    if (got != 0) {
+        if (got > 0)
+            *why = "the workbook has no first sheet (xl/worksheets/sheet1.xml)";
+        goto done;
+    }
+    rc = xlsx_parts_csv(got_shared == 0 ? shared.s : NULL, shared.n, sheet.s, sheet.n, csv,
+                        csv_len, why);
+done:
     if (za)
         zip_discard(za);    /* frees src too; read-only, nothing to write */
     zip_error_fini(&zerr);
-    for (size_t i = 0; i < r.n_strings; i++)
-        free(r.strings[i]);
-    free(r.strings);
-    for (size_t i = 0; i < r.n_cells; i++)
-        free(r.cells[i].text);
-    free(r.cells);
-    free(r.cur.s);
-    free(part.s);
-    free(out.s);
+    free(shared.s);
+    free(sheet.s);
     return rc;
 }
