@@ -372,7 +372,7 @@ def test_upload_the_tidy_csv_into_the_form(t):
     c.sign_in("sub@dorset.example", PW)
     s, _, b = c.form(path)
     t.true('enctype="multipart/form-data"' in b and
-           '<label for="upload-file">Upload the figures as CSV</label>' in b and
+           '<label for="upload-file">Upload the figures as CSV or XLSX</label>' in b and
            'value="upload" class="secondary">Upload</button>' in b, "an upload form, labelled")
     before = t.value("SELECT count(*) FROM submissions")
     csv_text = ("time_period,geographic_level,new_la_code,old_la_code,la_name,ehcp_caseload,"
