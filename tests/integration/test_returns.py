@@ -417,7 +417,7 @@ def test_upload_the_tidy_csv_into_the_form(t):
     t.true("the file is for E06000058" in b, "said which")
     s, _, b = upload([("file", "", "empty.csv")])
     t.eq(s, 422, "an empty file")
-    t.true("choose a CSV file" in b, "asked for a file")
+    t.true("choose a CSV or XLSX file" in b, "asked for a file")
     s, _, b = upload([("file", csv_text, "q3.csv")], csrf=False)
     t.eq(s, 403, "no CSRF token in the upload")
     s, _, b = c.request("POST", path, body=b"--x\r\nnot a part\r\n",
