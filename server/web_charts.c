@@ -71,6 +71,14 @@ static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *met
     return web_put(b, ". Medians computed by sendbench.</span>");
 }
 
+/* A chart's y axis starts at zero, except for a metric of kind "rate" in
+ * % (as the annual charts have always drawn them). */
+static int zero_based(const json_t *metric)
+{
+    const char *unit = web_str(metric, "unit"), *kind = web_str(metric, "kind");
+    return !(unit && strcmp(unit, "%") == 0 && kind && strcmp(kind, "rate") == 0);
+}
+
 int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
                       const char *chart_id)
 {
@@ -147,8 +155,7 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
                               {eng_published ? "England" : "England (median)", eng, SVG_COMPARE2}};
     struct svg_series s2[2] = {s[0], s[2]};
     struct svg_frame f = {chart_id, title, desc, "Period", label, dp, unit};
-    const char *kind = web_str(metric, "kind");
-    int zero = !(unit && strcmp(unit, "%") == 0 && kind && strcmp(kind, "rate") == 0);
+    int zero = zero_based(metric);
     if (web_put(b, "<figure class=\"chart-figure\" data-metric=\"") != 0 ||
         html_escape(b, web_str(metric, "id")) != 0 || web_put(b, "\">") != 0)
         goto done;
@@ -214,8 +221,7 @@ int web_quarter_figure(struct evbuffer *b, const json_t *doc, const json_t *metr
              label, name ? name : "", span);
     struct svg_series s = {name ? name : "Authority", y, SVG_FOCUS};
     struct svg_frame f = {chart_id, title, desc, "Quarter", label, (int)web_num(metric, "dp"), unit};
-    const char *kind = web_str(metric, "kind");
-    int zero = !(unit && strcmp(unit, "%") == 0 && kind && strcmp(kind, "rate") == 0);
+    int zero = zero_based(metric);
     if (web_put(b, "<figure class=\"chart-figure quarterly\" data-metric=\"") != 0 ||
         html_escape(b, web_str(metric, "id")) != 0 || web_put(b, "\" data-axis=\"quarterly\">") != 0 ||
         svg_line_chart(b, &f, x, m, &s, 1, zero) != 0 || web_put(b, "<figcaption>") != 0 ||
