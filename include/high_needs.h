@@ -88,7 +88,7 @@ int high_needs_evidence_section(struct evbuffer *b, const json_t *profile, const
 /* The scenario pack's extra download rows (plan as above; nothing when
  * NULL): section "high_needs_plan", per financial year the unmitigated
  * spend, allocation, cumulative balance and its 80% bounds, and the
- * scenario's spend and cumulative balance, in the pack's ten columns. */
+ * scenario's spend and cumulative balance, in the pack's eleven columns. */
 struct sheet;
 void high_needs_evidence_rows(struct sheet *s, const void *plan);
 

@@ -332,6 +332,7 @@ static void plan_row(struct sheet *s, const char *metric, const char *series, co
     sheet_text(s, "£");
     sheet_text(s, source);
     sheet_text(s, recorded);
+    sheet_text(s, "");   /* note: the pack's eleventh column (DfE footnotes) */
     sheet_end_row(s);
 }
 

@@ -166,6 +166,10 @@ void http_reply_buffer(struct request *r, int status, const char *content_type,
     struct app *app = r->app;
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(h, "X-Request-Id", r->request_id);
+    /* An error is never a download: a route that named its file before it
+     * found the request bad must not make the error a .csv on disk. */
+    if (status >= 400)
+        evhttp_remove_header(h, "Content-Disposition");
     if (content_type && !evhttp_find_header(h, "Content-Type"))
         evhttp_add_header(h, "Content-Type", content_type);
     add_common_headers(h);

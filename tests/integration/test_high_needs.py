@@ -439,6 +439,9 @@ def test_evidence_pack_with_saved_scenario(t):
             s, h, b = c.request("GET", base + "?scenario=%d&format=csv" % sid)
         t.eq(s, 200, "csv by %s" % how)
         rows = pack_rows(b if isinstance(b, bytes) else b.encode())
+        widths = {len(r) for r in csv.reader(io.StringIO(
+            (b if isinstance(b, bytes) else b.encode()).decode())) if r}
+        t.eq(widths, {11}, "every row of the pack's CSV has the header's 11 cells (%s)" % how)
         plan = {(r["metric"], r["series"], r["period"]): float(r["value"])
                 for r in rows if r["section"] == "high_needs_plan"}
         t.true(any(r["section"] == "growth" for r in rows), "the rest of the pack's rows")
@@ -462,6 +465,7 @@ def test_evidence_pack_with_saved_scenario(t):
         path = base + "?scenario=%d%s" % (sid, fmt)
         s, h, b = t.request("GET", path)
         t.json_error(s, b, 401, "unauthorized")
+        t.true("content-disposition" not in h, "an error is no download (%s)" % fmt)
         t.true(b"Fewer independent" not in b, "nothing of it to an anonymous visitor")
         s, h, b = t.request("GET", path, headers=TOK["other"])
         t.json_error(s, b, 404, "not_found")
