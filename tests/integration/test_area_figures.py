@@ -233,6 +233,11 @@ def test_a_dfe_footnote_travels_with_its_figure_and_is_not_ranked(t):
           (CITY, "new_plans_issued_ex", "query"),
           (CITY, "new_plans_within_20_weeks_ex", "query")],
          "the two authorities of the DfE's footnote, noted")
+    # and never fitted on: a noted year is a gap in what the forecasts read
+    fitted = t.psql("SELECT authority, metric FROM forecast_input WHERE period = '2024'"
+                    " AND authority IN (:'p1', :'p2') AND metric IN ('new_plans_issued_ex',"
+                    " 'new_plans_within_20_weeks_ex', 'pct_within_20_weeks_ex')", DORSET, CITY)
+    t.eq([tuple(r) for r in fitted], [], "noted figures are not forecast inputs")
     s, doc = t.get_json("/api/v1/tables/new_plans_issued_ex?group=england&period=2024")
     t.eq(s, 200, "table")
     rows = {r["code"]: r for r in doc["rows"]}
