@@ -22,6 +22,7 @@
 #define M_RIGHT 24.0
 #define M_TOP 16.0
 #define PLOT_H 250.0
+#define SVG_CHAR_W 6.6   /* average width of a character at font-size 12 */
 
 struct style_def {
     const char *colour, *dash, *marker;
@@ -203,7 +204,22 @@ static void y_axis(struct w *w, const struct svg_frame *f, const struct svg_scal
     }
     put(w, "<text class=\"axis-label\" transform=\"translate(14 ");
     coord(w, (top + bottom) / 2);
-    put(w, ") rotate(-90)\" text-anchor=\"middle\">");
+    put(w, ") rotate(-90)\" text-anchor=\"middle\"");
+    {
+        /* The label runs along the plot's height: one longer than that (at
+         * about 0.55 em a character of 12 px Arial) is drawn squeezed to
+         * fit rather than cut off at both ends ("..., excluding excep"). */
+        size_t chars = 0;
+        for (const char *c = f->y_label ? f->y_label : ""; *c; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;   /* UTF-8 characters */
+        double room = (bottom - top) - 8;
+        if ((double)chars * SVG_CHAR_W > room && room > 0) {
+            put(w, " textLength=\"");
+            coord(w, room);
+            put(w, "\" lengthAdjust=\"spacingAndGlyphs\"");
+        }
+    }
+    put(w, ">");
     esc(w, f->y_label);
     put(w, "</text></g>");
 }

@@ -2,6 +2,7 @@
 #include <event2/buffer.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "html.h"
 #include "svg.h"
@@ -147,6 +148,32 @@ static void test_line_points_and_missing(void)
     evbuffer_free(buf);
 }
 
+/* A y-axis label longer than the plot is tall is squeezed to fit, never
+ * cut off; a short one is drawn as it is. */
+static void test_long_axis_label_fits(void)
+{
+    const char *x[] = {"2022", "2023"};
+    double a[] = {40, 46};
+    struct svg_series s[] = {{"England", a, SVG_FOCUS}};
+    struct svg_frame lf = frame;
+    lf.y_label = "New plans issued within 20 weeks (%), excluding exceptions, \u00a3 etc.";
+    struct evbuffer *buf = evbuffer_new();
+    CHECK(svg_line_chart(buf, &lf, x, 2, s, 1, 1) == 0);
+    char *out = take(buf);
+    const char *lab = strstr(out, "class=\"axis-label\" transform=");
+    CHECK(lab != NULL);
+    const char *tl = lab ? strstr(lab, "textLength=\"") : NULL;
+    CHECK(tl != NULL && tl < strstr(lab, ">"));
+    CHECK(tl && atof(tl + strlen("textLength=\"")) <= 250.0);
+    CHECK(strstr(out, "lengthAdjust=\"spacingAndGlyphs\"") != NULL);
+    free(out);
+    CHECK(svg_line_chart(buf, &frame, x, 2, s, 1, 1) == 0);   /* "Plans" */
+    out = take(buf);
+    CHECK(strstr(out, "textLength") == NULL);
+    free(out);
+    evbuffer_free(buf);
+}
+
 /* y = 0 maps to the bottom of the plot, the top tick to the top. */
 static void test_line_scaling(void)
 {
@@ -283,5 +310,6 @@ int main(void)
     RUN(test_hostile_names_escaped);
     RUN(test_bar_chart_highlight_and_missing);
     RUN(test_fan_chart);
+    RUN(test_long_axis_label_fits);
     return UNIT_DONE();
 }
