@@ -18,8 +18,9 @@
  * A read goes to the primary while a barrier is unanswered (or failed),
  * while the replica is short of it, while the change listener is down (a
  * notice may have been missed), while the replica pool has no connection,
- * and again when the replica answers it with any error (a conflict with
- * recovery, a lost connection).  So a reply computed after a notice never
+ * and again when the replica itself fails it (a conflict with recovery, a
+ * lost connection, a full pool: reply->unavailable); an error of the query
+ * itself (which the primary would give as well) is the answer.  So a reply computed after a notice never
  * holds the data from before it, and the cache (which keeps a result only
  * when nothing changed since its computation began) never keeps stale
  * data under a new generation.  Writes, token callers' reads (a council's

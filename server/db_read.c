@@ -187,13 +187,17 @@ static void replica_done(const struct db_reply *reply, void *arg)
 {
     struct read_q *q = arg;
     struct app *app = q->app;
-    if (!reply->error || !app->reader) {
+    /* Only a failure of the replica itself is resent: a lost or refused
+     * connection, a full or timed-out replica pool, a conflict with
+     * recovery (40001, 40P01, 57P04), a session ended (57P0x): what
+     * reply->unavailable says (server/db_errors.c).  Any other error is
+     * the query's own and the primary would answer it the same: it is the
+     * answer, and the primary is not asked twice. */
+    if (!reply->error || !reply->unavailable || !app->reader) {
         q->cb(reply, q->arg);
         read_q_free(q);
         return;
     }
-    /* A conflict with recovery, a lost replica, a node gone read-write:
-     * the primary answers instead. */
     metrics_count("db_read_replica_failed");
     log_debug("db-read: the replica failed a read (%s): asking the primary",
               reply->sqlstate ? reply->sqlstate : reply->error);

@@ -3,9 +3,10 @@ standby itself is drilled in make test-cluster ("replica reads"); here the
 "replica" is the primary's own database (after a promotion the check reads
 pg_current_wal_lsn()), so make test (plain and under the sanitizers) runs
 the routing: anonymous table misses go to the replica once its position
-is known, a change is seen at once, token callers read the primary, an
-unreachable replica leaves every read on the primary, and a list of hosts
-is refused."""
+is known, a change is seen at once, token callers read the primary, only
+the replica's own failures (not the query's errors) are resent to the
+primary, an unreachable replica leaves every read on the primary, and a
+list of hosts is refused."""
 
 import re
 import subprocess
@@ -68,6 +69,68 @@ def test_anonymous_misses_read_the_replica_and_see_changes(t):
              "token callers' reads are not --db-read's")
     finally:
         t.eq(srv.stop(), 0, "exit status")
+
+
+# A "replica" whose table reads fail with the SQLSTATE in sb_fail_code:
+# table_mask_key (every table read selects its key) becomes a view that
+# raises it.
+FAILING_REPLICA = """
+CREATE TABLE sb_fail_code (code text);
+CREATE FUNCTION sb_fail() RETURNS boolean VOLATILE LANGUAGE plpgsql AS $$
+DECLARE c text;
+BEGIN
+    SELECT code INTO c FROM sb_fail_code;
+    IF c IS NOT NULL THEN
+        RAISE EXCEPTION 'test: the replica fails with %', c USING ERRCODE = c;
+    END IF;
+    RETURN true;
+END $$;
+ALTER TABLE table_mask_key RENAME TO table_mask_key_real;
+CREATE VIEW table_mask_key AS SELECT key FROM table_mask_key_real WHERE sb_fail();
+"""
+
+
+def test_only_a_failing_replica_is_retried_on_the_primary(t):
+    """A lost session or a conflict with recovery on the replica sends the
+    read to the primary; an error of the query itself is answered as the
+    primary would answer it (500), and the primary is not asked again."""
+    replica = t.db + "_replica"
+    harness.psql("postgres", "CREATE DATABASE %s TEMPLATE %s" % (replica, t.db))
+    harness.psql(replica, FAILING_REPLICA)
+    srv = harness.Server(t.db, ["--db-read", harness.db_url(replica)])
+    try:
+        keys = iter([(y, f, a) for a in ("", "&authority=E06000101", "&authority=E06000102")
+                     for f in ("json", "csv") for y in range(2010, 2023)])
+
+        def on_replica():
+            """The next miss, and whether it went to the replica."""
+            before = events(srv, "db_read_replica")
+            y, f, a = next(keys)
+            st, h, b = srv.request("GET", TABLE % (y, f) + a)
+            return (st, b) if events(srv, "db_read_replica") > before else None
+        st, b = wait_for("a miss read on the replica", on_replica)
+        t.eq(st, 200, "the replica answers while it does not fail")
+        for code, retried in (("22012", False), ("42501", False), ("40001", True),
+                              ("57P01", True), ("40P01", True)):
+            harness.psql(replica, "DELETE FROM sb_fail_code; INSERT INTO sb_fail_code"
+                                  " VALUES ('%s')" % code)
+            failed = events(srv, "db_read_replica_failed")
+            st, b = wait_for("a miss read on the replica (%s)" % code, on_replica)
+            if retried:
+                t.eq(st, 200, "%s on the replica: the primary answers" % code)
+                t.true(b"E06000101" in b, "%s: the primary's table" % code)
+                t.eq(events(srv, "db_read_replica_failed"), failed + 1,
+                     "%s: counted as resent" % code)
+            else:
+                t.json_error(st, b, 500, "internal_error")
+                t.eq(events(srv, "db_read_replica_failed"), failed,
+                     "%s is the query's own error: not resent to the primary" % code)
+        harness.psql(replica, "DELETE FROM sb_fail_code")
+        st, b = wait_for("the replica serving again", on_replica)
+        t.eq(st, 200, "the replica answers again")
+    finally:
+        t.eq(srv.stop(), 0, "exit status")
+        harness.psql("postgres", "DROP DATABASE IF EXISTS %s" % replica)
 
 
 def test_unreachable_replica_leaves_reads_on_the_primary(t):
