@@ -1,8 +1,12 @@
 # sendbench server image: build on Debian 12, run as an unprivileged user.
+# test_compose checks that the build stage installs every library package
+# scripts/deps.sh builds with, and the run stage the package of every
+# library bin/sendbench links (readelf NEEDED); no image is built here.
 FROM debian:12-slim AS build
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       build-essential pkg-config libevent-dev libjansson-dev libgsl-dev libpq-dev \
-      libcsv-dev libssl-dev libsodium-dev libxlsxwriter-dev && rm -rf /var/lib/apt/lists/*
+      libcsv-dev libssl-dev libsodium-dev libxlsxwriter-dev libzip-dev libexpat1-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY scripts ./scripts
@@ -17,7 +21,8 @@ RUN make -j2 bin/sendbench
 FROM debian:12-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libjansson4 libgsl27 \
-      libpq5 libcsv3 libssl3 libsodium23 libxlsxwriter4 postgresql-client curl ca-certificates && rm -rf /var/lib/apt/lists/* \
+      libpq5 libcsv3 libssl3 libsodium23 libxlsxwriter4 libzip4 libexpat1 \
+      postgresql-client curl ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /srv/sendbench sendbench
 WORKDIR /srv/sendbench
 COPY --from=build /src/bin/sendbench /usr/local/bin/sendbench

@@ -142,7 +142,7 @@ run: deps
 	@scripts/run.sh
 
 test: deps
-	@SENDBENCH_EXTRA_PKGS="python3-jsonschema python3-openpyxl" scripts/deps.sh
+	@SENDBENCH_EXTRA_PKGS="python3-jsonschema python3-openpyxl docker-compose haproxy" scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(BINDIR) tests/run.sh
 

@@ -13,6 +13,9 @@
 #   scripts/cluster.sh stop-server I | start-server I | kill-server I
 #                                  SIGTERM (drain) / start / SIGKILL server I
 #   scripts/cluster.sh status      roles of the nodes, /readyz of each server
+#   scripts/cluster.sh haproxy-config [compose]
+#                                  prints HAProxy's configuration (with
+#                                  "compose": docker-compose.yml's)
 #
 # Settings (environment): CLUSTER_SERVERS (3), CLUSTER_PORT (HAProxy, 8080),
 # CLUSTER_SERVER_PORT (first server, 8081), CLUSTER_PG_PORT (primary, 55432;
@@ -106,14 +109,36 @@ server_signal() {  # server_signal I SIGNAL: and wait for it to exit
     rm -f "$f"
 }
 
+# haproxy_config [compose]: the HAProxy configuration of make cluster; with
+# "compose", docker-compose.yml's (scripts/cluster-compose-haproxy.cfg, the
+# same limits, checks and retries): bound on every interface of its
+# container, the servers server1..N:8080 found by Docker's DNS.
 haproxy_config() {
-    local i
-    cat <<CFG
+    local i mode=${1:-} bind="127.0.0.1:$HTTP_PORT"
+    if [ "$mode" = compose ]; then
+        bind="*:8080"
+        cat <<CFG
+# docker-compose.yml's HAProxy in front of its $N sendbench servers: written by
+# \`CLUSTER_SERVERS=$N scripts/cluster.sh haproxy-config compose\` (test_compose
+# checks it is what that prints), the same limits, checks and retries as
+# make cluster.
+global
+    maxconn 4096
+
+resolvers docker
+    nameserver dns 127.0.0.11:53
+
+CFG
+    else
+        cat <<CFG
 # Written by scripts/cluster.sh: HAProxy (Debian haproxy 2.6) in front of
 # $N sendbench servers.
 global
     maxconn 4096
 
+CFG
+    fi
+    cat <<CFG
 defaults
     mode http
     timeout connect 2s
@@ -129,7 +154,7 @@ defaults
     option redispatch 1
 
 frontend web
-    bind 127.0.0.1:$HTTP_PORT
+    bind $bind
     option forwardfor
     # One request id from the balancer to the server's log (--trusted-proxy
     # adopts it).
@@ -153,7 +178,11 @@ backend servers
     default-server inter 1s fastinter 500ms fall 2 rise 2
 CFG
     for i in $(seq 1 "$N"); do
-        echo "    server s$i 127.0.0.1:$((SRV_PORT + i - 1)) check"
+        if [ "$mode" = compose ]; then
+            echo "    server s$i server$i:8080 check resolvers docker init-addr last,libc,none"
+        else
+            echo "    server s$i 127.0.0.1:$((SRV_PORT + i - 1)) check"
+        fi
     done
 }
 
@@ -289,6 +318,6 @@ case "${1:-up}" in
     kill-server) server_signal "$2" KILL ;;
     start-server) server_start "$2" ;;
     status) cmd_status ;;
-    haproxy-config) haproxy_config ;;
+    haproxy-config) haproxy_config "${2:-}" ;;
     *) echo "usage: scripts/cluster.sh [up|failover|stop-server I|kill-server I|start-server I|status]" >&2; exit 2 ;;
 esac
