@@ -2,9 +2,14 @@
  * Reading an uploaded .xlsx return: the first worksheet as CSV text, so
  * that it goes through the same parser and checks as the tidy CSV
  * (submit_parse_csv).  An .xlsx is a zip (libzip, read from memory) of XML
- * parts (expat, a streaming parser): xl/worksheets/sheet1.xml, the first
- * sheet as Excel, LibreOffice and openpyxl name it, and the shared strings
- * xl/sharedStrings.xml.  Cell values are taken as stored: numbers as their
+ * parts (expat, a streaming parser).  The first sheet is the first visible
+ * one in the workbook's tab order, found through the package's
+ * relationships (_rels/.rels -> the workbook part -> its sheets' ids -> its
+ * .rels), as are the shared strings: a workbook whose sheets were
+ * reordered, renamed or deleted stores its first sheet under another name
+ * than the xl/worksheets/sheet1.xml that Excel, LibreOffice and openpyxl
+ * give a new one.  A package without a workbook part is read by those
+ * conventional names.  Cell values are taken as stored: numbers as their
  * text, strings (shared or inline) as text, booleans TRUE/FALSE; formulas
  * by their cached value.  Dates are numbers (serial days) and are not
  * converted: a return has no date fields.
@@ -12,7 +17,8 @@
  * Hostile files: every part read is bounded (XLSX_MAX_PART bytes
  * uncompressed, whatever the zip says), as are rows, columns, strings and
  * the CSV made; a DTD or an entity declaration is refused (no entity
- * expansion); a cell reference out of range is refused.  Fuzzed by
+ * expansion); a cell reference out of range is refused; a relationship
+ * pointing outside the package (or External) is refused or ignored.  Fuzzed by
  * tests/fuzz/fuzz_xlsx.c.
  */
 #ifndef SENDBENCH_XLSX_READ_H

@@ -426,6 +426,214 @@ done:
     return rc;
 }
 
+/* ---- where the first sheet is: the package's relationships ----
+ *
+ * _rels/.rels names the workbook part (its officeDocument relationship);
+ * the workbook lists its sheets in tab order, each by a relationship id;
+ * the workbook's own .rels maps each id to a part, and names the shared
+ * strings.  Excel, LibreOffice and openpyxl call the first sheet
+ * xl/worksheets/sheet1.xml, but a workbook whose sheets were reordered,
+ * deleted or renamed does not; a package without a workbook part (as some
+ * minimal writers make) is read by the conventional names. */
+
+#define XLSX_MAX_PATH 256
+
+struct rels {
+    struct reader r;            /* first: the entity and DTD guards fail it */
+    const char *want_id;        /* a relationship by id, or */
+    const char *want_type;      /* by the end of its type */
+    char target[XLSX_MAX_PATH];
+    int found;
+    /* the workbook's sheets */
+    char first_id[XLSX_MAX_PATH], first_visible_id[XLSX_MAX_PATH];
+};
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+static void copy_bounded(char *dst, const char *src, struct reader *r)
+{
+    if (strlen(src) >= XLSX_MAX_PATH) {
+        fail(r, "the workbook names a part with too long a name");
+        return;
+    }
+    strcpy(dst, src);
+}
+
+static void rels_start(void *u, const XML_Char *el, const XML_Char **atts)
+{
+    struct rels *x = u;
+    if (x->found || strcmp(local(el), "Relationship") != 0)
+        return;
+    const char *id = attr(atts, "Id"), *type = attr(atts, "Type");
+    const char *target = attr(atts, "Target"), *mode = attr(atts, "TargetMode");
+    if (!target || (mode && strcmp(mode, "External") == 0))
+        return;
+    if ((x->want_id && id && strcmp(id, x->want_id) == 0) ||
+        (x->want_type && type && ends_with(type, x->want_type))) {
+        copy_bounded(x->target, target, &x->r);
+        x->found = !x->r.failed;
+    }
+}
+
+static void wb_start(void *u, const XML_Char *el, const XML_Char **atts)
+{
+    struct rels *x = u;
+    if (strcmp(local(el), "sheet") != 0)
+        return;
+    const char *id = attr(atts, "id");      /* r:id */
+    if (!id)
+        return;
+    const char *state = attr(atts, "state");
+    int visible = !state || strcmp(state, "visible") == 0;
+    if (!x->first_id[0])
+        copy_bounded(x->first_id, id, &x->r);
+    if (visible && !x->first_visible_id[0])
+        copy_bounded(x->first_visible_id, id, &x->r);
+}
+
+static void no_end(void *u, const XML_Char *el)
+{
+    (void)u;
+    (void)el;
+}
+
+/* A relationship's target as a part name: relative to the folder of the
+ * part whose .rels it is (base_dir, "" or ending in '/'), or absolute
+ * ('/'-led); "." and ".." resolved, never above the package's root.
+ * 0, or -1 when it leaves the package. */
+static int part_name(const char *base_dir, const char *target, char *out, size_t size)
+{
+    char joined[2 * XLSX_MAX_PATH + 2];
+    int w = target[0] == '/' ? snprintf(joined, sizeof joined, "%s", target + 1)
+                             : snprintf(joined, sizeof joined, "%s%s", base_dir, target);
+    if (w < 0 || (size_t)w >= sizeof joined)
+        return -1;
+    size_t n = 0;
+    const char *p = joined;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if ((len == 1 && p[0] == '.') || len == 0) {
+            /* nothing */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            if (n == 0)
+                return -1;
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;        /* the slash before it */
+        } else {
+            if (n + (n ? 1 : 0) + len + 1 > size)
+                return -1;
+            if (n)
+                out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p += len + (slash ? 1 : 0);
+    }
+    if (n == 0)
+        return -1;
+    out[n] = '\0';
+    return 0;
+}
+
+/* Finds one relationship in the .rels part rels_name (a relationship by
+ * id or by type) and resolves its target against base_dir.  0 found, 1
+ * the part or the relationship is absent, -1 with *why. */
+static int find_rel(zip_t *za, const char *rels_name, const char *base_dir, const char *want_id,
+                    const char *want_type, char *out, size_t size, const char **why)
+{
+    struct text doc = {0};
+    int got = read_part(za, rels_name, &doc, why);
+    if (got != 0) {
+        free(doc.s);
+        return got;
+    }
+    struct rels x;
+    memset(&x, 0, sizeof x);
+    x.want_id = want_id;
+    x.want_type = want_type;
+    int rc = parse_xml(&x.r, doc.s, doc.n, rels_start, no_end);
+    free(doc.s);
+    reader_free(&x.r);
+    if (rc != 0) {
+        *why = x.r.why;
+        return -1;
+    }
+    if (!x.found)
+        return 1;
+    if (part_name(base_dir, x.target, out, size) != 0) {
+        *why = "the workbook refers to a part outside itself";
+        return -1;
+    }
+    return 0;
+}
+
+/* The part names of the first sheet and of the shared strings (shared
+ * "" when the workbook has none).  0, or -1 with *why. */
+static int locate_parts(zip_t *za, char *sheet, char *shared, const char **why)
+{
+    char wb[XLSX_MAX_PATH];
+    int got = find_rel(za, "_rels/.rels", "", NULL, "/officeDocument", wb, sizeof wb, why);
+    if (got < 0)
+        return -1;
+    if (got > 0)
+        snprintf(wb, sizeof wb, "xl/workbook.xml");
+    struct text doc = {0};
+    got = read_part(za, wb, &doc, why);
+    if (got != 0) {
+        free(doc.s);
+        if (got < 0)
+            return -1;
+        /* No workbook part: the conventional names. */
+        snprintf(sheet, XLSX_MAX_PATH, "xl/worksheets/sheet1.xml");
+        snprintf(shared, XLSX_MAX_PATH, "xl/sharedStrings.xml");
+        return 0;
+    }
+    struct rels x;
+    memset(&x, 0, sizeof x);
+    int rc = parse_xml(&x.r, doc.s, doc.n, wb_start, no_end);
+    free(doc.s);
+    reader_free(&x.r);
+    if (rc != 0) {
+        *why = x.r.why;
+        return -1;
+    }
+    const char *id = x.first_visible_id[0] ? x.first_visible_id : x.first_id;
+    if (!id[0]) {
+        *why = "the workbook has no sheets";
+        return -1;
+    }
+    /* xl/workbook.xml -> folder "xl/", relationships "xl/_rels/workbook.xml.rels" */
+    char dir[XLSX_MAX_PATH], rels_name[2 * XLSX_MAX_PATH];
+    const char *slash = strrchr(wb, '/');
+    size_t dlen = slash ? (size_t)(slash - wb) + 1 : 0;
+    memcpy(dir, wb, dlen);
+    dir[dlen] = '\0';
+    int w = snprintf(rels_name, sizeof rels_name, "%s_rels/%s.rels", dir, wb + dlen);
+    if (w < 0 || (size_t)w >= sizeof rels_name) {
+        *why = "the workbook names a part with too long a name";
+        return -1;
+    }
+    got = find_rel(za, rels_name, dir, id, NULL, sheet, XLSX_MAX_PATH, why);
+    if (got != 0) {
+        if (got > 0)
+            *why = "the workbook has no first sheet (its relationship is missing)";
+        return -1;
+    }
+    got = find_rel(za, rels_name, dir, NULL, "/sharedStrings", shared, XLSX_MAX_PATH, why);
+    if (got < 0)
+        return -1;
+    if (got > 0)
+        shared[0] = '\0';
+    return 0;
+}
+
 int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, const char **why)
 {
     struct text shared = {0}, sheet = {0};
@@ -442,13 +650,16 @@ int xlsx_read_csv(const char *data, size_t len, char **csv, size_t *csv_len, con
             zip_source_free(src);
         goto done;
     }
-    int got_shared = read_part(za, "xl/sharedStrings.xml", &shared, why);
+    char sheet_name[XLSX_MAX_PATH], shared_name[XLSX_MAX_PATH];
+    if (locate_parts(za, sheet_name, shared_name, why) != 0)
+        goto done;
+    int got_shared = shared_name[0] ? read_part(za, shared_name, &shared, why) : 1;
     if (got_shared < 0)
         goto done;
-    int got = read_part(za, "xl/worksheets/sheet1.xml", &sheet, why);
+    int got = read_part(za, sheet_name, &sheet, why);
     if (got != 0) {
         if (got > 0)
-            *why = "the workbook has no first sheet (xl/worksheets/sheet1.xml)";
+            *why = "the workbook has no first sheet (the part its relationships name is missing)";
         goto done;
     }
     rc = xlsx_parts_csv(got_shared == 0 ? shared.s : NULL, shared.n, sheet.s, sheet.n, csv,

@@ -169,9 +169,73 @@ static void test_hostile_workbooks_refused(void)
     CHECK(xlsx_read_csv(junk, 0, &csv, &cl, &why) == -1 && csv == NULL);
 }
 
+/* The first sheet is found through the workbook's relationships: here the
+ * first tab (after a hidden one) is stored as sheet3.xml and the shared
+ * strings under another name, as in a workbook whose sheets were moved. */
+static void test_first_sheet_found_by_relationships(void)
+{
+    static const char RELS[] =
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>";
+    static const char WB[] =
+        "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+        "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+        "<sheets><sheet name=\"Lists\" sheetId=\"4\" state=\"hidden\" r:id=\"rId9\"/>"
+        "<sheet name=\"Return\" sheetId=\"3\" r:id=\"rId7\"/>"
+        "<sheet name=\"Old\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>";
+    static const char WB_RELS[] =
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+        "<Relationship Id=\"rId9\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/worksheet\" Target=\"worksheets/sheet2.xml\"/>"
+        "<Relationship Id=\"rId7\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/worksheet\" Target=\"/xl/worksheets/./sub/../sheet3.xml\"/>"
+        "<Relationship Id=\"rId8\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+        "2006/relationships/sharedStrings\" Target=\"strings.xml\"/></Relationships>";
+    static const char SHEET3[] =
+        "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row>"
+        "<row r=\"2\"><c r=\"A2\"><v>3160</v></c></row></sheetData></worksheet>";
+    const char *parts[12] = {
+        "_rels/.rels", RELS, "xl/workbook.xml", WB, "xl/_rels/workbook.xml.rels", WB_RELS,
+        "xl/worksheets/sheet3.xml", SHEET3, "xl/strings.xml", "<sst><si><t>ehcp_caseload</t></si></sst>",
+        "xl/worksheets/sheet1.xml",
+        "<worksheet><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c></row></sheetData></worksheet>"};
+    size_t len = 0;
+    char *z = make_zip(parts, 6, &len);
+    CHECK(z != NULL);
+    char *csv = NULL;
+    size_t cl = 0;
+    const char *why = NULL;
+    CHECK(z && xlsx_read_csv(z, len, &csv, &cl, &why) == 0);
+    CHECK(csv && strcmp(csv, "ehcp_caseload\r\n3160\r\n") == 0);
+    if (csv && strcmp(csv, "ehcp_caseload\r\n3160\r\n") != 0)
+        fprintf(stderr, "got: %s\n", csv);
+    free(csv);
+    free(z);
+
+    /* the relationship of the first sheet missing, or leaving the package */
+    char rels[2048];
+    parts[5] = rels;
+    snprintf(rels, sizeof rels, "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" "
+                                "Target=\"worksheets/sheet1.xml\"/></Relationships>");
+    CHECK(refused(parts, 6, "no first sheet"));
+    snprintf(rels, sizeof rels, "<Relationships><Relationship Id=\"rId7\" Type=\"x/worksheet\" "
+                                "Target=\"../../../etc/passwd\"/></Relationships>");
+    CHECK(refused(parts, 6, "outside"));
+    snprintf(rels, sizeof rels, "<Relationships><Relationship Id=\"rId7\" Type=\"x/worksheet\" "
+                                "Target=\"worksheets/sheet9.xml\"/></Relationships>");
+    CHECK(refused(parts, 6, "no first sheet"));
+    /* a workbook without sheets */
+    parts[3] = "<workbook><sheets/></workbook>";
+    CHECK(refused(parts, 6, "no sheets"));
+}
+
 int main(void)
 {
     RUN(test_workbook_reads_as_csv);
     RUN(test_hostile_workbooks_refused);
+    RUN(test_first_sheet_found_by_relationships);
     return UNIT_DONE();
 }
