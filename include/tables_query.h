@@ -124,6 +124,13 @@ void table_download_name(struct request *r, const char *metric, const char *suff
  * or neighbours summary on o. */
 void table_summary_value_json(json_t *o, const struct table_summary *s, int dp);
 
+/* ---- server/tables_profile_sheet.c ---- */
+/* A profile document's download rows: one per metric with a figure (its
+ * latest period as the profile shows it, ranks, band, England's, the
+ * region's and the neighbours' values); caller frees, NULL when out of
+ * memory. */
+struct sheet *profile_sheet(const json_t *doc);
+
 /* ---- server/tables_profile.c: the profile query and its callback ---- */
 extern const char TABLES_PROFILE_SQL[];
 /* The profile query's text for an API answer or (page 1) a page. */

@@ -678,8 +678,9 @@ void tq_serve_or_compute(struct request *r)
         snprintf(q->key, sizeof q->key, "M|%s|%s|%s", q->metric, v, q->xlsx ? "xlsx" : "csv");
         break;
     case TQ_PROFILE:
-        snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s%s%s", q->authority, q->period, v,
-                 q->page ? q->page->name : "", q->variant[0] ? "|" : "", q->variant);
+        snprintf(q->key, sizeof q->key, "P|%s|%s|%s|%s|%s%s%s", q->authority, q->period, v,
+                 q->xlsx ? "xlsx" : q->csv ? "csv" : "json", q->page ? q->page->name : "",
+                 q->variant[0] ? "|" : "", q->variant);
         break;
     }
     struct cache *c = r->app->tables_cache;
@@ -775,6 +776,25 @@ static int take_period(struct request *r, struct tq *q)
     return 0;
 }
 
+/* ?format=json|csv|xlsx, else the Accept header (text/csv, the XLSX type),
+ * else JSON: for a table and a profile alike. */
+static int take_format(struct request *r, struct tq *q)
+{
+    const char *format = http_query(r, "format");
+    const char *accept = http_header(r, "Accept");
+    if (format && strcmp(format, "csv") == 0) {
+        q->csv = 1;
+    } else if (xlsx_requested(format, accept)) {
+        q->xlsx = 1;
+    } else if (format && strcmp(format, "json") != 0) {
+        tq_bad_param(r, 400, "format", "format must be json, csv or xlsx");
+        return -1;
+    } else if (!format) {
+        q->csv = accept && strstr(accept, "text/csv") != NULL;
+    }
+    return 0;
+}
+
 void route_table(struct request *r)
 {
     struct tq *q = tq_new(r, TQ_TABLE);
@@ -782,7 +802,6 @@ void route_table(struct request *r)
         return;
     const char *group = http_query(r, "group");
     const char *authority = http_query(r, "authority");
-    const char *format = http_query(r, "format");
     const char *base = http_query(r, "base");
     if (!group || strcmp(group, "england") == 0) {
         q->group = GROUP_ENGLAND;
@@ -808,17 +827,8 @@ void route_table(struct request *r)
         tq_bad_param(r, 400, "authority", "group region or neighbours needs an authority");
         return;
     }
-    const char *accept = http_header(r, "Accept");
-    if (format && strcmp(format, "csv") == 0) {
-        q->csv = 1;
-    } else if (xlsx_requested(format, accept)) {
-        q->xlsx = 1;
-    } else if (format && strcmp(format, "json") != 0) {
-        tq_bad_param(r, 400, "format", "format must be json, csv or xlsx");
+    if (take_format(r, q) != 0)
         return;
-    } else if (!format) {
-        q->csv = accept && strstr(accept, "text/csv") != NULL;
-    }
     if (q->xlsx)
         table_download_name(r, q->metric, "");
     if (base && *base) {
@@ -859,7 +869,17 @@ void route_profile(struct request *r)
         return;
     }
     snprintf(q->authority, sizeof q->authority, "%s", code);
-    if (take_period(r, q) != 0)
+    if (take_period(r, q) != 0 || take_format(r, q) != 0)
         return;
+    if (q->csv || q->xlsx) {
+        char disp[96], per[PERIOD_MAX];
+        snprintf(per, sizeof per, "%s", q->period);
+        for (char *c = per; *c; c++)
+            if (*c == ' ')
+                *c = '-';       /* "2024-25 Q2" -> profile-CODE-2024-25-Q2.csv */
+        snprintf(disp, sizeof disp, "attachment; filename=\"profile-%s%s%s.%s\"", q->authority,
+                 per[0] ? "-" : "", per, q->xlsx ? "xlsx" : "csv");
+        http_add_header(r, "Content-Disposition", disp);
+    }
     tq_caller_resolve(r, tq_serve_or_compute);
 }

@@ -1,5 +1,6 @@
 /* Authority profiles: every metric against neighbours, region and England,
  * and the time series (see include/tables_query.h). */
+#include "sheet.h"
 #include "tables_query.h"
 
 #include <csv.h>
@@ -719,6 +720,24 @@ void tables_profile_fetched(const struct db_reply *reply, void *arg)
             tq_bad_param(r, 404, "code", "no such authority");
         else
             http_reply_oom(r);
+        return;
+    }
+    if (!q->page && (q->csv || q->xlsx)) {
+        struct sheet *rows = profile_sheet(doc);
+        const json_t *a = json_object_get(doc, "authority");
+        const char *name = json_string_value(json_object_get(a, "name"));
+        char title[200];
+        snprintf(title, sizeof title, "Profile: %s%s%s", name ? name : q->authority,
+                 q->period[0] ? ", as at " : "", q->period);
+        const char *extra[] = {"authority", q->authority, "as_at",
+                               q->period[0] ? q->period : "latest", NULL};
+        const struct sheet *sheets[] = {rows};
+        if (rows && !sheet_failed(rows))
+            table_reply_download(r, q, sheets, 1, title, extra);
+        else
+            http_reply_oom(r);
+        sheet_free(rows);
+        json_decref(doc);
         return;
     }
     if (!q->page) {

@@ -186,6 +186,72 @@ def test_evidence_tables_xlsx_match_csv(t):
     t.eq(read_book(t, x2).sheetnames, ["evidence", "About"], "the same workbook through Accept")
 
 
+def test_profile_csv_and_xlsx_match_the_profile(t):
+    """A profile's download: one row per metric with a figure, the value
+    and comparisons the JSON profile gives (rounded to the catalogue's
+    places), and its XLSX twin with the same rows."""
+    base = "/api/v1/authorities/E06000059/profile"
+    _, j = fetch(t, base)
+    doc = json.loads(j)
+    h, csv_body = fetch(t, base + "?format=csv")
+    t.true(h["content-type"].startswith("text/csv"), "content type %r" % h["content-type"])
+    t.true('filename="profile-E06000059.csv"' in h.get("content-disposition", ""),
+           "download name: %r" % h.get("content-disposition"))
+    rows = {r["metric"]: r for r in csv.DictReader(io.StringIO(csv_body.decode("utf-8")))}
+    with_figure = [m for m in doc["metrics"] if m.get("period")]
+    t.eq(sorted(rows), sorted(m["id"] for m in with_figure), "a row per metric with a figure")
+
+    def text(v, dp, symbol=None):
+        if v is None:
+            return symbol or ""
+        return ("%.*f" % (dp, v)) if dp > 0 else "%d" % round(v)
+
+    for m in with_figure:
+        r = rows[m["id"]]
+        dp = m["dp"]
+        t.eq(r["value"], text(m["value"], dp, m.get("symbol")), "%s value" % m["id"])
+        t.eq(r["rank_england"], "" if m.get("rank_england") is None else str(m["rank_england"]),
+             "%s rank" % m["id"])
+        t.eq(r["band"], m.get("band") or "", "%s band" % m["id"])
+        e = m.get("england") or {}
+        t.eq(r["england_value"], text(e.get("value"), dp, e.get("symbol")),
+             "%s England value" % m["id"])
+        t.eq(r["england_median"], text(e.get("median"), dp), "%s England median" % m["id"])
+        t.eq(r["neighbours_mean"], text((m.get("neighbours") or {}).get("mean"), dp),
+             "%s neighbours' mean" % m["id"])
+        t.eq(r["la_name"], "Dorset", "%s name" % m["id"])
+    t.eq(rows["ehcp_caseload"]["england_value"], "638745", "England's published total")
+    h2, x = fetch(t, base + "?format=xlsx")
+    t.eq(h2["content-type"], XLSX, "content type")
+    t.true('filename="profile-E06000059.xlsx"' in h2.get("content-disposition", ""),
+           "download name")
+    wb = read_book(t, x)
+    t.eq(wb.sheetnames, ["profile", "About"], "sheets")
+    n = same_rows(t, csv_body, wb["profile"], lambda col: None, "profile")
+    t.true(n > 10 * len(rows), "numbers as numbers: %d" % n)
+    order = list(csv.DictReader(io.StringIO(csv_body.decode("utf-8"))))
+    dps = {m["id"]: m["dp"] for m in with_figure}
+    ws = wb["profile"]
+    for i, r in enumerate(order, 2):
+        if r["value"] not in ("", "c", "x", "z", "low"):
+            t.eq(ws.cell(row=i, column=11).number_format, number_format(dps[r["metric"]]),
+                 "%s value shown with the catalogue's places" % r["metric"])
+    about(t, wb)
+    _, by_accept = fetch(t, base, accept="text/csv")
+    t.eq(by_accept, csv_body, "Accept: text/csv gives the CSV")
+    # As at a period: the same rows as the profile as at that period.
+    _, j22 = fetch(t, base + "?period=2022")
+    h3, c22 = fetch(t, base + "?period=2022&format=csv")
+    t.true('filename="profile-E06000059-2022.csv"' in h3.get("content-disposition", ""),
+           "download name as at a period")
+    r22 = {r["metric"]: r for r in csv.DictReader(io.StringIO(c22.decode("utf-8")))}
+    m22 = {m["id"]: m for m in json.loads(j22)["metrics"]}
+    t.eq(r22["ehcp_caseload"]["time_period"], m22["ehcp_caseload"]["period"], "as at 2022")
+    t.eq(r22["ehcp_caseload"]["value"], text(m22["ehcp_caseload"]["value"], 0), "2022 value")
+    s, _, b = t.request("GET", base + "?format=xls")
+    t.json_error(s, b, 400, "bad_parameter")
+
+
 def test_table_xlsx_matches_csv(t):
     base = "/api/v1/tables/ehcp_caseload?group=neighbours&authority=E06000059"
     _, csv_body = fetch(t, base + "&format=csv")

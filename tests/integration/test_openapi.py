@@ -243,6 +243,9 @@ def test_tables_and_profiles(t):
     call(t, "GET", "/api/v1/authorities/%s/profile" % DORSET, 200)
     call(t, "GET", "/api/v1/authorities/%s/profile?period=2022" % DORSET, 200)
     call(t, "GET", "/api/v1/authorities/%s/profile?period=20x" % DORSET, 400)
+    call(t, "GET", "/api/v1/authorities/%s/profile?format=csv" % DORSET, 200)
+    call(t, "GET", "/api/v1/authorities/%s/profile?format=xlsx" % DORSET, 200)
+    call(t, "GET", "/api/v1/authorities/%s/profile?format=pdf" % DORSET, 400)
     call(t, "GET", "/api/v1/authorities/E06999999/profile", 404)
 
 
