@@ -225,6 +225,12 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
         html_escape(b, code) != 0 || web_put(b, "&amp;period=") != 0 ||
         html_escape(b, web_str(m, "period")) != 0 ||
         web_put(b, "&amp;format=csv\">CSV<span class=\"skip\"> of ") != 0 ||
+        html_escape(b, web_str(m, "label")) != 0 ||
+        web_put(b, "</span></a> <a href=\"/api/v1/tables/") != 0 ||
+        html_escape(b, web_str(m, "id")) != 0 || web_put(b, "?group=neighbours&amp;authority=") != 0 ||
+        html_escape(b, code) != 0 || web_put(b, "&amp;period=") != 0 ||
+        html_escape(b, web_str(m, "period")) != 0 ||
+        web_put(b, "&amp;format=xlsx\">Excel<span class=\"skip\"> of ") != 0 ||
         html_escape(b, web_str(m, "label")) != 0 || web_put(b, "</span></a></td></tr>") != 0)
         return -1;
     return 0;
@@ -251,6 +257,12 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
           html_escape(b, code) != 0 || web_put(b, "/evidence\">Evidence pack (printable)</a>"
                                                  "<a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/evidence?format=csv\">Evidence tables (CSV)</a>"
+                                                 "<a href=\"/api/v1/authorities/") != 0 ||
+          html_escape(b, code) != 0 || web_put(b, "/evidence?format=xlsx\">Evidence tables (Excel)</a>"
+                                                 "<a href=\"/api/v1/authorities/") != 0 ||
+          html_escape(b, code) != 0 || web_put(b, "/profile?format=csv\">Profile (CSV)</a>"
+                                                 "<a href=\"/api/v1/authorities/") != 0 ||
+          html_escape(b, code) != 0 || web_put(b, "/profile?format=xlsx\">Profile (Excel)</a>"
                                                  "<a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/profile\">Profile (JSON)</a>"
                                                  "<a href=\"/authorities/") != 0 ||
@@ -319,7 +331,10 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                   web_put(b, "<p class=\"noprint\"><a href=\"/api/v1/forecasts/") != 0 ||
                   html_escape(b, mid) != 0 || web_put(b, "?authority=") != 0 ||
                   html_escape(b, code) != 0 ||
-                  web_put(b, "&amp;format=csv\">Forecast (CSV)</a></p>") != 0;
+                  web_put(b, "&amp;format=csv\">Forecast (CSV)</a> · <a href=\"/api/v1/forecasts/") != 0 ||
+                  html_escape(b, mid) != 0 || web_put(b, "?authority=") != 0 ||
+                  html_escape(b, code) != 0 ||
+                  web_put(b, "&amp;format=xlsx\">Forecast (Excel)</a></p>") != 0;
         }
     }
     if (!bad && shown) {
@@ -492,6 +507,10 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
           html_escape(b, period) != 0 ||
           (v->focal && (web_put(b, "&amp;authority=") != 0 || html_escape(b, v->focal) != 0)) ||
           web_put(b, "&amp;format=csv\">This table (CSV)</a><a href=\"/api/v1/tables/") != 0 ||
+          html_escape(b, v->id) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
+          html_escape(b, period) != 0 ||
+          (v->focal && (web_put(b, "&amp;authority=") != 0 || html_escape(b, v->focal) != 0)) ||
+          web_put(b, "&amp;format=xlsx\">This table (Excel)</a><a href=\"/api/v1/tables/") != 0 ||
           html_escape(b, v->id) != 0 || web_put(b, "?group=england&amp;period=") != 0 ||
           html_escape(b, period) != 0 ||
           (v->focal && (web_put(b, "&amp;authority=") != 0 || html_escape(b, v->focal) != 0)) ||

@@ -325,7 +325,9 @@ static void page_render(struct request *r, json_t *doc)
               html_escape(b, view.caseload_model) != 0 ||
               web_put(b, ")</li></ul><p><a href=\"/api/v1/authorities/%s/high-needs?format=csv\">"
                          "Download the unmitigated trajectory (CSV)</a> · <a href=\"/api/v1/"
-                         "authorities/%s/high-needs\">JSON</a></p>", view.code, view.code) != 0;
+                         "authorities/%s/high-needs?format=xlsx\">Excel</a> · <a href=\"/api/v1/"
+                         "authorities/%s/high-needs\">JSON</a></p>", view.code, view.code,
+                         view.code) != 0;
     }
     /* the levers */
     if (!bad) {

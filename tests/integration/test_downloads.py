@@ -252,6 +252,33 @@ def test_profile_csv_and_xlsx_match_the_profile(t):
     t.json_error(s, b, 400, "bad_parameter")
 
 
+def test_every_csv_link_on_a_page_has_an_excel_twin(t):
+    """What a page offers as CSV it offers as Excel too, and the Excel link
+    answers a workbook: the authority page, a metric page, the High Needs
+    page and the evidence pack."""
+    import html as htmllib
+    import re
+    pages = ["/authorities/E06000059", "/metrics/ehcp_caseload",
+             "/authorities/E06000059/high-needs", "/api/v1/authorities/E06000059/evidence"]
+    seen = 0
+    for page in pages:
+        s, _, body = t.request("GET", page)
+        t.eq(s, 200, page)
+        hrefs = [htmllib.unescape(h) for h in re.findall(r'href="([^"]+)"', body.decode("utf-8"))]
+        csvs = [h for h in hrefs if "format=csv" in h]
+        t.true(csvs, "%s offers a CSV" % page)
+        for h in csvs:
+            twin = h.replace("format=csv", "format=xlsx")
+            t.true(twin in hrefs, "%s: %s has no Excel twin" % (page, h))
+            url = twin if twin.startswith("/") else page.split("?")[0] + twin
+            s2, h2, x = t.request("GET", url)
+            t.eq(s2, 200, url)
+            t.eq(h2["content-type"], XLSX, "%s is a workbook" % url)
+            t.true(x[:4] == b"PK\x03\x04", "%s is a zip" % url)
+            seen += 1
+    t.true(seen >= 8, "Excel links followed: %d" % seen)
+
+
 def test_table_xlsx_matches_csv(t):
     base = "/api/v1/tables/ehcp_caseload?group=neighbours&authority=E06000059"
     _, csv_body = fetch(t, base + "&format=csv")
