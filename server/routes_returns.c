@@ -225,7 +225,7 @@ static int render_field(struct evbuffer *b, const struct ret_state *st, const js
                 err ? " field-error" : q ? " field-query" : "", id, id) != 0 ||
         html_escape(b, label) != 0 || web_put(b, "</label><span class=\"hint\" id=\"h-%s\">", id) != 0 ||
         web_put(b, "%s. ", strcmp(unit, "count") == 0 ? "A count" : strcmp(unit, "£") == 0
-                                ? "Pounds (negative for a deficit)" : "Full-time equivalent") != 0 ||
+                                ? "In pounds" : "Full-time equivalent") != 0 ||
         html_escape(b, web_str(m, "description")) != 0)
         return -1;
     if (json_is_number(last)) {
