@@ -99,6 +99,10 @@ void high_needs_evidence_rows(struct sheet *s, const void *plan);
 struct request;
 struct tables_page;
 void high_needs_evidence_scenario(struct request *r, const struct tables_page *page);
+/* The pack of a council signed in (or with its token), or an admin,
+ * without a scenario: its High Needs section from its own submitted
+ * figures too; for another authority's pack, the pack as anyone sees it. */
+void high_needs_evidence_own(struct request *r, const struct tables_page *page);
 
 /* Fills in (end year HIGH_NEEDS_END_YEAR) and view from the query's
  * document.  Returns a status; reason gets a sentence for the client. */

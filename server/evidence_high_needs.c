@@ -298,6 +298,12 @@ int high_needs_evidence_section(struct evbuffer *b, const json_t *profile, const
               web_put(b, "</strong> by %s (80%% interval of the balance ", lab) != 0 ||
               put_gbp(b, last->cumulative_balance_lo80_gbp) != 0 || web_put(b, " to ") != 0 ||
               put_gbp(b, last->cumulative_balance_hi80_gbp) != 0 ||
+              (p->view.own &&
+               web_put(b, "). It uses the council's own submitted figures where it has them, "
+                          "which are not published: its opening balance is %s",
+                       p->in.opening_source == HN_BAL_SUBMITTED
+                           ? "the DSG balance it submitted"
+                           : "the published one (it has submitted none since)") != 0) ||
               web_put(b, "). A council's mitigated plans are on its <a href=\"/authorities/%s/"
                          "high-needs\">High Needs page</a>; signed in (or with its token), "
                          "<code>?scenario=ID</code> on this pack adds its plan.</p><figure>",
@@ -394,11 +400,38 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
                         "ONS code or DfE number");
         return;
     }
+    const char *code = json_string_value(json_object_get(doc, "code"));
+    const struct tables_page *page = st->page;
+    char variant[48], ons[16];
+    if (!st->scenario[0]) {
+        /* The pack of a signed-in council (or an admin) without a scenario:
+         * its trajectory from its own submitted figures too (opening balance,
+         * case officers, costs per placement), cached apart as "own".  Not
+         * its own authority: the pack as anyone sees it. */
+        int own = json_is_true(json_object_get(doc, "own"));
+        snprintf(ons, sizeof ons, "%s", code ? code : "");
+        r->state_free(r->state);
+        r->state = NULL;
+        r->state_free = NULL;
+        if (!own) {
+            json_decref(doc);
+            tables_page_profile(r, page, ons, 0);
+            return;
+        }
+        struct high_needs_plan *plan = malloc(sizeof *plan);
+        if (!plan) {
+            json_decref(doc);
+            http_reply_oom(r);
+            return;
+        }
+        plan->doc = doc;
+        tables_page_profile_with(r, page, ons, "own", plan, plan_free);
+        return;
+    }
     /* The scenario must be this authority's, and the caller its council
      * (or an admin: "own"), unless the council shared it. */
     const json_t *sc = json_object_get(doc, "scenario");
     const char *sc_auth = json_string_value(json_object_get(sc, "authority"));
-    const char *code = json_string_value(json_object_get(doc, "code"));
     if (!json_is_object(sc) || !sc_auth || !code || strcmp(sc_auth, code) != 0 ||
         !(json_is_true(json_object_get(doc, "own")) || json_is_true(json_object_get(sc, "shared")))) {
         json_decref(doc);
@@ -420,8 +453,6 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
         return;
     }
     plan->doc = doc;
-    char variant[48], ons[16];
-    const struct tables_page *page = st->page;
     snprintf(variant, sizeof variant, "scenario=%s", st->scenario);
     snprintf(ons, sizeof ons, "%s", code);
     /* the tables take over r->state */
@@ -429,6 +460,32 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
     r->state = NULL;
     r->state_free = NULL;
     tables_page_profile_with(r, page, ons, variant, plan, plan_free);
+}
+
+/* Starts the inputs query for the pack's High Needs section: scenario sc
+ * (NULL: none, the caller's own figures only). */
+static void evidence_inputs(struct request *r, const struct tables_page *page, const char *sc)
+{
+    struct scenario_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        http_reply_oom(r);
+        return;
+    }
+    r->state = st;
+    r->state_free = free;
+    st->page = page;
+    snprintf(st->scenario, sizeof st->scenario, "%s", sc ? sc : "");
+    const char *who = r->caller.kind == CALLER_ADMIN     ? "*"
+                      : r->caller.kind == CALLER_COUNCIL ? r->caller.authority
+                                                         : "";
+    const char *params[3] = {http_param(r, 0), who, sc};
+    if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, scenario_loaded, r) != 0)
+        http_reply_oom(r);
+}
+
+void high_needs_evidence_own(struct request *r, const struct tables_page *page)
+{
+    evidence_inputs(r, page, NULL);
 }
 
 void high_needs_evidence_scenario(struct request *r, const struct tables_page *page)
@@ -443,19 +500,5 @@ void high_needs_evidence_scenario(struct request *r, const struct tables_page *p
                         "scenario", "id");
         return;
     }
-    struct scenario_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        http_reply_oom(r);
-        return;
-    }
-    r->state = st;
-    r->state_free = free;
-    st->page = page;
-    snprintf(st->scenario, sizeof st->scenario, "%s", sc);
-    const char *who = r->caller.kind == CALLER_ADMIN     ? "*"
-                      : r->caller.kind == CALLER_COUNCIL ? r->caller.authority
-                                                         : "";
-    const char *params[3] = {http_param(r, 0), who, st->scenario};
-    if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, scenario_loaded, r) != 0)
-        http_reply_oom(r);
+    evidence_inputs(r, page, sc);
 }

@@ -710,5 +710,9 @@ void route_evidence(struct request *r)
         high_needs_evidence_scenario(r, page);
         return;
     }
+    if (!pub && r->caller.kind != CALLER_ANONYMOUS) {
+        high_needs_evidence_own(r, page);     /* server/evidence_high_needs.c */
+        return;
+    }
     tables_page_profile(r, page, code, pub != NULL);
 }

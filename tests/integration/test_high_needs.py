@@ -296,6 +296,40 @@ def test_shared_scenario_uses_published_figures_only(t):
     t.eq(json.loads(b)["opening_balance"]["source"], "published_pct_x_total_dsg", "public unchanged")
 
 
+OWN_SENTENCE = b"its opening balance is the DSG balance it submitted"
+
+
+def test_council_pack_uses_its_own_figures_without_a_scenario(t):
+    """Signed in (or with its token), a council's evidence pack draws its
+    High Needs section from its own submitted figures too, as its
+    trajectory API does; nobody else's pack does, nor its published=only
+    print (Derby's approved -5,000,000 balance above)."""
+    base = "/api/v1/authorities/831/evidence"
+    _, j = wait_trajectory(t, "/api/v1/authorities/831/high-needs", headers=TOK["derby"])
+    own = json.loads(j)
+    t.eq(own["opening_balance"]["source"], "submitted_gbp", "the API uses the submitted balance")
+    _, j = wait_trajectory(t, "/api/v1/authorities/831/high-needs")
+    public = json.loads(j)
+    s, h, b = t.request("GET", base, headers=TOK["derby"])
+    t.eq(s, 200, "the council's pack")
+    t.true(OWN_SENTENCE in b, "the pack says it starts from the submitted balance")
+    t.true(gbp(abs(own["years"][-1]["cumulative_balance_gbp"])).encode() in b,
+           "the pack's 2029-30 balance is the council's own trajectory's")
+    t.true(h["cache-control"].startswith("private"), "private: %s" % h["cache-control"])
+    s, h, b = t.request("GET", base, headers=TOK["admin"])
+    t.eq(s, 200, "an admin's view of the pack")
+    t.true(OWN_SENTENCE in b, "an admin sees what the council sees")
+    for who, hdr, path in (("anonymous", None, base), ("another council", TOK["other"], base),
+                           ("published only", TOK["derby"], base + "?published=only")):
+        s, h, b = t.request("GET", path, headers=hdr)
+        t.eq(s, 200, "%s: the pack" % who)
+        t.true(OWN_SENTENCE not in b, "%s: not from the council's figures" % who)
+        t.true(gbp(abs(public["years"][-1]["cumulative_balance_gbp"])).encode() in b,
+               "%s: the public trajectory's 2029-30 balance" % who)
+    s, h, b = t.request("GET", "/api/v1/authorities/E06999999/evidence", headers=TOK["derby"])
+    t.eq(s, 404, "no such authority, signed in: %s" % b[:200])
+
+
 # ---- the web page, its forms and the evidence pack ---------------------------
 
 def gbp(v):
