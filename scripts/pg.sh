@@ -17,7 +17,10 @@ pg_bindir() {
 # pg_as CMD...: run a PostgreSQL server program as the right user.
 pg_as() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        # From / : postgres may not be able to enter the checkout (a
+        # mktemp -d folder is mode 700), and its programs would say
+        # 'could not change directory to ...: Permission denied'.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
