@@ -7,13 +7,18 @@
  * The check is by WAL position (LSN), never by time:
  *
  *  - each change notice (and a remade listener) starts a barrier: the
- *    primary is asked for pg_current_wal_lsn(), which, asked after the
+ *    primary is asked for pg_current_wal_insert_lsn(), which, asked after the
  *    notice arrived, is at or past the end of the commit that sent it
  *    (PostgreSQL delivers a NOTIFY only after its commit).  The largest
  *    answer is the LSN the replica must have replayed;
  *  - the replica's replay position (pg_last_wal_replay_lsn()) is polled
- *    when a read finds it short, one poll at a time; it only grows, so a
- *    read sent after a poll saw it at or past the barrier sees the change.
+ *    with each barrier, again when the barrier's answer finds it short,
+ *    and when a read does, one poll at a time; it only grows, so a read
+ *    sent after a poll saw it at or past the barrier sees the change;
+ *  - both are asked on connections of their own (a pool of one on --db,
+ *    one on --db-read), so neither waits behind queued reads: under a
+ *    stream of notices the time they take is time every miss goes to the
+ *    primary.
  *
  * A read goes to the primary while a barrier is unanswered (or failed),
  * while the replica is short of it, while the change listener is down (a

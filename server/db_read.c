@@ -13,6 +13,12 @@
 
 struct db_read {
     struct db_pool *replica;
+    /* One connection each for the two positions, so that neither waits
+     * behind the reads queued on --db or on the replica: under a stream
+     * of notices the time a barrier or a poll takes is time every miss
+     * goes to the primary. */
+    struct db_pool *lsn_primary;    /* the barrier: --db */
+    struct db_pool *lsn_replica;    /* the replay position: --db-read */
     uint64_t required;          /* the primary's LSN after the latest notice answered */
     uint64_t replayed;          /* the replica's replay LSN last seen */
     uint64_t replayed_epoch;    /* the replica pool's reconnects when replayed was read */
@@ -54,11 +60,15 @@ int db_lsn_parse(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Reconnects of either replica pool: a remade connection may have reached
+ * another node (or the same one restored), so a position seen before it is
+ * forgotten. */
 static uint64_t replica_epoch(const struct db_read *rd)
 {
-    struct db_pool_stats s;
-    db_pool_get_stats(rd->replica, &s);
-    return s.reconnects;
+    struct db_pool_stats a, b;
+    db_pool_get_stats(rd->replica, &a);
+    db_pool_get_stats(rd->lsn_replica, &b);
+    return (uint64_t)a.reconnects + (uint64_t)b.reconnects;
 }
 
 static int reply_lsn(const struct db_reply *reply, uint64_t *out)
@@ -72,6 +82,7 @@ static int reply_lsn(const struct db_reply *reply, uint64_t *out)
 /* ---- the barrier: the primary's position after a notice ---- */
 
 static void barrier_start(struct app *app);
+static void poll_start(struct app *app, struct db_read *rd);
 
 static void barrier_done(const struct db_reply *reply, void *arg)
 {
@@ -85,6 +96,10 @@ static void barrier_done(const struct db_reply *reply, void *arg)
         if (lsn > rd->required)
             rd->required = lsn;
         rd->barrier_failed = 0;
+        /* Short of it: ask the replica again now rather than when the
+         * next read finds it short (that read would go to the primary). */
+        if (!rd->barrier_again && rd->replayed < rd->required)
+            poll_start(app, rd);
     } else {
         /* Unknown until a later ask answers: reads stay on the primary. */
         rd->barrier_failed = 1;
@@ -105,11 +120,16 @@ static void barrier_start(struct app *app)
         rd->barrier_again = 1;
         return;
     }
-    if (db_pool_query(app->pool, PRIMARY_LSN_SQL, 0, NULL, barrier_done, app) != 0) {
+    if (db_pool_query(rd->lsn_primary, PRIMARY_LSN_SQL, 0, NULL, barrier_done, app) != 0) {
         rd->barrier_failed = 1;
         return;
     }
     rd->barrier_inflight = 1;
+    /* The replica's position asked at the same time: where the standby
+     * applies each commit before it is announced (remote_apply) and
+     * nothing else is being written, it is already past the barrier when
+     * both answer, and no second round trip is needed. */
+    poll_start(app, rd);
 }
 
 void db_read_changed(struct app *app)
@@ -142,28 +162,29 @@ static void poll_start(struct app *app, struct db_read *rd)
     if (rd->poll_inflight)
         return;
     rd->poll_epoch = replica_epoch(rd);
-    if (db_pool_query(rd->replica, REPLAY_LSN_SQL, 0, NULL, poll_done, app) == 0)
+    if (db_pool_query(rd->lsn_replica, REPLAY_LSN_SQL, 0, NULL, poll_done, app) == 0)
         rd->poll_inflight = 1;
 }
 
-/* Whether a read sent now may go to the replica. */
-static int replica_current(struct app *app, struct db_read *rd)
+/* Whether a read sent now may go to the replica: NULL if so, else the
+ * event counted for the read sent to the primary instead. */
+static const char *replica_current(struct app *app, struct db_read *rd)
 {
     const char *why;
     if (!db_pool_listener_up(app->pool) || !db_pool_is_up(rd->replica, &why))
-        return 0;
+        return "db_read_primary_down";
     if (rd->barrier_inflight)
-        return 0;
+        return "db_read_primary_barrier";
     if (rd->barrier_failed) {
         barrier_start(app);
-        return 0;
+        return "db_read_primary_barrier";
     }
     if (rd->replayed_epoch != replica_epoch(rd))
         rd->replayed = 0;
     if (rd->replayed >= rd->required && rd->required > 0)
-        return 1;
+        return NULL;
     poll_start(app, rd);
-    return 0;
+    return "db_read_primary_behind";
 }
 
 /* ---- reads ---- */
@@ -231,8 +252,10 @@ int db_read_query(struct app *app, const char *sql, int nparams, const char *con
     struct db_read *rd = app->reader;
     if (!rd)
         return db_pool_query(app->pool, sql, nparams, params, cb, arg);
-    if (!replica_current(app, rd)) {
+    const char *primary_why = replica_current(app, rd);
+    if (primary_why) {
         metrics_count("db_read_primary");
+        metrics_count(primary_why);
         return db_pool_query(app->pool, sql, nparams, params, cb, arg);
     }
     struct read_q *q = read_q_new(app, sql, nparams, params, cb, arg);
@@ -257,8 +280,15 @@ int db_read_start(struct app *app)
     struct db_pool_limits lim = {.size = cfg->pool_size, .queue_max = cfg->pool_queue_max,
                                  .write_size = 0, .write_queue_max = 0,
                                  .wait_ms = cfg->pool_wait_ms};
+    struct db_pool_limits one = {.size = 1, .queue_max = 4, .write_size = 0,
+                                 .write_queue_max = 0, .wait_ms = cfg->pool_wait_ms};
     rd->replica = db_pool_new(app->base, cfg->db_read, cfg->db_role, &lim);
-    if (!rd->replica) {
+    rd->lsn_primary = db_pool_new(app->base, cfg->db_url, cfg->db_role, &one);
+    rd->lsn_replica = db_pool_new(app->base, cfg->db_read, cfg->db_role, &one);
+    if (!rd->replica || !rd->lsn_primary || !rd->lsn_replica) {
+        db_pool_free(rd->replica);
+        db_pool_free(rd->lsn_primary);
+        db_pool_free(rd->lsn_replica);
         free(rd);
         return -1;
     }
@@ -276,5 +306,7 @@ void db_read_free(struct app *app)
     /* First, so that the answers the pools still give go nowhere. */
     app->reader = NULL;
     db_pool_free(rd->replica);
+    db_pool_free(rd->lsn_primary);
+    db_pool_free(rd->lsn_replica);
     free(rd);
 }

@@ -11,6 +11,7 @@ side by side and one after another:
     load: promotion time and the gap in acknowledged writes.
 Writes tests/cluster/bench-results.md.  Bounded: a few 10 s runs."""
 
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,10 @@ import drills  # noqa: E402
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+# BENCH_PARTS: which measurements (all by default; the file is written with
+# those run).
+READERS = int(os.environ.get("BENCH_READERS", "12"))   # replica_reads' readers
+PARTS = os.environ.get("BENCH_PARTS", "throughput,reads,lag,failover").split(",")
 TICK = os.sysconf("SC_CLK_TCK")
 out = []
 
@@ -157,6 +162,120 @@ class PacedWriter:
             t.join(30)
 
 
+def replica_reads(c, token):
+    """Where server 1 reads its anonymous table misses (--db-read) with no
+    writes, then under a make load-like stream of approvals (each sends a
+    change notice; a submission before each, as in tests/load/mix.lua),
+    through HAProxy.  Misses: tables of every metric with 2021 figures for
+    every authority and grouping (tests/load/mix.lua's table URLs), each
+    asked once, on server 1 directly, by READERS threads (more than the
+    pool's 8 connections, so that reads queue as under make load)."""
+    approver = drills.seed(c, authorities=False)
+    metrics = [r[0] for r in drills.psql(drills.PG_PORT, "SELECT DISTINCT metric FROM"
+                                         " current_observations WHERE period = '2021'"
+                                         " ORDER BY 1")]
+    auths = [r[0] for r in drills.psql(drills.PG_PORT, "SELECT new_la_code FROM authorities"
+                                       " WHERE new_la_code LIKE 'E0%' ORDER BY 1")]
+    keys = iter("/api/v1/tables/%s?period=2021%s" % (m, g % a)
+                for g in ("&group=region&authority=%s", "&group=neighbours&authority=%s",
+                          "&authority=%s&format=csv")
+                for a in auths for m in metrics)
+    lock = threading.Lock()
+    port = drills.SRV_PORT
+
+    def events():
+        b = drills.request(port, "GET", "/metrics")[2].decode()
+        out = {}
+        for k in ("db_read_replica", "db_read_primary", "db_read_replica_failed",
+                  "db_read_primary_barrier", "db_read_primary_behind", "db_read_primary_down",
+                  "tables_cache_narrow_invalidations", "tables_cache_invalidations"):
+            m = re.search(r'^sendbench_events_total\{event="%s"\} (\d+)' % k, b, re.M)
+            out[k] = int(m.group(1)) if m else 0
+        return out
+
+    def phase(name, notices_per_s):
+        done = [False]
+        answers = []
+
+        def read():
+            while not done[0]:
+                with lock:
+                    path = next(keys, None)
+                if path is None:
+                    return
+                try:
+                    st = drills.request(port, "GET", path)[0]
+                except Exception as e:
+                    st = repr(e)
+                with lock:
+                    answers.append(st)
+
+        pairs = []
+
+        def write(i, nthreads):
+            t_start = time.time()
+            k = i
+            while not done[0]:
+                due = t_start + (k // nthreads) * nthreads / notices_per_s
+                if due > time.time():
+                    time.sleep(due - time.time())
+                a = auths[k % len(auths)]
+                q = "%d-%02d Q%d" % (2016 + (k // len(auths)) % 8,
+                                     (17 + (k // len(auths)) % 8) % 100,
+                                     1 + (k // (8 * len(auths))) % 4)
+                k += nthreads
+                s, _, b = drills.request(drills.HTTP_PORT, "POST", "/api/v1/submissions",
+                                         body={"authority": a, "period": q,
+                                               "figures": {"ehcp_caseload": 3000 + k}},
+                                         headers={"Authorization": "Bearer " + token,
+                                                  "Idempotency-Key": str(uuid.uuid4())})
+                if s != 201:
+                    with lock:
+                        pairs.append(("submit", s))
+                    continue
+                sid = json.loads(b)["id"]
+                s2 = drills.request(drills.HTTP_PORT, "POST",
+                                    "/api/v1/submissions/%s/approve" % sid,
+                                    headers={"Authorization": "Bearer " + approver})[0]
+                with lock:
+                    pairs.append(("approve", s2))
+        e0 = events()
+        load0 = os.getloadavg()[0]
+        threads = [threading.Thread(target=read, daemon=True) for _ in range(READERS)]
+        nw = 4 if notices_per_s else 0
+        threads += [threading.Thread(target=write, args=(i, nw), daemon=True)
+                    for i in range(nw)]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        time.sleep(DURATION)
+        done[0] = True
+        for t in threads:
+            t.join(60)
+        span = time.time() - t0
+        e1 = events()
+        d = {k: e1[k] - e0[k] for k in e0}
+        routed = d["db_read_replica"] + d["db_read_primary"]
+        res = {"phase": name, "seconds": round(span, 1), "load_before": load0,
+               "misses": len(answers), "misses_failed": len([a for a in answers
+                                                             if not isinstance(a, int)
+                                                             or a >= 500]),
+               "approvals": len([p for p in pairs if p == ("approve", 200)]),
+               "writes_failed": len([p for p in pairs if p[1] not in (200, 201)]),
+               "notices_per_s": round((d["tables_cache_narrow_invalidations"] +
+                                       d["tables_cache_invalidations"]) / span, 1),
+               "on_replica": d["db_read_replica"], "on_primary": d["db_read_primary"],
+               "replica_share": round(d["db_read_replica"] / routed, 3) if routed else None,
+               "replica_failed": d["db_read_replica_failed"],
+               "primary_why": {k[len("db_read_primary_"):]: d[k] for k in d
+                               if k.startswith("db_read_primary_")}}
+        print("replica reads, %s: %r" % (name, res))
+        sys.stdout.flush()
+        return res
+    return [phase("no writes", 0), phase("approvals at 20/s", 20),
+            phase("approvals at 50/s", 50)]
+
+
 def lag_ms(v):
     if not v:
         return 0.0
@@ -225,9 +344,10 @@ def main():
                 drills.PG_PORT, "SELECT new_la_code FROM authorities WHERE new_la_code LIKE"
                                 " 'E0%' ORDER BY 1 LIMIT 12")]
         time.sleep(2)
-        rows = throughput(c)
-        lag = replica_lag(token)
-        fo = failover(c, token)
+        rows = throughput(c) if "throughput" in PARTS else []
+        reads = replica_reads(c, token) if "reads" in PARTS else []
+        lag = replica_lag(token) if "lag" in PARTS else None
+        fo = failover(c, token) if "failover" in PARTS else None
     finally:
         if c:
             c.stop()
@@ -246,6 +366,17 @@ def main():
                     % (name, r["rps"], r["p50_ms"] or -1, r["p99_ms"] or -1,
                        r["server_cpu_us_per_req"], r["haproxy_cpu_us_per_req"], r["non2xx"],
                        r["load_before"]))
+        if reads:
+            f.write("\nWhere server 1's anonymous table misses were read (--db-read), %d s"
+                    " each, %d readers on server 1, approvals (each a change notice)"
+                    " through HAProxy:\n\n| phase | misses | notices/s | on the replica |"
+                    " on the primary | replica share | replica failed | load avg |\n"
+                    "|---|---|---|---|---|---|---|---|\n" % (DURATION, READERS))
+            for r in reads:
+                f.write("| %s | %d | %.1f | %d | %d | %s | %d | %.1f |\n"
+                        % (r["phase"], r["misses"], r["notices_per_s"], r["on_replica"],
+                           r["on_primary"], r["replica_share"], r["replica_failed"],
+                           r["load_before"]))
         f.write("\nReplica lag at 50 submissions/s (synchronous_commit = remote_apply): %r\n\n"
                 % lag)
         f.write("Failover under 20 submissions/s: %r\n" % fo)

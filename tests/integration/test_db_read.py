@@ -10,6 +10,7 @@ list of hosts is refused."""
 
 import re
 import subprocess
+import threading
 import time
 
 import harness
@@ -131,6 +132,77 @@ def test_only_a_failing_replica_is_retried_on_the_primary(t):
     finally:
         t.eq(srv.stop(), 0, "exit status")
         harness.psql("postgres", "DROP DATABASE IF EXISTS %s" % replica)
+
+
+def test_the_barrier_does_not_wait_behind_the_primarys_reads(t):
+    """With the primary's only pool connection stuck in a read (a token
+    caller's table, blocked by a lock), a change notice's barrier still
+    answers (it has a connection of its own), so anonymous misses go back
+    to the replica instead of queueing behind it."""
+    replica = t.db + "_replica2"
+    harness.psql("postgres", "CREATE DATABASE %s TEMPLATE %s" % (replica, t.db))
+    srv = harness.Server(t.db, ["--db-read", harness.db_url(replica), "--pool-size", "1"])
+    locker = th = None
+    blocked = []
+    try:
+        keys = iter([(y, f, a) for a in ("", "&authority=E06000103", "&authority=E06000104")
+                     for f in ("json", "csv") for y in range(2010, 2023)])
+
+        def miss(out):
+            y, f, a = next(keys)
+            try:
+                out.append(srv.request("GET", TABLE % (y, f) + a, timeout=20)[0])
+            except OSError as e:
+                out.append(repr(e))
+
+        def on_replica():
+            before = events(srv, "db_read_replica")
+            miss([])
+            return events(srv, "db_read_replica") > before
+        wait_for("a miss read on the replica", on_replica)
+        r = t.cli("token", "create", "--admin")
+        t.eq(r.returncode, 0, "token: " + r.stderr)
+        auth = {"Authorization": "Bearer " + r.stdout.strip()}
+        locker = subprocess.Popen(["psql", "-X", "-q", "-h", harness.SOCK, "-U", "postgres",
+                                   "-d", t.db], stdin=subprocess.PIPE, text=True,
+                                  stdout=subprocess.DEVNULL)
+        locker.stdin.write("BEGIN; LOCK TABLE table_mask_key IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.flush()
+        wait_for("the lock", lambda: t.value(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'table_mask_key'::regclass"
+            " AND mode = 'AccessExclusiveLock' AND granted") == "1")
+        # The token caller's miss takes the primary pool's one connection
+        # and waits for the lock there.
+        th = threading.Thread(target=lambda: blocked.append(srv.request(
+            "GET", TABLE % (2011, "json") + "&authority=E06000105", headers=auth,
+            timeout=60)[0]), daemon=True)
+        th.start()
+        wait_for("the primary's connection blocked", lambda: t.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'") == "1")
+        t.psql("NOTIFY sendbench_data")
+        # Misses one after another: the first may still be sent to the
+        # primary (before the barrier is answered) and wait there; one
+        # sent after it must be answered from the replica.
+        answers, threads = [], []
+        deadline = time.time() + 10
+        while 200 not in answers and time.time() < deadline:
+            m = threading.Thread(target=miss, args=(answers,), daemon=True)
+            m.start()
+            threads.append(m)
+            time.sleep(0.2)
+        t.true(200 in answers, "an anonymous miss answered (from the replica) while the"
+                               " primary's connection is blocked: %r" % answers)
+    finally:
+        if locker:
+            locker.stdin.write("COMMIT;\n")
+            locker.stdin.close()
+            locker.wait(30)
+        if th:
+            th.join(60)
+        t.eq(srv.stop(), 0, "exit status")
+        harness.psql("postgres", "DROP DATABASE IF EXISTS %s" % replica)
+    t.eq(blocked, [200], "the token caller's read answered once the lock went")
 
 
 def test_unreachable_replica_leaves_reads_on_the_primary(t):
