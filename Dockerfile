@@ -21,7 +21,7 @@ RUN make -j2 bin/sendbench
 FROM debian:12-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libjansson4 libgsl27 \
-      libpq5 libcsv3 libssl3 libsodium23 libxlsxwriter4 libzip4 libexpat1 \
+      libgslcblas0 libpq5 libcsv3 libssl3 libsodium23 libxlsxwriter4 libzip4 libexpat1 zlib1g \
       postgresql-client curl ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /srv/sendbench sendbench
 WORKDIR /srv/sendbench
