@@ -105,13 +105,13 @@ static int pair_row(struct evbuffer *b, const json_t *p)
     html_plain(pub, dp, plain, sizeof plain);
     if (web_put(b, "</td><td class=\"num\" data-source=\"published\" data-value=\"%s\">", plain) != 0 ||
         html_escape(b, pv) != 0 ||
-        web_put(b, "<br><span class=\"src\">Published by the DfE: ") != 0 ||
+        web_put(b, "<br><span class=\"source\">Published by the DfE: ") != 0 ||
         web_source_text(b, json_object_get(p, "source")) != 0 || web_put(b, "</span></td>") != 0)
         return -1;
     html_plain(sub, dp, plain, sizeof plain);
     if (web_put(b, "<td class=\"num\" data-source=\"submitted\" data-value=\"%s\">", plain) != 0 ||
         html_escape(b, sv) != 0 ||
-        web_put(b, "<br><span class=\"src\">Submitted by the council, not published: ") != 0)
+        web_put(b, "<br><span class=\"source\">Submitted by the council, not published: ") != 0)
         return -1;
     json_array_foreach(json_object_get(p, "quarters"), i, qp) {
         if ((i && web_put(b, ", ") != 0) || html_escape(b, json_string_value(qp)) != 0)
@@ -141,7 +141,9 @@ static void compare_page(struct request *r, json_t *doc)
     snprintf(title, sizeof title, "%s: submitted and published figures", name ? name : "");
     int bad = !b || web_page_begin(b, title, NULL) != 0;
     bad = bad || web_put(b, "<h1>") != 0 || html_escape(b, title) != 0 ||
-          web_put(b, "</h1>") != 0 || web_own_banner(b, doc, NULL) != 0 ||
+          web_put(b, "</h1>") != 0 ||
+          /* the banner only over figures that are unpublished, not over "none yet" */
+          (json_array_size(pairs) && web_own_banner(b, doc, NULL) != 0) ||
           web_put(b, "<p><a href=\"/authorities/") != 0 || html_escape(b, code) != 0 ||
           web_put(b, "\">Back to ") != 0 || html_escape(b, name) != 0 || web_put(b, "</a></p>") != 0;
     if (!bad && !json_is_true(json_object_get(doc, "may"))) {

@@ -278,7 +278,7 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                      "<th scope=\"col\">Measure</th><th scope=\"col\">Period</th>"
                      "<th scope=\"col\" class=\"num\">Value</th><th scope=\"col\" class=\"num\">Rank</th>"
                      "<th scope=\"col\">Band</th><th scope=\"col\" class=\"num\">Neighbours' average</th>"
-                     "<th scope=\"col\" class=\"num\">England</th><th scope=\"col\">Download</th>"
+                     "<th scope=\"col\" class=\"num\">England</th><th scope=\"col\">Data</th>"
                      "</tr></thead><tbody>") != 0;
     size_t shown = 0, unranked = 0;
     json_array_foreach(metrics, i, m) {
@@ -290,12 +290,17 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
     }
     bad = bad || web_put(b, "</tbody></table>") != 0 || web_figure_notes(b, doc) != 0;
     /* Why a figure has no rank (the profile's rank_note): never "1 of 1". */
+    /* Addressed to the council only when it is the council reading its own
+     * page; an anonymous visitor sees a consenting council's quarter. */
+    const char *vis = web_str(doc, "visibility");
+    int own = vis && code && strncmp(vis, "council:", 8) == 0 && strcmp(vis + 8, code) == 0;
     if (unranked)
         bad = bad || web_put(b, "<p class=\"note\" id=\"rank-note\">Not ranked: for that period "
-                                "yours is the only figure shown to you (other councils' returns "
-                                "for a quarter are not shown unless enough were sent, or none "
-                                "were), and a rank or quartile band among one figure says "
-                                "nothing.</p>") != 0;
+                                "%s is the only figure that can be shown %s (other councils' "
+                                "returns for a quarter are shown only by name with their "
+                                "consent, and otherwise only as totals once enough were sent), "
+                                "and a rank or quartile band among one figure says nothing.</p>",
+                             own ? "yours" : "this authority's", own ? "to you" : "here") != 0;
     if (shown == 0)
         bad = bad || web_put(b, "<p class=\"note\" id=\"no-figures\">There are no published "
                                 "figures for this authority yet.</p>") != 0;

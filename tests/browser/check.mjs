@@ -2,7 +2,8 @@
 // DOM holds, as JSON on stdout, for tests/integration/test_browser.py to
 // assert on.  Usage: node check.mjs BASE_URL SCREENSHOT_DIR PAGES_JSON
 // PAGES_JSON: [{"name": "home", "path": "/?q=x", "print": false}, ...]; "headers"
-// ({"Authorization": "Bearer ..."}) are sent with every request of the page.
+// ({"Authorization": "Bearer ..."}) are sent with every request of the page;
+// "width" is the viewport's width in CSS pixels (default 1100).
 // Every request that would leave 127.0.0.1 is blocked and reported; every
 // console message of level error, page error and failed request is reported.
 import { launchChromium, browserDied, RETRIES } from './browser.mjs';
@@ -72,6 +73,16 @@ function facts() {
       error_code: document.querySelector('[data-error-code]') ? document.querySelector('[data-error-code]').dataset.errorCode : null,
     },
     alert_fired: window.__alerted === true,
+    // Layout: whether the page scrolls sideways, and each table's width
+    // against the width its container gives it (a table wider than that
+    // has a column cut off or scrolling out of view).
+    layout: {
+      viewport: document.documentElement.clientWidth,
+      page_width: document.documentElement.scrollWidth,
+      tables: [...document.querySelectorAll('table')].map((t) => ({ id: t.id,
+        width: Math.round(t.scrollWidth),
+        room: Math.round(t.parentElement.clientWidth) })),
+    },
   };
 }
 
@@ -82,7 +93,7 @@ const out = { pages: {}, blocked: [], console_errors: [], failed: [], browser_re
 // per attempt and kept only for the attempt that completed.
 async function visit(spec, found) {
   const context = await browser.newContext({ javaScriptEnabled: spec.js !== false,
-    viewport: { width: 1100, height: 900 }, extraHTTPHeaders: spec.headers || {} });
+    viewport: { width: spec.width || 1100, height: 900 }, extraHTTPHeaders: spec.headers || {} });
   try {
     const page = await context.newPage();
     await context.route('**/*', (route) => {

@@ -46,6 +46,16 @@ def test_seed(t):
         s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
                             headers={"Authorization": "Bearer " + admin})
         t.eq(s, 200, "approved: %r" % b[:200])
+    # Dorset's quarter ending 31 March 2025, paired on /authorities/{code}/submitted
+    # with the DfE's January 2025 census
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        {"authority": DORSET, "period": "2024-25 Q4",
+                         "figures": {"ehcp_caseload": 4417}},
+                        headers={"Authorization": "Bearer " + TOKENS["838"]})
+    t.eq(s, 201, "submission: %r" % b[:200])
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers={"Authorization": "Bearer " + admin})
+    t.eq(s, 200, "approved: %r" % b[:200])
 
 
 def test_browser_runs(t):
@@ -71,6 +81,13 @@ def test_browser_runs(t):
         {"name": "metric-quarter-own",
          "path": "/metrics/ehcp_caseload?period=%s&authority=%s" % (q, DORSET), "headers": own},
         {"name": "metric-default", "path": "/metrics/ehcp_caseload"},
+        # the layout at a small laptop's, a common laptop's and a phone's width
+        {"name": "authority-1366", "path": "/authorities/" + DORSET, "width": 1366},
+        {"name": "authority-phone", "path": "/authorities/" + DORSET, "width": 390},
+        {"name": "evidence-phone", "path": "/api/v1/authorities/%s/evidence" % DORSET,
+         "width": 390},
+        {"name": "submitted-own", "path": "/authorities/%s/submitted" % DORSET, "headers": own},
+        {"name": "submitted-public", "path": "/authorities/%s/submitted" % DORSET},
     ]
     base = "http://127.0.0.1:%d" % t.server.port
     r = subprocess.run(["node", "check.mjs", base, SHOTS, json.dumps(pages)], cwd=BROWSER_DIR,
@@ -102,3 +119,31 @@ def test_banner_only_where_unpublished_figures_are_shown(t):
         t.eq(f["text_has"]["own_banner"], banner, "banner on " + name)
         t.true(f["text_has"]["ogl"], "OGL line on " + name)
         t.eq(f["scripts"], 0, name + " needs no script")
+
+
+def test_pages_fit_their_width(t):
+    # Dorset's latest-figures table was wider than a 1,100 px viewport (its
+    # Download column scrolled off, an England cell's small print would not
+    # wrap), and the submitted-beside-published table twice as wide.
+    for name in ("authority-public", "authority-1366", "submitted-own", "evidence-own"):
+        lay = facts(t, name)["layout"]
+        t.eq(lay["page_width"], lay["viewport"], name + " does not scroll sideways")
+        for tb in lay["tables"]:
+            t.true(tb["width"] <= tb["room"] + 1, "%s: table %s %d px in %d px" %
+                   (name, tb["id"], tb["width"], tb["room"]))
+    prof = [tb for tb in facts(t, "authority-public")["layout"]["tables"] if tb["id"] == "profile"]
+    t.eq(len(prof), 1, "the latest-figures table")
+    # On a phone the page keeps to the screen; a wide table scrolls in its own box.
+    for name in ("authority-phone", "evidence-phone"):
+        lay = facts(t, name)["layout"]
+        t.eq(lay["page_width"], lay["viewport"], name + " does not scroll sideways")
+
+
+def test_submitted_page_in_the_browser(t):
+    f = facts(t, "submitted-own")
+    t.true(f["text_has"]["own_banner"], "the council's own page carries the banner")
+    pairs = [tb for tb in f["tables"] if tb["id"] == "pairs"]
+    t.true(pairs and pairs[0]["row_codes"] == ["ehcp_caseload"], "the census paired: %r" % pairs)
+    f = facts(t, "submitted-public")
+    t.true(not f["text_has"]["own_banner"], "no banner for an anonymous visitor")
+    t.eq([tb["id"] for tb in f["tables"]], [], "no table of submitted figures for the public")

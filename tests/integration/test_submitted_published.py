@@ -54,6 +54,11 @@ def test_seed(t):
     # Before anything is submitted: the public sentence, kept for comparison.
     s, TOK["public_before"] = page(t, DORSET)
     t.eq(s, 200, "public page")
+    # The council signed in with nothing to pair: no "includes your unpublished
+    # figures" banner over a page that shows none (seen in Chromium).
+    s, html = page(t, DORSET, TOK["council"])
+    t.true('id="no-pairs"' in html and 'id="own-banner"' not in html,
+           "no banner without submitted figures")
     for period, figures in SUBMITTED.items():
         sid = submit(t, period, figures, TOK["council"])
         s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % sid,
