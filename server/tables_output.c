@@ -90,10 +90,16 @@ json_t *table_json(const struct tq *q, const struct table *t, const struct table
         json_object_set_new(o, "symbol", table_symbol_json(&r->cur));
         json_object_set_new(o, "published", r->cur.exists ? json_boolean(r->cur.published)
                                                           : json_null());
-        const char *reason = r->withheld ? NULL : reasons[t->order[k]];
+        /* A DfE footnote (r->note) is said once: as the "note" of a figure
+         * shown (not ranked), or as the "reason" a figure is missing.  A
+         * masked row carries neither: a footnote names its authority. */
+        int noted = r->note && !r->withheld && !m;
+        const char *reason = r->withheld || (m && r->note) || (noted && r->cur.has_value)
+                                 ? NULL
+                                 : reasons[t->order[k]];
         if (reason || !r->cur.exists)
             json_object_set_new(o, "reason", json_string(reason ? reason : "no figure recorded"));
-        if (r->note && !r->withheld)
+        if (noted && r->cur.has_value)
             json_object_set_new(o, "note", json_string(r->note));
         json_object_set_new(o, "rank", r->rank ? json_integer(r->rank) : json_null());
         json_object_set_new(o, "rank_england",
@@ -276,7 +282,7 @@ struct sheet *table_sheet(const struct tq *q, const struct table *t, const struc
         }
         for (int i = 0; i < 3; i++)
             csv_put(b, "z");
-        csv_put(b, r->note && !r->withheld ? r->note : "");
+        csv_put(b, r->note && !r->withheld && !m ? r->note : "");
         sheet_end_row(b);
     }
     return b;

@@ -643,10 +643,10 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         json_object_set_new(o, "published", x.cur.exists && !hidden
                                                 ? json_boolean(x.cur.published)
                                                 : json_null());
+        /* a figure shown with a DfE footnote carries it as its note; a
+         * missing one says why as its reason; never both */
         if (x.reason && !hidden)
-            json_object_set_new(o, "reason", json_string(x.reason));
-        if (x.reason && !hidden && x.cur.has_value)
-            json_object_set_new(o, "note", json_string(x.reason));
+            json_object_set_new(o, x.cur.has_value ? "note" : "reason", json_string(x.reason));
         json_object_set_new(o, "rank_england",
                             hidden || !x.rank_en ? json_null() : json_integer(x.rank_en));
         json_object_set_new(o, "n_england", json_integer((json_int_t)x.n_en));
@@ -654,9 +654,9 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
          * the caller sees: say so rather than "1 of 1" (include/tables.h). */
         if (!hidden && x.cur.has_value && x.n_en < TABLE_MIN_RANKED)
             json_object_set_new(o, "rank_note",
-                                json_string("not ranked: this is the only figure for the period "
-                                            "shown to you, and a rank among one figure says "
-                                            "nothing"));
+                                json_string("not ranked: it is the only figure for its period "
+                                            "that can be shown here, and a rank among one "
+                                            "figure says nothing"));
         json_object_set_new(o, "band", hidden || !x.band ? json_null() : json_string(band));
         json_object_set_new(o, "rank_region",
                             hidden || !x.rank_rg ? json_null() : json_integer(x.rank_rg));

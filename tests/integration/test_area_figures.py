@@ -246,6 +246,7 @@ def test_a_dfe_footnote_travels_with_its_figure_and_is_not_ranked(t):
         t.eq((r["value"], r["rank"], r["rank_england"], r["band"]), (0, None, None, None),
              "%s: shown as 0, not ranked: %r" % (code, r))
         t.true("permitted exceptions" in (r.get("note") or ""), "%s carries the note" % code)
+        t.true("reason" not in r, "%s: the note said once, not as a reason too: %r" % (code, r))
     valued = [r for r in doc["rows"] if r["value"] is not None]
     t.eq(doc["n_ranked_england"], len(valued) - 2, "the two are not in the ranking")
     t.eq(summary(doc, "england")["n"], len(valued) - 2, "nor in England's mean and median")
@@ -259,6 +260,7 @@ def test_a_dfe_footnote_travels_with_its_figure_and_is_not_ranked(t):
     m = [x for x in prof["metrics"] if x["id"] == "new_plans_issued_ex"][0]
     t.eq((m["value"], m["rank_england"], m["band"]), (0, None, None), "profile: %r" % m)
     t.true("permitted exceptions" in (m.get("note") or ""), "profile note")
+    t.true("reason" not in m, "profile: the note said once, not as a reason too: %r" % m)
     rate = [x for x in prof["metrics"] if x["id"] == "pct_within_20_weeks_ex"][0]
     t.true("permitted exceptions" in (rate.get("reason") or ""),
            "the derived rate says why it has no figure: %r" % rate.get("reason"))

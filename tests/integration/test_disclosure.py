@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import re
+import time
 import urllib.parse
 
 import harness
@@ -610,3 +611,47 @@ def test_every_page_carries_the_licence_once(t):
     t.true(len(pages) > 20, "pages crawled: %d" % len(pages))
     for p, b in pages.items():
         t.eq(b.count(ogl), 1, "the OGL line once on " + p)
+
+
+def test_not_ranked_is_said_to_whoever_reads_it(t):
+    """A quarter shown alone is "not ranked"; the page says "yours" only to
+    the council reading its own page (test_browser_journey), not to an
+    anonymous visitor reading a consenting council's (review finding)."""
+    s, _, anon = get(t, "/authorities/" + ons(CONSENTING))
+    t.eq(s, 200, "the consenting council's public page")
+    note = anon.split('id="rank-note">')[1].split("</p>")[0] if 'id="rank-note"' in anon else ""
+    t.true(note and "yours" not in note and "to you" not in note,
+           "anonymous: not addressed as the council: %r" % note)
+    s, prof = t.get_json("/api/v1/authorities/%s/profile" % ons(CONSENTING))
+    notes = [m["rank_note"] for m in prof["metrics"] if m.get("rank_note")]
+    t.true(notes and all("to you" not in n for n in notes), "profile rank_note: %r" % notes[:1])
+
+
+def test_a_masked_row_carries_no_note(t):
+    """A footnote on a peer's quarter (figure_notes, sql/170) is never shown
+    on its masked row, as a note or as a reason: a footnote can name its
+    authority (review finding).  Last in this module: import_quality is
+    append-only."""
+    somerset, dorset = ons("933"), ons("838")
+    ver = t.value("SELECT version FROM current_observations WHERE authority = :'p1'"
+                  " AND metric = 'ehcp_caseload' AND period = :'p2'", somerset, Q2)
+    note = "Footnote on Somerset's return 7731"
+    t.psql("INSERT INTO import_quality (authority, metric, period, version, rule, action,"
+           " detail, file_name, line, source) VALUES (:'p1', 'ehcp_caseload', :'p2', :'p3',"
+           " 'all_exceptions', 'query', :'p4', 'test.csv', 1, 'test')", somerset, Q2, ver, note)
+    t.psql("NOTIFY sendbench_data")
+    h = {"Authorization": "Bearer " + TOKENS["838"]}
+    q = urllib.parse.quote(Q2)
+    for _ in range(50):   # the server drops its cached tables on the notification
+        s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=england&period=" + q, headers=h)
+        if doc.get("n_ranked_england") != len([r for r in doc["rows"] if r["value"] is not None]):
+            break
+        time.sleep(0.2)
+    masked = [r for r in doc["rows"] if r["masked"]]
+    t.true(len(masked) >= 2, "peers masked for Dorset: %d" % len(masked))
+    t.true(note not in json.dumps(doc), "no masked row carries the footnote: %r" % masked)
+    s, _, b = t.request("GET", "/api/v1/tables/ehcp_caseload?group=england&format=csv&period="
+                        + q, headers=h)
+    t.true(note not in b.decode(), "nor the CSV")
+    t.true(dorset and note not in get(t, "/metrics/ehcp_caseload?period=%s" % q, TOKENS["838"])[2],
+           "nor the metric page")
