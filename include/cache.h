@@ -21,6 +21,11 @@
  * across a full invalidation, it is never kept.  An entry that declares
  * nothing is dropped by every change, as before.
  *
+ * A change of figures only their authority and admins may see (hidden)
+ * leaves the entries that declared they were computed for a caller who may
+ * not see them (cache_entry_depend_public_view), as far as the authority is
+ * concerned.
+ *
  * The dependency index: each stored entry is on one list per thing it
  * declared (each CACHE_DEP_* kind, its authority, each (metric, period) or
  * (metric, any period)), so a change visits the lists it names and drops
@@ -58,6 +63,8 @@ struct cache_change {
     const char *period;         /* NULL: every period */
     const char *const *metrics; /* the metrics whose figures changed (with the */
     size_t nmetrics;            /* derived metrics computed from them) */
+    int hidden;                 /* the figures are ones only their authority and
+                                 * admins may see (unpublished, no consent) */
 };
 
 /* max_entries bounds memory: storing into a full cache empties it first.
@@ -100,6 +107,12 @@ int cache_entry_depend(struct cache_entry *e, unsigned flags, const char *author
     __attribute__((warn_unused_result));
 int cache_entry_depend_on(struct cache_entry *e, const char *metric, const char *period)
     __attribute__((warn_unused_result));
+/* Declares that e was computed for a caller who may not see its
+ * authority's hidden figures (unpublished, no consent): a hidden change of
+ * that authority (cache_change.hidden) leaves e, though one that is not
+ * hidden drops it as before.  Its (metric, period) dependencies still apply
+ * to every change (aggregates count hidden figures). */
+void cache_entry_depend_public_view(struct cache_entry *e);
 
 /* Keeps e (taking its own reference) when nothing e depends on changed
  * since generation; replaces an entry with the same key.  Returns 1 stored,

@@ -26,7 +26,8 @@ struct dep_link {
 };
 
 struct dep_node {
-    char *key;                  /* "a:<authority>", "m:<metric>\x1f<period>" ("" any), "f:<bit>" */
+    char *key;                  /* "a:<authority>" ("p:" public view), "m:<metric>\x1f<period>"
+                                 * ("" any), "f:<bit>" */
     uint64_t hash;
     struct dep_link head;       /* sentinel */
     size_t count;
@@ -48,6 +49,7 @@ struct cache_entry {
     int all;                    /* a declaration failed: everything */
     unsigned flags;
     char authority[16];
+    int public_view;            /* a hidden change of authority leaves it */
     struct dep { char metric[64]; char period[24]; } *deps;   /* period "": any */
     size_t ndeps, cap;
     /* Index memberships while stored (links), or the one of "everything". */
@@ -62,6 +64,7 @@ struct logged_change {
     int full;
     unsigned flags;
     char authority[16];
+    int hidden;                 /* cache_change.hidden */
     char period[24];            /* "": every period */
     char metrics[CACHE_CHANGE_METRICS][64];
     size_t nmetrics;
@@ -214,7 +217,7 @@ static void index_entry(struct cache *c, struct cache_entry *e)
         link_add(n, &e->links[k++], e);
     }
     if (e->authority[0]) {
-        snprintf(key, sizeof key, "a:%s", e->authority);
+        snprintf(key, sizeof key, "%c:%s", e->public_view ? 'p' : 'a', e->authority);
         struct dep_node *n = index_get(c, key);
         if (!n)
             goto undo;
@@ -429,7 +432,8 @@ static int change_hits(const struct cache_entry *e, const struct logged_change *
         return 1;
     if (l->flags & e->flags)
         return 1;
-    if (l->authority[0] && e->authority[0] && strcmp(l->authority, e->authority) == 0)
+    if (l->authority[0] && e->authority[0] && strcmp(l->authority, e->authority) == 0 &&
+        !(l->hidden && e->public_view))
         return 1;
     for (size_t i = 0; i < e->ndeps; i++) {
         const struct dep *d = &e->deps[i];
@@ -461,6 +465,7 @@ void cache_change(struct cache *c, const struct cache_change *ch)
     l->flags = ch->flags;
     snprintf(l->authority, sizeof l->authority, "%s", ch->authority ? ch->authority : "");
     snprintf(l->period, sizeof l->period, "%s", ch->period ? ch->period : "");
+    l->hidden = ch->hidden && l->authority[0];
     for (size_t m = 0; m < ch->nmetrics; m++)
         snprintf(l->metrics[m], sizeof l->metrics[m], "%s", ch->metrics[m]);
     l->nmetrics = ch->nmetrics;
@@ -492,6 +497,10 @@ void cache_change(struct cache *c, const struct cache_change *ch)
     if (l->authority[0]) {
         snprintf(key, sizeof key, "a:%s", l->authority);
         drop_key(c, key);
+        if (!l->hidden) {
+            snprintf(key, sizeof key, "p:%s", l->authority);
+            drop_key(c, key);
+        }
     }
     for (size_t m = 0; m < l->nmetrics; m++) {
         dep_key(key, sizeof key, l->metrics[m], l->period);
@@ -531,6 +540,11 @@ int cache_entry_depend(struct cache_entry *e, unsigned flags, const char *author
         snprintf(e->authority, sizeof e->authority, "%s", authority);
     }
     return 0;
+}
+
+void cache_entry_depend_public_view(struct cache_entry *e)
+{
+    e->public_view = 1;
 }
 
 int cache_entry_depend_on(struct cache_entry *e, const char *metric, const char *period)

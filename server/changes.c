@@ -85,7 +85,9 @@ static void inputs_load(struct changes *ch)
 
 /* A notification that names one authority, one period and its metrics
  * (sql/012's trigger, submission_decide in sql/041) drops only what depends
- * on those figures and the derived metrics computed from them; "forecasts"
+ * on those figures and the derived metrics computed from them ("hidden":
+ * true, sql/152, keeps the replies of callers who may not see them, as far
+ * as the authority is concerned: cache.h); "forecasts"
  * only what shows stored forecasts; anything else (an import, a change of
  * authorities, neighbours, metrics, the derived metrics' declaration, the
  * mask key, or NULL: the listening connection was remade) empties the
@@ -127,7 +129,8 @@ static void on_notice(const char *channel, const char *payload, void *arg)
         kinds |= CACHE_DEP_ANNUAL_DATA;
     if (ok) {
         struct cache_change ch = {.flags = kinds, .authority = authority,
-                                  .period = period, .metrics = metrics, .nmetrics = n};
+                                  .period = period, .metrics = metrics, .nmetrics = n,
+                                  .hidden = json_is_true(json_object_get(doc, "hidden"))};
         log_debug("tables: figures of %s for %s changed", authority, period);
         cache_change(app->tables_cache, &ch);
         metrics_count("tables_cache_narrow_invalidations");

@@ -185,14 +185,29 @@ static int declare_deps(const struct tq *q, struct cache_entry *e)
         const PGresult *res = q->res;
         if (!res || PQntuples(res) == 0)
             return cache_entry_depend(e, CACHE_DEP_ANY_DATA, NULL);
-        rc |= cache_entry_depend(e, 0, PQgetvalue(res, 0, 3));
+        const char *subject = PQgetvalue(res, 0, 3);
+        rc |= cache_entry_depend(e, 0, subject);
+        /* A caller who may not name the subject sees none of its hidden
+         * figures (tables_profile.c leaves them out of the series, and
+         * they never choose a period): a hidden change of the subject's
+         * leaves this reply but for the cross-sections below. */
+        json_t *info = json_loads(PQgetvalue(res, 0, 11), 0, NULL);
+        int consent = json_is_true(json_object_get(info, "consent_to_name"));
+        json_decref(info);
+        int sees_hidden = table_may_name(&q->caller, subject, consent);
+        if (!sees_hidden)
+            cache_entry_depend_public_view(e);
         int nres = PQntuples(res);
         for (int i = 1; i < nres && PQgetvalue(res, i, 0)[0] == 'm'; i++) {
             const char *metric = PQgetvalue(res, i, 1);
             const char *period = tq_cell(res, i, 2);
+            /* Only a figure of its own that the caller sees chooses the
+             * period shown; otherwise the latest default, which any
+             * authority's figure may move. */
             int own = 0;
             for (int j = i + 1; j < nres && !own; j++)
-                own = PQgetvalue(res, j, 0)[0] == 's' && strcmp(PQgetvalue(res, j, 1), metric) == 0;
+                own = PQgetvalue(res, j, 0)[0] == 's' && strcmp(PQgetvalue(res, j, 1), metric) == 0 &&
+                      (sees_hidden || strcmp(PQgetvalue(res, j, 8), "true") == 0);
             if (!period || !own) {
                 rc |= cache_entry_depend_on(e, metric, NULL);
                 continue;

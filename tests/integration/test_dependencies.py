@@ -206,33 +206,77 @@ def test_an_approval_drops_only_what_read_its_figures(t):
 
     # The quarter's first figures, so that it has a table.
     submit_approved({"new_plans_issued": 80, "new_plans_within_20_weeks": 20})
-    urls = {"own profile": "/api/v1/authorities/%s/profile" % AUTH,
-            "other profile": "/api/v1/authorities/%s/profile" % OTHER,
-            "other's table of 2021": "/api/v1/tables/new_plans_issued?period=2021"
-                                     "&group=neighbours&authority=" + OTHER,
-            "table of the quarter": "/api/v1/tables/new_plans_issued?period=" +
-                                    quarter.replace(" ", "%20")}
-    etags = {}
-    for name, url in urls.items():
-        s, h, _ = t.request("GET", url)
-        t.eq(s, 200, name)
-        etags[name] = h.get("etag")
+    admin = {"Authorization": "Bearer " + TOK["admin"]}
+    urls = {"own profile": ("/api/v1/authorities/%s/profile" % AUTH, None),
+            "own profile, admin": ("/api/v1/authorities/%s/profile" % AUTH, admin),
+            "other profile": ("/api/v1/authorities/%s/profile" % OTHER, None),
+            "other's table of 2021": ("/api/v1/tables/new_plans_issued?period=2021"
+                                      "&group=neighbours&authority=" + OTHER, None),
+            "table of the quarter": ("/api/v1/tables/new_plans_issued?period=" +
+                                     quarter.replace(" ", "%20"), None)}
+
+    def get_all():
+        out = {}
+        for name, (url, headers) in urls.items():
+            s, h, b = t.request("GET", url, headers=headers)
+            t.eq(s, 200, name)
+            out[name] = (h.get("etag"), b)
+        return out
+
+    def kept_after(action):
+        action()
+        kept = {}
+        for name, (url, headers) in urls.items():
+            h0 = cache_counters(t)["hit"]
+            s, _, _ = t.request("GET", url, headers=headers)
+            t.eq(s, 200, name)
+            kept[name] = cache_counters(t)["hit"] == h0 + 1
+        return kept
+
+    first = get_all()
     before = cache_counters(t)
-    for name, url in urls.items():     # all four are cached now
-        t.request("GET", url)
+    get_all()       # all five are cached now
     after = cache_counters(t)
-    t.eq(after["hit"] - before["hit"], 4, "four hits before the write")
-    submit_approved({"new_plans_issued": 90, "new_plans_within_20_weeks": 30})
-    c0 = cache_counters(t)
-    kept = {}
-    for name, url in urls.items():
-        h0 = cache_counters(t)["hit"]
-        s, h, _ = t.request("GET", url)
-        t.eq(s, 200, name)
-        kept[name] = cache_counters(t)["hit"] == h0 + 1
-    t.eq(kept, {"own profile": False, "other profile": True, "other's table of 2021": True,
-                "table of the quarter": False},
+    t.eq(after["hit"] - before["hit"], 5, "five hits before the write")
+    kept = kept_after(lambda: submit_approved({"new_plans_issued": 90,
+                                               "new_plans_within_20_weeks": 30}))
+    # The council has not consented to be named: its approved quarter is
+    # hidden from the public (sql/152), so its public profile stays; its
+    # own view (here an admin's) and the quarter's table go.
+    t.eq(kept, {"own profile": True, "own profile, admin": False, "other profile": True,
+                "other's table of 2021": True, "table of the quarter": False},
          "served from the cache after the approval")
-    t.true(c0["change_drop"] > before["change_drop"], "the change dropped entries")
-    s, h, _ = t.request("GET", urls["other profile"])
-    t.eq(h.get("etag"), etags["other profile"], "the other authority's profile is the same reply")
+    t.true(cache_counters(t)["change_drop"] > before["change_drop"], "the change dropped entries")
+    kept_bodies = get_all()
+    t.eq(kept_bodies["other profile"][0], first["other profile"][0],
+         "the other authority's profile is the same reply")
+    t.true(kept_bodies["own profile, admin"][1] != first["own profile, admin"][1],
+           "the admin's view shows the approved quarter")
+    # What was kept is what would be computed now: empty the cache (a notice
+    # it cannot read narrowly) and compare the public profile byte for byte.
+    inval = cache_counters(t)["invalidation"]
+    t.psql("SELECT pg_notify('sendbench_data', 'test: empty the cache')")
+    deadline = time.time() + 10
+    while cache_counters(t)["invalidation"] == inval:
+        if time.time() > deadline:
+            raise harness.TestFailure("the cache was not emptied")
+        time.sleep(0.05)
+    s, h, b = t.request("GET", urls["own profile"][0])
+    t.eq(s, 200, "own profile recomputed")
+    t.eq(b, kept_bodies["own profile"][1], "the kept public profile is the one computed afresh")
+    # Once the council consents, its approved quarters are public: an
+    # approval then drops its public profile too.
+    r = t.cli("consent", "--authority", AUTH, "--name", "yes")
+    t.eq(r.returncode, 0, "consent: " + r.stderr)
+    deadline = time.time() + 10
+    while cache_counters(t)["invalidation"] == inval + 1:
+        if time.time() > deadline:
+            raise harness.TestFailure("the consent did not empty the cache")
+        time.sleep(0.05)
+    get_all()
+    kept = kept_after(lambda: submit_approved({"new_plans_issued": 95,
+                                               "new_plans_within_20_weeks": 35}))
+    t.eq(kept["own profile"], False, "a consenting council's approval drops its public profile")
+    t.eq(kept["other profile"], True, "and not another's")
+    r = t.cli("consent", "--authority", AUTH, "--name", "no")
+    t.eq(r.returncode, 0, "consent withdrawn: " + r.stderr)

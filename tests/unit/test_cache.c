@@ -316,6 +316,8 @@ static void test_index_agrees_with_the_log(void)
                 continue;   /* declares nothing */
             unsigned flags = RND(8);
             CHECK(cache_entry_depend(es[i], flags, kind == 1 ? auths[RND(3)] : NULL) == 0);
+            if (RND(2))
+                cache_entry_depend_public_view(es[i]);
             for (unsigned d = RND(4); d > 0; d--)
                 CHECK(cache_entry_depend_on(es[i], metrics[RND(4)],
                                             RND(3) == 0 ? NULL : periods[RND(4)]) == 0);
@@ -331,6 +333,7 @@ static void test_index_agrees_with_the_log(void)
             ch.authority = RND(2) ? auths[RND(3)] : NULL;
             ch.period = periods[RND(4)];
             ch.nmetrics = RND(3);
+            ch.hidden = (int)RND(2);
             int before[60];
             for (int i = 0; i < 60; i++) {
                 snprintf(key, sizeof key, "k%d", i);
@@ -418,6 +421,49 @@ static void test_index_is_narrow(void)
     cache_free(c);
 }
 
+/* A hidden change (figures only their authority and admins may see) of E1
+ * leaves E1's profile as the public sees it, and drops E1's own and the
+ * admins' view, and every reply that read the quarter's cross-section; a
+ * change that is not hidden drops the public view too. */
+static void test_hidden_changes(void)
+{
+    struct cache *c = cache_new(16);
+    CHECK(c != NULL);
+    const char *const keys[] = {"public", "council:E1", "admin", "public:E2", "quarter"};
+    struct cache_entry *es[5];
+    for (size_t i = 0; i < 5; i++) {
+        es[i] = entry(keys[i], keys[i]);
+        CHECK(cache_entry_depend(es[i], 0, i == 3 ? "E2" : i == 4 ? NULL : "E1") == 0);
+        CHECK(cache_entry_depend_on(es[i], "ehcp_caseload", i == 4 ? "2024-25 Q1" : "2025") == 0);
+    }
+    cache_entry_depend_public_view(es[0]);
+    cache_entry_depend_public_view(es[3]);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(cache_store(c, es[i], cache_generation(c)) == 1);
+    const char *m[] = {"ehcp_caseload"};
+    uint64_t g = cache_generation(c);
+    struct cache_change h = {.flags = CACHE_DEP_ANY_DATA, .authority = "E1",
+                             .period = "2024-25 Q1", .metrics = m, .nmetrics = 1, .hidden = 1};
+    cache_change(c, &h);
+    CHECK(cache_lookup(c, "public") != NULL);
+    CHECK(cache_lookup(c, "council:E1") == NULL);
+    CHECK(cache_lookup(c, "admin") == NULL);
+    CHECK(cache_lookup(c, "public:E2") != NULL);
+    CHECK(cache_lookup(c, "quarter") == NULL);
+    /* the log judges as the index: a public view computed across it is kept */
+    CHECK(cache_entry_unchanged(c, es[0], g, g + 1) == 1);
+    CHECK(cache_entry_unchanged(c, es[1], g, g + 1) == 0);
+    /* the same change not hidden (the council consented): the public view goes */
+    h.hidden = 0;
+    cache_change(c, &h);
+    CHECK(cache_lookup(c, "public") == NULL);
+    CHECK(cache_lookup(c, "public:E2") != NULL);
+    CHECK(cache_entry_unchanged(c, es[0], g + 1, g + 2) == 0);
+    for (size_t i = 0; i < 5; i++)
+        cache_entry_unref(es[i]);
+    cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_store_lookup_and_generation);
@@ -429,5 +475,6 @@ int main(void)
     RUN(test_single_flight);
     RUN(test_index_agrees_with_the_log);
     RUN(test_index_is_narrow);
+    RUN(test_hidden_changes);
     return UNIT_DONE();
 }
