@@ -96,6 +96,14 @@ void table_summarise(const double *values, const int *present, const int *protec
  * its name: admin, the authority itself, or an authority that consented. */
 int table_may_name(const struct auth_caller *c, const char *code, int consent_to_name);
 
+/* Whether a figure enters the aggregates and masked rows the caller is
+ * given: an administrator's all; anyone else's a protected figure only
+ * once released in a batch of its region (sql/180, docs/disclosure.md
+ * rule 11). */
+struct table_cell;
+int table_cell_aggregated(const struct auth_caller *caller, const struct table_cell *c,
+                          int consent_to_name);
+
 /* "Neighbour A" .. "Neighbour Z", "Neighbour AA" ... for index 0, 1, ... */
 void table_mask_label(size_t index, char *buf, size_t len);
 
@@ -114,6 +122,9 @@ struct table_cell {
     double value;
     const char *symbol; /* borrowed: c, x, z, low; NULL when has_value */
     int published;
+    /* in aggregates: published, or unpublished and released in a batch of
+     * its region (sql/180, docs/disclosure.md rule 11) */
+    int released;
 };
 
 enum table_group { GROUP_ENGLAND, GROUP_REGION, GROUP_NEIGHBOURS };

@@ -37,10 +37,12 @@
  * default (sql/090) and how many authorities contributed. */
 static const char COLLECTION_SQL[] =
     "WITH obs AS ("
-    "  SELECT authority, metric, value, symbol, published FROM current_observations"
-    "  WHERE period = $1"
+    "  SELECT authority, metric, value, symbol,"
+    "   figure_state(published, authority, metric, period) AS published"
+    "  FROM current_observations WHERE period = $1"
     "  UNION ALL"
-    "  SELECT authority, metric, value, CASE WHEN value IS NULL THEN 'x' END, published"
+    "  SELECT authority, metric, value, CASE WHEN value IS NULL THEN 'x' END,"
+    "   figure_state(published, authority, metric, period)"
     "  FROM derived_observations WHERE period = $1),"
     " a AS (SELECT new_la_code, name, region_code, region_name, consent_to_name FROM authorities"
     "       WHERE valid_to IS NULL OR new_la_code IN (SELECT authority FROM obs))"
@@ -344,7 +346,9 @@ static void collection_fetched(const struct db_reply *reply, void *arg)
                 row->cur.has_value = !PQgetisnull(res, j, 11);
                 row->cur.value = row->cur.has_value ? atof(PQgetvalue(res, j, 11)) : 0;
                 row->cur.symbol = PQgetisnull(res, j, 12) ? NULL : PQgetvalue(res, j, 12);
+                /* figure_state (sql/180): 'true', 'released', 'false' */
                 row->cur.published = PQgetvalue(res, j, 13)[0] == 't';
+                row->cur.released = row->cur.published || PQgetvalue(res, j, 13)[0] == 'r';
             }
             if (q->caller.kind == CALLER_COUNCIL && strcmp(row->code, q->caller.authority) == 0)
                 m->own = j - j0;

@@ -282,7 +282,8 @@ const char *tq_cell(const PGresult *res, int row, int col)
 
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c)
 {
-    /* columns: value, symbol, published */
+    /* columns: value, symbol, published (figure_state, sql/180: 'true',
+     * 'released' or 'false'; a bool's 't' or 'f') */
     memset(c, 0, sizeof *c);
     const char *v = tq_cell(res, row, col_value);
     const char *sym = tq_cell(res, row, col_value + 1);
@@ -291,6 +292,7 @@ void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell
         return;
     c->exists = 1;
     c->published = pub && pub[0] == 't';
+    c->released = c->published || (pub && pub[0] == 'r');
     if (v) {
         c->has_value = 1;
         c->value = strtod(v, NULL);
@@ -332,10 +334,12 @@ static const char TABLE_SQL[] =
     "WITH m AS (SELECT id, label, unit, dp, polarity, kind, annual_period, description FROM metrics"
     "           WHERE id = $1),"
     " obs AS ("
-    "  SELECT authority, period, value, symbol, published, NULL::text AS reason"
+    "  SELECT authority, period, value, symbol,"
+    "   figure_state(published, authority, metric, period) AS published, NULL::text AS reason"
     "  FROM current_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))"
     "  UNION ALL"
-    "  SELECT authority, period, value, CASE WHEN value IS NULL THEN 'x' END, published, reason"
+    "  SELECT authority, period, value, CASE WHEN value IS NULL THEN 'x' END,"
+    "   figure_state(published, authority, metric, period), reason"
     "  FROM derived_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))),"
     /* A DfE footnote the import checks carry (sql/170): shown, not ranked. */
     " notes AS MATERIALIZED (SELECT authority, note FROM figure_notes"

@@ -257,6 +257,25 @@ static int cell_protected(const struct table_cell *c, const struct table_row *r)
     return c->exists && disclosure_protected(c->published, r->consent_to_name);
 }
 
+/* Whether a figure enters the aggregates (and masked rows) this caller is
+ * given: every figure for an administrator; for anyone else a protected
+ * figure only once released in a batch of its region (sql/180,
+ * docs/disclosure.md rule 11), so that an aggregate never moves by one
+ * authority's figure between two readings.  The same for every caller but
+ * an administrator, as the threshold is (rule 4). */
+int table_cell_aggregated(const struct auth_caller *caller, const struct table_cell *c,
+                          int consent_to_name)
+{
+    return caller->kind == CALLER_ADMIN || !c->exists ||
+           !disclosure_protected(c->published, consent_to_name) || c->released;
+}
+
+static int cell_aggregated(const struct table *t, const struct table_row *r,
+                           const struct table_cell *c)
+{
+    return table_cell_aggregated(&t->caller, c, r->consent_to_name);
+}
+
 /* Unpublished and the caller may not name the authority. */
 static int cell_hidden(const struct table *t, const struct table_row *r,
                        const struct table_cell *c)
@@ -303,6 +322,13 @@ static void summarise_where(struct table *t,
             continue;
         const struct table_row *r = &t->rows[i];
         const struct table_cell *c = &r->cur;
+        if (!cell_aggregated(t, r, c)) {
+            /* waiting for its batch: counted as an authority with no figure */
+            vals[m] = 0;
+            present[m] = prot[m] = 0;
+            m++;
+            continue;
+        }
         vals[m] = c->has_value ? c->value : 0;
         present[m] = c->has_value && !r->note;
         prot[m] = cell_protected(c, r);
@@ -324,7 +350,7 @@ static void summarise_where(struct table *t,
         int all = 1;
         for (size_t i = 0; i < t->n; i++) {
             const struct table_row *r = &t->rows[i];
-            if (!in(t, i, region) || !r->cur.has_value || r->note)
+            if (!in(t, i, region) || !r->cur.has_value || r->note || !cell_aggregated(t, r, &r->cur))
                 continue;
             if (!r->has_ratio) {
                 all = 0;
@@ -388,7 +414,7 @@ static int regions_complement(const struct table *t, const char **regions, size_
             regions[nr] = rc;
             counts[nr++] = 0;
         }
-        if (r->cur.has_value && cell_protected(&r->cur, r))
+        if (r->cur.has_value && cell_protected(&r->cur, r) && cell_aggregated(t, r, &r->cur))
             counts[k]++;
     }
     *nregions = nr;
@@ -527,7 +553,8 @@ int table_compute(struct table *t)
     size_t n_masked = 0, n_hidden_values = 0;
     for (size_t i = 0; i < n; i++) {
         const struct table_row *r = &t->rows[i];
-        if (r->in_group && row_hidden(t, r) && cell_hidden(t, r, &r->cur) && r->cur.has_value)
+        if (r->in_group && row_hidden(t, r) && cell_hidden(t, r, &r->cur) && r->cur.has_value &&
+            cell_aggregated(t, r, &r->cur))
             n_hidden_values++;
     }
     int masks = t->caller.kind == CALLER_COUNCIL && t->group == GROUP_ENGLAND &&
@@ -537,7 +564,10 @@ int table_compute(struct table *t)
         r->masked = r->withheld = 0;
         if (!row_hidden(t, r))
             continue;
-        if (masks && r->in_group) {
+        /* A peer's figure waiting for its batch is withheld, not masked:
+         * a masked value that appeared with one approval would be that
+         * authority's (rule 11). */
+        if (masks && r->in_group && cell_aggregated(t, r, &r->cur)) {
             r->masked = 1;
             codes[n_masked] = r->code ? r->code : "";
             masked_idx[n_masked++] = i;

@@ -141,8 +141,9 @@ const char TABLES_PROFILE_SQL[] =
     "  CASE WHEN a.new_la_code = j.new_la_code THEN 0 ELSE nb.rank END,"
     /* A DfE footnote the import checks carry (sql/170) travels as the
      * reason: with a value, the figure is shown but not ranked. */
-    "  s.value::text, s.symbol, s.published::text, coalesce(fn.note, s.reason),"
-    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text,"
+    "  s.value::text, s.symbol, figure_state(s.published, s.authority, s.metric, s.period),"
+    "  coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
+    "  a.consent_to_name::text,"
     "  rt.num::text || ' ' || rt.den::text"
     " FROM (SELECT * FROM src WHERE $3 UNION ALL"
     "       SELECT x.* FROM chosen c CROSS JOIN LATERAL (SELECT * FROM src"
@@ -418,8 +419,10 @@ static int growth_add(struct growth *g, const char *period, const struct table_r
                 index = 100.0 * plans / b;
         }
         vals[m] = row->cur.has_value ? row->cur.value : 0;
-        present[m] = row->cur.has_value;
-        unpub[m++] = row->cur.exists && !row->cur.published;
+        present[m] = row->cur.has_value &&
+                     table_cell_aggregated(caller, &row->cur, row->consent_to_name);
+        unpub[m] = row->cur.exists && !row->cur.published;
+        m++;
     }
     struct table_summary eng, nbs;
     table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
@@ -439,7 +442,8 @@ static int growth_add(struct growth *g, const char *period, const struct table_r
     for (size_t i = 0; i < n; i++) {
         const struct table_row *row = &rows[i];
         double b = growth_base_of(g, row->code);
-        if (row->neighbour_rank < 1 || !row->cur.has_value || !(b > 0))
+        if (row->neighbour_rank < 1 || !row->cur.has_value || !(b > 0) ||
+            !table_cell_aggregated(caller, &row->cur, row->consent_to_name))
             continue;
         vals[m] = 100.0 * row->cur.value / b;
         present[m] = 1;

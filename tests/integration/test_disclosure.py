@@ -1,6 +1,7 @@
 """Anonymity against inference (issue 15, docs/disclosure.md), on the real
-shipped DfE history: five councils submit one quarter with distinctive
-figures (one of them consented to be named), and then every public answer
+shipped DfE history: eight councils submit one quarter with distinctive
+figures (one of them consented to be named, one waiting alone in its region
+for its release batch), and then every public answer
 (tables for every metric, group and period in JSON and CSV, table meta,
 profiles, authorities, forecasts, evidence packs in HTML and CSV, the web
 pages, the collection) is searched for
@@ -32,10 +33,13 @@ Q1, Q2 = "2026-27 Q1", "2026-27 Q2"
 
 # DfE numbers: Dorset and two of its statistical neighbours in the South
 # West (Somerset, Devon), a neighbour in the West Midlands that consents to
-# be named (Shropshire), a lone London borough (Camden); Wiltshire (South
-# West, not a Dorset neighbour) and Cornwall submit nothing.
-SUBMITTERS = ["838", "933", "878", "893", "202"]
+# be named (Shropshire), three London boroughs (Camden, Hackney,
+# Hammersmith and Fulham), Birmingham alone of the West Midlands' protected
+# figures (its figures wait for their batch: docs/disclosure.md rule 11);
+# Wiltshire (South West, not a Dorset neighbour) and Cornwall submit nothing.
+SUBMITTERS = ["838", "933", "878", "893", "202", "204", "205", "330"]
 CONSENTING = "893"
+WAITING = "330"
 BYSTANDERS = ["865", "908"]
 
 # Distinctive figures: none is a published figure's neighbour in size.
@@ -55,7 +59,18 @@ FIGURES = {
     "202": {"ehcp_caseload": 3629, "requests_received": 917, "new_plans_issued": 389,
             "new_plans_within_20_weeks": 173, "hnb_allocation_gbp": 37281946,
             "dsg_cumulative_balance_gbp": -13927418, "case_officers_fte": 12.5},
+    "204": {"ehcp_caseload": 2857, "requests_received": 743, "new_plans_issued": 317,
+            "new_plans_within_20_weeks": 149, "hnb_allocation_gbp": 29183746,
+            "dsg_cumulative_balance_gbp": -9173162, "case_officers_fte": 10.5},
+    "205": {"ehcp_caseload": 2213, "requests_received": 659, "new_plans_issued": 281,
+            "new_plans_within_20_weeks": 127, "hnb_allocation_gbp": 26937418,
+            "dsg_cumulative_balance_gbp": -7184293, "case_officers_fte": 9.5},
+    "330": {"ehcp_caseload": 11473, "requests_received": 2917, "new_plans_issued": 1187,
+            "new_plans_within_20_weeks": 463, "hnb_allocation_gbp": 141937265,
+            "dsg_cumulative_balance_gbp": -61827394, "case_officers_fte": 43.5},
 }
+# What is in the quarter's aggregates: every submitter but the waiting one.
+RELEASED = {n: f for n, f in FIGURES.items() if n != WAITING}
 # The quarter before, for two of them (previous-period and change columns).
 FIGURES_Q1 = {
     "838": {"ehcp_caseload": 6041, "requests_received": 1319, "dsg_cumulative_balance_gbp": -36918273},
@@ -406,9 +421,9 @@ def test_consenting_authority_is_shown_by_name(t):
     t.eq((rows[ons(CONSENTING)]["rank"], rows[ons(CONSENTING)]["band"], doc["n_ranked_england"]),
          (None, None, 1), "ranks count only what the public sees, and never one of one")
     england = [x for x in doc["summaries"] if x["scope"] == "england"][0]
-    t.eq(england["n"], 5, "five contributors counted")
-    t.eq(england["total"], sum(f["ehcp_caseload"] for f in FIGURES.values()),
-         "England's total of five contributors, four protected")
+    t.eq(england["n"], 7, "seven contributors counted; Birmingham's figure waits")
+    t.eq(england["total"], sum(f["ehcp_caseload"] for f in RELEASED.values()),
+         "England's total of seven contributors, six protected")
     t.eq(england["median"], None, "no order statistic of protected figures")
 
 
@@ -416,27 +431,28 @@ def test_ratio_of_sums_releases_only_what_the_rules_allow(t):
     """England's and a region's 20-week rate for the quarter is the ratio
     of the contributors' summed numerators and denominators (nothing is
     published by area for a quarter), released under the same rules as the
-    mean: England's (four protected contributors) is, the South West's
-    (three protected, but London's one protected figure would follow from
-    England less the regions) is not, and neither equals any one
-    authority's rate."""
+    mean: England's (six protected contributors released, Birmingham's
+    waiting) is, the South West's (a batch of three) is, and neither equals
+    any one authority's rate."""
     q = urllib.parse.quote(Q2)
     s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=region&authority=%s"
                         "&period=%s" % (ons("838"), q))
     t.eq(s, 200, "quarter table")
     sums = {x["scope"]: x for x in doc["summaries"]}
     e = sums["england"]
-    want = 100.0 * (sum(f["new_plans_within_20_weeks"] for f in FIGURES.values())
-                    / sum(f["new_plans_issued"] for f in FIGURES.values()))
+    def ratio(nums):
+        return round(100.0 * sum(FIGURES[n]["new_plans_within_20_weeks"] for n in nums)
+                     / sum(FIGURES[n]["new_plans_issued"] for n in nums), 1)
     t.eq((e["value"], e["value_source"], e["n"]),
-         (round(want, 1), "ratio of sums of authorities", 5),
-         "England: the ratio of sums of its five contributors: %r" % e)
+         (ratio(RELEASED), "ratio of sums of authorities", 7),
+         "England: the ratio of sums of its seven released contributors: %r" % e)
     t.true(e["value"] != e["mean"], "not the mean of authorities: %r" % e)
-    t.eq((sums["region"]["value"], sums["region"]["symbol"]), (None, "c"),
-         "the South West's ratio is suppressed with its mean: %r" % sums["region"])
+    t.eq((sums["region"]["value"], sums["region"]["n"]), (ratio(["838", "933", "878"]), 3),
+         "the South West's ratio of its batch of three: %r" % sums["region"])
     rates = [round(v, 1) for n, f in FIGURES.items() if n != CONSENTING
              for k, v in derived(f).items() if k == "pct_within_20_weeks"]
-    t.true(e["value"] not in rates, "England's ratio is no one authority's rate")
+    t.true(e["value"] not in rates and sums["region"]["value"] not in rates,
+           "neither ratio is one authority's rate")
     # Without the consenting authority's figure the ratio would still be
     # of four protected figures: nothing is given with fewer than three.
     s, doc = t.get_json("/api/v1/tables/pct_within_20_weeks?group=neighbours&authority=%s"
@@ -532,21 +548,23 @@ def test_collection_counts_and_aggregates(t):
     s, doc = t.get_json("/api/v1/collections/" + q)
     t.eq(s, 200, "collection")
     t.eq((doc["period"], doc["contributors"], doc["default"], doc["visibility"]),
-         (Q2, 5, False, "public"), "counts")
+         (Q2, 8, False, "public"), "counts")
     t.eq([c["code"] for c in doc["named_contributors"]], [ons(CONSENTING)],
          "only the consenting contributor is named")
     m = {x["id"]: x for x in doc["metrics"]}
     cl = m["ehcp_caseload"]
     t.eq((cl["contributors"], cl["england"]["total"], cl["england"]["median"]),
-         (5, sum(f["ehcp_caseload"] for f in FIGURES.values()), None), "England")
+         (7, sum(f["ehcp_caseload"] for f in RELEASED.values()), None), "England")
     regions = {g["name"]: g for g in cl["regions"]}
-    # London has one protected contributor: c; the South West's three are
-    # suppressed as its complement (England less the others would give
-    # London away); the West Midlands holds only the consented figure.
-    t.eq(regions["London"]["symbol"], "c", "London alone: c")
-    t.eq(regions["South West"]["symbol"], "c", "complementary suppression")
-    t.eq(regions["West Midlands"]["total"], FIGURES[CONSENTING]["ehcp_caseload"],
-         "a consented figure is public")
+    # London's and the South West's batches of three are released; the
+    # West Midlands holds the consented figure, Birmingham's waits.
+    t.eq(regions["London"]["total"], sum(FIGURES[n]["ehcp_caseload"] for n in ("202", "204", "205")),
+         "London's batch of three")
+    t.eq(regions["South West"]["total"], sum(FIGURES[n]["ehcp_caseload"] for n in ("838", "933", "878")),
+         "the South West's batch of three")
+    t.eq((regions["West Midlands"]["total"], regions["West Midlands"]["n"]),
+         (FIGURES[CONSENTING]["ehcp_caseload"], 1),
+         "a consented figure is public; Birmingham's waits")
     t.true("own" not in doc and "peers" not in cl, "nothing private for the public")
     # Signed in, Dorset sees its own figures and the banner.
     s, h, b = t.request("GET", "/api/v1/collections/" + q,
@@ -558,14 +576,14 @@ def test_collection_counts_and_aggregates(t):
     t.true("not for circulation" in d["own"]["banner"], "banner")
     peers = {x["id"]: x.get("peers") for x in d["metrics"]}["ehcp_caseload"]
     t.eq(sorted(p["value"] for p in peers),
-         sorted(FIGURES[n]["ehcp_caseload"] for n in ("933", "878", "202")),
-         "three anonymised peers (the consented one is named)")
+         sorted(FIGURES[n]["ehcp_caseload"] for n in ("933", "878", "202", "204", "205")),
+         "five anonymised peers (the consented one is named, the waiting one withheld)")
     t.true(all(p["label"].startswith("Neighbour ") for p in peers), "masked labels")
     s, h, b = get(t, "/collections/" + q, TOKENS["838"])
     t.eq(s, 200, "page")
     t.true("not for circulation" in b and "6,173" in b, "the page shows Dorset its own figure")
     s, h, b = get(t, "/collections/" + q)
-    t.true("not for circulation" not in b and "5 of England" in b, "the public page")
+    t.true("not for circulation" not in b and "8 of England" in b, "the public page")
     s, h, b = t.request("GET", "/api/v1/collections/2025")
     t.json_error(s, b, 400, "bad_parameter")
 

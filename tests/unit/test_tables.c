@@ -246,6 +246,7 @@ static struct table_row make_row(const char *code, const char *name, const char 
     r.cur.value = v;
     r.cur.symbol = has ? NULL : "c";
     r.cur.published = published;
+    r.cur.released = 1;     /* in its region's batch (sql/180); see test_..._waiting */
     return r;
 }
 
@@ -259,6 +260,7 @@ static void fill_rows(struct table_row *rows)
     rows[3].prev.exists = rows[3].prev.has_value = 1;
     rows[3].prev.value = 25;
     rows[3].prev.published = 0;
+    rows[3].prev.released = 1;
 }
 
 /* Rows 0-2 are the neighbours group of Alpha (focal); all figures are
@@ -469,6 +471,49 @@ static void test_table_compute_published_never_masked(void)
     table_release(&t);
 }
 
+/* Release in batches (sql/180, docs/disclosure.md rule 11): a protected
+ * figure not yet released reads in aggregates and masks as an authority
+ * with no figure, for everyone but an administrator; the authority itself
+ * still sees its own figure. */
+static void test_table_compute_waiting_figures(void)
+{
+    struct auth_caller callers[] = {{.kind = CALLER_ANONYMOUS},
+                                    {.kind = CALLER_COUNCIL, .authority = "E06000004"},
+                                    {.kind = CALLER_ADMIN, .admin = 1}};
+    for (size_t c = 0; c < 3; c++) {
+        struct table_row rows[7];
+        fill_rows(rows);
+        rows[4] = make_row("E06000005", "Eps", "E12000001", -1, 1, 40, 0, 0);
+        rows[5] = make_row("E06000006", "Zeta", "E12000001", -1, 1, 50, 0, 0);
+        rows[6] = make_row("E06000007", "Eta", "E12000001", -1, 1, 1234, 0, 0);
+        rows[6].cur.released = 0;   /* Eta's return waits for two more of its region */
+        rows[3].cur.released = 0;   /* and Delta's */
+        struct table t = {.rows = rows, .n = 7, .polarity = POLARITY_HIGHER_BETTER,
+                          .group = GROUP_ENGLAND, .focal = 0, .caller = callers[c],
+                          .min_contributors = 3, .mask_key = "key", .table_id = "t",
+                          .additive = 1};
+        CHECK(table_compute(&t) == 0);
+        if (c < 2) {
+            /* Alpha, Beta, Gamma, Eps, Zeta: Delta and Eta count as missing */
+            CHECK(t.england.n == 5 && t.england.n_missing == 2);
+            CHECK_NEAR(t.england.total, 30 + 10 + 30 + 40 + 50, 1e-9);
+            CHECK(t.region.n == 4 && !t.region.suppressed);
+            CHECK_NEAR(t.region.total, 30 + 10 + 40 + 50, 1e-9);
+        } else {
+            CHECK(t.england.n == 7);
+            CHECK_NEAR(t.england.total, 30 + 10 + 30 + 20 + 40 + 50 + 1234, 1e-9);
+        }
+        if (c == 1) {
+            /* Delta sees its own waiting figure; Eta's is withheld, not
+             * masked; the released peers are masked (three of them) */
+            CHECK(!rows[3].withheld && !rows[3].masked && rows[3].cur.value == 20);
+            CHECK(rows[6].withheld && !rows[6].masked && !rows[6].cur.has_value);
+            CHECK(rows[0].masked && rows[1].masked && rows[4].masked && rows[5].masked);
+        }
+        table_release(&t);
+    }
+}
+
 int main(void)
 {
     RUN(test_rank_ties_and_polarity);
@@ -482,5 +527,6 @@ int main(void)
     RUN(test_table_compute_area_values);
     RUN(test_table_compute_min_contributors);
     RUN(test_table_compute_published_never_masked);
+    RUN(test_table_compute_waiting_figures);
     return UNIT_DONE();
 }

@@ -1,0 +1,162 @@
+"""Release in batches (issue 15, docs/disclosure.md rule 11, sql/180): a
+quarter's public England and region aggregates move only by batches of at
+least three protected figures of one region, never by one council's
+approval, so that reading a total before and after an approval gives no
+council's figure away.  On the shipped history: South West councils'
+returns approved one by one, and one London borough's; every public
+aggregate read after each approval."""
+
+import json
+import re
+import time
+import urllib.parse
+
+TEMPLATE = "history"
+Q = "2025-26 Q3"
+# South West: Dorset, Somerset, Devon, Wiltshire; London: Camden.
+ORDER = ["838", "933", "878", "202", "865"]
+FIGURES = {
+    "838": {"ehcp_caseload": 6173, "case_officers_fte": 16.5},
+    "933": {"ehcp_caseload": 7291, "case_officers_fte": 21.5},
+    "878": {"ehcp_caseload": 8467, "case_officers_fte": 27.5},
+    "202": {"ehcp_caseload": 3629, "case_officers_fte": 12.5},
+    "865": {"ehcp_caseload": 5417, "case_officers_fte": 18.5},
+}
+SOUTH_WEST = {"838", "933", "878"}
+CODES, TOKENS = {}, {}
+
+
+def summaries(t, metric, token=None, focal="838"):
+    """England's and the South West's (Dorset's region) summaries of the
+    quarter's table, and the collection's England and region aggregates."""
+    h = {"Authorization": "Bearer " + TOKENS[token]} if token else None
+    q = urllib.parse.quote(Q)
+    s, doc = t.get_json("/api/v1/tables/%s?group=region&authority=%s&period=%s"
+                        % (metric, CODES[focal], q), headers=h)
+    t.eq(s, 200, "table %s" % metric)
+    out = {x["scope"]: (x["n"], x.get("total"), x.get("mean"), x.get("value")) for x in doc["summaries"]}
+    out["rows"] = {r["code"]: r["value"] for r in doc["rows"] if r.get("code")}
+    s, col = t.get_json("/api/v1/collections/" + q, headers=h)
+    if s == 200:
+        for m in col["metrics"]:
+            if m["id"] == metric:
+                out["collection"] = json.dumps([m["england"], m["regions"]], sort_keys=True)
+    return out
+
+
+def notices(t):
+    """Change notices the server has applied to its reply cache (/metrics)."""
+    s, _, b = t.request("GET", "/metrics")
+    m = re.search(rb'sendbench_reply_cache_events_total\{event="change"\} (\d+)', b)
+    return int(m.group(1))
+
+
+def approve(t, num):
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        {"authority": CODES[num], "period": Q, "figures": FIGURES[num]},
+                        headers={"Authorization": "Bearer " + TOKENS[num]})
+    t.eq(s, 201, "submission %s: %r" % (num, b[:300]))
+    seen = notices(t)
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers={"Authorization": "Bearer " + TOKENS["admin"]})
+    t.eq(s, 200, "approved %s: %r" % (num, b[:300]))
+    # the approval's notice has emptied the cached answers before they are read
+    deadline = time.time() + 20
+    while notices(t) == seen and time.time() < deadline:
+        time.sleep(0.05)
+    t.true(notices(t) > seen, "the approval's change notice reached the server")
+
+
+def released(t):
+    return t.psql("SELECT a.old_la_code, r.metric, r.batch FROM figure_releases r"
+                  " JOIN authorities a ON a.new_la_code = r.authority WHERE r.period = :'p1'"
+                  " ORDER BY r.metric, a.old_la_code", Q)
+
+
+def test_aggregates_move_only_by_batches_of_three(t):
+    for n in ORDER:
+        CODES[n] = t.value("SELECT new_la_code FROM authorities WHERE old_la_code = :'p1'", n)
+        r = t.cli("token", "create", "--authority", n)
+        t.eq(r.returncode, 0, "token " + n)
+        TOKENS[n] = r.stdout.strip()
+    r = t.cli("token", "create", "--admin")
+    TOKENS["admin"] = r.stdout.strip()
+
+    readings, per_officer = [], []
+    for i, n in enumerate(ORDER):
+        approve(t, n)
+        readings.append(summaries(t, "ehcp_caseload"))
+        per_officer.append(summaries(t, "caseload_per_officer"))
+        done = set(ORDER[:i + 1])
+        if i == 0:
+            t.eq((readings[0]["england"][:2], readings[0]["region"][:2]), ((0, None), (0, None)),
+                 "one approval: no figure in any aggregate")
+        if i < 2:
+            # one or two of the South West approved: nothing has moved
+            for rd in (readings, per_officer):
+                t.eq({k: v for k, v in rd[-1].items() if k != "rows"},
+                     {k: v for k, v in rd[0].items() if k != "rows"},
+                     "after %s's approval every public aggregate reads as before" % n)
+            t.eq(released(t), [], "nothing released with %d of a region" % len(done))
+        if i == 2:
+            want = sum(FIGURES[x]["ehcp_caseload"] for x in SOUTH_WEST)
+            t.eq(readings[-1]["england"][:2], (3, want), "the batch of three in England's total")
+            t.eq(readings[-1]["region"][:2], (3, want), "and in the South West's")
+            rel = released(t)
+            t.eq(sorted(set((a, m) for a, m, _ in rel)),
+                 sorted((a, m) for a in SOUTH_WEST
+                        for m in ("caseload_per_officer", "case_officers_fte", "ehcp_caseload")),
+                 "the three released, inputs and rate, each in its own batch")
+            t.eq(len(set(b for a, m, b in rel if m == "ehcp_caseload")), 1,
+                 "one batch per metric: %r" % rel)
+            t.true(per_officer[-1]["england"][2] is not None, "the rate's mean is released too")
+        if i > 2:
+            # Camden alone in London, Wiltshire the fourth of the South West:
+            # both wait, and nothing moves
+            t.eq({k: v for k, v in readings[-1].items() if k != "rows"},
+                 {k: v for k, v in readings[2].items() if k != "rows"},
+                 "after %s's approval the aggregates read as after the batch" % n)
+        for x in done:
+            t.eq(readings[-1]["rows"].get(CODES[x]), None, "%s's figure never public" % x)
+
+    # No two successive public readings differ by one authority's figure.
+    figs = {FIGURES[n]["ehcp_caseload"] for n in ORDER}
+    for a, b in zip(readings, readings[1:]):
+        for scope in ("england", "region"):
+            ta, tb = a[scope][1] or 0, b[scope][1] or 0
+            t.true(abs(tb - ta) not in figs, "%s moved by one figure: %s -> %s" % (scope, ta, tb))
+
+    # Signed in, a waiting council sees its own figure but the same
+    # aggregates as the public; an admin sees every figure in them.
+    own = summaries(t, "ehcp_caseload", token="865", focal="865")
+    t.eq(own["rows"][CODES["865"]], FIGURES["865"]["ehcp_caseload"], "Wiltshire's own figure")
+    t.eq((own["england"][:2], own["region"][:2]), (readings[-1]["england"][:2], readings[-1]["region"][:2]),
+         "its aggregates are the public's")
+    adm = summaries(t, "ehcp_caseload", token="admin")
+    t.eq(adm["england"][:2], (5, sum(f["ehcp_caseload"] for f in FIGURES.values())),
+         "an admin's England counts every figure in force")
+
+
+def test_two_more_release_the_waiting_ones(t):
+    """Wiltshire waits after the first batch; Cornwall's approval makes two
+    waiting (no batch), Gloucestershire's three: the second batch moves the
+    South West's and England's totals by the three together."""
+    for n, f in (("908", {"ehcp_caseload": 4183, "case_officers_fte": 11.5}),):
+        CODES[n] = t.value("SELECT new_la_code FROM authorities WHERE old_la_code = :'p1'", n)
+        r = t.cli("token", "create", "--authority", n)
+        TOKENS[n] = r.stdout.strip()
+        FIGURES[n] = f
+        approve(t, n)
+    t.eq(len([r for r in released(t) if r[1] == "ehcp_caseload"]), 3, "two waiting: no batch")
+    before = summaries(t, "ehcp_caseload")
+    # Gloucestershire (916) makes three waiting in the South West
+    CODES["916"] = t.value("SELECT new_la_code FROM authorities WHERE old_la_code = '916'")
+    r = t.cli("token", "create", "--authority", "916")
+    TOKENS["916"] = r.stdout.strip()
+    FIGURES["916"] = {"ehcp_caseload": 5927, "case_officers_fte": 19.5}
+    approve(t, "916")
+    after = summaries(t, "ehcp_caseload")
+    batch = sum(FIGURES[n]["ehcp_caseload"] for n in ("865", "908", "916"))
+    t.eq(after["region"][1] - before["region"][1], batch, "the second batch of three")
+    t.eq(after["england"][1] - before["england"][1], batch, "England moves by the batch")
+    t.eq(len(set(b for _, m, b in released(t) if m == "ehcp_caseload")), 2, "two batches")
