@@ -215,9 +215,10 @@ clean:
 -include $(SERVER_OBJ:.o=.d) $(FORECAST_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
 
 # Rolling-origin backtest over the shipped SEN2 history (not part of all):
-# origins 2019-2023 fixed in advance, the selection set (2019-2021) apart from the
-# out-of-sample origins 2022 and 2023, R's forecast package on the identical splits
-# (docs/forecasting.md).  Results in bench/results/.
+# origins 2019-2023 fixed in advance, the tune set (origins 2019-2022, targets to
+# 2023) apart from the reported origin 2023, R's forecast package on the identical
+# splits (docs/forecasting.md; bench/tune.sh compares variants on the tune set).
+# Results in bench/results/.
 $(BINDIR)/backtest_panel: $(BUILD)/bench/backtest_panel.o $(BUILD)/libforecasts.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -4,19 +4,18 @@
  * history (data/dfe/), at origins fixed in advance, 2019 to 2023 (the last
  * year of training data), horizons 1-3.
  *
- *   bin/backtest_panel [--select-only] [data_dir] [splits.csv]
+ *   bin/backtest_panel [--tune-only] [data_dir] [splits.csv]
  *
- * Three sets of scores per metric, never mixed:
- *   select  origins 2019-2021, scoring only targets up to 2022: the set
- *           the selection rule and its candidates were designed on.
- *   oos22   origin 2022, scored on everything after it (2023-2024, plans
- *           in place to January 2025).
- *   oos23   origin 2023, scored on 2024 (and January 2025 for plans in
- *           place).  With --select-only neither oos set is printed.
+ * Two sets of scores per metric, never mixed:
+ *   tune    origins 2019-2022, scoring only targets up to 2023: every
+ *           choice of model, constant and calibration rule is made here
+ *           (bench/tune.sh compares the variants on this set alone).
+ *   oos     origin 2023, the last one, scored on 2024 (and January 2025
+ *           for plans in place): the out-of-sample result, reported and
+ *           never tuned on.  With --tune-only it is not printed.
  * At every origin the automatic choice (fc_auto) picks its model by the
- * rule in forecasts/fc_auto.c from the errors of earlier origins only, so
- * both oos sets are out of sample for the choice; docs/forecasting.md says
- * what else had been seen when the rule was written.
+ * rule in forecasts/fc_auto.c from the errors of earlier origins only;
+ * docs/forecasting.md says what had been seen of origin 2023 before.
  *
  * Series (the longer history; 2025 release wins where releases overlap):
  *   plans_in_place  January census 2010-2025: sen2_2022_age_caseload.csv
@@ -45,7 +44,7 @@
  * window, so that no share comes from the future.
  *
  * Writes the identical splits to bench/results/splits.csv for
- * bench/backtest_r.R (column set = select, oos22 or oos23).
+ * bench/backtest_r.R (column set = tune or oos).
  */
 #include <csv.h>
 #include <errno.h>
@@ -64,8 +63,7 @@
 #define MAX_T 20
 #define H 3
 #define ORIGIN_FIRST 2019
-#define ORIGIN_SELECT_LAST 2021
-#define ORIGIN_LAST 2023
+#define ORIGIN_LAST 2023    /* the reported origin; tune = the ones before */
 
 struct row_reader {
     char *field[MAX_FIELDS];
@@ -504,7 +502,7 @@ static void acc_done(struct fc_accuracy *a)
     a->msis /= a->n;
 }
 
-/* One set (select, oos22, oos23): every origin separately (its own apportionment),
+/* One set (tune, oos): every origin separately (its own apportionment),
  * merged. */
 static int run_set(struct world *w, struct metric *m, int year_first,
                    int year_last, int year_end, FILE *sf, const char *set,
@@ -604,12 +602,12 @@ int main(int argc, char **argv)
     char path[512];
     FILE *sf = NULL;
     double t_bt = 0, t_prod = 0;
-    int rc = 1, select_only = 0, npos = 0;
+    int rc = 1, tune_only = 0, npos = 0;
 
     gsl_set_error_handler_off();
     for (int a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--select-only") == 0)
-            select_only = 1;
+        if (strcmp(argv[a], "--tune-only") == 0)
+            tune_only = 1;
         else if (npos == 0 && ++npos)
             dir = argv[a];
         else
@@ -663,10 +661,9 @@ int main(int argc, char **argv)
     fprintf(sf, "set,metric,la,kind,origin,train,test\n");
     printf("# %d authority codes, %d regions; origins %d-%d fixed in advance; "
            "horizons 1-%d\n", w->n_la, w->n_reg, ORIGIN_FIRST, ORIGIN_LAST, H);
-    printf("# select: origins %d-%d, targets up to %d; oos22: origin %d, oos23: origin %d,"
-           " each scored on every target after it%s\n",
-           ORIGIN_FIRST, ORIGIN_SELECT_LAST, ORIGIN_SELECT_LAST + 1, ORIGIN_SELECT_LAST + 1,
-           ORIGIN_LAST, select_only ? " (not printed: --select-only)" : "");
+    printf("# tune: origins %d-%d, targets up to %d; oos: origin %d, scored on every "
+           "target after it%s\n", ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, ORIGIN_LAST,
+           tune_only ? " (not printed: --tune-only)" : "");
     {
         int ny = 0;
         for (int t = 0; t < MAX_T; t++)
@@ -677,8 +674,8 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < N_METRICS; k++) {
         struct metric *m = &w->m[k];
-        struct fc_backtest sel[N_MODELS], oos[2][N_MODELS];
-        int ns_sel, ns_oos[2];
+        struct fc_backtest tune[N_MODELS], oos[N_MODELS];
+        int ns_tune, ns_oos;
         int last = m->first_year + m->n - 1;
         double t0;
 
@@ -694,27 +691,23 @@ int main(int argc, char **argv)
             free(yy);
         }
         t0 = cpu_now();
-        if (run_set(w, m, ORIGIN_FIRST, ORIGIN_SELECT_LAST, ORIGIN_SELECT_LAST + 1, sf,
-                    "select", sel, &ns_sel) != 0
-            || (!select_only
-                && (run_set(w, m, ORIGIN_SELECT_LAST + 1, ORIGIN_SELECT_LAST + 1, last,
-                            sf, "oos22", oos[0], &ns_oos[0]) != 0
-                    || run_set(w, m, ORIGIN_LAST, ORIGIN_LAST, last, sf, "oos23",
-                               oos[1], &ns_oos[1]) != 0))) {
+        if (run_set(w, m, ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, sf, "tune", tune,
+                    &ns_tune) != 0
+            || (!tune_only
+                && run_set(w, m, ORIGIN_LAST, ORIGIN_LAST, last, sf, "oos", oos,
+                           &ns_oos) != 0)) {
             fprintf(stderr, "backtest_panel: backtest failed for %s\n", m->name);
             goto done;
         }
         t_bt += cpu_now() - t0;
-        printf("\n### select: origins %d-%d, targets to %d (%d series x origins)\n\n",
-               ORIGIN_FIRST, ORIGIN_SELECT_LAST, ORIGIN_SELECT_LAST + 1, ns_sel);
-        print_table(sel);
-        if (!select_only)
-            for (int s2 = 0; s2 < 2; s2++) {
-                int o = s2 ? ORIGIN_LAST : ORIGIN_SELECT_LAST + 1;
-                printf("\n### oos%d: origin %d, targets %d-%d (%d series)\n\n", o % 100,
-                       o, o + 1, last, ns_oos[s2]);
-                print_table(oos[s2]);
-            }
+        printf("\n### tune: origins %d-%d, targets to %d (%d series x origins)\n\n",
+               ORIGIN_FIRST, ORIGIN_LAST - 1, ORIGIN_LAST, ns_tune);
+        print_table(tune);
+        if (!tune_only) {
+            printf("\n### oos: origin %d, targets %d-%d (%d series)\n\n", ORIGIN_LAST,
+                   ORIGIN_LAST + 1, last, ns_oos);
+            print_table(oos);
+        }
         /* production pass: calibrate on all data, choose and fit every
          * authority (what the server's worker does after an import) */
         {
