@@ -41,9 +41,11 @@
  * every model as a candidate (it has no backtest of its own yet).  Naive
  * and drift are always calibrated too: every record shows them beside the
  * chosen model.  The choice needs errors from at least CHOICE_MIN_ORIGINS
- * origins (one origin is one year's luck; decided on the selection set,
- * origins 2019-2021), else the kind's default (pooled growth for counts,
- * pooled mean reversion for proportions) is served and says so. */
+ * origins (one origin is one year's luck; 2, 3 and 4 compared on the tune
+ * set, origins 2019-2022, by bench/tune.sh), else the kind's default
+ * (pooled growth for counts, pooled mean reversion for proportions) is
+ * served and says so; and a candidate other than the default must have
+ * beaten it at every choice origin (CHOICE_BEAT_SHARE). */
 #define CAND_ANNUAL ((1u << FC_NAIVE) | (1u << FC_DRIFT) | (1u << FC_LINEAR) \
                      | (1u << FC_LOGLINEAR) | (1u << FC_POOLED)               \
                      | (1u << FC_POOLED_DAMPED) | (1u << FC_POOLED_COMBO))
@@ -56,6 +58,20 @@
 #ifndef CAND_LEVEL
 #define CAND_LEVEL 0xffffffffu
 #endif
+/* Interval calibration on a log or logit scale in the errors themselves
+ * (cal_unit); 0: standardised by the model's sd everywhere (the rule
+ * before, kept for bench/tune.sh). */
+#ifndef CAL_ABS
+#define CAL_ABS 1
+#endif
+/* Consistency before leaving the kind's default: another candidate is
+ * chosen only if its panel MASE was below the default's at this share of
+ * the choice origins (1: every one) as well as on their pooled mean; one
+ * or two lucky years of a random walk no longer replace pooled growth.
+ * 0 turns the test off (the rule before).  Chosen on the tune set. */
+#ifndef CHOICE_BEAT_SHARE
+#define CHOICE_BEAT_SHARE 1
+#endif
 #ifndef CHOICE_MIN_ORIGINS
 #define CHOICE_MIN_ORIGINS 2
 #endif
@@ -67,6 +83,13 @@
  * council's figures enters its forecast. */
 #define CAND_SEASONAL ((1u << FC_SNAIVE) | (1u << FC_HW) | (1u << FC_NAIVE) \
                        | (1u << FC_DRIFT))
+static int default_of(const struct fc_panel *p)
+{
+    return p->period > 1 ? FC_SNAIVE
+           : p->kind == FC_KIND_COUNT ? FC_POOLED
+           : p->kind == FC_KIND_PROPORTION ? FC_POOLED_AR : FC_POOLED_COMBO;
+}
+
 static unsigned candidates_of(const struct fc_panel *p)
 {
     unsigned c = p->kind == FC_KIND_COUNT ? CAND_COUNT
@@ -117,6 +140,20 @@ static double clamp0(double v, enum fc_kind kind)
     return (kind == FC_KIND_COUNT && v < 0) ? 0 : v;
 }
 
+/* The unit a calibration error is measured in.  On a log or logit scale
+ * the error itself (a relative error, comparable between a large and a
+ * small authority): the quantiles per horizon are those of the panel's
+ * errors of earlier origins, whatever sd the model claims.  On the raw
+ * scale errors of different authorities differ by their size, so there
+ * they are standardised by the model's sd_h.  Chosen on the tune set
+ * (origins 2019-2022) by the mean interval score, MSIS (bench/tune.sh). */
+static double cal_unit(const struct fc_result *r, int j)
+{
+    if (CAL_ABS && r->scale != FC_SCALE_RAW)
+        return 1.0;
+    return r->sd_w[j];
+}
+
 void fc_apply_calibration(const struct fc_calibration *cal,
                           struct fc_result *out)
 {
@@ -132,7 +169,7 @@ void fc_apply_calibration(const struct fc_calibration *cal,
     }
     for (int j = 0; j < out->h; j++) {
         const double *q;
-        double m = out->mean_w[j], sd = out->sd_w[j];
+        double m = out->mean_w[j], sd = cal_unit(out, j);
         if (cal->n[out->model][j] <= 0)
             continue;
         q = cal->q[out->model][j];
@@ -199,6 +236,8 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
     struct fc_result *r = NULL;
     struct fc_memo *memo = NULL;
     struct fc_pool *pools[FC_N_SCALES] = { NULL };
+    double om[FC_MODEL_COUNT];
+    int on[FC_MODEL_COUNT];
 
     if (!p || !cal || !p->y || h < 1 || h > FC_MAX_H || n_use < 1
         || n_use > p->n || p->n_series < 1 || min_train < 1)
@@ -240,6 +279,8 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
         if (rc != FC_OK)
             goto done;
         rc = FC_ERR_NOMEM;
+        memset(om, 0, sizeof om);
+        memset(on, 0, sizeof on);
         for (int i = 0; i < N; i++) {
             const double *y = p->y + (size_t)i * p->n;
             double scale = fc_mase_scale(y, o, p->period > 0 ? p->period : 1);
@@ -258,7 +299,7 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
                     if (!isfinite(yt)
                         || (p->scored && !p->scored[(size_t)i * p->n + o + j]))
                         continue;
-                    zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / r->sd_w[j];
+                    zt = (fc_to_scale(r->scale, yt) - r->mean_w[j]) / cal_unit(r, j);
                     /* keyed by the model actually used: a fallback's
                      * errors calibrate the fallback, as applied later */
                     if (isfinite(zt) && r->sd_w[j] > 2e-9 * (1 + fabs(r->mean_w[j]))
@@ -276,6 +317,8 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
                     if (o >= min_train && scale > 0) {
                         cal->mase[m] += fabs(yt - r->mean[j]) / scale;
                         cal->mase_n[m]++;
+                        om[m] += fabs(yt - r->mean[j]) / scale;
+                        on[m]++;
                         acc_add(&cal->series_acc[i][m], r, j, yt, scale);
                     }
                 }
@@ -284,6 +327,14 @@ int fc_calibrate_models(const struct fc_panel *p, int n_use, int min_train,
             }
         }
         fc_pools_free(pools);
+        {
+            int d = default_of(p);
+            for (int m = 0; m < FC_MODEL_COUNT; m++)
+                if (on[m] > 0 && on[d] > 0) {
+                    cal->vs_default[m]++;
+                    cal->beat_default[m] += om[m] / on[m] < om[d] / on[d];
+                }
+        }
     }
     for (int m = 0; m < FC_MODEL_COUNT; m++) {
         if (cal->mase_n[m])
@@ -413,7 +464,7 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
                       struct fc_pool *const *pools, struct fc_memo *memo,
                       struct fc_result *out)
 {
-    int best = -1, rc;
+    int best = -1, held = -1, rc;
     double best_score = INFINITY, sc[FC_MODEL_COUNT];
     char why[FC_REASON_LEN];
 
@@ -430,15 +481,20 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
         if (!(candidates_of(p) & (1u << m))
             || cal->choice_origins < CHOICE_MIN_ORIGINS)
             continue;
+        if (CHOICE_BEAT_SHARE > 0 && m != default_of(p)
+            && !(cal->beat_default[m] > 0
+                 && cal->beat_default[m] >= CHOICE_BEAT_SHARE * cal->vs_default[m])) {
+            if (held < 0 || sc[m] < sc[held])
+                held = m;
+            continue;
+        }
         if (sc[m] < best_score) {
             best_score = sc[m];
             best = m;
         }
     }
     if (best < 0) {
-        best = p->period > 1 ? FC_SNAIVE
-               : p->kind == FC_KIND_COUNT ? FC_POOLED
-               : p->kind == FC_KIND_PROPORTION ? FC_POOLED_AR : FC_POOLED_COMBO;
+        best = default_of(p);
         if (cal && cal->choice_origins > 0)
             fc_reason_add(why, "backtest of %d origin%s only (too few to "
                           "choose): default %s", cal->choice_origins,
@@ -458,6 +514,11 @@ static int auto_pools(const struct fc_panel *p, int idx, int n_use,
                       cal->n_series, fc_model_name(best), sc[best],
                       sc[FC_NAIVE], sc[FC_DRIFT]);
     }
+    if (held >= 0 && best >= 0 && sc[held] < sc[best])
+        fc_reason_add(why, "%s's MASE was lower (%.3f) but it beat the default "
+                      "%s at %d of %d origins only: not chosen",
+                      fc_model_name(held), sc[held], fc_model_name(default_of(p)),
+                      cal->beat_default[held], cal->vs_default[held]);
     /* within the ETS family, AICc decides */
     if (is_ets(best)) {
         double best_aicc = INFINITY;

@@ -144,6 +144,11 @@ struct fc_calibration {
     int min_train;     /* shortest training window of the rolling origins */
     int choice_origins;  /* origins whose errors rank the models (training
                             windows of min_train points or more) */
+    /* per model: at how many of those origins its panel MASE was below the
+     * default model's (the kind's default, fc_auto), and at how many both
+     * were scored */
+    int beat_default[FC_MODEL_COUNT];
+    int vs_default[FC_MODEL_COUNT];
 };
 
 struct fc_result {

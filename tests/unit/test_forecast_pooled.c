@@ -224,8 +224,13 @@ static void test_panel_choice(void)
     CHECK(cal->choice_origins == NT - 4);
     /* ETS and Theta are no candidates: not even calibrated */
     CHECK(cal->mase_n[FC_HOLT] == 0 && cal->mase_n[FC_THETA] == 0);
+    /* the lowest panel MASE among the default and the models that beat
+     * it at every choice origin */
     for (int m = 0; m < FC_MODEL_COUNT; m++)
-        if (cal->mase_n[m] > 0 && (best < 0 || cal->mase[m] < cal->mase[best]))
+        if (cal->mase_n[m] > 0
+            && (m == FC_POOLED
+                || (cal->beat_default[m] > 0 && cal->beat_default[m] == cal->vs_default[m]))
+            && (best < 0 || cal->mase[m] < cal->mase[best]))
             best = m;
     for (int i = 0; i < NS; i++) {
         CHECK(fc_auto(&p, i, NT, cal, 3, &r) == FC_OK);
@@ -246,6 +251,74 @@ static void test_panel_choice(void)
     CHECK(r.model == FC_POOLED);
     CHECK(strstr(r.reason, "backtest of 1 origin only") != NULL);
     fc_calibration_free(cal);
+    free(cal);
+}
+
+/* The consistency test: a candidate with the lowest pooled MASE replaces
+ * the kind's default only if it beat the default at every choice origin;
+ * the reason says when one was held back. */
+static void test_choice_needs_every_origin(void)
+{
+    struct fc_panel p;
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result r;
+
+    CHECK(cal != NULL);
+    if (!cal)
+        return;
+    make_panel(y_, region_, nb_, &p, 0.02);
+    CHECK(fc_calibrate(&p, NT, 4, 3, cal) == FC_OK);
+    CHECK(cal->vs_default[FC_NAIVE] == cal->choice_origins);
+    /* naive made the best of the pooled means, pooled growth the default */
+    for (int m = 0; m < FC_MODEL_COUNT; m++)
+        if (m != FC_NAIVE && m != FC_POOLED)
+            cal->mase_n[m] = 0;
+    cal->mase[FC_NAIVE] = 0.5 * cal->mase[FC_POOLED];
+    cal->beat_default[FC_NAIVE] = cal->vs_default[FC_NAIVE] - 1;
+    CHECK(fc_auto(&p, 7, NT, cal, 3, &r) == FC_OK);
+    CHECK(r.model == FC_POOLED);
+    CHECK(strstr(r.reason, "beat the default pooled at") != NULL);
+    /* beaten at every origin: naive is served */
+    cal->beat_default[FC_NAIVE] = cal->vs_default[FC_NAIVE];
+    CHECK(fc_auto(&p, 7, NT, cal, 3, &r) == FC_OK);
+    CHECK(r.model == FC_NAIVE);
+    CHECK(strstr(r.reason, "not chosen") == NULL);
+    fc_calibration_free(cal);
+    free(cal);
+}
+
+/* Calibration on a log scale works in the errors themselves: the interval
+ * is exp(mean_w + q) whatever sd the model states; on the raw scale it is
+ * mean + q * sd (errors of different authorities differ by their size). */
+static void test_calibration_unit(void)
+{
+    struct fc_panel p;
+    struct fc_calibration *cal = calloc(1, sizeof *cal);
+    struct fc_result r;
+    static const double q[4] = { -0.2, -0.1, 0.1, 0.2 };
+
+    CHECK(cal != NULL);
+    if (!cal)
+        return;
+    make_panel(y_, region_, nb_, &p, 0.02);
+    for (int j = 0; j < 3; j++) {
+        memcpy(cal->q[FC_POOLED][j], q, sizeof q);
+        memcpy(cal->q[FC_NAIVE][j], q, sizeof q);
+        cal->n[FC_POOLED][j] = cal->n[FC_NAIVE][j] = 100;
+    }
+    CHECK(fc_fit_panel(FC_POOLED, &p, 7, NT, NULL, 3, &r) == FC_OK);
+    CHECK(r.scale == FC_SCALE_LOG);
+    fc_apply_calibration(cal, &r);
+    CHECK(r.calibrated);
+    for (int j = 0; j < 3; j++) {
+        CHECK_NEAR(r.lo95[j], exp(r.mean_w[j] - 0.2), 1e-9 * r.mean[j]);
+        CHECK_NEAR(r.hi80[j], exp(r.mean_w[j] + 0.1), 1e-9 * r.mean[j]);
+    }
+    CHECK(fc_fit_panel(FC_NAIVE, &p, 7, NT, NULL, 3, &r) == FC_OK);
+    CHECK(r.scale == FC_SCALE_RAW);
+    fc_apply_calibration(cal, &r);
+    for (int j = 0; j < 3; j++)
+        CHECK_NEAR(r.hi95[j], r.mean_w[j] + 0.2 * r.sd_w[j], 1e-9 * r.mean[j]);
     free(cal);
 }
 
@@ -417,6 +490,8 @@ int main(void)
     RUN(test_calibration_coverage);
     RUN(test_auto);
     RUN(test_panel_choice);
+    RUN(test_choice_needs_every_origin);
+    RUN(test_calibration_unit);
     RUN(test_auto_each_equals_auto);
     RUN(test_pooled_ar_recovers_reversion);
     RUN(test_backcast_rule);
