@@ -265,10 +265,14 @@ int web_own_banner(struct evbuffer *b, const json_t *doc, const char *published_
 int web_source_text(struct evbuffer *b, const json_t *s)
 {
     const char *release = web_str(s, "release"), *published = web_str(s, "published");
-    if (html_escape(b, web_str(s, "source")) != 0)
+    const char *src = web_str(s, "source");
+    size_t rl = release ? strlen(release) : 0;
+    /* A source is recorded as "RELEASE: FILE": naming the release again
+     * after it ("DfE SEN2 2025: newplans.csv, DfE SEN2 2025") says nothing. */
+    int named = release && src && strncmp(src, release, rl) == 0 && (!src[rl] || src[rl] == ':');
+    if (html_escape(b, src) != 0)
         return -1;
-    if (release && strcmp(release, web_str(s, "source") ? web_str(s, "source") : "") != 0 &&
-        (web_put(b, ", ") != 0 || html_escape(b, release) != 0))
+    if (release && !named && (web_put(b, ", ") != 0 || html_escape(b, release) != 0))
         return -1;
     if (published)
         return web_put(b, " (published ") != 0 || html_escape(b, published) != 0 ||

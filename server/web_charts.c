@@ -52,8 +52,12 @@ const json_t *web_sources(const json_t *doc, const char *metric)
 }
 
 /* Sources of a metric's figures: "Source: X (published 2025-06-26); Y ...";
- * a derived metric cites the figures it is computed from. */
-static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *metric)
+ * a derived metric cites the figures it is computed from.  Then what of
+ * the chart sendbench computed: the neighbours' average when drawn, and
+ * England's median only when England is not drawn as the DfE publishes it
+ * (a published rate is no median, and saying so would misstate it). */
+static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *metric, int have_nb,
+                        int eng_published)
 {
     size_t i;
     json_t *s;
@@ -68,7 +72,15 @@ static int sources_line(struct evbuffer *b, const json_t *doc, const json_t *met
     if (kind && strcmp(kind, "derived") == 0 &&
         web_put(b, "%scomputed by sendbench", json_array_size(srcs) ? "; " : "") != 0)
         return -1;
-    return web_put(b, ". Medians computed by sendbench.</span>");
+    if (web_put(b, ".") != 0)
+        return -1;
+    if (have_nb && web_put(b, eng_published ? " The neighbours' average is computed by sendbench."
+                                            : " The neighbours' average and England's median "
+                                              "are computed by sendbench.") != 0)
+        return -1;
+    if (!have_nb && !eng_published && web_put(b, " England's median is computed by sendbench.") != 0)
+        return -1;
+    return web_put(b, "</span>");
 }
 
 /* A chart's y axis starts at zero, except for a metric of kind "rate" in
@@ -163,7 +175,8 @@ int web_metric_figure(struct evbuffer *b, const json_t *doc, const json_t *metri
         goto done;
     if (web_put(b, "<figcaption>") != 0 || html_escape(b, desc) != 0 ||
         (!have_nb && web_put(b, " No statistical neighbours are recorded for this authority.") != 0) ||
-        web_put(b, " ") != 0 || sources_line(b, doc, metric) != 0 || web_put(b, "</figcaption></figure>") != 0)
+        web_put(b, " ") != 0 || sources_line(b, doc, metric, have_nb, eng_published) != 0 ||
+        web_put(b, "</figcaption></figure>") != 0)
         goto done;
     rc = 0;
 done:
