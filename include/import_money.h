@@ -31,15 +31,17 @@ enum import_money_kind import_money_detect(const struct import_csv *csv);
 const char *import_money_source(enum import_money_kind kind);
 
 /* Receives one figure; metric is a static string, old_la_code and period
- * ("2021-22") are borrowed for the call.  Return non-zero to stop. */
+ * ("2021-22") are borrowed for the call; old_la_code is NULL for England's
+ * published row (the DSG allocations' National row).  Return non-zero to
+ * stop. */
 typedef int (*import_money_emit_fn)(void *arg, const char *old_la_code, const char *la_name,
                                     const char *metric, const char *period,
                                     const struct import_cell *cell, unsigned line);
 
 struct import_money_counts {
     size_t rows;            /* authority rows read */
-    size_t national;        /* England rows skipped (the sum of the others) */
-    size_t figures;         /* figures emitted */
+    size_t national;        /* England rows (emitted with no DfE number) */
+    size_t figures;         /* authorities' figures emitted */
 };
 
 /* Reads every data row of csv (of the given kind) and emits its figures.

@@ -174,28 +174,31 @@ static int stage_allocations(const struct import_csv *csv, import_money_emit_fn 
         if (check_width(&c) != 0)
             return -1;
         char **f = c.rec->field;
-        if (strcmp(f[col[1]], "National") == 0) {
-            k->national++;
-            continue;
-        }
-        if (strcmp(f[col[1]], "Local authority") != 0)
+        /* England's row is the ESFA's published total: emitted with no
+         * DfE number, it becomes England's figure (E92000001). */
+        int national = strcmp(f[col[1]], "National") == 0;
+        if (!national && strcmp(f[col[1]], "Local authority") != 0)
             return fail(&c, "unexpected geographic_level \"%.40s\"", f[col[1]]);
-        if (!import_is_old_la_code(f[col[2]]))
+        if (!national && !import_is_old_la_code(f[col[2]]))
             return fail(&c, "old_la_code \"%.10s\" is not a 3-digit DfE number", f[col[2]]);
         char period[16], start[16];
         if (import_period_parse(f[col[0]], IMPORT_PERIOD_FINANCIAL_YEAR, period, start) != 0)
             return fail(&c, "time_period \"%.20s\" is not a financial year like 202122",
                         f[col[0]]);
-        k->rows++;
+        if (national)
+            k->national++;
+        else
+            k->rows++;
         for (int m = 0; m < 4; m++) {
             struct import_cell cell;
             double v;
             if (cell_of(&c, col[4 + m], &cell, &v) < 0)
                 return -1;
-            int rc = emit(arg, f[col[2]], f[col[3]], alloc_metrics[m], period, &cell, c.rec->line);
+            int rc = emit(arg, national ? NULL : f[col[2]], f[col[3]], alloc_metrics[m], period,
+                          &cell, c.rec->line);
             if (rc != 0)
                 return rc;
-            k->figures++;
+            k->figures += !national;
         }
     }
     return 0;
@@ -408,12 +411,15 @@ static int money_emit(void *arg, const char *old_code, const char *la_name, cons
                       const char *period, const struct import_cell *cell, unsigned line)
 {
     struct money_ctx *m = arg;
-    struct reg_authority *a = registry_by_old(m->reg, old_code);
-    if (!a)
-        return import_fail(m->run, line, "unknown authority %s (%.100s)", old_code, la_name);
     char p[16], start[16];
     if (import_period_parse(period, IMPORT_PERIOD_FINANCIAL_YEAR, p, start) != 0)
         return import_fail(m->run, line, "period %.20s is not a financial year", period);
+    if (!old_code)
+        return import_stage_area_figure(m->run, "E92000001", metric, p, "financial_year", start,
+                                        cell, line);
+    struct reg_authority *a = registry_by_old(m->reg, old_code);
+    if (!a)
+        return import_fail(m->run, line, "unknown authority %s (%.100s)", old_code, la_name);
     return import_stage_figure(m->run, a->code, a->region_code, metric, p, "financial_year", start,
                                cell, line);
 }
@@ -441,9 +447,7 @@ static int money_stage(struct import_run *run, const struct import_csv *csv, str
     }
     if (st != 0)
         return -1;   /* import_fail already said why */
-    for (size_t i = 0; i < k.national; i++)
-        import_skip(run, "national rows (published England totals, not authority figures)");
-    run->rows_loaded = k.rows;
+    run->rows_loaded = k.rows + k.national;
     return 0;
 }
 

@@ -284,6 +284,23 @@ def test_the_shipped_release_defect_is_caught(t):
                  " AND metric = 'new_plans_issued' AND period = '2022'"), "6078", "the region's")
 
 
+def test_the_esfa_england_row_is_englands_figure(t):
+    """The DSG allocations' National row is the ESFA's published England
+    total, stored as England's figure (not skipped), so England's value of
+    a money table is the published one, not a sum of authorities."""
+    t.eq(t.psql("SELECT metric, value FROM current_area_observations WHERE area = 'E92000001'"
+                " AND period = '2023-24' AND metric LIKE '%deductions_gbp' ORDER BY metric"),
+         [["dsg_total_after_deductions_gbp", "30327401487"],
+          ["dsg_total_before_deductions_gbp", "57165623081"],
+          ["hnb_after_deductions_gbp", "8885084012"],
+          ["hnb_before_deductions_gbp", "9953984391"]], "England's 2023-24 row, as published")
+    t.eq(t.value("SELECT count(*) FROM current_area_observations WHERE area = 'E92000001'"
+                 " AND metric = 'hnb_before_deductions_gbp'"), "5", "every year 2019-20..2023-24")
+    t.eq(t.psql("SELECT how, value FROM area_figures WHERE area = 'E92000001'"
+                " AND metric = 'hnb_before_deductions_gbp' AND period = '2019-20'"),
+         [["published", "6279123139.32"]], "England's value is the published one")
+
+
 def test_quality_list_and_release(t):
     db = harness.fresh_db("history")
     r = harness.run_cli(db, "quality", "list", "--status", "quarantined")

@@ -13,6 +13,8 @@ struct got {
     int derby_placed_special;
     int symbols;
     int bad_period;
+    int england;            /* figures emitted for England's row */
+    double england_hnb_2324;
 };
 
 static int collect(void *arg, const char *code, const char *name, const char *metric,
@@ -26,6 +28,12 @@ static int collect(void *arg, const char *code, const char *name, const char *me
         g->bad_period++;
     if (cell->kind == IMPORT_CELL_SYMBOL)
         g->symbols++;
+    if (!code) {
+        g->england++;
+        if (strcmp(metric, "hnb_before_deductions_gbp") == 0 && strcmp(period, "2023-24") == 0)
+            g->england_hnb_2324 = strtod(cell->text, NULL);
+        return 0;
+    }
     if (strcmp(code, "831") != 0 || cell->kind != IMPORT_CELL_VALUE)
         return 0;
     double v = strtod(cell->text, NULL);
@@ -82,6 +90,9 @@ static void test_allocations(void)
     CHECK(k.national == 5);
     CHECK(k.rows == 754 - 5);
     CHECK(k.figures == 4 * k.rows);
+    /* England's row is England's published figure, not skipped */
+    CHECK(g.england == 4 * 5);
+    CHECK_NEAR(g.england_hnb_2324, 9953984391.0, 1e-12);
     CHECK_NEAR(g.derby_hnb_2122, 45363086, 1e-12);
     CHECK(import_money_detect(&csv) != IMPORT_MONEY_HNBT);
     import_csv_free(&csv);
