@@ -576,10 +576,15 @@ void import_quality_report(const struct import_run *run)
            before == run->nflags ? ", all recorded by an earlier import" : "");
     for (size_t i = 0; i < run->nflags; i++) {
         const struct import_flag *f = &run->flags[i];
-        printf("    %s:%u: %s (%s): %s\n", run->path, run->obs[f->obs].line,
+        /* One row's note can flag several of its figures with one detail
+         * (all_exceptions): the line names the figure when the detail
+         * does not, or the lines read as the same line twice. */
+        const char *metric = run->obs[f->obs].metric;
+        int named = strstr(f->detail, metric) != NULL;
+        printf("    %s:%u: %s (%s): %s%s%s\n", run->path, run->obs[f->obs].line,
                f->quarantine ? "quarantined"
                : strcmp(f->rule, "all_exceptions") == 0 ? "noted" : "queried",
-               f->rule, f->detail);
+               f->rule, named ? "" : metric, named ? "" : ": ", f->detail);
     }
 }
 

@@ -284,6 +284,21 @@ def test_the_shipped_release_defect_is_caught(t):
                  " AND metric = 'new_plans_issued' AND period = '2022'"), "6078", "the region's")
 
 
+def test_a_noted_row_names_each_figure_it_flags(t):
+    """Dorset's 2024 timeliness row is noted twice (new plans and plans
+    within 20 weeks, both excluding exceptions, are 0 by the DfE's
+    footnote): the import prints one line per figure, each naming it,
+    not the same line twice."""
+    with Scratch() as s:
+        out = s.imp(t, os.path.join(D, "sen2_2025", "timeliness_20_week.csv"))
+    lines = [l for l in out.splitlines()
+             if "noted (all_exceptions)" in l and "Dorset (E06000059) 2024:" in l]
+    t.eq(len(lines), 2, "two noted figures: %r" % lines)
+    t.eq(len(set(lines)), 2, "two different lines: %r" % lines)
+    t.true(any("): new_plans_issued_ex: Dorset" in l for l in lines), lines)
+    t.true(any("): new_plans_within_20_weeks_ex: Dorset" in l for l in lines), lines)
+
+
 def test_the_esfa_england_row_is_englands_figure(t):
     """The DSG allocations' National row is the ESFA's published England
     total, stored as England's figure (not skipped), so England's value of
