@@ -281,6 +281,8 @@ CONF
         sleep 0.2
     done
     say "ready in $((SECONDS - t0)) s: http://127.0.0.1:$HTTP_PORT/ (HAProxy; Ctrl-C stops everything)"
+    # Without --db a command finds make run's database (var/pg), not this one.
+    say "commands reach this cluster with --db: bin/sendbench token create --db '$DB_URL' --authority E06000059"
     echo "cluster ready" >"$DIR/ready"
     # In the foreground until Ctrl-C, or until HAProxy goes away.
     while kill -0 "$(cat "$DIR/haproxy.pid")" 2>/dev/null; do sleep 1; done
