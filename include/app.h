@@ -40,6 +40,7 @@ struct app {
     struct ratelimit *limit_token;  /* per bearer token; NULL = off */
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
     struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
+    struct xsec_store *xsec;        /* cross-sections profiles share (tables_xsec.h) */
     struct changes *changes;        /* the change notices' state (server/changes.c) */
     struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */
     unsigned long catalogue_changes;    /* change notices that may touch the metrics table */

@@ -74,6 +74,9 @@ void cache_free(struct cache *c);
 
 uint64_t cache_generation(const struct cache *c);
 
+/* FNV-1a of a key (the cache's, and other short keys'). */
+uint64_t cache_key_hash(const char *s);
+
 /* Drops every entry and advances the generation. */
 void cache_invalidate(struct cache *c);
 

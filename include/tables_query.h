@@ -16,11 +16,13 @@
 
 #include "auth.h"
 #include "cache.h"
+#include "db.h"
 #include "period.h"
 #include "tables.h"
 
 struct app;
 struct db_reply;
+struct xsec_run;
 struct request;
 struct sheet;
 struct tables_page;
@@ -37,6 +39,16 @@ struct tables_page;
  * input) rows: the database's one declaration (sql/150's derived_metrics,
  * through its view derived_inputs): pages cite their sources. */
 #define TABLES_DERIVED_INPUTS "SELECT metric, input FROM derived_inputs"
+/* A derived rate's numerator and denominator (rt.num, rt.den) for the
+ * figure s, joined to its ratio's derived_metrics row as dmx: for
+ * England's and the region's ratio of sums where nothing is published. */
+#define TABLES_RATIO_INPUTS_SQL \
+    " LEFT JOIN LATERAL (SELECT max(o.value) FILTER (WHERE o.metric = dmx.numerator) AS num," \
+    "   coalesce(max(o.value) FILTER (WHERE o.metric = dmx.denominator)," \
+    "    max(o.value) FILTER (WHERE o.metric = dmx.fallback_denominator)) AS den" \
+    "  FROM current_observations o WHERE dmx.metric IS NOT NULL AND o.authority = s.authority" \
+    "   AND o.period = s.period" \
+    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rt ON true"
 
 enum tq_kind { TQ_TABLE, TQ_META, TQ_PROFILE };
 
@@ -62,6 +74,10 @@ struct tq {
     uint64_t generation;
     int latest;                 /* the period was "latest with data" */
     const PGresult *res;        /* a profile's rows, while they are being answered */
+    PGresult *kept_res;         /* ... kept while its cross-sections are read (freed with q) */
+    struct xsec_run *xruns;     /* an API profile's cross-sections, one per metric */
+    size_t nxruns;
+    uint64_t xsec_generation;   /* the cache's, when they were asked for */
     /* Single flight (cache.h): one computation per key at a time. */
     struct app *app;
     struct cache_flight *flight;    /* the computation this request leads, or NULL */
@@ -92,6 +108,10 @@ json_t *tq_jnum(double v, int dp);
 json_t *tq_jstr(const char *s);
 enum period_basis tq_annual_basis(const char *annual_period);
 const char *tq_cell(const PGresult *res, int row, int col);
+/* Sends a read for r (an anonymous caller's may go to the replica, db_read.h);
+ * 0, or -1 when out of memory. */
+int tq_read(struct request *r, const char *sql, int nparams, const char *const *params,
+            db_cb cb) __attribute__((warn_unused_result));
 void tq_db_failed(struct request *r, const struct db_reply *reply);
 void tq_bad_param(struct request *r, int status, const char *field, const char *message);
 void tq_store_and_reply(struct request *r, struct tq *q, const char *content_type,

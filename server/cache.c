@@ -94,7 +94,7 @@ struct cache {
 
 /* FNV-1a: keys are short and trusted to be well spread enough for a
  * bounded table; no library offers a plain string hash map in C. */
-static uint64_t key_hash(const char *s)
+uint64_t cache_key_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
@@ -125,7 +125,7 @@ struct cache *cache_new(size_t max_entries)
 
 static struct dep_node *index_find(const struct cache *c, const char *key)
 {
-    uint64_t h = key_hash(key);
+    uint64_t h = cache_key_hash(key);
     for (struct dep_node *n = c->index[h % INDEX_BUCKETS]; n; n = n->next)
         if (n->hash == h && strcmp(n->key, key) == 0)
             return n;
@@ -142,7 +142,7 @@ static struct dep_node *index_get(struct cache *c, const char *key)
         free(n);
         return NULL;
     }
-    n->hash = key_hash(key);
+    n->hash = cache_key_hash(key);
     list_init(n);
     struct dep_node **b = &c->index[n->hash % INDEX_BUCKETS];
     n->next = *b;
@@ -334,7 +334,7 @@ void cache_free(struct cache *c)
 
 struct cache_flight *cache_flight_find(struct cache *c, const char *key)
 {
-    for (struct cache_flight *f = c->flights[key_hash(key) % FLIGHT_BUCKETS]; f; f = f->next)
+    for (struct cache_flight *f = c->flights[cache_key_hash(key) % FLIGHT_BUCKETS]; f; f = f->next)
         if (strcmp(f->key, key) == 0)
             return f;
     return NULL;
@@ -349,7 +349,7 @@ struct cache_flight *cache_flight_start(struct cache *c, const char *key, uint64
     }
     f->generation = generation;
     f->tail = &f->waiters;
-    size_t b = key_hash(key) % FLIGHT_BUCKETS;
+    size_t b = cache_key_hash(key) % FLIGHT_BUCKETS;
     f->next = c->flights[b];
     c->flights[b] = f;
     return f;
@@ -384,7 +384,7 @@ int cache_flight_has_result(const struct cache_flight *f)
 
 void cache_flight_land(struct cache *c, struct cache_flight *f, cache_flight_cb cb)
 {
-    struct cache_flight **pp = &c->flights[key_hash(f->key) % FLIGHT_BUCKETS];
+    struct cache_flight **pp = &c->flights[cache_key_hash(f->key) % FLIGHT_BUCKETS];
     while (*pp && *pp != f)
         pp = &(*pp)->next;
     if (*pp)
@@ -577,7 +577,7 @@ all:
 
 struct cache_entry *cache_lookup(struct cache *c, const char *key)
 {
-    uint64_t h = key_hash(key);
+    uint64_t h = cache_key_hash(key);
     for (struct cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->next) {
         if (e->hash == h && strcmp(e->key, key) == 0) {
             c->stats.hits++;
@@ -599,7 +599,7 @@ struct cache_entry *cache_entry_new(const char *key, const char *content_type,
     e->cache_control = strdup(cache_control);
     if (!e->key || !e->content_type || !e->cache_control)
         goto err;
-    e->hash = key_hash(key);
+    e->hash = cache_key_hash(key);
     e->body = body;
     e->len = len;
     e->refs = 1;

@@ -34,9 +34,12 @@
 #include "tables.h"
 #include "tables_page.h"
 #include "tables_query.h"
+#include "tables_xsec.h"
 #include "xlsx.h"
 
 #define TABLES_CACHE_MAX 8192
+/* Every metric in every period a profile may show (~100 x ~20). */
+#define TABLES_XSEC_MAX 4096
 
 
 /* ---------------------------------------------------------------- start */
@@ -45,7 +48,8 @@
 int tables_start(struct app *app)
 {
     app->tables_cache = cache_new(TABLES_CACHE_MAX);
-    if (!app->tables_cache)
+    app->xsec = xsec_store_new(TABLES_XSEC_MAX);
+    if (!app->tables_cache || !app->xsec)
         return -1;
     if (changes_listen(app) != 0)
         return -1;
@@ -57,6 +61,8 @@ void tables_stop(struct app *app)
     changes_stop(app);
     cache_free(app->tables_cache);
     app->tables_cache = NULL;
+    xsec_store_free(app->xsec);
+    app->xsec = NULL;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -107,6 +113,10 @@ static void tq_free(void *state)
         cache_flight_land(q->app->tables_cache, q->flight, flight_landed);
     if (q->arg_free)
         q->arg_free(q->arg);
+    PQclear(q->kept_res);
+    for (size_t k = 0; k < q->nxruns; k++)
+        xsec_run_release(&q->xruns[k]);
+    free(q->xruns);
     free(q);
 }
 
@@ -592,8 +602,8 @@ done:
 /* An anonymous caller's miss may be computed on the replica (--db-read,
  * db_read.h); a council's or an administrator's reads stay on the primary,
  * so a caller always reads what it has just written. */
-static int tq_read(struct request *r, const char *sql, int nparams, const char *const *params,
-                   db_cb cb)
+int tq_read(struct request *r, const char *sql, int nparams, const char *const *params,
+            db_cb cb)
 {
     struct tq *q = r->state;
     if (q->caller.kind == CALLER_ANONYMOUS)

@@ -16,15 +16,18 @@
 #include "log.h"
 #include "metrics.h"
 #include "tables_page.h"
+#include "tables_xsec.h"
 
 /* ---------------------------------------------------------------- profile */
 
 /*
  * One query: the authority ('a'), the metrics ('m') with the period each
- * is shown for, the authority's own series ('s'), and the cross-sections
- * ('x': every authority's figure) of those periods, or with $3 (pages) of
- * every period, ordered by period so that each (metric, period) is one run
- * of rows, and England's and the region's published figures ('z').  With $3 the 'a' row also carries what only pages show
+ * is shown for, the authority's own series ('s'), with $3 (pages) the
+ * cross-sections ('x': every authority's figure) of every period, ordered
+ * by period so that each (metric, period) is one run of rows, and
+ * England's and the region's published figures ('z').  An API profile's
+ * cross-sections come from the store (tables_xsec.h), read once for every
+ * profile that shows them.  With $3 the 'a' row also carries what only pages show
  * (sources, forecasts, submitted staffing).
  */
 const char TABLES_PROFILE_SQL[] =
@@ -137,34 +140,24 @@ const char TABLES_PROFILE_SQL[] =
     "    FROM derived_metrics d WHERE d.metric = m.id AND d.formula = 'ratio'))::text, NULL"
     " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
     " UNION ALL"
-    " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code,"
-    "  CASE WHEN a.new_la_code = j.new_la_code THEN 0 ELSE nb.rank END,"
+    " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code, NULL::int,"
     /* A DfE footnote the import checks carry (sql/170) travels as the
      * reason: with a value, the figure is shown but not ranked. */
     "  s.value::text, s.symbol, figure_state(s.published, s.authority, s.metric, s.period),"
     "  coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
     "  a.consent_to_name::text,"
     "  rt.num::text || ' ' || rt.den::text"
-    " FROM (SELECT * FROM src WHERE $3 UNION ALL"
-    "       SELECT x.* FROM chosen c CROSS JOIN LATERAL (SELECT * FROM src"
-    "        WHERE src.metric = c.metric AND src.period = c.period OFFSET 0) x WHERE NOT $3) s"
-    " JOIN authorities a ON a.new_la_code = s.authority CROSS JOIN subj j"
-    " LEFT JOIN statistical_neighbours nb ON nb.authority = j.new_la_code"
-    "  AND nb.neighbour = a.new_la_code"
+    " FROM (SELECT * FROM src WHERE $3) s"
+    " JOIN authorities a ON a.new_la_code = s.authority"
     " LEFT JOIN figure_notes fn ON fn.authority = s.authority AND fn.metric = s.metric"
     "  AND fn.period = s.period"
     /* A derived rate's numerator and denominator, for England's and the
-     * region's ratio of sums where nothing is published: the periods a
-     * profile shows, and on pages the quarters (council submissions; the
-     * DfE publishes its years by area). */
+     * region's ratio of sums where nothing is published: on pages the
+     * quarters (council submissions; the DfE publishes its years by area);
+     * an API profile's from the store (TABLES_XSEC_SQL, every period). */
     " LEFT JOIN derived_metrics dmx ON dmx.metric = s.metric AND dmx.formula = 'ratio'"
     "  AND (NOT $3 OR s.period LIKE '% Q_')"
-    " LEFT JOIN LATERAL (SELECT max(o.value) FILTER (WHERE o.metric = dmx.numerator) AS num,"
-    "   coalesce(max(o.value) FILTER (WHERE o.metric = dmx.denominator),"
-    "    max(o.value) FILTER (WHERE o.metric = dmx.fallback_denominator)) AS den"
-    "  FROM current_observations o WHERE dmx.metric IS NOT NULL AND o.authority = s.authority"
-    "   AND o.period = s.period"
-    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rt ON true"
+    TABLES_RATIO_INPUTS_SQL
     " UNION ALL"
     " SELECT 's', s.metric, s.period, NULL, NULL, NULL, s.value::text, s.symbol,"
     "  s.published::text, coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
@@ -273,6 +266,28 @@ static void area_cell(const struct area_index *ai, const char *area, const char 
     }
 }
 
+/* The subject's statistical neighbours (its 'a' row's "neighbours"), for
+ * the neighbour rank of each row of a cross-section: 0 the subject itself,
+ * -1 not a neighbour. */
+struct nbmap {
+    const char *subject;
+    const json_t *list;         /* borrowed: [{"rank", "code", ...}] */
+};
+
+static int nbmap_rank(const struct nbmap *nb, const char *code)
+{
+    if (strcmp(code, nb->subject) == 0)
+        return 0;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(nb->list, i, o) {
+        const char *c = json_string_value(json_object_get(o, "code"));
+        if (c && strcmp(c, code) == 0)
+            return (int)json_integer_value(json_object_get(o, "rank"));
+    }
+    return -1;
+}
+
 /* The subject among every authority's figures for one metric and period. */
 struct xsec {
     int hidden;                 /* the subject's figure is unpublished and may not be named */
@@ -290,11 +305,12 @@ struct xsec {
  * has no figure, and ranks, bands and summarises them as table_compute
  * does for the API's tables.  Returns 0, or -1 when out of memory. */
 static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_index *ai,
-                        const char *metric, const char *period, const char *subject,
+                        const char *metric, const char *period, const struct nbmap *nb,
                         const char *subject_region, const struct profile_metric *pm,
                         const struct auth_caller *caller, struct table_row *rows,
                         struct xsec *out)
 {
+    const char *subject = nb->subject;
     size_t n = 0;
     long focal = -1;
     memset(out, 0, sizeof *out);
@@ -306,7 +322,7 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
         memset(row, 0, sizeof *row);
         row->code = PQgetvalue(res, j, 3);
         row->region_code = PQgetvalue(res, j, 4);
-        row->neighbour_rank = PQgetisnull(res, j, 5) ? -1 : atoi(PQgetvalue(res, j, 5));
+        row->neighbour_rank = nbmap_rank(nb, row->code);
         row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
         tq_read_cell(res, j, 6, &row->cur);
         row->note = row->cur.has_value ? tq_cell(res, j, 9) : NULL;
@@ -496,8 +512,11 @@ static json_t *xsec_json(const struct xsec *x, const struct profile_metric *pm,
 }
 
 /* Builds the profile document from TABLES_PROFILE_SQL's rows; history adds the
- * pages' parts.  NULL with *status 404 (no such authority) or 500. */
-static json_t *profile_build(const struct tq *q, const PGresult *res, int history, int *status)
+ * pages' parts (and its rows hold the cross-sections), else runs[k] is the
+ * cross-section of the k-th 'm' row's metric and period (tables_xsec.h).
+ * NULL with *status 404 (no such authority) or 500. */
+static json_t *profile_build(const struct tq *q, const PGresult *res, int history,
+                             const struct xsec_run *runs, int *status)
 {
     json_t *authority = NULL, *metrics_out = NULL, *doc = NULL, *extra = NULL;
     struct profile_metric *pm = NULL;
@@ -520,8 +539,14 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
     const char *subject_region = PQgetvalue(res, 0, 4);
     int subject_consent = authority && json_is_true(json_object_get(authority,
                                                                      "consent_to_name"));
+    struct nbmap nb = {subject, json_object_get(authority, "neighbours")};
+    /* Room for the longest cross-section: the query's rows, or the store's. */
+    size_t nrows = (size_t)nres;
+    for (int i = 1; !history && i < nres && PQgetvalue(res, i, 0)[0] == 'm'; i++)
+        if (runs[i - 1].res && (size_t)(runs[i - 1].j1 - runs[i - 1].j0) > nrows)
+            nrows = (size_t)(runs[i - 1].j1 - runs[i - 1].j0);
     pm = calloc((size_t)nres, sizeof *pm);
-    rows = calloc((size_t)nres + 1, sizeof *rows);
+    rows = calloc(nrows + 1, sizeof *rows);
     metrics_out = json_array();
     g.series = json_array();
     if (!authority || !pm || !rows || !metrics_out || !g.series || (history && !extra))
@@ -602,7 +627,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
                 if (strcmp(pm[k].id, mid) != 0)
                     continue;
                 struct xsec x;
-                if (xsec_compute(res, j0, j1, &ai, mid, per, subject, subject_region, &pm[k],
+                if (xsec_compute(res, j0, j1, &ai, mid, per, &nb, subject_region, &pm[k],
                                  &q->caller, rows, &x) != 0)
                     goto done;
                 json_t *o = xsec_json(&x, &pm[k], per);
@@ -622,10 +647,14 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
     for (size_t k = 0; k < nm; k++) {
         json_t *info = pm[k].info;
         struct xsec x;
+        const PGresult *xr = history ? res : runs[k].res;
+        int x0 = history ? first_x : runs[k].j0, x1 = history ? end_x : runs[k].j1;
+        if (pm[k].period && !xr)
+            goto done;  /* cannot happen: every period shown has its run */
         if (!pm[k].period) {
             memset(&x, 0, sizeof x);
-        } else if (xsec_compute(res, first_x, end_x, &ai, pm[k].id, pm[k].period, subject,
-                                subject_region, &pm[k], &q->caller, rows, &x) != 0) {
+        } else if (xsec_compute(xr, x0, x1, &ai, pm[k].id, pm[k].period, &nb, subject_region,
+                                &pm[k], &q->caller, rows, &x) != 0) {
             goto done;
         }
         int hidden = x.hidden;
@@ -708,17 +737,13 @@ done:
     return doc;
 }
 
-void tables_profile_fetched(const struct db_reply *reply, void *arg)
+/* Answers from the profile's rows (q->res) and, for an API profile, the
+ * cross-sections in q->xruns. */
+static void profile_answer(struct request *r)
 {
-    struct request *r = arg;
     struct tq *q = r->state;
-    if (reply->error) {
-        tq_db_failed(r, reply);
-        return;
-    }
     int status = 500;
-    q->res = reply->res;
-    json_t *doc = profile_build(q, reply->res, q->page != NULL, &status);
+    json_t *doc = profile_build(q, q->res, q->page != NULL, q->xruns, &status);
     if (!doc) {
         if (status == 404)
             tq_bad_param(r, 404, "code", "no such authority");
@@ -758,6 +783,132 @@ void tables_profile_fetched(const struct db_reply *reply, void *arg)
     tq_store_and_reply(r, q, q->page->content_type, body, len);
 }
 
+
+/* The cross-sections an API profile lacked, read (TABLES_XSEC_SQL): kept in
+ * the store, and the profile answered. */
+static void profile_xsec_fetched(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct tq *q = r->state;
+    if (reply->error) {
+        tq_db_failed(r, reply);
+        return;
+    }
+    const PGresult *res = q->kept_res;
+    const char **metrics = calloc(q->nxruns + 1, sizeof *metrics);
+    const char **periods = calloc(q->nxruns + 1, sizeof *periods);
+    struct xsec_run *runs = calloc(q->nxruns + 1, sizeof *runs);
+    size_t n = 0;
+    for (size_t k = 0; metrics && periods && runs && k < q->nxruns; k++)
+        if (!q->xruns[k].res && !PQgetisnull(res, (int)k + 1, 2)) {
+            metrics[n] = PQgetvalue(res, (int)k + 1, 1);
+            periods[n++] = PQgetvalue(res, (int)k + 1, 2);
+        }
+    int rc = !metrics || !periods || !runs ? -1
+           : xsec_store_put(r->app->xsec, r->app->tables_cache, reply->res, metrics, periods, n,
+                            q->xsec_generation, runs);
+    for (size_t k = 0, i = 0; rc == 0 && k < q->nxruns; k++)
+        if (!q->xruns[k].res && !PQgetisnull(res, (int)k + 1, 2))
+            q->xruns[k] = runs[i++];
+    free(metrics);
+    free(periods);
+    free(runs);
+    if (rc != 0) {
+        http_reply_oom(r);
+        return;
+    }
+    q->res = res;
+    profile_answer(r);
+}
+
+/* A text[] literal of the strings (ids and periods: no quote or backslash,
+ * escaped anyway).  Caller frees; NULL when out of memory. */
+static char *text_array(const char *const *v, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(v[i]) + 3;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
+void tables_profile_fetched(const struct db_reply *reply, void *arg)
+{
+    struct request *r = arg;
+    struct tq *q = r->state;
+    if (reply->error) {
+        tq_db_failed(r, reply);
+        return;
+    }
+    q->res = reply->res;
+    int nres = PQntuples(reply->res);
+    if (q->page || nres == 0 || strcmp(PQgetvalue(reply->res, 0, 0), "a") != 0) {
+        profile_answer(r);
+        return;
+    }
+    /* An API profile: each metric's cross-section in the period shown,
+     * from the store, and those it lacks in one more query. */
+    size_t nm = 0;
+    while ((int)nm + 1 < nres && PQgetvalue(reply->res, (int)nm + 1, 0)[0] == 'm')
+        nm++;
+    q->xruns = calloc(nm + 1, sizeof *q->xruns);
+    const char **metrics = calloc(nm + 1, sizeof *metrics);
+    const char **periods = calloc(nm + 1, sizeof *periods);
+    if (!q->xruns || !metrics || !periods) {
+        free(metrics);
+        free(periods);
+        http_reply_oom(r);
+        return;
+    }
+    q->nxruns = nm;
+    size_t missing = 0;
+    for (size_t k = 0; k < nm; k++) {
+        int i = (int)k + 1;
+        if (PQgetisnull(reply->res, i, 2))
+            continue;
+        if (!xsec_store_get(r->app->xsec, r->app->tables_cache, PQgetvalue(reply->res, i, 1),
+                            PQgetvalue(reply->res, i, 2), &q->xruns[k])) {
+            metrics[missing] = PQgetvalue(reply->res, i, 1);
+            periods[missing++] = PQgetvalue(reply->res, i, 2);
+        }
+    }
+    if (missing == 0) {
+        free(metrics);
+        free(periods);
+        profile_answer(r);
+        return;
+    }
+    char *ma = text_array(metrics, missing), *pa = text_array(periods, missing);
+    free(metrics);
+    free(periods);
+    /* The rows are the callback's only: kept while the cross-sections are read. */
+    q->kept_res = PQcopyResult(reply->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    q->res = NULL;
+    q->xsec_generation = cache_generation(r->app->tables_cache);
+    const char *params[2] = {ma, pa};
+    int rc = !ma || !pa || !q->kept_res ? -1
+           : tq_read(r, TABLES_XSEC_SQL, 2, params, profile_xsec_fetched);
+    free(ma);
+    free(pa);
+    if (rc != 0)
+        http_reply_oom(r);
+}
 
 /* The pool prepares statements by their text and PostgreSQL keeps one plan
  * per statement: pages ($3 true) read every period, so they get a text (and
