@@ -10,7 +10,8 @@
 
 /* The profile's 'x' rows (TABLES_PROFILE_SQL) for given (metric, period)
  * pairs: the figures in force and the derived ones (src), each with its
- * authority's region and consent, its DfE footnote or reason, and a
+ * state (figure_state, sql/180: published, released into aggregates or
+ * waiting), its authority's region and consent, its DfE footnote or reason, and a
  * derived rate's numerator and denominator (England's and the region's
  * ratio of sums where nothing is published).  Column 5 (the neighbour
  * rank) is the subject's, which tables_profile.c fills in. */
@@ -24,8 +25,9 @@ const char TABLES_XSEC_SQL[] =
     "         CASE WHEN value IS NULL THEN 'x' END, published, reason"
     "  FROM derived_observations)"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code, NULL::int,"
-    "  s.value::text, s.symbol, s.published::text, coalesce(fn.note, s.reason),"
-    "  s.period_start::text || ' ' || s.period, a.consent_to_name::text,"
+    "  s.value::text, s.symbol, figure_state(s.published, s.authority, s.metric, s.period),"
+    "  coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
+    "  a.consent_to_name::text,"
     "  rt.num::text || ' ' || rt.den::text"
     " FROM pairs c CROSS JOIN LATERAL (SELECT * FROM src"
     "  WHERE src.metric = c.metric AND src.period = c.period OFFSET 0) s"
