@@ -89,7 +89,7 @@ struct table_meta {
     const char *id, *label, *unit, *kind, *annual_period, *mask_key, *focal;
     int dp;
     enum polarity polarity;
-    int additive;
+    int additive;               /* metrics.additive (sql/192) */
     char prev[PERIOD_MAX], year[PERIOD_MAX], base[PERIOD_MAX];
     int has_base;
 };
@@ -118,7 +118,6 @@ void tq_store_and_reply(struct request *r, struct tq *q, const char *content_typ
                             char *body, size_t len);
 void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc);
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c);
-int tq_metric_additive(const char *unit, const char *kind);
 
 /* ---- server/tables_output.c: a table as JSON (the API's document), and its
  * downloads: the DfE tidy CSV and the same rows as XLSX ---- */

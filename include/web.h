@@ -82,10 +82,11 @@ int web_boundary_note(struct evbuffer *b, const json_t *doc) __attribute__((warn
 
 /* England (or a region) beside an authority, from a profile summary
  * (england/region objects of the profile): the DfE's published value
- * wherever one exists: for a rate or share *published = 1 ("England"),
- * for a count or money with totals set *published = 2 (labelled "DfE's
- * published total"; charts pass totals 0, as a total is not on one
- * authority's scale).  For a derived rate where nothing is published, the
+ * wherever one exists: for a metric that is not additive (a rate, share,
+ * ratio or unit cost: the profile's "additive", sql/192) *published = 1
+ * ("England"), for a count or sum of money with totals set *published = 2
+ * (labelled "DfE's published total"; charts pass totals 0, as a total is
+ * not on one authority's scale).  For a derived rate where nothing is published, the
  * ratio of the contributors' summed numerators and denominators
  * (*published 3).  Otherwise the median of authorities (*published 0),
  * or where no median is released (submitted figures) the mean (-1).  NAN

@@ -76,8 +76,8 @@ int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *er
     memset(p, 0, sizeof *p);
 
     const char *mp[1] = {metric};
-    meta = dbsync_exec(conn, "SELECT label, unit, annual_period FROM metrics WHERE id = $1", 1, mp,
-                       err, errlen);
+    meta = dbsync_exec(conn, "SELECT label, unit, annual_period, additive FROM metrics WHERE id = $1",
+                       1, mp, err, errlen);
     if (!meta)
         goto done;
     if (PQntuples(meta) != 1) {
@@ -88,6 +88,9 @@ int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *er
     snprintf(p->label, sizeof p->label, "%s", PQgetvalue(meta, 0, 0));
     snprintf(p->unit, sizeof p->unit, "%s", PQgetvalue(meta, 0, 1));
     snprintf(p->period_kind, sizeof p->period_kind, "%s", PQgetvalue(meta, 0, 2));
+    /* Rates, ratios and unit costs do not add up over authorities
+     * (metrics.additive, sql/192). */
+    p->additive = PQgetvalue(meta, 0, 3)[0] == 't';
 
     /* Only authorities with data for this metric join the panel. */
     const char *dp[2] = {metric, p->period_kind};
@@ -180,8 +183,6 @@ int fr_panel_load(PGconn *conn, const char *metric, struct fr_panel *p, char *er
         p->kind = FC_KIND_LEVEL;
     else
         p->kind = FC_KIND_COUNT;
-    /* Rates and ratios do not add up over authorities. */
-    p->additive = strcmp(p->unit, "%") != 0 && strcmp(p->unit, "ratio") != 0;
     p->scored = malloc((size_t)ns * (size_t)p->n);
     if (!p->scored) {
         snprintf(err, errlen, "out of memory");

@@ -53,7 +53,7 @@ static const char COLLECTION_SQL[] =
     "    AND code_is_ons_authority(new_la_code)),"                                     /* 14 */
     "  (SELECT quarter_is_default(count(DISTINCT authority)) FROM obs),"                /* 15 */
     "  (SELECT count(DISTINCT authority) FROM obs),"                                    /* 16 */
-    "  (SELECT key FROM table_mask_key)"                                                /* 17 */
+    "  (SELECT key FROM table_mask_key), m.additive"                                    /* 17-18 */
     " FROM metrics m CROSS JOIN a"
     " LEFT JOIN obs o ON o.metric = m.id AND o.authority = a.new_la_code"
     " WHERE m.id IN (SELECT metric FROM obs)"
@@ -96,12 +96,6 @@ static json_t *summary_json(const struct table_summary *s, const struct coll_met
     if (o && m->additive)
         json_object_set_new(o, "total", num_or_null(!none, s->total, m->dp));
     return o;
-}
-
-static int metric_additive(const char *unit, const char *kind)
-{
-    return strcmp(kind, "derived") != 0 && strcmp(kind, "rate") != 0 && strcmp(unit, "%") != 0 &&
-           strcmp(unit, "ratio") != 0;
 }
 
 static const char *visibility(const struct auth_caller *c, char *buf, size_t len)
@@ -325,7 +319,7 @@ static void collection_fetched(const struct db_reply *reply, void *arg)
         m->unit = PQgetvalue(res, j0, 2);
         m->dp = atoi(PQgetvalue(res, j0, 3));
         m->kind = PQgetvalue(res, j0, 5);
-        m->additive = metric_additive(m->unit, m->kind);
+        m->additive = PQgetvalue(res, j0, 18)[0] == 't';
         m->own = -1;
         m->rows = calloc((size_t)(j1 - j0), sizeof *m->rows);
         if (!m->rows)

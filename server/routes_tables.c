@@ -311,13 +311,6 @@ void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell
     }
 }
 
-int tq_metric_additive(const char *unit, const char *kind)
-{
-    return (strcmp(kind, "stock") == 0 || strcmp(kind, "flow") == 0 ||
-            strcmp(kind, "money") == 0) &&
-           (strcmp(unit, "count") == 0 || strcmp(unit, "£") == 0 || strcmp(unit, "FTE") == 0);
-}
-
 /* The metric's annual basis (metrics.annual_period); the CHECK admits only
  * the three annual names, so the fallback is never taken. */
 enum period_basis tq_annual_basis(const char *annual_period)
@@ -341,7 +334,8 @@ void tq_caller_resolve(struct request *r, void (*next)(struct request *r))
 /* ---------------------------------------------------------------- tables */
 
 static const char TABLE_SQL[] =
-    "WITH m AS (SELECT id, label, unit, dp, polarity, kind, annual_period, description FROM metrics"
+    "WITH m AS (SELECT id, label, unit, dp, polarity, kind, annual_period, description, additive"
+    "           FROM metrics"
     "           WHERE id = $1),"
     " obs AS ("
     "  SELECT authority, period, value, symbol,"
@@ -409,7 +403,7 @@ static const char TABLE_SQL[] =
     "  (SELECT 't' FROM ar JOIN authorities x ON x.region_code = ar.area"
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"                        /* 35-37 */
     "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code),"                 /* 38 */
-    "  nd.num, nd.den, (SELECT k FROM dm)"                                              /* 39-41 */
+    "  nd.num, nd.den, (SELECT k FROM dm), m.additive"                                  /* 39-42 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -463,7 +457,7 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     tm.annual_period = PQgetvalue(res, 0, 6);
     tm.mask_key = PQgetvalue(res, 0, 7);
     tm.focal = tq_cell(res, 0, 8);
-    tm.additive = tq_metric_additive(tm.unit, tm.kind);
+    tm.additive = PQgetvalue(res, 0, 42)[0] == 't';
     if (!period_fits(&q->per, tq_annual_basis(tm.annual_period))) {
         char msg[200];
         snprintf(msg, sizeof msg, "%s is a %s metric: give a period like %s or 2024-25 Q2",

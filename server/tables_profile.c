@@ -136,7 +136,7 @@ const char TABLES_PROFILE_SQL[] =
     "  lpad(m.sort_order::text, 6, '0'),"
     "  json_build_object('label', m.label, 'unit', m.unit, 'dp', m.dp,"
     "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period,"
-    "   'description', m.description, 'ratio_scale', (SELECT d.sign * d.scale"
+    "   'additive', m.additive, 'description', m.description, 'ratio_scale', (SELECT d.sign * d.scale"
     "    FROM derived_metrics d WHERE d.metric = m.id AND d.formula = 'ratio'))::text, NULL"
     " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
     " UNION ALL"
@@ -564,12 +564,10 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
             goto done;
         json_t *info = p->info;
         p->dp = (int)json_integer_value(json_object_get(info, "dp"));
-        const char *unit = json_string_value(json_object_get(info, "unit"));
-        const char *kind = json_string_value(json_object_get(info, "kind"));
         if (table_polarity_parse(json_string_value(json_object_get(info, "polarity")),
                                  &p->pol) != 0)
             p->pol = POLARITY_NEUTRAL;
-        p->additive = unit && kind && tq_metric_additive(unit, kind);
+        p->additive = json_is_true(json_object_get(info, "additive"));
         p->ratio_scale = json_number_value(json_object_get(info, "ratio_scale"));
     }
     /* Then the 's' (series) rows, then the 'x' (cross-section) rows: the
@@ -669,6 +667,8 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         if (!o)
             goto done;
         json_array_append_new(metrics_out, o);
+        /* whether England's and a region's total means something (sql/192) */
+        json_object_set_new(o, "additive", json_boolean(pm[k].additive));
         json_object_set_new(o, "value", hidden ? json_null() : table_cell_json(&x.cur, pm[k].dp));
         /* A withheld figure reads as no figure at all: whether an
          * authority submitted is itself not public (docs/disclosure.md). */

@@ -335,8 +335,9 @@ int web_boundary_note(struct evbuffer *b, const json_t *doc)
 double web_england_value(const json_t *metric, const json_t *summary, int totals,
                          int *published)
 {
-    const char *unit = web_str(metric, "unit");
-    int rate = unit && (strcmp(unit, "%") == 0 || strcmp(unit, "ratio") == 0);
+    /* A rate, a ratio or a unit cost (not additive, sql/192): England's
+     * published figure is on one authority's scale. */
+    int rate = !json_is_true(json_object_get(metric, "additive"));
     const char *src = web_str(summary, "value_source");
     *published = 0;
     if ((rate || totals) && src && strcmp(src, "published") == 0 &&

@@ -43,6 +43,20 @@ def summary(doc, scope):
     return [s for s in doc["summaries"] if s["scope"] == scope][0]
 
 
+def submit_approved(t, admin, code, period, figures):
+    """One council's figures for a period, submitted with its own token and
+    approved by the admin."""
+    r = t.cli("token", "create", "--authority", code)
+    t.eq(r.returncode, 0, "token for %s: %s" % (code, r.stderr))
+    s, _, b = t.request("POST", "/api/v1/submissions",
+                        {"authority": code, "period": period, "figures": figures},
+                        headers={"Authorization": "Bearer " + r.stdout.strip()})
+    t.eq(s, 201, "submission %s: %r" % (code, b[:300]))
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers={"Authorization": "Bearer " + admin})
+    t.eq(s, 200, "approved")
+
+
 def test_table_json_and_csv_carry_the_published_england_rate(t):
     published, ratio = england_rate_2024()
     t.eq(published, 46.4, "the DfE's own figure (PROVENANCE)")
@@ -196,17 +210,7 @@ def test_a_submitted_quarter_has_the_sum_of_contributors(t):
     figures = {"E06000059": 4100, "E06000054": 5200, "E10000008": 6300, "E06000052": 2400,
                "E10000013": 3700, "E06000026": 2900}
     for code, v in figures.items():
-        r = t.cli("token", "create", "--authority", code)
-        t.eq(r.returncode, 0, "token for %s: %s" % (code, r.stderr))
-        tok = r.stdout.strip()
-        s, _, b = t.request("POST", "/api/v1/submissions",
-                            {"authority": code, "period": "2026-27 Q2",
-                             "figures": {"ehcp_caseload": v}},
-                            headers={"Authorization": "Bearer " + tok})
-        t.eq(s, 201, "submission %s: %r" % (code, b[:300]))
-        s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
-                            headers={"Authorization": "Bearer " + admin})
-        t.eq(s, 200, "approved")
+        submit_approved(t, admin, code, "2026-27 Q2", {"ehcp_caseload": v})
     q = urllib.parse.quote("2026-27 Q2")
     s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=england&period=" + q)
     t.eq(s, 200, "quarter table")
@@ -322,17 +326,9 @@ def test_a_submitted_quarter_rate_is_the_ratio_of_sums(t):
 
     def submit(period, codes):
         for code in codes:
-            tok = t.cli("token", "create", "--authority", code).stdout.strip()
             n, w = figures[code]
-            s, _, b = t.request("POST", "/api/v1/submissions",
-                                {"authority": code, "period": period,
-                                 "figures": {"new_plans_issued": n,
-                                             "new_plans_within_20_weeks": w}},
-                                headers={"Authorization": "Bearer " + tok})
-            t.eq(s, 201, "submission %s: %r" % (code, b[:300]))
-            s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
-                                headers={"Authorization": "Bearer " + admin})
-            t.eq(s, 200, "approved")
+            submit_approved(t, admin, code, period,
+                            {"new_plans_issued": n, "new_plans_within_20_weeks": w})
     submit("2025-26 Q3", figures)
     q = urllib.parse.quote("2025-26 Q3")
     want = round(100.0 * sum(w for _, w in figures.values())
@@ -359,3 +355,65 @@ def test_a_submitted_quarter_rate_is_the_ratio_of_sums(t):
     t.eq(s, 200, "Q4 table")
     e = summary(doc, "england")
     t.eq((e["value"], e["mean"]), (None, None), "nothing of two protected figures: %r" % e)
+
+
+def test_unit_costs_are_not_totals(t):
+    """metrics.additive (sql/192): a figure per child, plan or placement
+    does not add up over authorities.  No total of unit costs is offered
+    (tables, CSV, collections), England's published weekly unit cost is not
+    labelled a total, and England's High Needs Block per plan is forecast
+    as a figure per plan, not as the sum of its authorities' (~£2.7m)."""
+    s, doc = t.get_json("/api/v1/tables/sen_weekly_unit_cost_gbp?group=england")
+    t.eq(s, 200, "weekly unit cost table")
+    e = summary(doc, "england")
+    t.true("total" not in e, "no total of weekly unit costs: %r" % e)
+    t.eq(e["value_source"], "published", "England's own weekly unit cost: %r" % e)
+    t.true(e["value"] < 1000, "on a child's scale: %r" % e)
+    s, doc = t.get_json("/api/v1/tables/hnb_per_ehc_plan_gbp?group=england&period=2023-24")
+    t.eq(s, 200, "HNB per plan table")
+    e = summary(doc, "england")
+    t.true("total" not in e, "no total of costs per plan: %r" % e)
+    t.true(e["value_source"] != "sum of authorities" and (e["value"] or 0) < 100000,
+           "England's value is not a sum of costs per plan: %r" % e)
+    s, _, b = t.request("GET", "/api/v1/tables/hnb_per_ehc_plan_gbp?group=england"
+                               "&period=2023-24&format=csv")
+    nat = [r for r in csv.DictReader(io.StringIO(b.decode("utf-8")))
+           if r["geographic_level"] == "National"]
+    t.eq(nat[0]["hnb_per_ehc_plan_gbp"], "z", "the CSV's National row has no sum: %r" % nat)
+    s, doc = t.get_json("/api/v1/authorities/%s/profile" % DORSET)
+    m = {x["id"]: x for x in doc["metrics"]}
+    t.eq((m["ehcp_caseload"]["additive"], m["hnb_allocation_gbp"]["additive"],
+          m["sen_weekly_unit_cost_gbp"]["additive"], m["hnb_per_ehc_plan_gbp"]["additive"],
+          m["pct_within_20_weeks"]["additive"]), (True, True, False, False, False),
+         "the profile says which metrics add up")
+    t.true("total" not in m["sen_weekly_unit_cost_gbp"]["england"], "no total in the profile")
+    s, _, b = t.request("GET", "/authorities/" + DORSET, headers={"Accept": "text/html"})
+    page = b.decode("utf-8")
+    row = page.split('<tr data-metric="sen_weekly_unit_cost_gbp">')[1].split("</tr>")[0]
+    t.true("published total" not in row and 'data-england="published"' in row,
+           "England's weekly unit cost is its published figure, not a total: %r" % row)
+    # A submitted quarter: four councils' costs per placement.
+    admin = t.cli("token", "create", "--admin").stdout.strip()
+    costs = {"E06000059": 21000, "E06000054": 19000, "E10000008": 23000, "E06000052": 20000}
+    for code, v in costs.items():
+        submit_approved(t, admin, code, "2026-27 Q1", {"cost_per_placement_mainstream_gbp": v})
+    q = urllib.parse.quote("2026-27 Q1")
+    s, doc = t.get_json("/api/v1/tables/cost_per_placement_mainstream_gbp?group=england&period="
+                        + q)
+    t.eq(s, 200, "quarter table")
+    e = summary(doc, "england")
+    t.true("total" not in e and e["value"] is None,
+           "no sum of four costs per placement: %r" % e)
+    t.eq((e["n"], e["mean"]), (4, sum(costs.values()) / 4), "their mean stays: %r" % e)
+    s, doc = t.get_json("/api/v1/collections/" + q)
+    t.eq(s, 200, "collection")
+    c = [x for x in doc["metrics"] if x["id"] == "cost_per_placement_mainstream_gbp"][0]
+    t.true("total" not in c["england"], "the collection offers no total: %r" % c["england"])
+    t.wait_forecasts()
+    s, doc = t.get_json("/api/v1/forecasts/hnb_per_ehc_plan_gbp")
+    t.eq(s, 200, "England's forecast of HNB per plan")
+    t.true(doc["model"]["reason"].startswith("unweighted mean of the authorities' forecasts"),
+           "a mean of forecasts, not their sum: %r" % doc["model"])
+    t.true(all(h["value"] < 100000 for h in doc["history"]) and
+           all(f["forecast"] < 100000 for f in doc["forecasts"]),
+           "England's history and forecast are per plan: %r" % doc["history"])
