@@ -39,7 +39,7 @@ struct app {
     struct ratelimit *limit_addr;   /* per client address; NULL = off */
     struct ratelimit *limit_token;  /* per bearer token; NULL = off */
     void *ssl_ctx;                  /* SSL_CTX when serving HTTPS */
-    struct cache *tables_cache;     /* computed tables (server/routes_tables.c) */
+    struct cache *tables_cache;     /* computed tables (server/tables_query.c) */
     struct xsec_store *xsec;        /* cross-sections profiles share (tables_xsec.h) */
     struct changes *changes;        /* the change notices' state (server/changes.c) */
     struct submit_catalogue *catalogue; /* metrics table, loaded on first use (routes_submissions.c) */

@@ -18,8 +18,9 @@ void route_authority(struct request *r);
 /* server/routes_forecasts.c */
 void route_forecast(struct request *r);
 void route_forecast_quarterly(struct request *r);
-/* server/routes_tables.c: comparative tables and profiles, and the cache
- * that holds them (tables_start: before serving; tables_stop: after). */
+/* server/routes_tables.c: comparative tables and profiles; the cache
+ * that holds them is server/tables_query.c's (tables_start: before
+ * serving; tables_stop: after). */
 struct app;
 void route_table(struct request *r);
 void route_table_meta(struct request *r);

@@ -3,7 +3,7 @@
  *
  * Competition ranking with polarity, quartile bands, changes and
  * improvement, mean/median summaries with contributor counts, and the
- * masking of unpublished (council-submitted) figures.  server/routes_tables.c
+ * masking of unpublished (council-submitted) figures.  server/tables_table.c
  * fetches the rows (one query per table) and serialises what this computes.
  */
 #ifndef SENDBENCH_TABLES_H

@@ -1,7 +1,7 @@
 /*
  * Pages drawn from the comparative tables (the web interface and the
  * evidence pack), computed by the same code path as the JSON API
- * (server/routes_tables.c): the same query, the same server/tables.c
+ * (server/tables_query.c): the same query, the same server/tables.c
  * ranking, bands, summaries and masking, the same cache.
  *
  * A page asks for a table or a profile as its caller (anonymous, or the

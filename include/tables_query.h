@@ -1,9 +1,11 @@
 /*
  * Comparative tables and profiles, inside: the state of one table,
- * metadata or profile request and what the three files of the concern
- * share.  server/routes_tables.c validates, resolves the cache and runs the
- * queries; server/tables_output.c writes a table's JSON, CSV and XLSX;
- * server/tables_profile.c builds a profile.  The pure maths is tables.h's.
+ * metadata or profile request and what the files of the concern share.
+ * server/routes_tables.c validates; server/tables_query.c keeps the
+ * request's state, the cache and the reads; server/tables_table.c computes
+ * a table and its metadata; server/tables_output.c writes a table's JSON,
+ * CSV and XLSX; server/tables_profile.c builds a profile.  The pure maths
+ * is tables.h's.
  * Not for other modules.
  */
 #ifndef SENDBENCH_TABLES_QUERY_H
@@ -94,12 +96,18 @@ struct table_meta {
     int has_base;
 };
 
-/* ---- server/routes_tables.c ---- */
+/* ---- server/routes_tables.c: the handlers ---- */
+/* Takes the caller the dispatcher resolved, then next(r). */
+void tq_caller_resolve(struct request *r, void (*next)(struct request *r));
+
+/* ---- server/tables_query.c: the request's state, cache and reads ---- */
 /* A request's state (r->state, freed with the request); NULL after
  * answering 500 when out of memory. */
 struct tq *tq_new(struct request *r, enum tq_kind kind);
-/* Takes the caller the dispatcher resolved, then next(r). */
-void tq_caller_resolve(struct request *r, void (*next)(struct request *r));
+/* An anonymous caller's read may go to the replica (--db-read); the
+ * others' stay on the primary.  0, or -1 when it could not be queued. */
+int tq_read(struct request *r, const char *sql, int nparams, const char *const *params,
+            db_cb cb);
 /* Answers from the cache, waits on a computation of the same key, or
  * computes (exactly one reply, now or later). */
 void tq_serve_or_compute(struct request *r);
@@ -118,6 +126,13 @@ void tq_store_and_reply(struct request *r, struct tq *q, const char *content_typ
                             char *body, size_t len);
 void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc);
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c);
+
+/* ---- server/tables_table.c: a table's and its metadata's computation ---- */
+/* Starts q's table (the latest period first when none was given) or its
+ * metadata; 0, or -1 when the query could not be queued (the caller
+ * answers 500). */
+int tables_table_compute(struct request *r);
+int tables_meta_compute(struct request *r);
 
 /* ---- server/tables_output.c: a table as JSON (the API's document), and its
  * downloads: the DfE tidy CSV and the same rows as XLSX ---- */

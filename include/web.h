@@ -5,7 +5,7 @@
  *
  * The numbers drawn are the API's own: the authority page and the evidence
  * pack render the profile document and the metric page the table that
- * server/routes_tables.c computes for anonymous callers (include/
+ * server/tables_query.c computes for anonymous callers (include/
  * tables_page.h), so values, ranks, bands, medians and masking cannot
  * differ between the HTML and the JSON.
  */

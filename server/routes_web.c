@@ -6,7 +6,7 @@
  * One source of truth: the authority page is drawn from the profile that
  * GET /api/v1/authorities/{code}/profile serves and the metric page from
  * the table GET /api/v1/tables/{metric} serves, computed by the same code
- * (server/routes_tables.c, server/tables.c) as an anonymous caller, one
+ * (server/tables_query.c, server/tables.c) as an anonymous caller, one
  * query per page, and kept rendered in the tables cache.
  */
 #include <event2/buffer.h>
