@@ -22,6 +22,11 @@ int portal_page_begin(struct evbuffer *b, const char *title, const struct sessio
  * answers 500. */
 void portal_reply_page(struct request *r, int status, struct evbuffer *b);
 
+/* Ends the page in b (web_page_end) and sends it as portal_reply_page
+ * does; bad (a write into b failed) or a failed end frees b and answers
+ * 500. */
+void portal_end_page(struct request *r, int status, struct evbuffer *b, int bad);
+
 /* 303 See Other to location (a path on this site). */
 void portal_redirect(struct request *r, const char *location);
 

@@ -43,6 +43,17 @@ void portal_reply_page(struct request *r, int status, struct evbuffer *b)
     evbuffer_free(b);
 }
 
+void portal_end_page(struct request *r, int status, struct evbuffer *b, int bad)
+{
+    if (!bad && b)
+        bad = web_page_end(b) != 0;
+    if (bad && b) {
+        evbuffer_free(b);
+        b = NULL;
+    }
+    portal_reply_page(r, status, b);
+}
+
 void portal_redirect(struct request *r, const char *location)
 {
     http_add_header(r, "Location", location);

@@ -245,13 +245,9 @@ static void admin_page_loaded(struct request *r, struct pg_result *res)
                          "due date</label><input id=\"due-weeks\" name=\"due_weeks\" inputmode=\"numeric\" "
                          "value=\"%d\"></div><button type=\"submit\">Save</button></form>",
                       (int)web_num(doc, "due_weeks")) != 0 ||
-              consent_section(b, st, json_object_get(doc, "named")) != 0 || web_page_end(b) != 0;
+              consent_section(b, st, json_object_get(doc, "named")) != 0;
     json_decref(doc);
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, 200, b);
+    portal_end_page(r, 200, b, bad);
 }
 
 static void admin_page_load(struct request *r)
@@ -533,12 +529,8 @@ static void audit_loaded(struct request *r, struct pg_result *res)
             bad = web_put(b, "</tr>") != 0;
     }
     if (!bad)
-        bad = web_put(b, "</tbody></table>") != 0 || web_page_end(b) != 0;
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, 200, b);
+        bad = web_put(b, "</tbody></table>") != 0;
+    portal_end_page(r, 200, b, bad);
 }
 
 static void audit_load(struct request *r)
@@ -623,12 +615,8 @@ static void collection_loaded(struct request *r, struct pg_result *res)
                       is_late ? " <span class=\"state state-late\">late</span>" : "") != 0;
     }
     if (!bad)
-        bad = web_put(b, "</tbody></table>") != 0 || web_page_end(b) != 0;
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, 200, b);
+        bad = web_put(b, "</tbody></table>") != 0;
+    portal_end_page(r, 200, b, bad);
 }
 
 static void collection_load(struct request *r)

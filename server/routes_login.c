@@ -75,7 +75,7 @@ static void login_page_for(struct request *r, int status, const char *email, con
 {
     char token[AUTH_SECRET_LEN + 1];
     struct evbuffer *b = evbuffer_new();
-    if (!b || form_cookie_new(r, token) != 0 || portal_page_begin(b, "Sign in", u) != 0 ||
+    int bad = !b || form_cookie_new(r, token) != 0 || portal_page_begin(b, "Sign in", u) != 0 ||
         web_put(b, "<h1>Sign in</h1>") != 0 ||
         (u && (web_put(b, "<p class=\"note\" id=\"signed-in\">You are signed in as ") != 0 ||
                html_escape(b, u->email) != 0 ||
@@ -95,14 +95,9 @@ static void login_page_for(struct request *r, int status, const char *email, con
         web_put(b, "\"></div><div class=\"field\"><label for=\"password\">Password</label>"
                    "<input id=\"password\" name=\"password\" type=\"password\" "
                    "autocomplete=\"current-password\" maxlength=\"256\" required></div>"
-                   "<button type=\"submit\">Sign in</button></form>") != 0 ||
-        web_page_end(b) != 0) {
-        if (b)
-            evbuffer_free(b);
-        b = NULL;
-    }
+                   "<button type=\"submit\">Sign in</button></form>") != 0;
     OPENSSL_cleanse(token, sizeof token);
-    portal_reply_page(r, status, b);
+    portal_end_page(r, status, b, bad);
 }
 
 static void login_page(struct request *r, int status, const char *email, const char *error,
@@ -426,7 +421,7 @@ static void setup_page(struct request *r, int status, const char *email, const c
 {
     char token[AUTH_SECRET_LEN + 1];
     struct evbuffer *b = evbuffer_new();
-    if (!b || form_cookie_new(r, token) != 0 ||
+    int bad = !b || form_cookie_new(r, token) != 0 ||
         portal_page_begin(b, "Set your password", NULL) != 0 ||
         web_put(b, "<h1>Set your password</h1>") != 0 || error_summary(b, "password", error) != 0 ||
         web_put(b, "<p>This sets the password of <strong>") != 0 || html_escape(b, email) != 0 ||
@@ -443,14 +438,9 @@ static void setup_page(struct request *r, int status, const char *email, const c
                    "<input id=\"confirm\" name=\"confirm\" type=\"password\" "
                    "autocomplete=\"new-password\" maxlength=\"256\" required></div>"
                    "<button type=\"submit\">Set password</button></form>",
-                error ? " field-error" : "") != 0 ||
-        web_page_end(b) != 0) {
-        if (b)
-            evbuffer_free(b);
-        b = NULL;
-    }
+                error ? " field-error" : "") != 0;
     OPENSSL_cleanse(token, sizeof token);
-    portal_reply_page(r, status, b);
+    portal_end_page(r, status, b, bad);
 }
 
 static void setup_stored(const struct db_reply *reply, void *arg)

@@ -376,13 +376,8 @@ static void ret_render(struct request *r, int status, const char *note)
                           : "An approver of your authority signs this version off.") != 0;
     if (!bad)
         bad = web_put(b, "</form><p><a href=\"/returns\">All quarters</a> · <a href=\"/authorities/%s\">"
-                         "Your authority's profile</a></p>", st->authority) != 0 ||
-              web_page_end(b) != 0;
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, status, b);
+                         "Your authority's profile</a></p>", st->authority) != 0;
+    portal_end_page(r, status, b, bad);
 }
 
 /* A form value as JSON: a number when it reads as one (thousands

@@ -64,12 +64,8 @@ static void list_loaded(const struct db_reply *reply, void *arg)
                       PQgetvalue(reply->res, i, 3), PQgetvalue(reply->res, i, 4)) != 0;
     }
     if (!bad)
-        bad = web_put(b, "</tbody></table>") != 0 || web_page_end(b) != 0;
-    if (bad && b) {
-        evbuffer_free(b);
-        b = NULL;
-    }
-    portal_reply_page(r, 200, b);
+        bad = web_put(b, "</tbody></table>") != 0;
+    portal_end_page(r, 200, b, bad);
 }
 
 static void list_resolved(struct request *r, const struct session_user *u)

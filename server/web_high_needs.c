@@ -343,17 +343,10 @@ static void page_render(struct request *r, json_t *doc)
             bad = web_put(b, "<p><a href=\"/login\">Sign in</a> as the council to save a"
                              " scenario.</p>") != 0;
     }
-    bad = bad || web_page_end(b) != 0;
     free(sh);
     int errors = (int)json_array_size(form_errors);
     json_decref(form_errors);
-    if (bad) {
-        if (b)
-            evbuffer_free(b);
-        http_reply_oom(r);
-        return;
-    }
-    portal_reply_page(r, errors ? 422 : 200, b);
+    portal_end_page(r, errors ? 422 : 200, b, bad);
 }
 
 static void page_loaded(const struct db_reply *reply, void *arg)
