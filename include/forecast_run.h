@@ -24,7 +24,7 @@
 #define FR_ENGLAND_CODE "E92000001"
 /* Bump when the fitting or the documents change: stored forecasts made by
  * another engine are refitted at start-up. */
-#define FR_ENGINE "2026-12-02.1"
+#define FR_ENGINE "2026-12-02.2"
 
 /* A track record (an authority's own rolling-origin accuracy) is stated
  * only from at least this many origins; below it the document says "too
