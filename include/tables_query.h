@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attribution.h"
 #include "auth.h"
 #include "cache.h"
 #include "db.h"
@@ -30,9 +31,6 @@ struct sheet;
 struct tables_page;
 
 #define MIN_CONTRIBUTORS 3
-#define OGL_ATTRIBUTION \
-    "Contains public sector information licensed under the Open Government Licence v3.0 " \
-    "(Department for Education, SEN2 and DSG statistics)."
 
 /* The one derived metric that also reads the year-earlier period. */
 #define GROWTH_METRIC "caseload_growth_pct"

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "attribution.h"
 #include "http.h"
 
 struct evbuffer;
@@ -109,12 +110,6 @@ int web_figure_notes(struct evbuffer *b, const json_t *doc) __attribute__((warn_
  * is left out of calendar-year series (EHC plans began in September 2014,
  * so that year holds four months), as the forecasts leave it out. */
 int web_chart_period(const json_t *metric, const char *period);
-
-/* The Open Government Licence attribution the DfE figures must carry. */
-#define WEB_OGL_LINE \
-    "Contains public sector information licensed under the Open Government Licence v3.0 " \
-    "(Department for Education)"
-
 
 /* ---- pieces shared by the profile page and the evidence pack
  * (server/web_charts.c); doc is the profile document with history

@@ -36,8 +36,7 @@
 /* The About sheet's attribution of the administrators' workbooks. */
 #define ADMIN_ATTRIBUTION \
     "Administrative records of this sendbench installation, not published statistics: for " \
-    "its administrators. Authority names and codes: Contains public sector information " \
-    "licensed under the Open Government Licence v3.0."
+    "its administrators. Authority names and codes: " ATTRIBUTION_OGL "."
 
 struct admin_state {
     struct session_user u;
