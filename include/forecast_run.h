@@ -15,13 +15,13 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "codes.h"
 #include "forecast.h"
 
 #define FR_MAX_HORIZON 5
 #define FR_DEFAULT_HORIZON 3
 #define FR_NEIGHBOURS 10
 #define FR_MAX_REGIONS 16
-#define FR_ENGLAND_CODE "E92000001"
 /* Bump when the fitting or the documents change: stored forecasts made by
  * another engine are refitted at start-up. */
 #define FR_ENGINE "2026-12-02.2"

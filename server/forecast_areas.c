@@ -152,7 +152,7 @@ int fr_fit_areas(const struct fr_panel *p, const struct fc_result *res, const in
         goto done;
     }
     for (int s = 0; s < na; s++) {
-        const char *code = s < p->n_regions ? p->region_codes[s] : FR_ENGLAND_CODE;
+        const char *code = s < p->n_regions ? p->region_codes[s] : CODE_ENGLAND;
         const char *name = s < p->n_regions ? p->region_names[s] : "England";
         const char *scope = s < p->n_regions ? "region" : "england";
         if (only && strcmp(only, code) != 0)

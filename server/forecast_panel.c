@@ -413,7 +413,7 @@ done:
 
 static int area_row(const struct fr_panel *p, const char *code)
 {
-    if (strcmp(code, FR_ENGLAND_CODE) == 0)
+    if (strcmp(code, CODE_ENGLAND) == 0)
         return p->n_regions;
     for (int g = 0; g < p->n_regions; g++)
         if (strcmp(p->region_codes[g], code) == 0)

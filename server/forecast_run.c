@@ -224,7 +224,7 @@ int fr_fit(const struct fr_panel *p, int horizon, long long data_version, const 
     if (fr_fit_series(p, horizon, 0, cal, res, have, err, errlen) != 0)
         goto done;
     int want_aggregates = !only || strncmp(only, "E12", 3) == 0 ||
-                          strcmp(only, FR_ENGLAND_CODE) == 0;
+                          strcmp(only, CODE_ENGLAND) == 0;
     for (int i = 0; i < p->n_series; i++) {
         if (!have[i])
             continue;

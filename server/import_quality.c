@@ -1,6 +1,7 @@
 /*
  * Import checks: see include/import_quality.h and docs/import.md.
  */
+#include "codes.h"
 #include "import_quality.h"
 
 #include <stdarg.h>
@@ -186,7 +187,7 @@ static int check_area_totals(struct import_run *run, struct registry *reg, size_
 {
     const char *metric = run->obs[lo].metric, *period = run->obs[lo].period;
     double england = 0;
-    bool has_england = number(find(run->area, run->narea, metric, period, "E92000001"), &england);
+    bool has_england = number(find(run->area, run->narea, metric, period, CODE_ENGLAND), &england);
     struct region_sum rs[32], all;
     size_t nr = region_sums(run, lo, hi, val, num, false, rs, 32, &all);
     /* equals_area_total */

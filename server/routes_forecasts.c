@@ -106,7 +106,7 @@ static void forecast_disposition(struct request *r)
     char disp[200];
     snprintf(disp, sizeof disp, "attachment; filename=\"forecast-%s-%s.%s\"", st->metric,
              area && strlen(area) <= 20 && strspn(area, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") ==
-                 strlen(area) ? area : "E92000001",
+                 strlen(area) ? area : CODE_ENGLAND,
              FC_FORMAT_NAMES[st->format]);
     http_add_header(r, "Content-Disposition", disp);
 }

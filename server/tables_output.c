@@ -1,5 +1,6 @@
 /* A comparative table's output: the JSON document, and the DfE tidy CSV and
  * its XLSX twin written from the same typed rows (see include/tables_query.h). */
+#include "codes.h"
 #include "tables_query.h"
 
 #include <event2/http.h>
@@ -130,7 +131,7 @@ json_t *table_json(const struct tq *q, const struct table *t, const struct table
     }
     json_t *sums = json_array();
     if (sums) {
-        json_array_append_new(sums, summary_json(&t->england, "england", "E92000001", "England",
+        json_array_append_new(sums, summary_json(&t->england, "england", CODE_ENGLAND, "England",
                                                  tm));
         if (t->has_region) {
             const struct table_row *f = &t->rows[t->focal];
@@ -204,7 +205,7 @@ static void csv_summary(struct sheet *b, const char *tp, const char *tid, const 
                         const char *lold, const char *lname, const struct table_summary *s,
                         const struct table_meta *tm)
 {
-    const char *geo[] = {tp, tid, level, "E92000001", "England", rcode, rname, lcode, lold, lname};
+    const char *geo[] = {tp, tid, level, CODE_ENGLAND, "England", rcode, rname, lcode, lold, lname};
     for (size_t i = 0; i < 10; i++)
         csv_put(b, geo[i]);
     int none = s->suppressed || s->n == 0;
@@ -250,7 +251,7 @@ struct sheet *table_sheet(const struct tq *q, const struct table *t, const struc
     for (size_t k = 0; k < t->n_in_group; k++) {
         const struct table_row *r = &t->rows[t->order[k]];
         int m = r->masked;
-        const char *geo[] = {tp, tid, "Local authority", "E92000001", "England",
+        const char *geo[] = {tp, tid, "Local authority", CODE_ENGLAND, "England",
                              m ? "" : r->region_code, m ? "" : r->region_name,
                              m ? "" : r->code, m ? "" : r->old_code,
                              m ? r->mask_label : r->name};

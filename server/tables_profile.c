@@ -1,5 +1,6 @@
 /* Authority profiles: every metric against neighbours, region and England,
  * and the time series (see include/tables_query.h). */
+#include "codes.h"
 #include "sheet.h"
 #include "tables_query.h"
 
@@ -351,7 +352,7 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
                        .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
                        .table_id = metric, .additive = pm->additive,
                        .ratio_scale = pm->ratio_scale};
-    area_cell(ai, "E92000001", metric, period, &tn.england_area);
+    area_cell(ai, CODE_ENGLAND, metric, period, &tn.england_area);
     area_cell(ai, subject_region, metric, period, &tn.region_area);
     if (table_compute(&tn) != 0)
         return -1;
