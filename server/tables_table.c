@@ -114,6 +114,21 @@ static const char LATEST_SQL[] =
     " FROM metrics m WHERE m.id = $1";
 
 
+/* Whether a query of one metric found it; else answered: the database's
+ * failure, or 404 when there is no such metric. */
+static int metric_found(struct request *r, const struct db_reply *reply)
+{
+    if (reply->error) {
+        tq_db_failed(r, reply);
+        return 0;
+    }
+    if (PQntuples(reply->res) == 0) {
+        tq_bad_param(r, 404, "metric", "no such metric (see /api/v1/metrics)");
+        return 0;
+    }
+    return 1;
+}
+
 static void table_fetched(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
@@ -122,16 +137,10 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     const char **reasons = NULL;
     struct table t;
     memset(&t, 0, sizeof t);
-    if (reply->error) {
-        tq_db_failed(r, reply);
+    if (!metric_found(r, reply))
         return;
-    }
     const PGresult *res = reply->res;
     int nres = PQntuples(res);
-    if (nres == 0) {
-        tq_bad_param(r, 404, "metric", "no such metric (see /api/v1/metrics)");
-        return;
-    }
     struct table_meta tm;
     memset(&tm, 0, sizeof tm);
     tm.id = PQgetvalue(res, 0, 0);
@@ -310,14 +319,8 @@ static void latest_fetched(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
     struct tq *q = r->state;
-    if (reply->error) {
-        tq_db_failed(r, reply);
+    if (!metric_found(r, reply))
         return;
-    }
-    if (PQntuples(reply->res) == 0) {
-        tq_bad_param(r, 404, "metric", "no such metric (see /api/v1/metrics)");
-        return;
-    }
     const char *p = tq_cell(reply->res, 0, 1);
     if (!p || period_parse(p, &q->per) != 0) {
         tq_bad_param(r, 404, "period", "no figures recorded for this metric yet");
@@ -345,14 +348,8 @@ static void meta_fetched(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
     struct tq *q = r->state;
-    if (reply->error) {
-        tq_db_failed(r, reply);
+    if (!metric_found(r, reply))
         return;
-    }
-    if (PQntuples(reply->res) == 0) {
-        tq_bad_param(r, 404, "metric", "no such metric (see /api/v1/metrics)");
-        return;
-    }
     const char *id = PQgetvalue(reply->res, 0, 0);
     const char *label = PQgetvalue(reply->res, 0, 1);
     struct sheet *b = table_meta_sheet(id, label, PQgetvalue(reply->res, 0, 2),
