@@ -20,11 +20,13 @@
 
 #include "app.h"
 #include "auth.h"
+#include "codes.h"
 #include "db.h"
 #include "download.h"
 #include "form.h"
 #include "html.h"
 #include "log.h"
+#include "period.h"
 #include "portal.h"
 #include "routes.h"
 #include "sessions.h"
@@ -464,7 +466,7 @@ static void admin_post_go(struct request *r)
     }
     if ((strcmp(action, "disable_user") == 0 || strcmp(action, "link_user") == 0 ||
          strcmp(action, "revoke_token") == 0) &&
-        (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18)) {
+        !code_is_row_id(id)) {
         st->secret[0] = '\0';
         snprintf(st->message, sizeof st->message, "Nothing was changed: no such account or token.");
         admin_page_load(r);
@@ -621,9 +623,8 @@ static void collection_loaded(struct request *r, struct pg_result *res)
 static void collection_load(struct request *r)
 {
     const char *period = http_query(r, "period");
-    int ok = period && strlen(period) == 10 && period[4] == '-' && period[7] == ' ' &&
-             period[8] == 'Q' && period[9] >= '1' && period[9] <= '4' &&
-             strspn(period, "0123456789") == 4 && strspn(period + 5, "0123456789") == 2;
+    struct period p;
+    int ok = period && period_parse(period, &p) == 0 && p.kind == PERIOD_QUARTER;
     const char *params[1] = {ok ? period : NULL};
     /* The current collection: the latest quarter that has ended. */
     request_query(r,

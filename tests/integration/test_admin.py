@@ -162,6 +162,15 @@ def test_calendar_setting_and_dashboard(t):
     t.eq(t.value("SELECT return_due('2024-25 Q1')"), "2024-08-26", "opens 1 July, due 8 weeks later")
     s, _, b = a.get("/admin/collection?period=" + urllib.parse.quote("2024-25 Q1"))
     t.true(b.count('data-late="true"') == 3, "every authority late for an old quarter")
+    # A period the period rule refuses (years that do not follow, a year out
+    # of range) is no quarter: the current collection, as without one.
+    s, _, b = a.get("/admin/collection")
+    current = re.search(r"<h1>Collection ([^<]*)</h1>", b).group(1)
+    for bad in ("2024-27 Q1", "1066-67 Q1"):
+        s, _, b = a.get("/admin/collection?period=" + urllib.parse.quote(bad))
+        t.eq(s, 200, "%s: the page" % bad)
+        t.true("<h1>Collection %s</h1>" % current in b,
+               "%s is not a quarter: the current collection, %s" % (bad, current))
 
 
 def test_consent_to_be_named(t):
