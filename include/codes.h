@@ -35,5 +35,9 @@ bool code_is_england(const char *s);
 bool code_is_scope(const char *s);
 /* A metric id: a lower-case letter, then 1-62 of a-z 0-9 _.  SQL: metrics.id. */
 bool code_is_metric_id(const char *s);
+/* A row's id as a path or an option gives it (a submission, a scenario, an
+ * import-check flag, an account, a token): 1 to 18 decimal digits, so that
+ * it fits a bigint.  Whether the row exists is the database's answer. */
+bool code_is_row_id(const char *s);
 
 #endif

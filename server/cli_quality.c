@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "codes.h"
 #include "dbsync.h"
 #include "quality.h"
 
@@ -99,7 +100,7 @@ int cmd_quality(int argc, char **argv)
         strcmp(status, "queried") != 0)
         return cli_usage_error("quality list: --status must be quarantined, released or queried");
     if (release) {
-        if (!id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18 || !id[0])
+        if (!code_is_row_id(id))
             return cli_usage_error("quality release: ID must be a flag number (%s)", usage);
         if (!reason || blank(reason) || strlen(reason) > QUALITY_REASON_MAX)
             return cli_usage_error("quality release: --reason TEXT (1-%d characters) is required",

@@ -65,3 +65,11 @@ bool code_is_metric_id(const char *s)
             return false;
     return true;
 }
+
+bool code_is_row_id(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strlen(s);
+    return n >= 1 && n <= 18 && strspn(s, "0123456789") == n;
+}

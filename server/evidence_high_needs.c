@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "codes.h"
 #include "db.h"
 #include "high_needs.h"
 #include "html.h"
@@ -491,11 +492,7 @@ void high_needs_evidence_own(struct request *r, const struct tables_page *page)
 void high_needs_evidence_scenario(struct request *r, const struct tables_page *page)
 {
     const char *sc = http_query(r, "scenario");
-    size_t n = sc ? strlen(sc) : 0;
-    int ok = n >= 1 && n <= 18 && sc[0] != '0';
-    for (size_t i = 0; ok && i < n; i++)
-        ok = sc[i] >= '0' && sc[i] <= '9';
-    if (!ok) {
+    if (!code_is_row_id(sc) || sc[0] == '0') {
         web_reply_error(r, 400, "bad_parameter", "scenario must be a scenario id (a whole number)",
                         "scenario", "id");
         return;

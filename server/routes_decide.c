@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "codes.h"
 #include "db.h"
 #include "routes.h"
 #include "submit.h"
@@ -106,11 +107,7 @@ static void api_decide(struct request *r, int approve)
 {
     http_add_header(r, "Cache-Control", "no-store");
     const char *id = http_param(r, 0);
-    size_t n = strlen(id);
-    int ok = n >= 1 && n <= 18;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = id[i] >= '0' && id[i] <= '9';
-    if (!ok) {
+    if (!code_is_row_id(id)) {
         http_reply_error(r, 404, "not_found", "no submission with this id", NULL);
         return;
     }
@@ -119,7 +116,7 @@ static void api_decide(struct request *r, int approve)
         http_reply_error(r, 500, "internal_error", "out of memory", NULL);
         return;
     }
-    memcpy(st->id, id, n + 1);
+    snprintf(st->id, sizeof st->id, "%s", id);
     st->approve = approve;
     r->state = st;
     r->state_free = decide_state_free;

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "codes.h"
 #include "db.h"
 #include "http.h"
 #include "import_quality.h"
@@ -133,9 +134,7 @@ void route_admin_quality_release(struct request *r)
     http_add_header(r, "Cache-Control", "private, no-store");
     const struct auth_caller *caller = &r->caller;
     const char *id = http_param(r, 0);
-    size_t n = strlen(id);
-    bool ok = n >= 1 && n <= 18 && strspn(id, "0123456789") == n;
-    if (!ok) {
+    if (!code_is_row_id(id)) {
         http_reply_error(r, 404, "not_found", "no import-check flag with this id", NULL);
         return;
     }

@@ -444,11 +444,7 @@ static void one_loaded(struct request *r, PGresult *res)
 static void one_authorised(struct request *r, const struct auth_caller *caller)
 {
     const char *id = http_param(r, 0);
-    size_t n = strlen(id);
-    int ok = n >= 1 && n <= 18;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = id[i] >= '0' && id[i] <= '9';
-    if (!ok) {
+    if (!code_is_row_id(id)) {
         http_reply_error(r, 404, "not_found", "no submission with this id", NULL);
         return;
     }

@@ -70,6 +70,17 @@ static void test_null_is_no_code(void)
     CHECK(!code_is_ons_authority(NULL) && !code_is_dfe_authority(NULL) && !code_is_authority(NULL));
     CHECK(!code_is_region(NULL) && !code_is_england(NULL) && !code_is_scope(NULL));
     CHECK(!code_is_metric_id(NULL));
+    CHECK(!code_is_row_id(NULL));
+}
+
+static void test_row_ids(void)
+{
+    CHECK(code_is_row_id("1") && code_is_row_id("0") && code_is_row_id("42"));
+    CHECK(code_is_row_id("999999999999999999"));        /* 18 digits fit a bigint */
+    CHECK(!code_is_row_id("1000000000000000000"));      /* 19 do not always */
+    CHECK(!code_is_row_id("") && !code_is_row_id("-1") && !code_is_row_id("+1"));
+    CHECK(!code_is_row_id("1a") && !code_is_row_id(" 1") && !code_is_row_id("1 "));
+    CHECK(!code_is_row_id("1.0") && !code_is_row_id("0x1"));
 }
 
 static int classify(void)
@@ -96,5 +107,6 @@ int main(int argc, char **argv)
     }
     RUN(test_cases);
     RUN(test_null_is_no_code);
+    RUN(test_row_ids);
     return UNIT_DONE();
 }
