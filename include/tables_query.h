@@ -5,8 +5,9 @@
  * request's state, the cache and the reads; server/tables_table.c computes
  * a table and its metadata; server/tables_output.c writes a table's JSON,
  * CSV and XLSX; server/tables_profile.c builds a profile.  The pure maths
- * is tables.h's.
- * Not for other modules.
+ * is tables.h's.  Not for other modules, but for the collections
+ * (server/routes_collections.c), which write their summaries as the tables
+ * do (table_summary_json).
  */
 #ifndef SENDBENCH_TABLES_QUERY_H
 #define SENDBENCH_TABLES_QUERY_H
@@ -152,6 +153,9 @@ void table_reply_download(struct request *r, struct tq *q, const struct sheet *c
                           size_t n, const char *title, const char *const *extra);
 /* Content-Disposition of an XLSX download: METRIC SUFFIX.xlsx. */
 void table_download_name(struct request *r, const char *metric, const char *suffix);
+/* An England, region or neighbours summary: n, n_missing, mean, median,
+ * symbol, and (additive metrics only) total; NULL when out of memory. */
+json_t *table_summary_json(const struct table_summary *s, int dp, int additive);
 /* Sets "value", "value_source" (and "value_symbol") of an England, region
  * or neighbours summary on o. */
 void table_summary_value_json(json_t *o, const struct table_summary *s, int dp);

@@ -27,6 +27,7 @@
 #include "html.h"
 #include "routes.h"
 #include "tables.h"
+#include "tables_query.h"
 #include "web.h"
 
 #define COLLECTION_MIN_CONTRIBUTORS 3
@@ -74,28 +75,9 @@ struct coll_metric {
     long own;           /* the signed-in council's row, or -1 */
 };
 
-static json_t *num_or_null(int has, double v, int dp)
-{
-    if (!has || !isfinite(v))
-        return json_null();
-    double p = pow(10, dp);
-    return json_real(round(v * p) / p);
-}
-
 static json_t *summary_json(const struct table_summary *s, const struct coll_metric *m)
 {
-    int none = s->suppressed || s->n == 0;
-    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
-                          (json_int_t)s->n_missing, "mean",
-                          num_or_null(!none, s->mean, m->dp), "median",
-                          num_or_null(!none && !s->median_withheld, s->median, m->dp),
-                          "symbol",
-                          s->suppressed ? json_string("c")
-                          : s->n == 0   ? json_string("x")
-                                        : json_null());
-    if (o && m->additive)
-        json_object_set_new(o, "total", num_or_null(!none, s->total, m->dp));
-    return o;
+    return table_summary_json(s, m->dp, m->additive);
 }
 
 static const char *visibility(const struct auth_caller *c, char *buf, size_t len)
@@ -160,7 +142,7 @@ static json_t *collection_json(const struct coll_req *q, struct coll_metric *ms,
             goto oom;
         if (m->own >= 0) {
             const struct table_cell *c = &m->rows[m->own].cur;
-            json_object_set_new(mo, "own", num_or_null(c->has_value, c->value, m->dp));
+            json_object_set_new(mo, "own", c->has_value ? tq_jnum(c->value, m->dp) : json_null());
         }
         /* A council's anonymised peers: the masked figures of the
          * England table (only when at least three are masked). */
@@ -170,7 +152,7 @@ static json_t *collection_json(const struct coll_req *q, struct coll_metric *ms,
             if (r->masked && r->cur.has_value)
                 json_array_append_new(peers, json_pack("{s:s, s:o}", "label", r->mask_label,
                                                        "value",
-                                                       num_or_null(1, r->cur.value, m->dp)));
+                                                       tq_jnum(r->cur.value, m->dp)));
         }
         if (peers && json_array_size(peers))
             json_object_set_new(mo, "peers", peers);

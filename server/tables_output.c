@@ -34,23 +34,34 @@ void table_summary_value_json(json_t *o, const struct table_summary *s, int dp)
         json_object_set_new(o, "value_symbol", json_string(s->value_symbol));
 }
 
+json_t *table_summary_json(const struct table_summary *s, int dp, int additive)
+{
+    int none = s->suppressed || s->n == 0;
+    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
+                          (json_int_t)s->n_missing, "mean",
+                          none ? json_null() : tq_jnum(s->mean, dp), "median",
+                          none || s->median_withheld ? json_null() : tq_jnum(s->median, dp),
+                          "symbol",
+                          s->suppressed ? json_string("c")
+                          : s->n == 0   ? json_string("x")
+                                        : json_null());
+    if (o && additive)
+        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, dp));
+    return o;
+}
+
 static json_t *summary_json(const struct table_summary *s, const char *scope, const char *code,
                             const char *name, const struct table_meta *tm)
 {
-    json_t *o = json_pack("{s:s, s:o, s:o, s:I, s:I}", "scope", scope, "code", tq_jstr(code),
-                          "name", tq_jstr(name), "n", (json_int_t)s->n, "n_missing",
-                          (json_int_t)s->n_missing);
-    if (!o)
+    json_t *o = json_pack("{s:s, s:o, s:o}", "scope", scope, "code", tq_jstr(code), "name",
+                          tq_jstr(name));
+    json_t *figures = table_summary_json(s, tm->dp, tm->additive);
+    if (!o || !figures || json_object_update(o, figures) != 0) {
+        json_decref(o);
+        json_decref(figures);
         return NULL;
-    int none = s->suppressed || s->n == 0;
-    json_object_set_new(o, "mean", none ? json_null() : tq_jnum(s->mean, tm->dp));
-    json_object_set_new(o, "median", none || s->median_withheld ? json_null()
-                                                                : tq_jnum(s->median, tm->dp));
-    if (tm->additive)
-        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, tm->dp));
-    json_object_set_new(o, "symbol", s->suppressed ? json_string("c")
-                                     : s->n == 0  ? json_string("x")
-                                                  : json_null());
+    }
+    json_decref(figures);
     table_summary_value_json(o, s, tm->dp);
     return o;
 }

@@ -187,17 +187,7 @@ struct profile_metric {
 
 static json_t *profile_summary(const struct table_summary *s, int dp, int additive)
 {
-    int none = s->suppressed || s->n == 0;
-    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
-                          (json_int_t)s->n_missing, "mean",
-                          none ? json_null() : tq_jnum(s->mean, dp), "median",
-                          none || s->median_withheld ? json_null() : tq_jnum(s->median, dp),
-                          "symbol",
-                          s->suppressed ? json_string("c")
-                          : s->n == 0   ? json_string("x")
-                                        : json_null());
-    if (o && additive)
-        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, dp));
+    json_t *o = table_summary_json(s, dp, additive);
     if (o)
         table_summary_value_json(o, s, dp);
     return o;
