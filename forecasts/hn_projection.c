@@ -163,8 +163,9 @@ int hn_levers_check(const struct hn_levers *lv, int first_year, int last_year,
     if (lv->new_special_places > 0 &&
         (lv->new_special_places_year < first_year || lv->new_special_places_year > last_year))
         BAD("new_special_places_year", "must be a financial year inside the projection when places open");
-    if (!in_range(lv->new_special_place_cost_gbp, 0, 1000000))
-        BAD("new_special_place_cost_gbp", "must be from 0 to 1000000 pounds a place a year");
+    if (!in_range(lv->new_special_place_cost_gbp, 0, HN_MAX_PLACEMENT_COST_GBP))
+        BAD("new_special_place_cost_gbp",
+            "must be from 0 to " HN_MAX_PLACEMENT_COST_TEXT " pounds a place a year");
     if (lv->new_special_places > 0 && !(lv->new_special_place_cost_gbp > 0))
         BAD("new_special_place_cost_gbp", "is required (above 0) when new special places open");
     if (!isnan(lv->cost_inflation_pct) && !in_range(lv->cost_inflation_pct, -20, 50))

@@ -41,6 +41,12 @@ enum hn_setting {
     HN_N_SETTINGS
 };
 
+/* No placement costs more than £1m a year: the bound of a council's
+ * submitted cost per placement (server/submit.c) and of a plan's new
+ * special place (hn_levers_check). */
+#define HN_MAX_PLACEMENT_COST_GBP 1000000
+#define HN_MAX_PLACEMENT_COST_TEXT "1000000"
+
 /* Where a setting's cost per placement came from. */
 enum hn_cost_source {
     HN_COST_NONE = 0,    /* no cost line for this setting (its money is in

@@ -6,6 +6,7 @@
 #include "submit_doc.h"
 
 #include "codes.h"
+#include "hn_projection.h"
 #include "period.h"
 
 #include <math.h>
@@ -20,9 +21,10 @@
 #define MAX_FTE 2000.0              /* the largest SEND teams are ~100 FTE */
 #define MAX_RATIO 1e6
 /* A cost per placement (cost_per_placement_*_gbp, sql/191) is for one
- * child for a year: never £0 or less, and no placement costs over £1m. */
+ * child for a year: never £0 or less, and no placement costs over £1m
+ * (HN_MAX_PLACEMENT_COST_GBP, the High Needs plan's bound too). */
 #define COST_PER_PLACEMENT_PREFIX "cost_per_placement_"
-#define MAX_PLACEMENT_COST 1e6
+#define MAX_PLACEMENT_COST ((double)HN_MAX_PLACEMENT_COST_GBP)
 
 /* Length of the well-formed UTF-8 sequence at s (1-4), or 0 when the bytes
  * there are not one (stray continuation, overlong form, surrogate, beyond
