@@ -34,10 +34,6 @@ extern const char HIGH_NEEDS_INPUTS_SQL[];
 struct pg_result;
 json_t *high_needs_reply_doc(const struct pg_result *res);
 
-/* The SEN2 plans-by-setting metrics the placements grow with (their
- * forecasts are inputs of the trajectory), NULL-terminated. */
-extern const char *const HIGH_NEEDS_SETTING_METRICS[];
-
 struct high_needs_view {
     char code[12], old_code[4], name[128];
     int own;                        /* the authority's unpublished figures used */

@@ -19,15 +19,20 @@
 #include "import_parse.h"
 #include "sheet.h"
 
-/* The SEN2 plans by setting the placements grow with (setting_metric
- * below, sql/101 has the worker fit them). */
-#define HIGH_NEEDS_SETTING_METRICS_SQL                                                        \
-    "'plans_mainstream', 'plans_mainstream_rp_unit', 'plans_special_state', "                  \
-    "'plans_special_independent', 'plans_ap_pru', 'plans_post16', 'plans_elsewhere'"
-
-const char *const HIGH_NEEDS_SETTING_METRICS[] = {
-    "plans_mainstream", "plans_mainstream_rp_unit", "plans_special_state",
-    "plans_special_independent", "plans_ap_pru", "plans_post16", "plans_elsewhere", NULL};
+/* The SEN2 plans-in-place series each HNBT setting grows with, in the
+ * order of enum hn_setting (sql/101 has the worker fit them): resourced
+ * provision and SEN units their own SEN2 series (sql/190); mainstream
+ * SEN2's whole mainstream count, which includes them (about a tenth of it:
+ * their own growth is in the other series).  Written once, as the C array
+ * setting_metric and as the SQL list HIGH_NEEDS_SETTING_METRICS_SQL. */
+#define HIGH_NEEDS_SETTING_METRICS(FIRST, NEXT)                                              \
+    FIRST(plans_mainstream) NEXT(plans_mainstream_rp_unit) NEXT(plans_special_state)          \
+    NEXT(plans_special_independent) NEXT(plans_ap_pru) NEXT(plans_post16) NEXT(plans_elsewhere)
+#define C_FIRST(id) #id
+#define C_NEXT(id) , #id
+#define SQL_FIRST(id) "'" #id "'"
+#define SQL_NEXT(id) ", '" #id "'"
+#define HIGH_NEEDS_SETTING_METRICS_SQL HIGH_NEEDS_SETTING_METRICS(SQL_FIRST, SQL_NEXT)
 
 const char HIGH_NEEDS_INPUTS_SQL[] =
     "WITH a AS (SELECT new_la_code, old_la_code, name, ($2 = '*' OR $2 = new_la_code) AS own"
@@ -159,13 +164,8 @@ static const char *const placed_metric[HN_N_SETTINGS] = {
     "hnbt_placed_mainstream", "hnbt_placed_resourced_provision", "hnbt_placed_maintained_special",
     "hnbt_placed_independent_special", "hnbt_placed_hospital_ap", "hnbt_placed_post16",
     "hnbt_placed_other"};
-/* The SEN2 plans-in-place series each HNBT setting grows with: resourced
- * provision and SEN units their own SEN2 series (sql/190); mainstream
- * SEN2's whole mainstream count, which includes them (about a tenth of it:
- * their own growth is in the other series). */
 static const char *const setting_metric[HN_N_SETTINGS] = {
-    "plans_mainstream", "plans_mainstream_rp_unit", "plans_special_state", "plans_special_independent",
-    "plans_ap_pru", "plans_post16", "plans_elsewhere"};
+    HIGH_NEEDS_SETTING_METRICS(C_FIRST, C_NEXT)};
 static const char *const cost_metric[HN_N_SETTINGS] = {
     "hnbt_cost_mainstream_gbp", "hnbt_cost_mainstream_gbp", "hnbt_cost_maintained_special_gbp",
     "hnbt_cost_independent_gbp", NULL, "hnbt_cost_post16_gbp", NULL};
