@@ -34,6 +34,11 @@ extern const char HIGH_NEEDS_INPUTS_SQL[];
 struct pg_result;
 json_t *high_needs_reply_doc(const struct pg_result *res);
 
+/* Whether the caller may see the document's scenario: it is the
+ * authority's own (the query's "code"), and the caller is its council or an
+ * admin ("own") unless the council shared it.  0 when there is none. */
+int high_needs_scenario_visible(const json_t *doc);
+
 struct high_needs_view {
     char code[12], old_code[4], name[128];
     int own;                        /* the authority's unpublished figures used */

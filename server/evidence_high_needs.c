@@ -429,12 +429,7 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
         tables_page_profile_with(r, page, ons, "own", plan, plan_free);
         return;
     }
-    /* The scenario must be this authority's, and the caller its council
-     * (or an admin: "own"), unless the council shared it. */
-    const json_t *sc = json_object_get(doc, "scenario");
-    const char *sc_auth = json_string_value(json_object_get(sc, "authority"));
-    if (!json_is_object(sc) || !sc_auth || !code || strcmp(sc_auth, code) != 0 ||
-        !(json_is_true(json_object_get(doc, "own")) || json_is_true(json_object_get(sc, "shared")))) {
+    if (!high_needs_scenario_visible(doc)) {
         json_decref(doc);
         if (r->caller.kind == CALLER_ANONYMOUS) {
             http_add_header(r, "WWW-Authenticate", "Bearer");

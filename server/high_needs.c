@@ -90,6 +90,15 @@ const char HIGH_NEEDS_INPUTS_SQL[] =
     "              AND (a.own OR shared) ORDER BY name, version DESC) s), '[]'))"
     " FROM a";
 
+int high_needs_scenario_visible(const json_t *doc)
+{
+    const json_t *sc = json_object_get(doc, "scenario");
+    const char *code = json_string_value(json_object_get(doc, "code"));
+    const char *sc_auth = json_string_value(json_object_get(sc, "authority"));
+    return json_is_object(sc) && code && sc_auth && strcmp(sc_auth, code) == 0 &&
+           (json_is_true(json_object_get(doc, "own")) || json_is_true(json_object_get(sc, "shared")));
+}
+
 json_t *high_needs_reply_doc(const struct pg_result *res)
 {
     if (!res || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))

@@ -139,9 +139,7 @@ static void trajectory_loaded(const struct db_reply *reply, void *arg)
     int hs = high_needs_inputs(doc, &in, &view, reason, sizeof reason);
     /* the scenario first: nothing about a hidden one is disclosed */
     if (st->scenario[0] && hs != HIGH_NEEDS_NO_AUTHORITY) {
-        int visible = view.has_scenario && strcmp(view.scenario_authority, view.code) == 0 &&
-                      (view.own || view.scenario_shared);
-        if (!visible) {
+        if (!high_needs_scenario_visible(doc)) {
             json_decref(doc);
             if (st->anonymous) {
                 http_add_header(r, "WWW-Authenticate", "Bearer");
