@@ -111,12 +111,18 @@ static void forecast_disposition(struct request *r)
     http_add_header(r, "Content-Disposition", disp);
 }
 
+/* The forecast routes' 404 for a metric id the catalogue does not have. */
+static void reply_unknown_metric(struct request *r)
+{
+    http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
+                     json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+}
+
 static void forecast_done(struct request *r, PGresult *res)
 {
     struct fc_req *st = r->state;
     if (PQgetisnull(res, 0, 0)) {
-        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        reply_unknown_metric(r);
         return;
     }
     if (PQgetisnull(res, 0, 1)) {
@@ -240,8 +246,7 @@ static struct fc_req *fc_req_begin(struct request *r, int def_h, int max_h, cons
     if (parse_horizon_format(r, st, def_h, max_h, unit) != 0)
         return NULL;
     if (!code_is_metric_id(metric)) {
-        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        reply_unknown_metric(r);
         return NULL;
     }
     snprintf(st->metric, sizeof st->metric, "%s", metric);
@@ -301,8 +306,7 @@ static void quarterly_done(struct request *r, PGresult *res)
 {
     struct fc_req *st = r->state;
     if (PQgetisnull(res, 0, 0)) {
-        http_reply_error(r, 404, "unknown_metric", "no metric with this id; see /api/v1/metrics",
-                         json_pack("[{s:s, s:s}]", "field", "metric", "rule", "known metric id"));
+        reply_unknown_metric(r);
         return;
     }
     if (PQgetisnull(res, 0, 1)) {
