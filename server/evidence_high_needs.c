@@ -387,6 +387,29 @@ struct scenario_state {
     char scenario[24];
 };
 
+/* The pack of authority ons drawn with the inputs doc (taken), cached as
+ * variant; r->state is already released. */
+static void profile_with_plan(struct request *r, const struct tables_page *page, const char *ons,
+                              const char *variant, json_t *doc)
+{
+    struct high_needs_plan *plan = malloc(sizeof *plan);
+    if (!plan) {
+        json_decref(doc);
+        http_reply_oom(r);
+        return;
+    }
+    plan->doc = doc;
+    tables_page_profile_with(r, page, ons, variant, plan, plan_free);
+}
+
+/* The tables take over r->state. */
+static void release_state(struct request *r)
+{
+    r->state_free(r->state);
+    r->state = NULL;
+    r->state_free = NULL;
+}
+
 static void scenario_loaded(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
@@ -411,22 +434,13 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
          * its own authority: the pack as anyone sees it. */
         int own = json_is_true(json_object_get(doc, "own"));
         snprintf(ons, sizeof ons, "%s", code ? code : "");
-        r->state_free(r->state);
-        r->state = NULL;
-        r->state_free = NULL;
+        release_state(r);
         if (!own) {
             json_decref(doc);
             tables_page_profile(r, page, ons, 0);
             return;
         }
-        struct high_needs_plan *plan = malloc(sizeof *plan);
-        if (!plan) {
-            json_decref(doc);
-            http_reply_oom(r);
-            return;
-        }
-        plan->doc = doc;
-        tables_page_profile_with(r, page, ons, "own", plan, plan_free);
+        profile_with_plan(r, page, ons, "own", doc);
         return;
     }
     if (!high_needs_scenario_visible(doc)) {
@@ -442,20 +456,10 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
         }
         return;
     }
-    struct high_needs_plan *plan = malloc(sizeof *plan);
-    if (!plan) {
-        json_decref(doc);
-        http_reply_oom(r);
-        return;
-    }
-    plan->doc = doc;
     snprintf(variant, sizeof variant, "scenario=%s", st->scenario);
     snprintf(ons, sizeof ons, "%s", code);
-    /* the tables take over r->state */
-    r->state_free(r->state);
-    r->state = NULL;
-    r->state_free = NULL;
-    tables_page_profile_with(r, page, ons, variant, plan, plan_free);
+    release_state(r);
+    profile_with_plan(r, page, ons, variant, doc);
 }
 
 /* Starts the inputs query for the pack's High Needs section: scenario sc
