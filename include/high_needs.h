@@ -99,6 +99,11 @@ void high_needs_evidence_rows(struct sheet *s, const void *plan);
  * when it is shared; 401 anonymous, 404 another council.  Ends r. */
 struct request;
 struct tables_page;
+/* The inputs query's document for a page (new reference), or NULL after
+ * answering: the database's failure, or the 404 page of an unknown
+ * authority (server/web_high_needs.c; the page and the pack both read it). */
+struct db_reply;
+json_t *high_needs_page_doc(struct request *r, const struct db_reply *reply);
 void high_needs_evidence_scenario(struct request *r, const struct tables_page *page);
 /* The pack of a council signed in (or with its token), or an admin,
  * without a scenario: its High Needs section from its own submitted

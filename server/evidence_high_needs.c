@@ -414,16 +414,9 @@ static void scenario_loaded(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
     struct scenario_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
+    json_t *doc = high_needs_page_doc(r, reply);
+    if (!doc)
         return;
-    }
-    json_t *doc = high_needs_reply_doc(reply->res);
-    if (!doc) {
-        web_reply_error(r, 404, "unknown_authority", "no such authority", "code",
-                        "ONS code or DfE number");
-        return;
-    }
     const char *code = json_string_value(json_object_get(doc, "code"));
     const struct tables_page *page = st->page;
     char variant[48], ons[16];

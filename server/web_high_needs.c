@@ -349,19 +349,25 @@ static void page_render(struct request *r, json_t *doc)
     portal_end_page(r, errors ? 422 : 200, b, bad);
 }
 
+json_t *high_needs_page_doc(struct request *r, const struct db_reply *reply)
+{
+    if (reply->error) {
+        http_reply_db_error(r, reply);
+        return NULL;
+    }
+    json_t *doc = high_needs_reply_doc(reply->res);
+    if (!doc)
+        web_reply_error(r, 404, "unknown_authority", "no such authority", "code",
+                        "ONS code or DfE number");
+    return doc;
+}
+
 static void page_loaded(const struct db_reply *reply, void *arg)
 {
     struct request *r = arg;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
+    json_t *doc = high_needs_page_doc(r, reply);
+    if (!doc)
         return;
-    }
-    json_t *doc = high_needs_reply_doc(reply->res);
-    if (!doc) {
-        web_reply_error(r, 404, "unknown_authority", "no such authority", "code",
-                        "ONS code or DfE number");
-        return;
-    }
     page_render(r, doc);
     json_decref(doc);
 }
