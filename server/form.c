@@ -7,6 +7,7 @@
 
 #include "html.h"
 #include "http.h"
+#include "utf8.h"
 
 void form_init(struct evkeyvalq *fields)
 {
@@ -16,32 +17,7 @@ void form_init(struct evkeyvalq *fields)
 
 int form_text_ok(const char *s, int multiline)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p < 0x20 || *p == 0x7f) {
-            if (!(multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
-                return 0;
-            p++;
-            continue;
-        }
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || *p == 0xc0 || *p == 0xc1 || *p > 0xf4)
-            return 0;
-        unsigned cp = *p & (0x3f >> n);
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
+    return utf8_text_ok(s, multiline);
 }
 
 int form_parse(const char *body, size_t len, struct evkeyvalq *fields)

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "proxy.h"
 #include "ratelimit.h"
+#include "utf8.h"
 
 static uint64_t next_request_id = 1;
 
@@ -326,29 +327,7 @@ void request_query(struct request *r, const char *sql, int nparams, const char *
  * (which rejects invalid UTF-8 with an error, not a 4xx). */
 static int text_ok(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p < 0x20 || *p == 0x7f)
-            return 0;
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || (*p == 0xc0 || *p == 0xc1) || *p > 0xf4)
-            return 0;
-        unsigned cp = *p & (0x3f >> n);
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        /* overlong forms and surrogates */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
+    return utf8_text_ok(s, 0);
 }
 
 /* Matches a decoded path against a pattern, capturing {…} segments. */

@@ -8,6 +8,7 @@
 #include "codes.h"
 #include "hn_projection.h"
 #include "period.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -25,26 +26,6 @@
  * (HN_MAX_PLACEMENT_COST_GBP, the High Needs plan's bound too). */
 #define COST_PER_PLACEMENT_PREFIX "cost_per_placement_"
 #define MAX_PLACEMENT_COST ((double)HN_MAX_PLACEMENT_COST_GBP)
-
-/* Length of the well-formed UTF-8 sequence at s (1-4), or 0 when the bytes
- * there are not one (stray continuation, overlong form, surrogate, beyond
- * U+10FFFF, or cut short). */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (!n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-        (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return n;
-}
 
 /* Copies src into dst (capacity cap > 0) as valid UTF-8: a byte that does
  * not begin a well-formed sequence becomes '?', and a sequence that would

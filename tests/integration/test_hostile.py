@@ -69,7 +69,10 @@ def build_cases():
         cases.append(("method-%s-forecast" % m, m, "/api/v1/forecasts/ehcp_caseload", {}, None, 405,
                       "method_not_allowed"))
     cases.append(("nul-in-path", "GET", "/api/v1/authorities/E06%00000059", {}, None, 400, "bad_path"))
-    for i, bad in enumerate(["%ff", "%c0%ae", "%ed%a0%80", "%01", "%7f", "%e2%82", "%f8%88%80%80%80"]):
+    # ... including a code point beyond U+10FFFF (%f4%90%80%80), which the
+    # path and query rule let through to PostgreSQL before it was utf8.c's.
+    for i, bad in enumerate(["%ff", "%c0%ae", "%ed%a0%80", "%01", "%7f", "%e2%82", "%f8%88%80%80%80",
+                             "%f4%90%80%80"]):
         cases.append(("bad-utf8-query-%d" % i, "GET", "/api/v1/forecasts/ehcp_caseload?authority=" + bad,
                       {}, None, 400, "bad_query"))
         cases.append(("bad-utf8-path-%d" % i, "GET", "/api/v1/authorities/E06" + bad, {}, None, 400,
