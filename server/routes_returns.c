@@ -23,6 +23,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "db.h"
 #include "form.h"
 #include "html.h"
@@ -35,16 +36,6 @@
 #include "sessions.h"
 #include "submit.h"
 #include "web.h"
-
-static void utc_today(struct submit_date *d)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    d->year = tm.tm_year + 1900;
-    d->month = tm.tm_mon + 1;
-    d->day = tm.tm_mday;
-}
 
 /* A member that is an object, else NULL (JSON null included). */
 static const json_t *obj(const json_t *o, const char *key)
@@ -496,7 +487,7 @@ static void ret_post(struct request *r)
     struct submit_doc sd;
     memset(&sd, 0, sizeof sd);
     struct submit_date today;
-    utc_today(&today);
+    clock_utc_date(&today.year, &today.month, &today.day);
     st->errors = json_array();
     st->queries = json_array();
     int rc = text && st->errors && st->queries
@@ -660,7 +651,7 @@ static void ret_resolved(struct request *r, const struct session_user *u)
     snprintf(st->authority, sizeof st->authority, "%s", asked && *asked ? asked : u->authority);
     if (st->post) {
         struct submit_date today;
-        utc_today(&today);
+        clock_utc_date(&today.year, &today.month, &today.day);
         int upload = return_upload_is(r);
         if (upload && return_upload_read(r, r->app->catalogue, &today, &st->fields, &st->up) != 0) {
             char msg[220];
@@ -727,7 +718,7 @@ static void ret_start(struct request *r, int post)
     r->state_free = ret_state_free;
     const char *period = http_param(r, 0);
     struct submit_date today;
-    utc_today(&today);
+    clock_utc_date(&today.year, &today.month, &today.day);
     json_t *d = json_array();
     int bad = !d || strlen(period) >= sizeof st->period ||
               submit_check_period(period, &today, "period", d) != 0;

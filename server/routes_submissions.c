@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "codes.h"
 #include "db.h"
 #include "log.h"
@@ -236,16 +237,6 @@ static void post_authority_checked(struct request *r, PGresult *res)
     post_decide(r);
 }
 
-static void utc_today(struct submit_date *d)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    d->year = tm.tm_year + 1900;
-    d->month = tm.tm_mon + 1;
-    d->day = tm.tm_mday;
-}
-
 static void post_checks(struct request *r);
 static void post_dfe_resolved(const struct db_reply *reply, void *arg);
 
@@ -255,7 +246,7 @@ static void post_validate(struct request *r)
     struct submit_date today;
     size_t len = 0;
     const char *body = http_body(r, &len);
-    utc_today(&today);
+    clock_utc_date(&today.year, &today.month, &today.day);
     int rc = st->csv ? submit_parse_csv(body, len, r->app->catalogue, &today, &st->doc, st->details)
                      : submit_parse_json(body, len, r->app->catalogue, &today, &st->doc, st->details);
     if (rc == SUBMIT_NOMEM) {
