@@ -189,6 +189,7 @@ struct table {
     struct table_cell england_area, region_area;
     /* outputs */
     size_t n_in_group, n_ranked_england;
+    size_t n_ranked_group;      /* figures ranked within the group (the focal one included) */
     struct table_summary england, region, neighbours;
     int has_region, has_neighbours;
     size_t *order;              /* row indexes of the group in display order; n_in_group */

@@ -593,6 +593,7 @@ int table_compute(struct table *t)
         present[i] = present[i] && t->rows[i].in_group;
     }
     size_t n_ranked_group = table_rank(vals, present, n, t->polarity, ranks);
+    t->n_ranked_group = n_ranked_group;
 
     t->n_in_group = 0;
     for (size_t i = 0; i < n; i++) {

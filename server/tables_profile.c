@@ -287,6 +287,7 @@ struct xsec {
     struct table_cell cur;
     const char *reason;
     size_t n_en;
+    size_t n_nb;                /* ranked among the neighbours: they and the subject */
     struct table_summary england, region, neighbours;
     struct table_cell england_area;     /* England's published figure (exists 0: none) */
 };
@@ -356,6 +357,7 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
     out->england_area = tn.england_area;
     out->neighbours = tn.neighbours;
     out->n_en = tn.n_ranked_england;
+    out->n_nb = tn.n_ranked_group;
     table_release(&tn);
     struct table tr = tn;
     tr.group = GROUP_REGION;
@@ -687,7 +689,10 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         json_object_set_new(o, "n_region", json_integer((json_int_t)x.region.n));
         json_object_set_new(o, "rank_neighbours",
                             hidden || !x.rank_nb ? json_null() : json_integer(x.rank_nb));
-        json_object_set_new(o, "n_neighbours", json_integer((json_int_t)x.neighbours.n));
+        /* the rank's n: the subject among its neighbours, as rank_region's
+         * n counts the subject among its region (the neighbours' summary
+         * is over the neighbours alone: its n is one less) */
+        json_object_set_new(o, "n_neighbours", json_integer((json_int_t)x.n_nb));
         json_object_set_new(o, "england", profile_summary(&x.england, pm[k].dp,
                                                           pm[k].additive));
         json_object_set_new(o, "region", profile_summary(&x.region, pm[k].dp, pm[k].additive));

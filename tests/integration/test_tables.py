@@ -404,6 +404,9 @@ def test_profile(t):
     dsg = m["dsg_cumulative_balance_gbp"]
     t.eq((dsg["period"], dsg["value"], dsg["rank_england"], dsg["band"], dsg["rank_region"],
           dsg["rank_neighbours"]), ("2021-22", -100, 8, "D", 6, 4), "DSG profile")
+    # the neighbours' rank is among them and the authority: its n counts
+    # both (the neighbours' summary is over the neighbours alone)
+    t.eq(dsg["n_neighbours"], dsg["neighbours"]["n"] + 1, "n of the neighbours' rank")
     t.eq((dsg["england"]["n"], dsg["england"]["total"], dsg["neighbours"]["median"],
           dsg["region"]["n"]), (9, -280, 15.0, 6), "DSG aggregates")
     t.eq([p["period"] for p in dsg["series"]], ["2015-16", "2020-21", "2021-22"], "series")
