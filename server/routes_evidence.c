@@ -547,6 +547,41 @@ static int submitted_section(struct evbuffer *b, const json_t *doc)
     return shown ? web_put(b, "</tbody></table></section>") : 0;
 }
 
+/* The quarters on a quarterly axis of their own, one chart per measure
+ * with any (the authority page's charts, web_quarter_figure: the council's
+ * own quarters where the reader may see them, and England's and the
+ * region's aggregates of released returns for those quarters and the
+ * public default ones), never mixed with the annual series above. */
+static int quarters_section(struct evbuffer *b, const json_t *doc)
+{
+    size_t i, shown = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+        if (json_array_size(json_object_get(m, "quarters")) == 0)
+            continue;
+        char id[40];
+        snprintf(id, sizeof id, "pack-quarters-%zu", i);
+        struct evbuffer *fig = evbuffer_new();
+        if (!fig || web_quarter_figure(fig, doc, m, id) != 0) {
+            if (fig)
+                evbuffer_free(fig);
+            return -1;
+        }
+        int empty = evbuffer_get_length(fig) == 0;
+        int bad = 0;
+        if (!empty && shown++ == 0)
+            bad = section_open(b, "quarters", "Quarters (councils' quarterly returns)") != 0 ||
+                  web_put(b, "<p class=\"note\">On a quarterly axis of their own, apart from the "
+                             "annual series of the DfE's published figures.</p>") != 0;
+        if (!bad && !empty)
+            bad = evbuffer_add_buffer(b, fig) != 0;
+        evbuffer_free(fig);
+        if (bad)
+            return -1;
+    }
+    return shown ? web_put(b, "</section>") : 0;
+}
+
 static int forecast_section(struct evbuffer *b, const json_t *doc)
 {
     const json_t *fc = web_forecast(doc, "ehcp_caseload", NULL);
@@ -662,6 +697,7 @@ static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
                           "dsg_balance_pct_of_income", "dsg-chart") != 0 ||
           high_needs_evidence_section(b, doc, tables_page_arg(r)) != 0 ||
           staffing_section(b, doc) != 0 || submitted_section(b, doc) != 0 ||
+          quarters_section(b, doc) != 0 ||
           forecast_section(b, doc) != 0 || web_figure_notes(b, doc) != 0 ||
           sources_section(b, doc) != 0 || web_page_end(b) != 0;
     return web_page_take(b, bad, len);

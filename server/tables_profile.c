@@ -138,7 +138,11 @@ const char TABLES_PROFILE_SQL[] =
     "  json_build_object('label', m.label, 'unit', m.unit, 'dp', m.dp,"
     "   'polarity', m.polarity, 'kind', m.kind, 'annual_period', m.annual_period,"
     "   'additive', m.additive, 'description', m.description, 'ratio_scale', (SELECT d.sign * d.scale"
-    "    FROM derived_metrics d WHERE d.metric = m.id AND d.formula = 'ratio'))::text, NULL"
+    "    FROM derived_metrics d WHERE d.metric = m.id AND d.formula = 'ratio'),"
+    /* Pages: the quarters that are public defaults (sql/090), whose
+     * England and region aggregates anyone's quarterly chart draws. */
+    "   'default_quarters', CASE WHEN $3 THEN (SELECT json_agg(d.period) FROM default_periods d"
+    "    WHERE d.metric = m.id AND d.period LIKE '% Q_') END)::text, NULL"
     " FROM metrics m LEFT JOIN chosen c ON c.metric = m.id WHERE EXISTS (SELECT 1 FROM subj)"
     " UNION ALL"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code, NULL::int,"
@@ -180,6 +184,7 @@ struct profile_metric {
     json_t *info;
     json_t *series;
     json_t *history;    /* pages only */
+    json_t *quarters;   /* pages only: the quarterly cross-sections drawn */
     int dp, additive;
     double ratio_scale;     /* a derived rate's sign x scale (sql/150), else 0 */
     enum polarity pol;
@@ -293,19 +298,16 @@ struct xsec {
 };
 
 /* Reads the 'x' rows [j0, j1) of metric (and period when not NULL) into
- * rows (room for j1 - j0 + 1), adding an empty row for the subject when it
- * has no figure, and ranks, bands and summarises them as table_compute
- * does for the API's tables.  Returns 0, or -1 when out of memory. */
-static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_index *ai,
-                        const char *metric, const char *period, const struct nbmap *nb,
-                        const char *subject_region, const struct profile_metric *pm,
-                        const struct auth_caller *caller, struct table_row *rows,
-                        struct xsec *out)
+ * rows, adding an empty row for the subject when it has no figure; the
+ * subject's index into *focal and its reason into *reason.  Returns the
+ * number of rows. */
+static size_t xsec_fill(const PGresult *res, int j0, int j1, const char *metric,
+                        const char *period, const struct nbmap *nb, const char *subject_region,
+                        struct table_row *rows, long *focal, const char **reason)
 {
     const char *subject = nb->subject;
     size_t n = 0;
-    long focal = -1;
-    memset(out, 0, sizeof *out);
+    *focal = -1;
     for (int j = j0; j < j1; j++) {
         if (strcmp(PQgetvalue(res, j, 1), metric) != 0 ||
             (period && strcmp(PQgetvalue(res, j, 2), period) != 0))
@@ -326,18 +328,37 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
             row->has_ratio = 1;
         }
         if (strcmp(row->code, subject) == 0) {
-            focal = (long)n;
-            out->reason = tq_cell(res, j, 9);
+            *focal = (long)n;
+            *reason = tq_cell(res, j, 9);
         }
         n++;
     }
-    if (focal < 0) {
+    if (*focal < 0) {
         /* No figure for the subject: the others are still summarised. */
         memset(&rows[n], 0, sizeof rows[n]);
         rows[n].code = subject;
         rows[n].region_code = subject_region;
-        focal = (long)n++;
+        *focal = (long)n++;
     }
+    return n;
+}
+
+/* Reads the 'x' rows [j0, j1) of metric (and period when not NULL) into
+ * rows (room for j1 - j0 + 1), and ranks, bands and summarises them as
+ * table_compute does for the API's tables, once as the neighbours' table
+ * and once as the region's, each from the rows as read (table_compute
+ * withholds what the caller may not see, and the region's aggregates are
+ * over the figures as recorded).  Returns 0, or -1 when out of memory. */
+static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_index *ai,
+                        const char *metric, const char *period, const struct nbmap *nb,
+                        const char *subject_region, const struct profile_metric *pm,
+                        const struct auth_caller *caller, struct table_row *rows,
+                        struct xsec *out)
+{
+    long focal = -1;
+    memset(out, 0, sizeof *out);
+    size_t n = xsec_fill(res, j0, j1, metric, period, nb, subject_region, rows, &focal,
+                         &out->reason);
     struct table tn = {.rows = rows, .n = n, .polarity = pm->pol, .dp = pm->dp,
                        .group = GROUP_NEIGHBOURS, .focal = focal, .caller = *caller,
                        .min_contributors = MIN_CONTRIBUTORS, .mask_key = "profile",
@@ -362,6 +383,8 @@ static int xsec_compute(const PGresult *res, int j0, int j1, const struct area_i
     struct table tr = tn;
     tr.group = GROUP_REGION;
     tr.order = NULL;
+    tr.n = xsec_fill(res, j0, j1, metric, period, nb, subject_region, rows, &tr.focal,
+                     &out->reason);
     if (table_compute(&tr) != 0)
         return -1;
     out->rank_rg = rows[focal].rank;
@@ -552,8 +575,9 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
         p->info = json_loads(PQgetvalue(res, i, 11), 0, NULL);
         p->series = json_array();
         p->history = json_array();
+        p->quarters = json_array();
         nm++;
-        if (!p->info || !p->series || !p->history)
+        if (!p->info || !p->series || !p->history || !p->quarters)
             goto done;
         json_t *info = p->info;
         p->dp = (int)json_integer_value(json_object_get(info, "dp"));
@@ -612,15 +636,34 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
             while (j1 < end_x && strcmp(PQgetvalue(res, j1, 1), mid) == 0 &&
                    strcmp(PQgetvalue(res, j1, 2), per) == 0)
                 j1++;
-            /* Charts are of annual figures: quarters (council submissions)
-             * are a different frequency and stay out of the history. */
-            for (size_t k = 0; k < nm && !strstr(per, " Q"); k++) {
+            /* Charts of annual figures: quarters (council submissions) are
+             * a different frequency and stay out of the history; they go to
+             * the quarterly series (its own chart, its own axis) when the
+             * caller sees the subject's figure of the quarter or the
+             * quarter is a public default (sql/090): a quarter a few
+             * councils sent is never drawn for the public. */
+            int quarter = strstr(per, " Q") != NULL;
+            for (size_t k = 0; k < nm; k++) {
                 if (strcmp(pm[k].id, mid) != 0)
                     continue;
                 struct xsec x;
                 if (xsec_compute(res, j0, j1, &ai, mid, per, &nb, subject_region, &pm[k],
                                  &q->caller, rows, &x) != 0)
                     goto done;
+                if (quarter) {
+                    int is_default = 0;
+                    size_t d;
+                    json_t *dq;
+                    json_array_foreach(json_object_get(pm[k].info, "default_quarters"), d, dq)
+                        is_default |= json_is_string(dq) &&
+                                      strcmp(json_string_value(dq), per) == 0;
+                    if (is_default || (!x.hidden && x.cur.has_value)) {
+                        json_t *o = xsec_json(&x, &pm[k], per);
+                        if (!o || json_array_append_new(pm[k].quarters, o) != 0)
+                            goto done;
+                    }
+                    break;
+                }
                 json_t *o = xsec_json(&x, &pm[k], per);
                 if (!o || json_array_append_new(pm[k].history, o) != 0)
                     goto done;
@@ -703,6 +746,7 @@ static json_t *profile_build(const struct tq *q, const PGresult *res, int histor
             json_object_set_new(o, "description",
                                 json_incref(json_object_get(info, "description")));
             json_object_set_new(o, "history", json_incref(pm[k].history));
+            json_object_set_new(o, "quarters", json_incref(pm[k].quarters));
         }
     }
     char vis[40];
@@ -720,6 +764,7 @@ done:
         json_decref(pm[k].info);
         json_decref(pm[k].series);
         json_decref(pm[k].history);
+        json_decref(pm[k].quarters);
     }
     free(pm);
     free(rows);

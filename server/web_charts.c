@@ -193,53 +193,95 @@ static int cmp_period(const void *a, const void *b)
 int web_quarter_figure(struct evbuffer *b, const json_t *doc, const json_t *metric,
                        const char *chart_id)
 {
-    /* The profile's series holds only the figures this caller may see
-     * (tables_profile.c leaves the others out), so a quarter appears here
-     * only for the council itself, an administrator, or once the council
-     * consented to be named. */
-    const json_t *series = json_object_get(metric, "series");
-    size_t n = json_array_size(series), m = 0, i;
+    /* The profile's quarters (tables_profile.c, pages only) are those where
+     * this caller sees the council's own figure (the council itself, an
+     * administrator, or anyone once it consented to be named) or that are
+     * public defaults (sql/090); each carries England's and the region's
+     * aggregates the disclosure rules allow (released batches only,
+     * docs/disclosure.md), drawn on a quarterly axis of their own. */
+    const json_t *quarters = json_object_get(metric, "quarters");
+    size_t n = json_array_size(quarters), m = 0, i;
     json_t *p;
-    const char *name = web_str(json_object_get(doc, "authority"), "name");
+    const json_t *auth = json_object_get(doc, "authority");
+    const char *name = web_str(auth, "name"), *region = web_str(auth, "region_name");
     const char *label = web_str(metric, "label"), *unit = web_str(metric, "unit");
     int rc = -1;
     const char **x = calloc(n ? n : 1, sizeof *x);
-    double *y = calloc(n ? n : 1, sizeof *y);
+    double *y = calloc(3 * (n ? n : 1), sizeof *y);
     if (!x || !y)
         goto done;
-    json_array_foreach(series, i, p) {
+    json_array_foreach(quarters, i, p) {
         const char *per = web_str(p, "period");
-        if (per && strstr(per, " Q") && isfinite(web_num(p, "value")))
+        if (per && strstr(per, " Q"))
             x[m++] = per;
     }
-    if (m == 0) {
+    qsort(x, m, sizeof *x, cmp_period);   /* "YYYY-YY Qn" sorts in time order */
+    double *eng = y + m, *reg = y + 2 * m;
+    int have_own = 0, have_eng = 0, have_reg = 0, eng_kind = 0, reg_kind = 0;
+    for (size_t k = 0; k < m; k++)
+        json_array_foreach(quarters, i, p) {
+            const char *per = web_str(p, "period");
+            if (!per || strcmp(per, x[k]) != 0)
+                continue;
+            int pe = 0, pr = 0;
+            y[k] = web_num(p, "value");
+            eng[k] = web_england_value(metric, json_object_get(p, "england"), 0, &pe);
+            reg[k] = web_england_value(metric, json_object_get(p, "region"), 0, &pr);
+            have_own |= isfinite(y[k]);
+            if (isfinite(eng[k])) {
+                have_eng = 1;
+                eng_kind = pe;
+            }
+            if (isfinite(reg[k])) {
+                have_reg = 1;
+                reg_kind = pr;
+            }
+        }
+    if (!have_own && !have_eng && !have_reg) {
         rc = 0;     /* no quarter to draw: nothing at all */
         goto done;
     }
-    qsort(x, m, sizeof *x, cmp_period);   /* "YYYY-YY Qn" sorts in time order */
-    for (size_t k = 0; k < m; k++)
-        json_array_foreach(series, i, p) {
-            const char *per = web_str(p, "period");
-            if (per && strcmp(per, x[k]) == 0)
-                y[k] = web_num(p, "value");
-        }
-    char title[400], desc[900];
-    snprintf(title, sizeof title, "%s: %s, submitted quarters", label, name ? name : "");
-    char span[64];
+    char title[400], desc[1200], span[64];
+    snprintf(title, sizeof title, "%s: %s, quarters", label, name ? name : "");
     snprintf(span, sizeof span, m > 1 ? "%s to %s" : "%s", x[0], x[m - 1]);
-    snprintf(desc, sizeof desc,
-             "Line chart of %s for %s by financial-year quarter (solid line, round markers), "
-             "%s: figures submitted by the council, not published, on a quarterly axis of "
-             "their own, never mixed with the annual series of the DfE's published figures.",
-             label, name ? name : "", span);
-    struct svg_series s = {name ? name : "Authority", y, SVG_FOCUS};
+    int used = snprintf(desc, sizeof desc,
+                        "Line chart of %s by financial-year quarter, %s, on a quarterly axis of "
+                        "its own, never mixed with the annual series of the DfE's published "
+                        "figures:", label, span);
+    if (have_own && used > 0 && (size_t)used < sizeof desc)
+        used += snprintf(desc + used, sizeof desc - used,
+                         " %s (solid line, round markers), figures submitted by the council, "
+                         "not published;", name ? name : "the authority");
+    const char *eng_words = eng_kind == 3 ? "ratio of sums" : "mean";
+    const char *reg_words = reg_kind == 3 ? "ratio of sums" : "mean";
+    if (have_eng && used > 0 && (size_t)used < sizeof desc)
+        used += snprintf(desc + used, sizeof desc - used,
+                         " England (dotted line, triangle markers), the %s of the authorities "
+                         "whose returns are released;", eng_words);
+    if (have_reg && used > 0 && (size_t)used < sizeof desc)
+        used += snprintf(desc + used, sizeof desc - used,
+                         " %s (dashed line, square markers), the %s of its authorities whose "
+                         "returns are released;", region ? region : "the region", reg_words);
+    if (used > 0 && (size_t)used < sizeof desc)
+        snprintf(desc + used, sizeof desc - used,
+                 " a council's figures enter England's and its region's only in batches of "
+                 "at least three of its region, and a gap is a quarter the rules do not "
+                 "release.");
+    struct svg_series s[3];
+    size_t ns = 0;
+    if (have_own)
+        s[ns++] = (struct svg_series){name ? name : "Authority", y, SVG_FOCUS};
+    if (have_reg)
+        s[ns++] = (struct svg_series){region ? region : "Region", reg, SVG_COMPARE1};
+    if (have_eng)
+        s[ns++] = (struct svg_series){"England", eng, SVG_COMPARE2};
     struct svg_frame f = {chart_id, title, desc, "Quarter", label, (int)web_num(metric, "dp"), unit};
     int zero = zero_based(metric);
     if (web_put(b, "<figure class=\"chart-figure quarterly\" data-metric=\"") != 0 ||
         html_escape(b, web_str(metric, "id")) != 0 || web_put(b, "\" data-axis=\"quarterly\">") != 0 ||
-        svg_line_chart(b, &f, x, m, &s, 1, zero) != 0 || web_put(b, "<figcaption>") != 0 ||
+        svg_line_chart(b, &f, x, m, s, ns, zero) != 0 || web_put(b, "<figcaption>") != 0 ||
         html_escape(b, desc) != 0 ||
-        web_put(b, " Source: the council's approved quarterly returns.</figcaption></figure>") != 0)
+        web_put(b, " Source: councils' approved quarterly returns.</figcaption></figure>") != 0)
         goto done;
     rc = 0;
 done:

@@ -160,3 +160,56 @@ def test_two_more_release_the_waiting_ones(t):
     t.eq(after["region"][1] - before["region"][1], batch, "the second batch of three")
     t.eq(after["england"][1] - before["england"][1], batch, "England moves by the batch")
     t.eq(len(set(b for _, m, b in released(t) if m == "ehcp_caseload")), 2, "two batches")
+
+
+def quarter_points(html, metric):
+    """(series, period, value) of the points of a metric's quarterly chart."""
+    m = re.search(r'<figure class="chart-figure quarterly" data-metric="%s" data-axis="quarterly">'
+                  r'(.*?)</figure>' % metric, html, re.S)
+    if not m:
+        return None
+    return [(s, p, v) for s, p, v in re.findall(
+        r'data-series="([^"]*)" data-period="([^"]*)" data-value="([^"]*)"', m.group(1))]
+
+
+def test_authority_page_draws_the_quarters_england_and_region(t):
+    """Issue 15 item 1: the quarterly England and region series on the
+    authority page, on a quarterly axis of its own: for Dorset signed in,
+    its own quarter beside England's and the South West's means of the
+    released batches; for the public nothing, as the quarter is no public
+    default (fewer than half of England contributed, sql/090)."""
+    dorset = CODES["838"]
+    s, _, b = t.request("GET", "/authorities/" + dorset,
+                        headers={"Authorization": "Bearer " + TOKENS["838"], "Accept": "text/html"})
+    t.eq(s, 200, "own page")
+    pts = quarter_points(b.decode(), "ehcp_caseload")
+    t.true(pts is not None, "a quarterly chart of plans in place")
+    sw = [FIGURES[n]["ehcp_caseload"] for n in ("838", "933", "878", "865", "908", "916")]
+    want = {("Dorset", Q, str(FIGURES["838"]["ehcp_caseload"])),
+            ("South West", Q, "%.0f" % (sum(sw) / len(sw))),
+            ("England", Q, "%.0f" % (sum(sw) / len(sw)))}
+    t.eq(set(pts), want, "its quarter, the South West's and England's means (Camden waits)")
+    html = b.decode()
+    t.true("only in batches of at least three" in html, "the caption says how aggregates come")
+    annual = re.findall(r'<figure class="chart-figure" data-metric="[^"]*">(.*?)</figure>', html, re.S)
+    t.true(annual and all(" Q" not in "".join(re.findall(r'data-period="([^"]*)"', a))
+                          for a in annual), "no annual chart draws a quarter")
+    s, _, b = t.request("GET", "/authorities/" + dorset, headers={"Accept": "text/html"})
+    t.eq(s, 200, "public page")
+    t.true('data-axis="quarterly"' not in b.decode(), "no quarterly chart for the public")
+
+
+def test_evidence_pack_draws_the_quarters(t):
+    """The pack has the same quarterly chart for Dorset signed in, under
+    the own-figures banner, and none for the public."""
+    dorset = CODES["838"]
+    s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence" % dorset,
+                        headers={"Authorization": "Bearer " + TOKENS["838"]})
+    t.eq(s, 200, "own pack")
+    html = b.decode()
+    t.true('id="quarters"' in html and "not for circulation" in html, "a quarters section")
+    pts = quarter_points(html, "ehcp_caseload")
+    t.true(pts and ("England", Q, "6243") in pts and ("Dorset", Q, "6173") in pts,
+           "England's mean of the released returns beside Dorset's quarter: %r" % pts)
+    s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence" % dorset)
+    t.true('id="quarters"' not in b.decode() and Q not in b.decode(), "none for the public")
