@@ -3,8 +3,9 @@ shipped DfE history: eight councils submit one quarter with distinctive
 figures (one of them consented to be named, one waiting alone in its region
 for its release batch), and then every public answer
 (tables for every metric, group and period in JSON and CSV, table meta,
-profiles, authorities, forecasts, evidence packs in HTML and CSV, the web
-pages, the collection) is searched for
+profiles in JSON and CSV, authorities, forecasts, High Needs trajectories,
+evidence packs in HTML and CSV, the web pages including the
+submitted-beside-published and High Needs pages, the collection) is searched for
 
   - any of a non-consenting authority's submitted values (as a number, with
     thousands separators, rounded to the catalogue's dp), compared with the
@@ -232,6 +233,8 @@ def public_paths(t, quarter_only=False):
                                   % (mid, g, a, pq, fmt))
             if p:
                 paths.add("/metrics/%s?period=%s" % (mid, urllib.parse.quote(p)))
+                if not quarter_only:
+                    paths.add("/metrics/%s?period=%s" % (mid, urllib.parse.quote(Q1)))
                 for a in focals[:2]:
                     paths.add("/metrics/%s?period=%s&authority=%s"
                               % (mid, urllib.parse.quote(p), a))
@@ -244,11 +247,15 @@ def public_paths(t, quarter_only=False):
                       % (mid, ons("838")))
     for a in focals:
         paths.add("/api/v1/authorities/%s/profile?period=%s" % (a, urllib.parse.quote(Q2)))
+        paths.add("/api/v1/authorities/%s/profile?format=csv&period=%s"
+                  % (a, urllib.parse.quote(Q2)))
         if quarter_only:
             continue
-        for extra in ("", "/profile", "/evidence", "/evidence?format=csv"):
+        for extra in ("", "/profile", "/profile?format=csv", "/evidence", "/evidence?format=csv",
+                      "/high-needs", "/high-needs?format=csv"):
             paths.add("/api/v1/authorities/%s%s" % (a, extra))
-        paths.add("/authorities/%s" % a)
+        for page in ("", "/submitted", "/high-needs"):
+            paths.add("/authorities/%s%s" % (a, page))
         for mid in ("ehcp_caseload", "requests_received", "new_plans_issued",
                     "dsg_cumulative_balance_gbp", "caseload_per_officer"):
             paths.add("/api/v1/forecasts/%s?authority=%s" % (mid, a))
