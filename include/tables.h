@@ -104,6 +104,14 @@ struct table_cell;
 int table_cell_aggregated(const struct auth_caller *caller, const struct table_cell *c,
                           int consent_to_name);
 
+/* The figure c as the aggregates (and masked rows) the caller is given
+ * count it: an administrator's and a public figure's as in force; a
+ * protected released figure's the held version (sql/181,
+ * docs/disclosure.md rule 12), written into *held.  Returns c or held. */
+const struct table_cell *table_cell_for_aggregates(const struct auth_caller *caller,
+                                                   const struct table_cell *c,
+                                                   int consent_to_name, struct table_cell *held);
+
 /* "Neighbour A" .. "Neighbour Z", "Neighbour AA" ... for index 0, 1, ... */
 void table_mask_label(size_t index, char *buf, size_t len);
 
@@ -125,6 +133,13 @@ struct table_cell {
     /* in aggregates: published, or unpublished and released in a batch of
      * its region (sql/180, docs/disclosure.md rule 11) */
     int released;
+    /* unpublished and released: the version the aggregates hold, which a
+     * revision or withdrawal changes only in a batch (sql/181, rule 12);
+     * held_has_value 0: the held version has a symbol.  A row whose held
+     * figure is no longer in force has exists 0 and released 1. */
+    int held_has_value;
+    double held_value;
+    long long held_batch;       /* the batch that released the held version */
 };
 
 enum table_group { GROUP_ENGLAND, GROUP_REGION, GROUP_NEIGHBOURS };
@@ -139,6 +154,10 @@ struct table_row {
      * England's and a region's ratio of sums where nothing is published */
     int has_ratio;
     double num, den;
+    /* the same inputs as the aggregates hold them (sql/181
+     * figures_aggregated), for anyone's ratio of sums but an admin's */
+    int has_held_ratio;
+    double held_num, held_den;
     /* a DfE footnote on cur (sql/170: "all new plans classed as
      * exceptions"): the figure is shown with it but is not ranked, banded
      * or summarised; NULL none */

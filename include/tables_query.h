@@ -49,7 +49,22 @@ struct tables_page;
     "    max(o.value) FILTER (WHERE o.metric = dmx.fallback_denominator)) AS den" \
     "  FROM current_observations o WHERE dmx.metric IS NOT NULL AND o.authority = s.authority" \
     "   AND o.period = s.period" \
-    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rt ON true"
+    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rt ON true" \
+    " LEFT JOIN LATERAL (SELECT max(o.value) FILTER (WHERE o.metric = dmx.numerator) AS num," \
+    "   coalesce(max(o.value) FILTER (WHERE o.metric = dmx.denominator)," \
+    "    max(o.value) FILTER (WHERE o.metric = dmx.fallback_denominator)) AS den" \
+    "  FROM figures_aggregated o WHERE dmx.metric IS NOT NULL AND o.authority = s.authority" \
+    "   AND o.period = s.period" \
+    "   AND o.metric IN (dmx.numerator, dmx.denominator, dmx.fallback_denominator)) rh ON true"
+
+/* The inputs TABLES_RATIO_INPUTS_SQL joins, as one text column: "num den
+ * held_num held_den" (the held ones as the aggregates hold them, sql/181;
+ * "nan" where missing), NULL when neither pair is complete. */
+#define TABLES_RATIO_INPUTS_TEXT \
+    "  CASE WHEN (rt.num IS NOT NULL AND rt.den IS NOT NULL)" \
+    "   OR (rh.num IS NOT NULL AND rh.den IS NOT NULL) THEN" \
+    "   coalesce(rt.num::text, 'nan') || ' ' || coalesce(rt.den::text, 'nan') || ' ' ||" \
+    "   coalesce(rh.num::text, 'nan') || ' ' || coalesce(rh.den::text, 'nan') END"
 
 enum tq_kind { TQ_TABLE, TQ_META, TQ_PROFILE };
 

@@ -44,7 +44,11 @@ static const char COLLECTION_SQL[] =
     "  UNION ALL"
     "  SELECT authority, metric, value, CASE WHEN value IS NULL THEN 'x' END,"
     "   figure_state(published, authority, metric, period)"
-    "  FROM derived_observations WHERE period = $1),"
+    "  FROM derived_observations WHERE period = $1"
+    /* held figures no longer in force (sql/181): in aggregates only */
+    "  UNION ALL"
+    "  SELECT authority, metric, NULL, NULL, figure_state(false, authority, metric, period)"
+    "  FROM figures_held_out WHERE period = $1),"
     " a AS (SELECT new_la_code, name, region_code, region_name, consent_to_name FROM authorities"
     "       WHERE valid_to IS NULL OR new_la_code IN (SELECT authority FROM obs))"
     " SELECT m.id, m.label, m.unit, m.dp, m.polarity, m.kind,"                          /* 0-5 */
@@ -317,15 +321,7 @@ static void collection_fetched(const struct db_reply *reply, void *arg)
             row->region_name = PQgetvalue(res, j, 9);
             row->consent_to_name = PQgetvalue(res, j, 10)[0] == 't';
             row->neighbour_rank = -1;
-            if (!PQgetisnull(res, j, 11) || !PQgetisnull(res, j, 12)) {
-                row->cur.exists = 1;
-                row->cur.has_value = !PQgetisnull(res, j, 11);
-                row->cur.value = row->cur.has_value ? atof(PQgetvalue(res, j, 11)) : 0;
-                row->cur.symbol = PQgetisnull(res, j, 12) ? NULL : PQgetvalue(res, j, 12);
-                /* figure_state (sql/180): 'true', 'released', 'false' */
-                row->cur.published = PQgetvalue(res, j, 13)[0] == 't';
-                row->cur.released = row->cur.published || PQgetvalue(res, j, 13)[0] == 'r';
-            }
+            tq_read_cell(res, j, 11, &row->cur);
             if (q->caller.kind == CALLER_COUNCIL && strcmp(row->code, q->caller.authority) == 0)
                 m->own = j - j0;
         }

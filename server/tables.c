@@ -247,6 +247,8 @@ static void round_cell(struct table_cell *c, int dp)
 {
     if (c->has_value)
         c->value = table_round(c->value, dp);
+    if (c->held_has_value)
+        c->held_value = table_round(c->held_value, dp);
 }
 
 /* Protected from the public: unpublished and not consented.  What an
@@ -270,10 +272,46 @@ int table_cell_aggregated(const struct auth_caller *caller, const struct table_c
            !disclosure_protected(c->published, consent_to_name) || c->released;
 }
 
+const struct table_cell *table_cell_for_aggregates(const struct auth_caller *caller,
+                                                   const struct table_cell *c,
+                                                   int consent_to_name, struct table_cell *held)
+{
+    if (caller->kind == CALLER_ADMIN || c->published || !c->released ||
+        !disclosure_protected(c->published, consent_to_name))
+        return c;
+    memset(held, 0, sizeof *held);
+    held->exists = held->released = 1;
+    held->has_value = held->held_has_value = c->held_has_value;
+    held->value = held->held_value = c->held_value;
+    held->symbol = c->held_has_value ? NULL : "x";
+    held->held_batch = c->held_batch;
+    return held;
+}
+
 static int cell_aggregated(const struct table *t, const struct table_row *r,
                            const struct table_cell *c)
 {
     return table_cell_aggregated(&t->caller, c, r->consent_to_name);
+}
+
+/* Row r's figure as this caller's aggregates count it (rule 12). */
+static const struct table_cell *agg_cell(const struct table *t, const struct table_row *r,
+                                         struct table_cell *held)
+{
+    return table_cell_for_aggregates(&t->caller, &r->cur, r->consent_to_name, held);
+}
+
+/* Row r's rate inputs as this caller's ratio of sums counts them: an
+ * admin's in force, anyone else's as the aggregates hold them. */
+static int ratio_inputs(const struct table *t, const struct table_row *r, double *num,
+                        double *den)
+{
+    int admin = t->caller.kind == CALLER_ADMIN;
+    if (admin ? !r->has_ratio : !r->has_held_ratio)
+        return 0;
+    *num = admin ? r->num : r->held_num;
+    *den = admin ? r->den : r->held_den;
+    return 1;
 }
 
 /* Unpublished and the caller may not name the authority. */
@@ -321,7 +359,8 @@ static void summarise_where(struct table *t,
         if (!in(t, i, region))
             continue;
         const struct table_row *r = &t->rows[i];
-        const struct table_cell *c = &r->cur;
+        struct table_cell held;
+        const struct table_cell *c = agg_cell(t, r, &held);
         if (!cell_aggregated(t, r, c)) {
             /* waiting for its batch: counted as an authority with no figure */
             vals[m] = 0;
@@ -350,14 +389,15 @@ static void summarise_where(struct table *t,
         int all = 1;
         for (size_t i = 0; i < t->n; i++) {
             const struct table_row *r = &t->rows[i];
-            if (!in(t, i, region) || !r->cur.has_value || r->note || !cell_aggregated(t, r, &r->cur))
+            struct table_cell held;
+            const struct table_cell *c = agg_cell(t, r, &held);
+            if (!in(t, i, region) || !c->has_value || r->note || !cell_aggregated(t, r, c))
                 continue;
-            if (!r->has_ratio) {
+            if (!ratio_inputs(t, r, &vals[k], &scratch[k])) {
                 all = 0;
                 break;
             }
-            vals[k] = r->num;
-            scratch[k++] = r->den;
+            k++;
         }
         double num = sorted_sum(vals, k), den = sorted_sum(scratch, k);
         if (all && k == out->n && den != 0) {
@@ -387,6 +427,34 @@ static int in_neighbours(const struct table *t, size_t i, const char *region)
     return t->rows[i].neighbour_rank >= 1;
 }
 
+/* Whether every release batch among the neighbours' protected figures
+ * (as this caller's aggregates hold them) brought at least
+ * min_contributors of them.  batches and seen: room for t->n. */
+static int neighbour_batches_whole(const struct table *t, long long *batches, int *seen)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct table_row *r = &t->rows[i];
+        struct table_cell held;
+        const struct table_cell *c = agg_cell(t, r, &held);
+        if (!in_neighbours(t, i, NULL) || !c->has_value || !cell_protected(c, r) ||
+            !cell_aggregated(t, r, c))
+            continue;
+        size_t k = 0;
+        while (k < nb && batches[k] != c->held_batch)
+            k++;
+        if (k == nb) {
+            batches[nb] = c->held_batch;
+            seen[nb++] = 0;
+        }
+        seen[k]++;
+    }
+    for (size_t k = 0; k < nb; k++)
+        if ((size_t)seen[k] < t->min_contributors)
+            return 0;
+    return 1;
+}
+
 static int in_group_rows(const struct table *t, size_t i)
 {
     switch (t->group) {
@@ -414,7 +482,9 @@ static int regions_complement(const struct table *t, const char **regions, size_
             regions[nr] = rc;
             counts[nr++] = 0;
         }
-        if (r->cur.has_value && cell_protected(&r->cur, r) && cell_aggregated(t, r, &r->cur))
+        struct table_cell held;
+        const struct table_cell *c = agg_cell(t, r, &held);
+        if (c->has_value && cell_protected(c, r) && cell_aggregated(t, r, c))
             counts[k]++;
     }
     *nregions = nr;
@@ -460,6 +530,7 @@ int table_compute(struct table *t)
     size_t n = t->n;
     size_t cap = n ? n : 1;
     double *vals = calloc(cap, sizeof *vals);
+    long long *batches = calloc(cap, sizeof *batches);
     double *scratch = calloc(cap, sizeof *scratch);
     int *present = calloc(cap, sizeof *present);
     int *prot = calloc(cap, sizeof *prot);
@@ -471,7 +542,7 @@ int table_compute(struct table *t)
     size_t *region_counts = calloc(cap, sizeof *region_counts);
     int *region_sup = calloc(cap, sizeof *region_sup);
     t->order = calloc(cap, sizeof *t->order);
-    if (!vals || !scratch || !present || !prot || !ranks || !codes || !masked_idx ||
+    if (!vals || !batches || !scratch || !present || !prot || !ranks || !codes || !masked_idx ||
         !letters || !regions || !region_counts || !region_sup || !t->order)
         goto done;
     if (t->focal >= (long)n)
@@ -512,7 +583,13 @@ int table_compute(struct table *t)
          * focal authority (its own neighbours) and admins. */
         int own = t->caller.kind == CALLER_COUNCIL && f->code &&
                   strcmp(t->caller.authority, f->code) == 0;
-        if (!admin && !own && t->neighbours.n_protected > 0) {
+        /* Batches are per region and neighbours cross regions: for the
+         * focal authority too, each batch in its neighbours' aggregate
+         * must have brought at least three of them (rule 6), else the
+         * aggregate moved by fewer than three when the batch came. */
+        if (!admin && t->neighbours.n_protected > 0 &&
+            (!own || !neighbour_batches_whole(t, batches, present)))
+        {
             t->neighbours.suppressed = 1;
             t->neighbours.mean = t->neighbours.median = t->neighbours.total = 0;
         }
@@ -568,6 +645,12 @@ int table_compute(struct table *t)
          * a masked value that appeared with one approval would be that
          * authority's (rule 11). */
         if (masks && r->in_group && cell_aggregated(t, r, &r->cur)) {
+            /* as the aggregates hold it: a masked value that moved with
+             * one revision would be that authority's change (rule 12) */
+            struct table_cell held;
+            const struct table_cell *c = agg_cell(t, r, &held);
+            if (c != &r->cur)
+                r->cur = *c;
             r->masked = 1;
             codes[n_masked] = r->code ? r->code : "";
             masked_idx[n_masked++] = i;
@@ -646,6 +729,7 @@ int table_compute(struct table *t)
     rc = 0;
 done:
     free(vals);
+    free(batches);
     free(scratch);
     free(present);
     free(prot);

@@ -151,8 +151,11 @@ const char TABLES_PROFILE_SQL[] =
     "  s.value::text, s.symbol, figure_state(s.published, s.authority, s.metric, s.period),"
     "  coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
     "  a.consent_to_name::text,"
-    "  rt.num::text || ' ' || rt.den::text"
-    " FROM (SELECT * FROM src WHERE $3) s"
+    TABLES_RATIO_INPUTS_TEXT
+    " FROM (SELECT * FROM src WHERE $3"
+    /* held figures no longer in force (sql/181): in aggregates only */
+    "  UNION ALL SELECT authority, metric, period, period_start, NULL, NULL, false, NULL, NULL,"
+    "   NULL FROM figures_held_out WHERE $3) s"
     " JOIN authorities a ON a.new_la_code = s.authority"
     " LEFT JOIN figure_notes fn ON fn.authority = s.authority AND fn.metric = s.metric"
     "  AND fn.period = s.period"
@@ -320,12 +323,16 @@ static size_t xsec_fill(const PGresult *res, int j0, int j1, const char *metric,
         row->consent_to_name = PQgetvalue(res, j, 11)[0] == 't';
         tq_read_cell(res, j, 6, &row->cur);
         row->note = row->cur.has_value ? tq_cell(res, j, 9) : NULL;
-        const char *nd = tq_cell(res, j, 12);   /* "numerator denominator" */
+        /* "num den held_num held_den" (TABLES_RATIO_INPUTS_TEXT) */
+        const char *nd = tq_cell(res, j, 12);
         if (nd) {
             char *end = NULL;
             row->num = strtod(nd, &end);
-            row->den = strtod(end, NULL);
-            row->has_ratio = 1;
+            row->den = strtod(end, &end);
+            row->held_num = strtod(end, &end);
+            row->held_den = strtod(end, NULL);
+            row->has_ratio = isfinite(row->num) && isfinite(row->den);
+            row->has_held_ratio = isfinite(row->held_num) && isfinite(row->held_den);
         }
         if (strcmp(row->code, subject) == 0) {
             *focal = (long)n;
@@ -450,10 +457,12 @@ static int growth_add(struct growth *g, const char *period, const struct table_r
             if (b > 0)
                 index = 100.0 * plans / b;
         }
-        vals[m] = row->cur.has_value ? row->cur.value : 0;
-        present[m] = row->cur.has_value &&
-                     table_cell_aggregated(caller, &row->cur, row->consent_to_name);
-        unpub[m] = row->cur.exists && !row->cur.published;
+        struct table_cell held;
+        const struct table_cell *ag = table_cell_for_aggregates(caller, &row->cur,
+                                                                row->consent_to_name, &held);
+        vals[m] = ag->has_value ? ag->value : 0;
+        present[m] = ag->has_value && table_cell_aggregated(caller, ag, row->consent_to_name);
+        unpub[m] = ag->exists && !ag->published;
         m++;
     }
     struct table_summary eng, nbs;
@@ -474,12 +483,15 @@ static int growth_add(struct growth *g, const char *period, const struct table_r
     for (size_t i = 0; i < n; i++) {
         const struct table_row *row = &rows[i];
         double b = growth_base_of(g, row->code);
-        if (row->neighbour_rank < 1 || !row->cur.has_value || !(b > 0) ||
-            !table_cell_aggregated(caller, &row->cur, row->consent_to_name))
+        struct table_cell held;
+        const struct table_cell *ag = table_cell_for_aggregates(caller, &row->cur,
+                                                                row->consent_to_name, &held);
+        if (row->neighbour_rank < 1 || !ag->has_value || !(b > 0) ||
+            !table_cell_aggregated(caller, ag, row->consent_to_name))
             continue;
-        vals[m] = 100.0 * row->cur.value / b;
+        vals[m] = 100.0 * ag->value / b;
         present[m] = 1;
-        unpub[m++] = !row->cur.published;
+        unpub[m++] = !ag->published;
     }
     table_summarise(vals, present, unpub, m, MIN_CONTRIBUTORS, caller->kind == CALLER_ADMIN,
                     scratch, &nbs);

@@ -284,17 +284,34 @@ const char *tq_cell(const PGresult *res, int row, int col)
 
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c)
 {
-    /* columns: value, symbol, published (figure_state, sql/180: 'true',
-     * 'released' or 'false'; a bool's 't' or 'f') */
+    /* columns: value, symbol, published (figure_state, sql/180 and 181:
+     * 'true', 'false', or 'released BATCH VALUE', the batch and the value
+     * the aggregates hold (no value: the held version has a symbol); a
+     * bool's 't' or 'f') */
     memset(c, 0, sizeof *c);
     const char *v = tq_cell(res, row, col_value);
     const char *sym = tq_cell(res, row, col_value + 1);
     const char *pub = tq_cell(res, row, col_value + 2);
     if (!v && !sym && !pub)
         return;
-    c->exists = 1;
     c->published = pub && pub[0] == 't';
     c->released = c->published || (pub && pub[0] == 'r');
+    if (pub && pub[0] == 'r') {
+        const char *h = strchr(pub, ' ');
+        char *end = NULL;
+        if (h) {
+            c->held_batch = strtoll(h + 1, &end, 10);
+            if (end && *end == ' ' && end[1]) {
+                c->held_has_value = 1;
+                c->held_value = strtod(end + 1, NULL);
+            }
+        }
+    }
+    /* A held figure no longer in force (sql/181 figures_held_out): no
+     * figure to show, only what the aggregates hold. */
+    if (!v && !sym)
+        return;
+    c->exists = 1;
     if (v) {
         c->has_value = 1;
         c->value = strtod(v, NULL);

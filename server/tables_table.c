@@ -31,7 +31,12 @@ static const char TABLE_SQL[] =
     "  UNION ALL"
     "  SELECT authority, period, value, CASE WHEN value IS NULL THEN 'x' END,"
     "   figure_state(published, authority, metric, period), reason"
-    "  FROM derived_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))),"
+    "  FROM derived_observations WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))"
+    /* Held figures no longer in force (sql/181): no figure to show, the
+     * held version in the aggregates. */
+    "  UNION ALL"
+    "  SELECT authority, period, NULL, NULL, figure_state(false, authority, metric, period), NULL"
+    "  FROM figures_held_out WHERE metric = $1 AND period IN ($2, $3, $4, coalesce($5, $2))),"
     /* A DfE footnote the import checks carry (sql/170): shown, not ranked. */
     " notes AS MATERIALIZED (SELECT authority, note FROM figure_notes"
     "  WHERE metric = $1 AND period = $2),"
@@ -45,6 +50,14 @@ static const char TABLE_SQL[] =
     "  coalesce(max(o.value) FILTER (WHERE o.metric = dm.denominator),"
     "   max(o.value) FILTER (WHERE o.metric = dm.fallback_denominator)) AS den"
     "  FROM dm JOIN current_observations o ON o.period = $2"
+    "   AND o.metric IN (dm.numerator, dm.denominator, dm.fallback_denominator)"
+    "  GROUP BY o.authority),"
+    /* The same as the aggregates hold them (sql/181). */
+    " ndh AS MATERIALIZED (SELECT o.authority,"
+    "  max(o.value) FILTER (WHERE o.metric = dm.numerator) AS num,"
+    "  coalesce(max(o.value) FILTER (WHERE o.metric = dm.denominator),"
+    "   max(o.value) FILTER (WHERE o.metric = dm.fallback_denominator)) AS den"
+    "  FROM dm JOIN figures_aggregated o ON o.period = $2"
     "   AND o.metric IN (dm.numerator, dm.denominator, dm.fallback_denominator)"
     "  GROUP BY o.authority),"
     " focal AS (SELECT new_la_code FROM authorities WHERE new_la_code = $6 OR old_la_code = $6"
@@ -90,7 +103,8 @@ static const char TABLE_SQL[] =
     "  (SELECT 't' FROM ar JOIN authorities x ON x.region_code = ar.area"
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"                        /* 35-37 */
     "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code),"                 /* 38 */
-    "  nd.num, nd.den, (SELECT k FROM dm), m.additive"                                  /* 39-42 */
+    "  nd.num, nd.den, (SELECT k FROM dm), m.additive,"                                 /* 39-42 */
+    "  ndh.num, ndh.den"                                                                /* 43-44 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -100,6 +114,7 @@ static const char TABLE_SQL[] =
     " LEFT JOIN statistical_neighbours nb ON nb.authority = (SELECT new_la_code FROM focal)"
     "  AND nb.neighbour = a.new_la_code"
     " LEFT JOIN nd ON nd.authority = a.new_la_code"
+    " LEFT JOIN ndh ON ndh.authority = a.new_la_code"
     " WHERE a.new_la_code IS NULL OR c.authority IS NOT NULL"
     "  OR a.new_la_code = (SELECT new_la_code FROM focal)"
     "  OR ((a.valid_from IS NULL OR a.valid_from <= $7::date)"
@@ -203,6 +218,11 @@ static void table_fetched(const struct db_reply *reply, void *arg)
         if (row->has_ratio) {
             row->num = strtod(PQgetvalue(res, i, 39), NULL);
             row->den = strtod(PQgetvalue(res, i, 40), NULL);
+        }
+        row->has_held_ratio = !PQgetisnull(res, i, 43) && !PQgetisnull(res, i, 44);
+        if (row->has_held_ratio) {
+            row->held_num = strtod(PQgetvalue(res, i, 43), NULL);
+            row->held_den = strtod(PQgetvalue(res, i, 44), NULL);
         }
         if (row->note)
             reasons[n] = row->note;

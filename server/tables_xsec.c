@@ -23,12 +23,16 @@ const char TABLES_XSEC_SQL[] =
     "  UNION ALL"
     "  SELECT authority, metric, period, period_start, value,"
     "         CASE WHEN value IS NULL THEN 'x' END, published, reason"
-    "  FROM derived_observations)"
+    "  FROM derived_observations"
+    /* held figures no longer in force (sql/181): in aggregates only */
+    "  UNION ALL"
+    "  SELECT authority, metric, period, period_start, NULL, NULL, false, NULL"
+    "  FROM figures_held_out)"
     " SELECT 'x', s.metric, s.period, a.new_la_code, a.region_code, NULL::int,"
     "  s.value::text, s.symbol, figure_state(s.published, s.authority, s.metric, s.period),"
     "  coalesce(fn.note, s.reason), s.period_start::text || ' ' || s.period,"
     "  a.consent_to_name::text,"
-    "  rt.num::text || ' ' || rt.den::text"
+    TABLES_RATIO_INPUTS_TEXT
     " FROM pairs c CROSS JOIN LATERAL (SELECT * FROM src"
     "  WHERE src.metric = c.metric AND src.period = c.period OFFSET 0) s"
     " JOIN authorities a ON a.new_la_code = s.authority"

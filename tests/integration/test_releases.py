@@ -52,19 +52,7 @@ def notices(t):
 
 
 def approve(t, num):
-    s, _, b = t.request("POST", "/api/v1/submissions",
-                        {"authority": CODES[num], "period": Q, "figures": FIGURES[num]},
-                        headers={"Authorization": "Bearer " + TOKENS[num]})
-    t.eq(s, 201, "submission %s: %r" % (num, b[:300]))
-    seen = notices(t)
-    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
-                        headers={"Authorization": "Bearer " + TOKENS["admin"]})
-    t.eq(s, 200, "approved %s: %r" % (num, b[:300]))
-    # the approval's notice has emptied the cached answers before they are read
-    deadline = time.time() + 20
-    while notices(t) == seen and time.time() < deadline:
-        time.sleep(0.05)
-    t.true(notices(t) > seen, "the approval's change notice reached the server")
+    submit(t, num, FIGURES[num])
 
 
 def released(t):
@@ -213,3 +201,119 @@ def test_evidence_pack_draws_the_quarters(t):
            "England's mean of the released returns beside Dorset's quarter: %r" % pts)
     s, _, b = t.request("GET", "/api/v1/authorities/%s/evidence" % dorset)
     t.true('id="quarters"' not in b.decode() and Q not in b.decode(), "none for the public")
+
+
+def submit(t, num, figures=None, withdraw=None):
+    """A version of num's quarter (figures and/or withdrawals), approved."""
+    body = {"authority": CODES[num], "period": Q}
+    if figures:
+        body["figures"] = figures
+    if withdraw:
+        body["withdraw"] = withdraw
+    s, _, b = t.request("POST", "/api/v1/submissions", body,
+                        headers={"Authorization": "Bearer " + TOKENS[num]})
+    t.eq(s, 201, "version of %s: %r" % (num, b[:300]))
+    seen = notices(t)
+    s, _, b = t.request("POST", "/api/v1/submissions/%d/approve" % json.loads(b)["id"],
+                        headers={"Authorization": "Bearer " + TOKENS["admin"]})
+    t.eq(s, 200, "approved %s: %r" % (num, b[:300]))
+    # the approval's notice has emptied the cached answers before they are read
+    deadline = time.time() + 20
+    while notices(t) == seen and time.time() < deadline:
+        time.sleep(0.05)
+    t.true(notices(t) > seen, "the approval's change notice reached the server")
+
+
+def public_readings(t):
+    return {m: {k: v for k, v in summaries(t, m).items() if k != "rows"}
+            for m in ("ehcp_caseload", "case_officers_fte", "caseload_per_officer")}
+
+
+def test_a_revision_after_release_waits_for_a_batch(t):
+    """docs/disclosure.md rule 12: a released figure's revision enters the
+    public aggregates only in a batch of three changes of its region, so
+    two readings around one council's revision differ by nothing (before
+    the rule they differed by the change in its figure).  The council sees
+    its revised figure as its own row meanwhile; an admin's aggregates
+    count it at once."""
+    before = public_readings(t)
+    adm0 = summaries(t, "ehcp_caseload", token="admin")
+    submit(t, "838", {"ehcp_caseload": 6911, "case_officers_fte": 17.5})
+    t.eq(public_readings(t), before, "one revision: every public aggregate reads as before")
+    own = summaries(t, "ehcp_caseload", token="838")
+    t.eq(own["rows"][CODES["838"]], 6911, "Dorset sees its revised figure")
+    t.eq((own["england"][:2], own["region"][:2]),
+         (before["ehcp_caseload"]["england"][:2], before["ehcp_caseload"]["region"][:2]),
+         "and the public's aggregates")
+    adm = summaries(t, "ehcp_caseload", token="admin")
+    t.eq(adm["england"][1] - adm0["england"][1], 6911 - 6173, "an admin's count the revision")
+    submit(t, "933", {"ehcp_caseload": 7402})
+    t.eq(public_readings(t), before, "two revisions: still as before")
+    submit(t, "878", {"ehcp_caseload": 8351})
+    after = summaries(t, "ehcp_caseload")
+    change = (6911 - 6173) + (7402 - 7291) + (8351 - 8467)
+    t.eq(after["region"][1] - before["ehcp_caseload"]["region"][1], change,
+         "the third revision releases the three changes together")
+    t.eq(after["england"][1] - before["ehcp_caseload"]["england"][1], change, "England too")
+    for n, v in (("838", 6911), ("933", 7402), ("878", 8351)):
+        FIGURES[n]["ehcp_caseload"] = v
+
+
+def test_a_withdrawal_after_release_waits_for_a_batch(t):
+    """A released figure withdrawn stays in the public aggregates (as
+    released) until a batch of three changes of its region takes it out:
+    a withdrawal read at once would give the figure itself away."""
+    before = public_readings(t)
+    submit(t, "865", withdraw=["ehcp_caseload"])
+    t.eq(public_readings(t), before, "one withdrawal: every public aggregate reads as before")
+    own = summaries(t, "ehcp_caseload", token="865", focal="865")
+    t.eq(own["rows"].get(CODES["865"]), None, "Wiltshire's own row has no figure now")
+    submit(t, "908", {"ehcp_caseload": 4297})
+    t.eq(public_readings(t), before, "a withdrawal and a revision: still as before")
+    submit(t, "916", withdraw=["ehcp_caseload"])
+    after = summaries(t, "ehcp_caseload")
+    change = -5417 + (4297 - 4183) - 5927
+    t.eq(after["region"][1] - before["ehcp_caseload"]["region"][1], change,
+         "three changes: the withdrawals and the revision leave together")
+    t.eq(after["region"][0], before["ehcp_caseload"]["region"][0] - 2, "two fewer contributors")
+    FIGURES["908"]["ehcp_caseload"] = 4297
+    for n in ("865", "916"):
+        del FIGURES[n]["ehcp_caseload"]
+
+
+def council(t, num):
+    if num not in CODES:
+        CODES[num] = t.value("SELECT new_la_code FROM authorities WHERE old_la_code = :'p1'", num)
+        r = t.cli("token", "create", "--authority", num)
+        t.eq(r.returncode, 0, "token " + num)
+        TOKENS[num] = r.stdout.strip()
+
+
+def test_own_neighbours_aggregate_never_moves_by_one_neighbour(t):
+    """docs/disclosure.md rule 6: batches are per region and Dorset's
+    statistical neighbours cross regions, so a batch of three in the East
+    of England can bring one of them (Suffolk) into Dorset's own
+    neighbours' aggregate.  Dorset's neighbours' total read before and
+    after that batch must not differ by Suffolk's figure: the aggregate is
+    shown only when every batch in it brought at least three neighbours."""
+    caseload = {"886": 9137, "938": 7823, "850": 8791,      # South East: Kent, West Sussex (neighbours), Hampshire
+                "935": 6529, "873": 5483, "919": 8147}      # East: Suffolk (neighbour), Cambridgeshire, Hertfordshire
+    for n in caseload:
+        council(t, n)
+    readings = [summaries(t, "ehcp_caseload", token="838")["neighbours"]]
+    for n in ("886", "938", "850"):
+        submit(t, n, {"ehcp_caseload": caseload[n]})
+    readings.append(summaries(t, "ehcp_caseload", token="838")["neighbours"])
+    for n in ("935", "873", "919"):
+        submit(t, n, {"ehcp_caseload": caseload[n]})
+    readings.append(summaries(t, "ehcp_caseload", token="838")["neighbours"])
+    t.eq(len([r for r in released(t) if r[0] in caseload and r[1] == "ehcp_caseload"]), 6,
+         "two batches released")
+    shown = [r[1] for r in readings if r[1] is not None]
+    for a in shown:
+        for b in shown:
+            t.true(abs(b - a) != caseload["935"], "Dorset's neighbours moved by Suffolk alone: %r"
+                   % readings)
+    t.eq(readings[-1][1], None, "the East's batch brought one neighbour: not shown")
+    adm = summaries(t, "ehcp_caseload", token="admin")
+    t.true(adm["neighbours"][1] is not None, "an admin's neighbours' aggregate is shown")

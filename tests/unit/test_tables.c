@@ -247,6 +247,8 @@ static struct table_row make_row(const char *code, const char *name, const char 
     r.cur.symbol = has ? NULL : "c";
     r.cur.published = published;
     r.cur.released = 1;     /* in its region's batch (sql/180); see test_..._waiting */
+    r.cur.held_has_value = has;     /* the released version is in force (sql/181) */
+    r.cur.held_value = v;
     return r;
 }
 
@@ -471,27 +473,42 @@ static void test_table_compute_published_never_masked(void)
     table_release(&t);
 }
 
+/* fill_rows, then Eps, Zeta and Eta all in Alpha's region (Eta's figure
+ * eta). */
+static void fill_seven(struct table_row *rows, double eta)
+{
+    fill_rows(rows);
+    rows[4] = make_row("E06000005", "Eps", "E12000001", -1, 1, 40, 0, 0);
+    rows[5] = make_row("E06000006", "Zeta", "E12000001", -1, 1, 50, 0, 0);
+    rows[6] = make_row("E06000007", "Eta", "E12000001", -1, 1, eta, 0, 0);
+}
+
+/* An England table of fill_seven's rows, Alpha focal, for the anonymous
+ * public (c 0), Delta's council (1) or an administrator (2). */
+static struct table seven_table(struct table_row *rows, size_t c)
+{
+    static const struct auth_caller callers[] = {
+        {.kind = CALLER_ANONYMOUS},
+        {.kind = CALLER_COUNCIL, .authority = "E06000004"},
+        {.kind = CALLER_ADMIN, .admin = 1}};
+    return (struct table){.rows = rows, .n = 7, .polarity = POLARITY_HIGHER_BETTER,
+                          .group = GROUP_ENGLAND, .focal = 0, .caller = callers[c],
+                          .min_contributors = 3, .mask_key = "key", .table_id = "t",
+                          .additive = 1};
+}
+
 /* Release in batches (sql/180, docs/disclosure.md rule 11): a protected
  * figure not yet released reads in aggregates and masks as an authority
  * with no figure, for everyone but an administrator; the authority itself
  * still sees its own figure. */
 static void test_table_compute_waiting_figures(void)
 {
-    struct auth_caller callers[] = {{.kind = CALLER_ANONYMOUS},
-                                    {.kind = CALLER_COUNCIL, .authority = "E06000004"},
-                                    {.kind = CALLER_ADMIN, .admin = 1}};
     for (size_t c = 0; c < 3; c++) {
         struct table_row rows[7];
-        fill_rows(rows);
-        rows[4] = make_row("E06000005", "Eps", "E12000001", -1, 1, 40, 0, 0);
-        rows[5] = make_row("E06000006", "Zeta", "E12000001", -1, 1, 50, 0, 0);
-        rows[6] = make_row("E06000007", "Eta", "E12000001", -1, 1, 1234, 0, 0);
+        fill_seven(rows, 1234);
         rows[6].cur.released = 0;   /* Eta's return waits for two more of its region */
         rows[3].cur.released = 0;   /* and Delta's */
-        struct table t = {.rows = rows, .n = 7, .polarity = POLARITY_HIGHER_BETTER,
-                          .group = GROUP_ENGLAND, .focal = 0, .caller = callers[c],
-                          .min_contributors = 3, .mask_key = "key", .table_id = "t",
-                          .additive = 1};
+        struct table t = seven_table(rows, c);
         CHECK(table_compute(&t) == 0);
         if (c < 2) {
             /* Alpha, Beta, Gamma, Eps, Zeta: Delta and Eta count as missing */
@@ -514,6 +531,48 @@ static void test_table_compute_waiting_figures(void)
     }
 }
 
+/* Held versions (sql/181, docs/disclosure.md rule 12): the aggregates and
+ * masked rows count a released figure as released, not as revised or
+ * withdrawn since, for everyone but an administrator; the authority itself
+ * sees its revised figure as its row. */
+static void test_table_compute_held_versions(void)
+{
+    for (size_t c = 0; c < 3; c++) {
+        struct table_row rows[7];
+        fill_seven(rows, 60);
+        rows[3].cur.value = 27;         /* Delta revised 20 to 27 since its release */
+        memset(&rows[6].cur, 0, sizeof rows[6].cur);
+        rows[6].cur.released = rows[6].cur.held_has_value = 1;  /* Eta withdrew its 60 */
+        rows[6].cur.held_value = 60;
+        struct table t = seven_table(rows, c);
+        CHECK(table_compute(&t) == 0);
+        if (c < 2) {
+            CHECK(t.england.n == 7);
+            CHECK_NEAR(t.england.total, 30 + 10 + 30 + 20 + 40 + 50 + 60, 1e-9);
+            CHECK_NEAR(t.region.total, 30 + 10 + 20 + 40 + 50 + 60, 1e-9);
+        } else {
+            CHECK(t.england.n == 6);
+            CHECK_NEAR(t.england.total, 30 + 10 + 30 + 27 + 40 + 50, 1e-9);
+        }
+        CHECK(!rows[6].cur.exists && !rows[6].masked);
+        if (c == 1)
+            CHECK(!rows[3].masked && rows[3].cur.value == 27);
+        table_release(&t);
+    }
+    /* A council's masked peer reads as released. */
+    struct table_row rows[7];
+    fill_rows(rows);
+    rows[4] = make_row("E06000005", "Eps", "E12000001", -1, 1, 40, 0, 0);
+    rows[1].cur.value = 11;
+    struct table t = {.rows = rows, .n = 5, .polarity = POLARITY_HIGHER_BETTER,
+                      .group = GROUP_ENGLAND, .focal = 3,
+                      .caller = {.kind = CALLER_COUNCIL, .authority = "E06000004"},
+                      .min_contributors = 3, .mask_key = "key", .table_id = "t", .additive = 1};
+    CHECK(table_compute(&t) == 0);
+    CHECK(rows[1].masked && rows[1].cur.value == 10);
+    table_release(&t);
+}
+
 int main(void)
 {
     RUN(test_rank_ties_and_polarity);
@@ -528,5 +587,6 @@ int main(void)
     RUN(test_table_compute_min_contributors);
     RUN(test_table_compute_published_never_masked);
     RUN(test_table_compute_waiting_figures);
+    RUN(test_table_compute_held_versions);
     return UNIT_DONE();
 }
