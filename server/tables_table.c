@@ -70,7 +70,7 @@ static const char TABLE_SQL[] =
     "  a.new_la_code, a.old_la_code, a.name, a.region_code, a.region_name,"             /* 9-13 */
     "  a.consent_to_name,"                                                              /* 14 */
     "  CASE WHEN a.new_la_code = (SELECT new_la_code FROM focal) THEN 0 ELSE nb.rank END," /* 15 */
-    "  c.value, c.symbol, c.published, c.reason,"                                       /* 16-19 */
+    "  c.value, c.symbol, c.published, coalesce(c.reason, hb.reason),"                  /* 16-19 */
     "  p.value, p.symbol, p.published, y.value, y.symbol, y.published,"                 /* 20-25 */
     "  b.value, b.symbol, b.published,"                                                 /* 26-28 */
     /* For pages only ($8): the periods with figures in force (a version
@@ -79,9 +79,13 @@ static const char TABLE_SQL[] =
      * inputs'). */
     "  CASE WHEN $8 THEN (SELECT json_agg(period ORDER BY ps DESC, period DESC) FROM ("
     "   SELECT period, min(period_start) AS ps FROM ("
+    /* only periods with a figure: a year the DfE gives as x for every
+     * authority (2019-2022 of plans after 20 weeks), or a rate's year whose
+     * every row lacks an input, has nothing to show */
     "    SELECT period, period_start FROM current_observations WHERE metric = $1"
+    "     AND value IS NOT NULL"
     "    UNION ALL SELECT period, period_start FROM derived_observations WHERE metric = $1"
-    "     AND (SELECT kind FROM m) = 'derived') s"
+    "     AND value IS NOT NULL AND (SELECT kind FROM m) = 'derived') s"
     "   GROUP BY period) z)::text END,"                                                 /* 29 */
     /* A source cites the DfE release and its publication date
      * (import_sources), not when it was imported. */
@@ -115,6 +119,16 @@ static const char TABLE_SQL[] =
     "  AND nb.neighbour = a.new_la_code"
     " LEFT JOIN nd ON nd.authority = a.new_la_code"
     " LEFT JOIN ndh ON ndh.authority = a.new_la_code"
+    /* No figure because the import checks hold the DfE's back (sql/020):
+     * said as the profile and the authority page say it, not as absent. */
+    " LEFT JOIN LATERAL (SELECT 'held back by the import checks (' || q.rule || '): '"
+    "   || q.detail AS reason FROM import_quality q"
+    "  JOIN observations qo ON qo.authority = q.authority AND qo.metric = q.metric"
+    "   AND qo.period = q.period AND qo.version = q.version AND qo.published"
+    "  WHERE c.authority IS NULL AND q.authority = a.new_la_code AND q.metric = $1"
+    "   AND q.period = $2 AND q.action = 'quarantine'"
+    "   AND NOT EXISTS (SELECT 1 FROM import_quality_releases qr WHERE qr.quality_id = q.id)"
+    "  ORDER BY q.id DESC LIMIT 1) hb ON true"
     " WHERE a.new_la_code IS NULL OR c.authority IS NOT NULL"
     "  OR a.new_la_code = (SELECT new_la_code FROM focal)"
     "  OR ((a.valid_from IS NULL OR a.valid_from <= $7::date)"

@@ -307,6 +307,12 @@ def test_the_yorkshire_2022_rows_are_held_back_and_the_page_says_why(t):
     s, doc = t.get_json("/api/v1/tables/new_plans_issued?group=england&period=2022")
     r = [x for x in doc["rows"] if x["code"] == leeds][0]
     t.eq(r["value"], None, "not in the table: %r" % r)
+    # the table says it is held back, as the profile and page do, not absent
+    t.true(r.get("reason", "").startswith("held back by the import checks (equals_area_total)"),
+           "the table says why: %r" % r)
+    s, _, b = t.request("GET", "/metrics/new_plans_issued?period=2022",
+                        headers={"Accept": "text/html"})
+    t.true("held back by the import checks" in b.decode("utf-8"), "so does the metric page")
     s, _, b = t.request("GET", "/authorities/" + leeds, headers={"Accept": "text/html"})
     page = b.decode("utf-8")
     t.true('id="figure-notes"' in page, "the page has notes")
@@ -419,3 +425,23 @@ def test_unit_costs_are_not_totals(t):
     t.true(all(h["value"] < 100000 for h in doc["history"]) and
            all(f["forecast"] < 100000 for f in doc["forecasts"]),
            "England's history and forecast are per plan: %r" % doc["history"])
+
+
+def test_the_metric_page_lists_only_periods_with_a_figure(t):
+    """A year the DfE gives as x for every authority (plans issued after 20
+    weeks, 2019-2022), and the rate computed from it, have no figure: the
+    metric page does not offer them, and offers the years that have one."""
+    for metric in ("new_plans_over_20_weeks", "pct_new_plans_over_20_weeks"):
+        rows = t.psql("SELECT period, count(value) > 0 FROM (SELECT period, value"
+                      " FROM current_observations WHERE metric = :'p1' UNION ALL"
+                      " SELECT period, value FROM derived_observations WHERE metric = :'p1') s"
+                      " GROUP BY period ORDER BY 1", metric)
+        empty = [p for p, v in rows if v in ("f", False)]
+        full = [p for p, v in rows if v in ("t", True)]
+        t.true(empty and full, "%s has both: %r" % (metric, rows))
+        s, _, b = t.request("GET", "/metrics/" + metric, headers={"Accept": "text/html"})
+        sel = b.decode("utf-8").split('<select id="period"')[1].split("</select>")[0]
+        for p in empty:
+            t.true(">%s</option>" % p not in sel, "%s %s (no figure) not offered" % (metric, p))
+        for p in full:
+            t.true(">%s</option>" % p in sel, "%s %s offered" % (metric, p))
