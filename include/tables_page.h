@@ -26,12 +26,17 @@ struct tables_view {
     const char *const *reasons; /* per row index: why a derived figure is missing, or NULL */
     const char *id, *label, *unit, *kind, *description, *polarity_name;
     int dp;
+    int additive;               /* metrics.additive (sql/192) */
     enum polarity polarity;
     const char *period;
     const char *focal;          /* the focal authority's ONS code, or NULL */
     const char *region_name;    /* of the focal authority, or NULL */
     const json_t *periods;      /* every period with figures, newest first (strings) */
     const json_t *sources;      /* [{source, recorded}] of the period's published figures */
+    /* the metric's quarters the caller may see drawn, on their own axis:
+     * {"own", "region", "quarters": [{"period", "value", "england",
+     * "region", "regions"}]} (tables_table.c quarters_json) */
+    const json_t *quarters;
 };
 
 /* Returns the page body (malloc'd; the cache takes it) and its length, or

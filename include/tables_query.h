@@ -140,6 +140,8 @@ void tq_store_and_reply(struct request *r, struct tq *q, const char *content_typ
                             char *body, size_t len);
 void tq_reply_json_doc(struct request *r, struct tq *q, json_t *doc);
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c);
+/* The same from the three texts (NULL: SQL NULL); symbol borrowed from sym. */
+void tq_cell_from_text(const char *v, const char *sym, const char *pub, struct table_cell *c);
 
 /* ---- server/tables_table.c: a table's and its metadata's computation ---- */
 /* Starts q's table (the latest period first when none was given) or its

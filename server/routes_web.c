@@ -428,6 +428,70 @@ static int area_line(struct evbuffer *b, const char *id, const char *area,
                : 0;
 }
 
+/* The metric's quarters (v->quarters) on a quarterly axis of their own,
+ * below the annual ranking and never mixed with it: England's and (for a
+ * signed-in council or a highlighted authority) its region's aggregates
+ * the disclosure rules allow, the council's own quarters, and a table of
+ * England and every region by quarter.  Nothing when no quarter may be
+ * drawn for this caller (a quarter is drawn for the public only once it is
+ * a public default, sql/090, as on the authority page). */
+static int metric_quarters(struct evbuffer *b, const struct tables_view *v)
+{
+    const json_t *qs = json_object_get(v->quarters, "quarters");
+    size_t nq = json_array_size(qs), i, k;
+    json_t *p, *g;
+    if (nq == 0)
+        return 0;
+    json_t *metric = json_pack("{s:s, s:s, s:s, s:i, s:b, s:O}", "id", v->id, "label", v->label,
+                               "unit", v->unit, "dp", v->dp, "additive", v->additive, "quarters",
+                               qs);
+    json_t *doc = json_pack("{s:{s:o, s:o}}", "authority", "name",
+                            json_incref(json_object_get(v->quarters, "own")), "region_name",
+                            json_incref(json_object_get(v->quarters, "region")));
+    int bad = !metric || !doc ||
+              web_put(b, "<section id=\"quarters\"><h2>Quarters (councils' quarterly "
+                         "returns)</h2>") != 0 ||
+              web_quarter_figure(b, doc, metric, "quarters-chart") != 0 ||
+              web_put(b, "<table id=\"quarters-table\"><caption>") != 0 ||
+              html_escape(b, v->label) != 0 ||
+              web_put(b, " by quarter: England and its regions, the mean of the authorities whose "
+                         "returns are released (c: not released; x: no returns)</caption>"
+                         "<thead><tr><th scope=\"col\">Area</th>") != 0;
+    json_array_foreach(qs, i, p) {
+        bad = bad || web_put(b, "<th scope=\"col\" class=\"num\">") != 0 ||
+              html_escape(b, web_str(p, "period")) != 0 || web_put(b, "</th>") != 0;
+    }
+    bad = bad || web_put(b, "</tr></thead><tbody>") != 0;
+    size_t nr = json_array_size(json_object_get(json_array_get(qs, 0), "regions"));
+    for (long a = -1; a < (long)nr && !bad; a++) {
+        const json_t *first = a < 0 ? NULL
+                                    : json_array_get(json_object_get(json_array_get(qs, 0), "regions"),
+                                                     (size_t)a);
+        bad = web_put(b, "<tr><th scope=\"row\">") != 0 ||
+              html_escape(b, a < 0 ? "England" : web_str(first, "name")) != 0 ||
+              web_put(b, "</th>") != 0;
+        json_array_foreach(qs, i, p) {
+            const json_t *s = a < 0 ? json_object_get(p, "england") : NULL;
+            json_array_foreach(a < 0 ? NULL : json_object_get(p, "regions"), k, g)
+                if (strcmp(web_str(g, "code") ? web_str(g, "code") : "",
+                           web_str(first, "code") ? web_str(first, "code") : "") == 0)
+                    s = g;
+            char val[64];
+            double mean = web_num(s, "mean");
+            html_quantity(mean, v->dp, v->unit, val, sizeof val);
+            const char *sym = web_str(s, "symbol");
+            bad = bad || web_put(b, "<td class=\"num\">") != 0 ||
+                  html_escape(b, isfinite(mean) ? val : sym ? sym : "x") != 0 ||
+                  web_put(b, "</td>") != 0;
+        }
+        bad = bad || web_put(b, "</tr>") != 0;
+    }
+    bad = bad || web_put(b, "</tbody></table></section>") != 0;
+    json_decref(metric);
+    json_decref(doc);
+    return bad ? -1 : 0;
+}
+
 static char *metric_render(struct request *r, const struct tables_view *v, size_t *len)
 {
     (void)r;
@@ -530,6 +594,7 @@ static char *metric_render(struct request *r, const struct tables_view *v, size_
     if (strcmp(v->kind, "derived") == 0)
         bad = bad || web_put(b, "%scomputed by sendbench", json_array_size(v->sources) ? "; " : "") != 0;
     bad = bad || web_put(b, ".</span></figcaption></figure>") != 0;
+    bad = bad || metric_quarters(b, v) != 0;
     bad = bad || web_put(b, "<table id=\"ranking\"><caption>") != 0 || html_escape(b, label) != 0 ||
           web_put(b, ", ") != 0 || html_escape(b, period) != 0 ||
           web_put(b, ": every authority, ranked (1 = best, or highest where neither is "

@@ -284,14 +284,17 @@ const char *tq_cell(const PGresult *res, int row, int col)
 
 void tq_read_cell(const PGresult *res, int row, int col_value, struct table_cell *c)
 {
+    tq_cell_from_text(tq_cell(res, row, col_value), tq_cell(res, row, col_value + 1),
+                      tq_cell(res, row, col_value + 2), c);
+}
+
+void tq_cell_from_text(const char *v, const char *sym, const char *pub, struct table_cell *c)
+{
     /* columns: value, symbol, published (figure_state, sql/180 and 181:
      * 'true', 'false', or 'released BATCH VALUE', the batch and the value
      * the aggregates hold (no value: the held version has a symbol); a
      * bool's 't' or 'f') */
     memset(c, 0, sizeof *c);
-    const char *v = tq_cell(res, row, col_value);
-    const char *sym = tq_cell(res, row, col_value + 1);
-    const char *pub = tq_cell(res, row, col_value + 2);
     if (!v && !sym && !pub)
         return;
     c->published = pub && pub[0] == 't';

@@ -108,7 +108,21 @@ static const char TABLE_SQL[] =
     "   WHERE x.new_la_code = (SELECT new_la_code FROM focal)),"                        /* 35-37 */
     "  (SELECT note FROM notes WHERE notes.authority = a.new_la_code),"                 /* 38 */
     "  nd.num, nd.den, (SELECT k FROM dm), m.additive,"                                 /* 39-42 */
-    "  ndh.num, ndh.den"                                                                /* 43-44 */
+    "  ndh.num, ndh.den,"                                                               /* 43-44 */
+    /* Pages only: each authority's quarters of the metric, [period,
+     * value, symbol, state] (the quarterly chart, its own axis), and the
+     * quarters that are public defaults (sql/090). */
+    "  CASE WHEN $8 THEN (SELECT json_agg(json_build_array(s.period, s.value::text, s.symbol,"
+    "    figure_state(s.published, a.new_la_code, $1, s.period)) ORDER BY s.period) FROM ("
+    "   SELECT period, value, symbol, published FROM current_observations"
+    "   WHERE metric = $1 AND authority = a.new_la_code AND period LIKE '% Q_'"
+    "   UNION ALL SELECT period, value, CASE WHEN value IS NULL THEN 'x' END, published"
+    "   FROM derived_observations WHERE metric = $1 AND authority = a.new_la_code"
+    "    AND period LIKE '% Q_'"
+    "   UNION ALL SELECT period, NULL, NULL, false FROM figures_held_out"
+    "   WHERE metric = $1 AND authority = a.new_la_code AND period LIKE '% Q_') s)::text END,"
+    "  CASE WHEN $8 THEN (SELECT json_agg(d.period) FROM default_periods d"
+    "   WHERE d.metric = $1 AND d.period LIKE '% Q_')::text END"                        /* 45-46 */
     " FROM m"
     " LEFT JOIN authorities a ON true"
     " LEFT JOIN obs c ON c.authority = a.new_la_code AND c.period = $2"
@@ -156,6 +170,141 @@ static int metric_found(struct request *r, const struct db_reply *reply)
         return 0;
     }
     return 1;
+}
+
+/* A summary as the pages read it: table_summary_json and its value. */
+static json_t *quarter_summary_json(const struct table_summary *s, const struct table_meta *tm)
+{
+    json_t *o = table_summary_json(s, tm->dp, tm->additive);
+    if (o)
+        table_summary_value_json(o, s, tm->dp);
+    return o;
+}
+
+/* The metric page's quarters (columns 45-46): for each quarter that is a
+ * public default (sql/090), or that the caller has its own figure in (a
+ * council) or any (an admin), England's and every region's aggregates by
+ * table_compute under the same disclosure rules as the collection (a
+ * table of every authority's figure of that quarter), and the caller's
+ * own figure.  rows[0..n) give each authority's code, name, region and
+ * consent, rows[i] read from result row i (table_fetched skips a row only
+ * when there are no authorities at all); chart_region is the region drawn beside England (NULL none).
+ * {"own": name or null, "region": name or null, "quarters": [{"period",
+ * "value", "england", "region", "regions": [...]}]}; NULL when out of
+ * memory. */
+static json_t *quarters_json(const struct tq *q, const struct table_meta *tm,
+                             const PGresult *res, const struct table_row *rows, size_t n,
+                             const char *chart_region)
+{
+    json_t *per_row = NULL, *defaults = NULL, *out = NULL, *list = json_array();
+    struct table_row *qr = calloc(n ? n : 1, sizeof *qr);
+    const char **periods = calloc(1, sizeof *periods);
+    size_t np = 0;
+    const char *own_name = NULL, *region_name = NULL;
+    int admin = q->caller.kind == CALLER_ADMIN;
+    if (!list || !qr || !periods || !(per_row = json_array()))
+        goto done;
+    defaults = json_loads(tq_cell(res, 0, 46) ? tq_cell(res, 0, 46) : "[]", 0, NULL);
+    if (!json_is_array(defaults))
+        goto done;
+    /* every row's quarters, parsed once; the quarters in order */
+    for (size_t i = 0; i < n; i++) {
+        const char *txt = tq_cell(res, (int)i, 45);
+        json_t *a = json_loads(txt ? txt : "[]", 0, NULL);
+        if (!a || json_array_append_new(per_row, a) != 0)
+            goto done;
+        if (q->caller.kind == CALLER_COUNCIL && strcmp(rows[i].code, q->caller.authority) == 0)
+            own_name = rows[i].name;
+        if (chart_region && rows[i].region_code && strcmp(rows[i].region_code, chart_region) == 0)
+            region_name = rows[i].region_name;
+        size_t k;
+        json_t *e;
+        json_array_foreach(a, k, e) {
+            const char *p = json_string_value(json_array_get(e, 0));
+            size_t j = 0;
+            while (p && j < np && strcmp(periods[j], p) != 0)
+                j++;
+            if (!p || j < np)
+                continue;
+            const char **grown = realloc(periods, (np + 1) * sizeof *periods);
+            if (!grown)
+                goto done;
+            periods = grown;
+            periods[np++] = p;
+        }
+    }
+    for (size_t j = 0; j < np; j++) {
+        int show = admin;
+        size_t k;
+        json_t *e;
+        json_array_foreach(defaults, k, e)
+            show |= json_is_string(e) && strcmp(json_string_value(e), periods[j]) == 0;
+        int own_has = 0;
+        double own_value = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct table_row *r = &qr[i];
+            memset(r, 0, sizeof *r);
+            r->code = rows[i].code;
+            r->name = rows[i].name;
+            r->region_code = rows[i].region_code;
+            r->region_name = rows[i].region_name;
+            r->consent_to_name = rows[i].consent_to_name;
+            r->neighbour_rank = -1;
+            json_array_foreach(json_array_get(per_row, i), k, e) {
+                if (strcmp(json_string_value(json_array_get(e, 0)), periods[j]) != 0)
+                    continue;
+                tq_cell_from_text(json_string_value(json_array_get(e, 1)),
+                                  json_string_value(json_array_get(e, 2)),
+                                  json_string_value(json_array_get(e, 3)), &r->cur);
+            }
+            if (own_name && r->name == own_name && r->cur.has_value) {
+                own_has = show = 1;
+                own_value = r->cur.value;
+            }
+        }
+        if (!show)
+            continue;
+        char table_id[200];
+        snprintf(table_id, sizeof table_id, "%s|%s|quarters|", tm->id, periods[j]);
+        struct table t = {.rows = qr, .n = n, .polarity = tm->polarity, .dp = tm->dp,
+                          .group = GROUP_ENGLAND, .focal = -1, .caller = q->caller,
+                          .min_contributors = MIN_CONTRIBUTORS, .mask_key = tm->mask_key,
+                          .table_id = table_id, .want_regions = 1, .additive = tm->additive};
+        if (table_compute(&t) != 0)
+            goto done;
+        json_t *regions = json_array(), *region = json_null();
+        json_t *o = json_pack("{s:s, s:o, s:o}", "period", periods[j], "value",
+                              own_has ? tq_jnum(own_value, tm->dp) : json_null(), "england",
+                              quarter_summary_json(&t.england, tm));
+        for (size_t g = 0; regions && g < t.n_regions; g++) {
+            json_t *s = quarter_summary_json(&t.regions[g].s, tm);
+            if (s) {
+                json_object_set_new(s, "code", json_string(t.regions[g].code));
+                json_object_set_new(s, "name", json_string(t.regions[g].name));
+            }
+            if (chart_region && strcmp(t.regions[g].code, chart_region) == 0) {
+                json_decref(region);
+                region = json_incref(s);
+            }
+            if (!s || json_array_append_new(regions, s) != 0)
+                json_decref(regions), regions = NULL;
+        }
+        table_release(&t);
+        if (!o || !regions || json_object_set_new(o, "regions", regions) != 0 ||
+            json_object_set_new(o, "region", region) != 0 || json_array_append_new(list, o) != 0) {
+            json_decref(o);
+            goto done;
+        }
+    }
+    out = json_pack("{s:o, s:o, s:O}", "own", tq_jstr(own_name), "region",
+                    tq_jstr(region_name), "quarters", list);
+done:
+    json_decref(list);
+    json_decref(per_row);
+    json_decref(defaults);
+    free(qr);
+    free(periods);
+    return out;
 }
 
 static void table_fetched(const struct db_reply *reply, void *arg)
@@ -279,17 +428,29 @@ static void table_fetched(const struct db_reply *reply, void *arg)
     if (q->page) {
         json_t *periods = json_loads(tq_cell(res, 0, 29) ? tq_cell(res, 0, 29) : "[]", 0, NULL);
         json_t *sources = json_loads(tq_cell(res, 0, 30) ? tq_cell(res, 0, 30) : "[]", 0, NULL);
+        /* the region drawn beside England: the signed-in council's, else
+         * the highlighted authority's */
+        const char *chart_region = NULL;
+        for (size_t i = 0; i < n; i++)
+            if ((q->caller.kind == CALLER_COUNCIL &&
+                 strcmp(rows[i].code, q->caller.authority) == 0) ||
+                (!chart_region && (long)i == focal))
+                chart_region = rows[i].region_code;
+        json_t *quarters = quarters_json(q, &tm, res, rows, n, chart_region);
         struct tables_view v = {.t = &t, .reasons = reasons, .id = tm.id, .label = tm.label,
                                 .unit = tm.unit, .kind = tm.kind,
                                 .description = PQgetvalue(res, 0, 31),
                                 .polarity_name = PQgetvalue(res, 0, 4), .dp = tm.dp,
+                                .additive = tm.additive,
                                 .polarity = tm.polarity, .period = q->period,
                                 .focal = tm.focal, .region_name = region_name,
-                                .periods = periods, .sources = sources};
+                                .periods = periods, .sources = sources,
+                                .quarters = quarters};
         size_t len = 0;
-        char *body = periods && sources ? q->page->table(r, &v, &len) : NULL;
+        char *body = periods && sources && quarters ? q->page->table(r, &v, &len) : NULL;
         json_decref(periods);
         json_decref(sources);
+        json_decref(quarters);
         if (!body)
             goto oom;
         tq_store_and_reply(r, q, q->page->content_type, body, len);

@@ -203,6 +203,41 @@ def test_evidence_pack_draws_the_quarters(t):
     t.true('id="quarters"' not in b.decode() and Q not in b.decode(), "none for the public")
 
 
+def test_metric_page_draws_the_quarters(t):
+    """Issue 15 item 2: the metric page's quarters on a quarterly axis of
+    their own, below the annual ranking: for Dorset signed in its own
+    quarter beside England's and the South West's means of the released
+    batches, and a table of England and every region by quarter (London's
+    one return waits: x); for the public nothing, as the quarter is no
+    public default (sql/090)."""
+    s, _, b = t.request("GET", "/metrics/ehcp_caseload",
+                        headers={"Authorization": "Bearer " + TOKENS["838"], "Accept": "text/html"})
+    t.eq(s, 200, "own metric page")
+    html = b.decode()
+    sw = [FIGURES[n]["ehcp_caseload"] for n in ("838", "933", "878", "865", "908", "916")]
+    mean = "%.0f" % (sum(sw) / len(sw))
+    t.eq(set(quarter_points(html, "ehcp_caseload") or []),
+         {("Dorset", Q, str(FIGURES["838"]["ehcp_caseload"])), ("South West", Q, mean),
+          ("England", Q, mean)}, "its quarter, the South West's and England's means")
+    table = html.split('id="quarters-table"')[1].split("</table>")[0]
+    rows = dict(re.findall(r'<th scope="row">([^<]*)</th><td class="num">([^<]*)</td>', table))
+    t.eq((rows.get("England"), rows.get("South West"), rows.get("London")),
+         ("{:,}".format(int(mean)), "{:,}".format(int(mean)), "x"), "England and regions: %r" % rows)
+    ranked = html.split('id="quarters"')[0]
+    t.true(" Q" not in "".join(re.findall(r"<h1>([^<]*)</h1>", ranked)), "the ranking stays annual")
+    s, _, b = t.request("GET", "/metrics/ehcp_caseload?authority=" + CODES["838"],
+                        headers={"Accept": "text/html"})
+    t.true('id="quarters"' not in b.decode() and 'data-axis="quarterly"' not in b.decode(),
+           "no quarterly chart for the public, even with Dorset highlighted")
+    # Camden's return waits for its batch: it sees its own quarter beside
+    # the same England as everyone, and no London aggregate
+    s, _, b = t.request("GET", "/metrics/ehcp_caseload",
+                        headers={"Accept": "text/html", "Authorization": "Bearer " + TOKENS["202"]})
+    t.eq(set(quarter_points(b.decode(), "ehcp_caseload") or []),
+         {("Camden", Q, str(FIGURES["202"]["ehcp_caseload"])), ("England", Q, mean)},
+         "Camden's own quarter and England's mean without it")
+
+
 def submit(t, num, figures=None, withdraw=None):
     """A version of num's quarter (figures and/or withdrawals), approved."""
     body = {"authority": CODES[num], "period": Q}
