@@ -592,6 +592,13 @@ int table_compute(struct table *t)
         {
             t->neighbours.suppressed = 1;
             t->neighbours.mean = t->neighbours.median = t->neighbours.total = 0;
+            /* Nor how many of them contributed: counts over overlapping
+             * groups tell who did by elimination (rule 2) */
+            if (!own) {
+                t->neighbours.n -= t->neighbours.n_protected;
+                t->neighbours.n_missing += t->neighbours.n_protected;
+                t->neighbours.n_protected = 0;
+            }
         }
     }
 

@@ -203,6 +203,29 @@ def test_evidence_pack_draws_the_quarters(t):
     t.true('id="quarters"' not in b.decode() and Q not in b.decode(), "none for the public")
 
 
+def test_neighbour_counts_do_not_list_contributors(t):
+    """docs/disclosure.md rule 2: contributors are counted, never listed.
+    Statistical-neighbour groups overlap, so the number of contributors
+    among each authority's ten neighbours, read for several focal
+    authorities, tells by elimination which authorities contributed (two
+    groups that differ by one member and by one in their counts).  The
+    public neighbours' summary of a quarter therefore counts only public
+    figures: none here, for every focal authority."""
+    q = urllib.parse.quote(Q)
+    for focal in ("838", "933", "878", "865", "908", "916", "202"):
+        s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=neighbours&authority=%s&period=%s"
+                            % (CODES[focal], q))
+        t.eq(s, 200, "neighbours of %s" % focal)
+        nb = [x for x in doc["summaries"] if x["scope"] == "neighbours"][0]
+        t.eq((nb["n"], nb["n_missing"], nb["mean"]), (0, 10, None),
+             "%s's neighbours: no count of submitted figures" % focal)
+    # Dorset itself still sees how many of its neighbours' figures it is shown
+    s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=neighbours&authority=%s&period=%s"
+                        % (CODES["838"], q), headers={"Authorization": "Bearer " + TOKENS["838"]})
+    nb = [x for x in doc["summaries"] if x["scope"] == "neighbours"][0]
+    t.eq(nb["n"], 2, "Dorset's own view counts Somerset's and Devon's released figures")
+
+
 def test_metric_page_draws_the_quarters(t):
     """Issue 15 item 2: the metric page's quarters on a quarterly axis of
     their own, below the annual ranking: for Dorset signed in its own
