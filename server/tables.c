@@ -350,8 +350,9 @@ static double sorted_sum(double *v, size_t n)
  * inputs' totals less the rate's would give that input away). */
 static void summarise_where(struct table *t,
                             int (*in)(const struct table *, size_t, const char *),
-                            const char *region, double *vals, int *present, int *prot,
-                            double *scratch, struct table_summary *out, size_t *partial)
+                            const char *region, int public_only, double *vals, int *present,
+                            int *prot, double *scratch, struct table_summary *out,
+                            size_t *partial)
 {
     size_t m = 0;
     *partial = 0;
@@ -361,8 +362,9 @@ static void summarise_where(struct table *t,
         const struct table_row *r = &t->rows[i];
         struct table_cell held;
         const struct table_cell *c = agg_cell(t, r, &held);
-        if (!cell_aggregated(t, r, c)) {
-            /* waiting for its batch: counted as an authority with no figure */
+        if (!cell_aggregated(t, r, c) || (public_only && cell_protected(c, r))) {
+            /* waiting for its batch (or, public_only, protected): counted
+             * as an authority with no figure */
             vals[m] = 0;
             present[m] = prot[m] = 0;
             m++;
@@ -391,7 +393,8 @@ static void summarise_where(struct table *t,
             const struct table_row *r = &t->rows[i];
             struct table_cell held;
             const struct table_cell *c = agg_cell(t, r, &held);
-            if (!in(t, i, region) || !c->has_value || r->note || !cell_aggregated(t, r, c))
+            if (!in(t, i, region) || !c->has_value || r->note || !cell_aggregated(t, r, c) ||
+                (public_only && cell_protected(c, r)))
                 continue;
             if (!ratio_inputs(t, r, &vals[k], &scratch[k])) {
                 all = 0;
@@ -561,7 +564,8 @@ int table_compute(struct table *t)
     /* Aggregates first, over the figures as recorded. */
     size_t nregions = 0, partial = 0;
     int england_sup = regions_complement(t, regions, region_counts, region_sup, &nregions);
-    summarise_where(t, in_england, NULL, vals, present, prot, scratch, &t->england, &partial);
+    summarise_where(t, in_england, NULL, 0, vals, present, prot, scratch, &t->england,
+                    &partial);
     if (england_sup && !admin) {
         t->england.suppressed = 1;
         t->england.mean = t->england.median = t->england.total = 0;
@@ -569,20 +573,25 @@ int table_compute(struct table *t)
     t->has_region = t->has_neighbours = t->focal >= 0;
     if (t->focal >= 0) {
         const struct table_row *f = &t->rows[t->focal];
-        summarise_where(t, in_region, f->region_code, vals, present, prot, scratch, &t->region,
+        summarise_where(t, in_region, f->region_code, 0, vals, present, prot, scratch, &t->region,
                         &partial);
         for (size_t k = 0; k < nregions && !admin; k++)
             if (region_sup[k] && f->region_code && strcmp(regions[k], f->region_code) == 0) {
                 t->region.suppressed = 1;
                 t->region.mean = t->region.median = t->region.total = 0;
             }
-        summarise_where(t, in_neighbours, NULL, vals, present, prot, scratch, &t->neighbours,
-                        &partial);
         /* Neighbour groups overlap: two of them can differ by one
          * authority.  Their aggregates of protected figures go only to the
-         * focal authority (its own neighbours) and admins. */
+         * focal authority (its own neighbours) and admins; anyone else's
+         * neighbours' summary is over public figures only, protected ones
+         * counted as missing: neither its value nor its count, nor a `c`,
+         * says that a protected figure is there (counts or suppressions
+         * over overlapping groups would tell who contributed by
+         * elimination, rule 2). */
         int own = t->caller.kind == CALLER_COUNCIL && f->code &&
                   strcmp(t->caller.authority, f->code) == 0;
+        summarise_where(t, in_neighbours, NULL, !admin && !own, vals, present, prot, scratch,
+                        &t->neighbours, &partial);
         /* Batches are per region and neighbours cross regions: for the
          * focal authority too, each batch in its neighbours' aggregate
          * must have brought at least three of them (rule 6), else the
@@ -592,13 +601,6 @@ int table_compute(struct table *t)
         {
             t->neighbours.suppressed = 1;
             t->neighbours.mean = t->neighbours.median = t->neighbours.total = 0;
-            /* Nor how many of them contributed: counts over overlapping
-             * groups tell who did by elimination (rule 2) */
-            if (!own) {
-                t->neighbours.n -= t->neighbours.n_protected;
-                t->neighbours.n_missing += t->neighbours.n_protected;
-                t->neighbours.n_protected = 0;
-            }
         }
     }
 
@@ -622,7 +624,7 @@ int table_compute(struct table *t)
                     g->name = t->rows[i].region_name;
                     break;
                 }
-            summarise_where(t, in_region, regions[k], vals, present, prot, scratch, &g->s,
+            summarise_where(t, in_region, regions[k], 0, vals, present, prot, scratch, &g->s,
                             &partial);
             if (region_sup[k] && !admin) {
                 g->s.suppressed = 1;

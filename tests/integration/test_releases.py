@@ -210,15 +210,16 @@ def test_neighbour_counts_do_not_list_contributors(t):
     authorities, tells by elimination which authorities contributed (two
     groups that differ by one member and by one in their counts).  The
     public neighbours' summary of a quarter therefore counts only public
-    figures: none here, for every focal authority."""
+    figures: none here, for every focal authority, and says x (nothing),
+    not c (suppressed), which would tell the same by whether."""
     q = urllib.parse.quote(Q)
     for focal in ("838", "933", "878", "865", "908", "916", "202"):
         s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=neighbours&authority=%s&period=%s"
                             % (CODES[focal], q))
         t.eq(s, 200, "neighbours of %s" % focal)
         nb = [x for x in doc["summaries"] if x["scope"] == "neighbours"][0]
-        t.eq((nb["n"], nb["n_missing"], nb["mean"]), (0, 10, None),
-             "%s's neighbours: no count of submitted figures" % focal)
+        t.eq((nb["n"], nb["n_missing"], nb["mean"], nb["symbol"]), (0, 10, None, "x"),
+             "%s's neighbours: no count of submitted figures, no c" % focal)
     # Dorset itself still sees how many of its neighbours' figures it is shown
     s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=neighbours&authority=%s&period=%s"
                         % (CODES["838"], q), headers={"Authorization": "Bearer " + TOKENS["838"]})
