@@ -17,4 +17,12 @@ extern const struct migration migrations[];
  * on the event loop.  Returns the number applied, or -1 with a reason in err. */
 int migrate_apply(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* How many of this binary's migrations the database has not recorded (all
+ * of them when schema_migrations does not exist), with the first such name
+ * in first (borrowed from migrations[]; NULL when none).  `serve` checks it
+ * at start-up and refuses a database behind its binary: it never migrates.
+ * Blocking, like migrate_apply.  -1 with a reason in err. */
+int migrate_pending(PGconn *conn, const char **first, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -36,6 +36,34 @@ static int refuse_standby(PGconn *conn, char *err, size_t errlen)
     return 0;
 }
 
+/* A database never migrated has no schema_migrations: every migration is
+ * pending.  Otherwise the recorded names, each compiled-in one looked up in
+ * them (about fifty). */
+int migrate_pending(PGconn *conn, const char **first, char *err, size_t errlen)
+{
+    *first = NULL;
+    PGresult *r = dbsync_exec(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
+                              NULL, err, errlen);
+    if (!r)
+        return -1;
+    int exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    r = NULL;
+    if (exists && !(r = dbsync_exec(conn, "SELECT name FROM schema_migrations", 0, NULL, err,
+                                    errlen)))
+        return -1;
+    int pending = 0;
+    for (const struct migration *m = migrations; m->name; m++) {
+        int found = 0;
+        for (int i = 0; r && i < PQntuples(r) && !found; i++)
+            found = strcmp(PQgetvalue(r, i, 0), m->name) == 0;
+        if (!found && pending++ == 0)
+            *first = m->name;
+    }
+    PQclear(r);
+    return pending;
+}
+
 /* A session advisory lock, taken before anything else, serialises
  * concurrent `migrate` runs (several servers or deploy steps starting
  * together: CREATE TABLE IF NOT EXISTS itself races); each migration then

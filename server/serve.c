@@ -17,9 +17,11 @@
 #include "config.h"
 #include "db.h"
 #include "db_read.h"
+#include "dbsync.h"
 #include "forecast_worker.h"
 #include "http.h"
 #include "log.h"
+#include "migrate.h"
 #include "routes.h"
 
 static struct app *the_app;   /* for the signal callbacks only */
@@ -119,6 +121,37 @@ static int parse_flags(struct config *cfg, int argc, char **argv)
     return 0;
 }
 
+/* A binary newer than its database answered 500 to whatever read a table
+ * or function it lacked.  serve never migrates (`sendbench migrate` is the
+ * deploy step, README "Several instances"), so it refuses to start on a
+ * database behind it.  Blocking, before the loop exists.  A database it
+ * cannot reach at start is not refused: the pool reconnects with back-off
+ * and /readyz says 503 until then, as when the database goes away later. */
+static int schema_check(const char *db_url)
+{
+    char err[512];
+    const char *first = NULL;
+    PGconn *conn = dbsync_connect(db_url, err, sizeof err);
+    if (!conn) {
+        log_warn("schema check skipped: %s", err);
+        return 0;
+    }
+    int pending = migrate_pending(conn, &first, err, sizeof err);
+    PQfinish(conn);
+    if (pending < 0) {
+        log_warn("schema check skipped: %s", err);
+        return 0;
+    }
+    if (pending == 0)
+        return 0;
+    log_error("the database lacks %d of this binary's migrations (the first: %s)", pending, first);
+    fprintf(stderr,
+            "sendbench: serve: the database lacks %d of this binary's migrations (the first: %s); "
+            "run `bin/sendbench migrate` (with the same --db) first\n",
+            pending, first);
+    return -1;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct config cfg;
@@ -148,6 +181,9 @@ int cmd_serve(int argc, char **argv)
     log_info("sendbench starting: instance %s, libevent %s, libpq %d, jansson %s",
              log_instance(), event_get_version(), PQlibVersion(), JANSSON_VERSION);
     config_log(&cfg);
+
+    if (schema_check(cfg.db_url) != 0)
+        return 1;
 
     struct event *sigterm = NULL, *sigint = NULL;
     app.cfg = &cfg;

@@ -137,6 +137,38 @@ def test_prometheus_metrics(t):
     t.true("sendbench_db_pool_waits_total" in text, "pool waits")
 
 
+def test_serve_refuses_a_database_behind_it(t):
+    """serve never migrates: on a database that lacks one of its migrations
+    (a new binary deployed before `sendbench migrate`) it exits 1 at once,
+    naming the command, instead of answering 500s; after migrate it starts."""
+    name = "behind_%d" % os.getpid()
+    harness.psql("postgres", "CREATE DATABASE %s" % name)
+    try:
+        r = harness.run_cli(name, "serve", "--port", "0", timeout=30)
+        t.eq(r.returncode, 1, "serve on a database never migrated: exit")
+        t.true("sendbench migrate" in r.stderr, "names the command: %r" % r.stderr[-300:])
+        t.true("lacks" in r.stderr and "001_schema" in r.stderr, "says what is missing")
+        t.eq(harness.run_cli(name, "migrate").returncode, 0, "migrate")
+        last = harness.psql_value(name, "SELECT max(name) FROM schema_migrations")
+        harness.psql(name, "DELETE FROM schema_migrations WHERE name = :'p1'", last)
+        r = harness.run_cli(name, "serve", "--port", "0", timeout=30)
+        t.eq(r.returncode, 1, "serve with the last migration unrecorded: exit")
+        t.true("lacks 1 of" in r.stderr and last in r.stderr,
+               "names the one missing migration %s: %r" % (last, r.stderr[-300:]))
+        harness.psql(name, "INSERT INTO schema_migrations (name) VALUES (:'p1')", last)
+        p = subprocess.Popen([harness.BIN, "serve", "--port", "0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, cwd=harness.ROOT,
+                             env=dict(os.environ, DATABASE_URL=harness.db_url(name)))
+        try:
+            line = p.stdout.readline()
+            t.true(line.startswith("listening on"), "migrated: serve starts (%r)" % line)
+        finally:
+            p.terminate()
+            p.wait(30)
+    finally:
+        harness.psql("postgres", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
 def test_migrate_is_idempotent(t):
     before = t.value("SELECT count(*) FROM schema_migrations")
     r = t.cli("migrate")
