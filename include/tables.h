@@ -78,6 +78,16 @@ struct table_summary {
     const char *value_symbol;   /* borrowed: the published symbol when no value */
 };
 
+/* What a summary shows, one rule for every renderer (JSON, CSV, pages):
+ * its symbol ("c" suppressed, "x" no contributor, NULL a figure), whether
+ * its mean, total and median are shown, and the name of its value's
+ * source ("published", "sum of authorities", "ratio of sums of
+ * authorities"; NULL none). */
+const char *table_summary_symbol(const struct table_summary *s);
+int table_summary_shows_mean(const struct table_summary *s);
+int table_summary_shows_median(const struct table_summary *s);
+const char *table_summary_value_source_name(const struct table_summary *s);
+
 /* Mean, median (middle value, or the mean of the two middle values) and
  * total of values[i] where present[i]; scratch holds n doubles.
  * protected_[i] marks a figure that is unpublished and not consented
@@ -141,6 +151,10 @@ struct table_cell {
     double held_value;
     long long held_batch;       /* the batch that released the held version */
 };
+
+/* A cell's symbol as shown: NULL with a value, else its recorded symbol,
+ * "x" when none is recorded. */
+const char *table_cell_symbol(const struct table_cell *c);
 
 enum table_group { GROUP_ENGLAND, GROUP_REGION, GROUP_NEIGHBOURS };
 

@@ -43,9 +43,12 @@ struct tables_view {
  * NULL when out of memory. */
 typedef char *(*tables_table_render)(struct request *r, const struct tables_view *v,
                                      size_t *len);
-/* doc is the profile document with history (see tables_page_profile);
- * borrowed. */
-typedef char *(*tables_profile_render)(struct request *r, const json_t *doc, size_t *len);
+/* p is the profile with history (include/profile.h) and doc its JSON
+ * document (profile_to_json: see tables_page_profile), for the parts of
+ * the pages that do not read p yet; both borrowed. */
+struct profile;
+typedef char *(*tables_profile_render)(struct request *r, const struct profile *p,
+                                       const json_t *doc, size_t *len);
 /* A request the page cannot answer: field names the bad part ("metric",
  * "period", "authority", "code"); status is 400 or 404.  Must reply. */
 typedef void (*tables_error_fn)(struct request *r, int status, const char *field,

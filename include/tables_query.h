@@ -4,7 +4,8 @@
  * server/routes_tables.c validates; server/tables_query.c keeps the
  * request's state, the cache and the reads; server/tables_table.c computes
  * a table and its metadata; server/tables_output.c writes a table's JSON,
- * CSV and XLSX; server/tables_profile.c builds a profile.  The pure maths
+ * CSV and XLSX; server/tables_profile.c queries a profile, which
+ * server/profile.c computes (include/profile.h).  The pure maths
  * is tables.h's.  Not for other modules, but for the collections
  * (server/routes_collections.c), which write their summaries as the tables
  * do (table_summary_json).
@@ -178,11 +179,11 @@ json_t *table_summary_json(const struct table_summary *s, int dp, int additive);
 void table_summary_value_json(json_t *o, const struct table_summary *s, int dp);
 
 /* ---- server/tables_profile_sheet.c ---- */
-/* A profile document's download rows: one per metric with a figure (its
- * latest period as the profile shows it, ranks, band, England's, the
- * region's and the neighbours' values); caller frees, NULL when out of
- * memory. */
-struct sheet *profile_sheet(const json_t *doc);
+/* A profile's download rows: one per metric with a figure (its latest
+ * period as the profile shows it, ranks, band, England's, the region's and
+ * the neighbours' values); caller frees, NULL when out of memory. */
+struct profile;
+struct sheet *profile_sheet(const struct profile *p);
 
 /* ---- server/tables_profile.c: the profile query and its callback ---- */
 extern const char TABLES_PROFILE_SQL[];

@@ -2,9 +2,11 @@
  * GET /api/v1/authorities/{code}/evidence: the printable evidence pack (one
  * self-contained HTML page: inline CSS and SVG, no script, nothing
  * fetched), and with ?format=csv the tables behind it as tidy CSV.  Drawn
- * from the profile document with history (tables_page_profile), the same
- * numbers GET /api/v1/authorities/{code}/profile serves and the authority's
- * web page shows, and kept rendered in the tables cache.
+ * from the profile with history (tables_page_profile), the same numbers GET
+ * /api/v1/authorities/{code}/profile serves and the authority's web page
+ * shows, and kept rendered in the tables cache.  The tables (CSV, XLSX)
+ * read struct profile (include/profile.h); the HTML sections still read
+ * its JSON document.
  */
 #include <event2/buffer.h>
 #include <math.h>
@@ -14,6 +16,7 @@
 
 #include "high_needs.h"
 #include "html.h"
+#include "profile.h"
 #include "routes.h"
 #include "sheet.h"
 #include "svg.h"
@@ -48,59 +51,56 @@ static void csv_row(struct rows_ctx *c, const char *section, const char *metric,
     sheet_end_row(c->s);
 }
 
-static void csv_metric(struct rows_ctx *c, const json_t *doc, const char *section, const char *id)
+static void csv_metric(struct rows_ctx *c, const struct profile *p, const char *section,
+                       const char *id)
 {
-    const json_t *m = web_metric(doc, id);
-    size_t i;
-    json_t *p;
+    const struct profile_metric *m = profile_metric(p, id);
     if (!m)
         return;
-    const char *unit = web_str(m, "unit");
-    int dp = (int)web_num(m, "dp");
+    const char *unit = m->unit;
+    int dp = m->dp;
     /* The source of the authority's figures: the latest-recorded source of
      * the metric's published figures (a derived metric's: computed). */
-    const json_t *srcs = web_sources(doc, id);
+    const json_t *srcs = json_object_get(json_object_get(p->extra, "sources"), id);
     const json_t *src = json_array_get(srcs, json_array_size(srcs) ? json_array_size(srcs) - 1 : 0);
-    int derived = web_str(m, "kind") && strcmp(web_str(m, "kind"), "derived") == 0;
-    json_array_foreach(json_object_get(m, "history"), i, p) {
-        const char *per = web_str(p, "period");
-        c->note = web_str(p, "note");
-        csv_row(c, section, id, "authority", per, web_num(p, "value"), dp, unit,
+    int derived = m->kind && strcmp(m->kind, "derived") == 0;
+    for (size_t i = 0; i < m->n_history; i++) {
+        const struct profile_xsec *x = &m->history[i];
+        const char *per = x->period;
+        c->note = !x->hidden && x->cur.has_value ? x->reason : NULL;
+        csv_row(c, section, id, "authority", per, profile_value(x, dp), dp, unit,
                 derived ? "computed by sendbench" : web_str(src, "source"),
                 derived ? NULL : web_str(src, "recorded"));
         c->note = NULL;
         csv_row(c, section, id, "neighbours_median", per,
-                web_num(json_object_get(p, "neighbours"), "median"), dp, unit,
-                "computed by sendbench", NULL);
-        csv_row(c, section, id, "neighbours_mean", per,
-                web_num(json_object_get(p, "neighbours"), "mean"), dp, unit,
-                "computed by sendbench", NULL);
-        csv_row(c, section, id, "england_median", per,
-                web_num(json_object_get(p, "england"), "median"), dp, unit,
-                "computed by sendbench", NULL);
+                profile_summary_median(&x->neighbours, dp), dp, unit, "computed by sendbench",
+                NULL);
+        csv_row(c, section, id, "neighbours_mean", per, profile_summary_mean(&x->neighbours, dp),
+                dp, unit, "computed by sendbench", NULL);
+        csv_row(c, section, id, "england_median", per, profile_summary_median(&x->england, dp),
+                dp, unit, "computed by sendbench", NULL);
         /* England's and the region's figures as the DfE publishes them
          * (a count: its published total), where it does. */
-        static const char *const areas[][2] = {{"england", "england_published"},
-                                               {"region", "region_published"}};
-        for (size_t k = 0; k < 2; k++) {
-            const json_t *a = json_object_get(p, areas[k][0]);
-            const char *how = web_str(a, "value_source");
-            if (how && strcmp(how, "published") == 0)
-                csv_row(c, section, id, areas[k][1], per, web_num(a, "value"), dp, unit,
+        const struct {
+            const struct table_summary *s;
+            const char *series;
+        } areas[] = {{&x->england, "england_published"}, {&x->region, "region_published"}};
+        for (size_t k = 0; k < 2; k++)
+            if (areas[k].s->value_source == SUMMARY_VALUE_PUBLISHED)
+                csv_row(c, section, id, areas[k].series, per,
+                        profile_summary_value(areas[k].s, dp), dp, unit,
                         derived ? "computed by sendbench from the DfE's published figures"
                                 : "DfE published figure", NULL);
-        }
     }
 }
 
 /* Caller frees (sheet_free); NULL when out of memory.  plan: a saved
  * scenario's High Needs plan (?scenario=ID), else NULL. */
-static struct sheet *evidence_sheet(const json_t *doc, const void *plan)
+static struct sheet *evidence_sheet(const struct profile *p, const json_t *doc, const void *plan)
 {
-    const json_t *a = json_object_get(doc, "authority");
-    struct rows_ctx c = {sheet_new("evidence"), web_str(a, "code"), web_str(a, "name"), NULL};
+    struct rows_ctx c = {sheet_new("evidence"), p->authority.code, p->authority.name, NULL};
     size_t i;
-    json_t *p;
+    json_t *e;
     if (!c.s)
         return NULL;
     const char *hdr[] = {"section", "metric", "series", "area_code", "area_name", "period",
@@ -108,63 +108,63 @@ static struct sheet *evidence_sheet(const json_t *doc, const void *plan)
     for (size_t k = 0; k < 11; k++)
         sheet_text(c.s, hdr[k]);
     sheet_end_row(c.s);
-    json_array_foreach(json_object_get(json_object_get(doc, "growth"), "series"), i, p) {
-        const char *per = web_str(p, "period");
-        csv_row(&c, "growth", "ehcp_caseload", "authority_index", per, web_num(p, "value"), 1,
-                "index", "computed by sendbench", NULL);
-        csv_row(&c, "growth", "ehcp_caseload", "neighbours_median_index", per,
-                web_num(p, "nb_median"), 1, "index", "computed by sendbench", NULL);
-        csv_row(&c, "growth", "ehcp_caseload", "england_index", per, web_num(p, "england"), 1,
-                "index", "computed by sendbench", NULL);
+    for (i = 0; i < p->n_growth; i++) {
+        const struct profile_growth_point *g = &p->growth[i];
+        csv_row(&c, "growth", "ehcp_caseload", "authority_index", g->period,
+                g->has_index ? g->index : NAN, 1, "index", "computed by sendbench", NULL);
+        csv_row(&c, "growth", "ehcp_caseload", "neighbours_median_index", g->period,
+                g->has_nb_median ? g->nb_median : NAN, 1, "index", "computed by sendbench", NULL);
+        csv_row(&c, "growth", "ehcp_caseload", "england_index", g->period,
+                g->has_england ? g->england : NAN, 1, "index", "computed by sendbench", NULL);
     }
-    csv_metric(&c, doc, "plans", "ehcp_caseload");
-    csv_metric(&c, doc, "flows", "requests_received");
-    csv_metric(&c, doc, "flows", "new_plans_issued");
-    csv_metric(&c, doc, "timeliness", "pct_within_20_weeks_ex");
-    csv_metric(&c, doc, "timeliness", "pct_within_20_weeks");
-    csv_metric(&c, doc, "high_needs", "dsg_balance_pct_of_income");
-    json_array_foreach(json_object_get(json_object_get(json_object_get(doc, "extra"), "staffing"),
-                                       "rows"), i, p) {
-        csv_row(&c, "staffing", "caseload_per_officer", "authority", web_str(p, "period"),
-                web_num(p, "per_officer"), 1, "ratio", web_str(p, "source"), web_str(p, "recorded"));
+    csv_metric(&c, p, "plans", "ehcp_caseload");
+    csv_metric(&c, p, "flows", "requests_received");
+    csv_metric(&c, p, "flows", "new_plans_issued");
+    csv_metric(&c, p, "timeliness", "pct_within_20_weeks_ex");
+    csv_metric(&c, p, "timeliness", "pct_within_20_weeks");
+    csv_metric(&c, p, "high_needs", "dsg_balance_pct_of_income");
+    json_array_foreach(json_object_get(json_object_get(p->extra, "staffing"), "rows"), i, e) {
+        csv_row(&c, "staffing", "caseload_per_officer", "authority", web_str(e, "period"),
+                web_num(e, "per_officer"), 1, "ratio", web_str(e, "source"), web_str(e, "recorded"));
     }
     const json_t *fc = web_forecast(doc, "ehcp_caseload", NULL);
-    json_array_foreach(json_object_get(fc, "forecasts"), i, p) {
+    json_array_foreach(json_object_get(fc, "forecasts"), i, e) {
         if (i >= 3)
             break;
         static const char *keys[] = {"forecast", "lo80", "hi80", "lo95", "hi95"};
         for (int k = 0; k < 5; k++)
-            csv_row(&c, "forecast", "ehcp_caseload", keys[k], web_str(p, "period"),
-                    web_num(p, keys[k]), 1, "count", "forecast by sendbench",
+            csv_row(&c, "forecast", "ehcp_caseload", keys[k], web_str(e, "period"),
+                    web_num(e, keys[k]), 1, "count", "forecast by sendbench",
                     web_str(fc, "fitted_at"));
     }
     high_needs_evidence_rows(c.s, plan);   /* server/evidence_high_needs.c */
     return c.s;
 }
 
-static char *evidence_csv(struct request *r, const json_t *doc, size_t *len)
+static char *evidence_csv(struct request *r, const struct profile *p, const json_t *doc,
+                          size_t *len)
 {
-    struct sheet *s = evidence_sheet(doc, tables_page_arg(r));
+    struct sheet *s = evidence_sheet(p, doc, tables_page_arg(r));
     char *out = s ? sheet_csv_string(s, "\r\n", len) : NULL;
     sheet_free(s);
     return out;
 }
 
-static char *evidence_xlsx(struct request *r, const json_t *doc, size_t *len)
+static char *evidence_xlsx(struct request *r, const struct profile *p, const json_t *doc,
+                           size_t *len)
 {
-    const json_t *a = json_object_get(doc, "authority");
-    const json_t *extra = json_object_get(doc, "extra");
+    const json_t *extra = p->extra;
+    const char *name = p->authority.name;
     char title[200], version[32];
-    snprintf(title, sizeof title, "Evidence pack tables: %s",
-             web_str(a, "name") ? web_str(a, "name") : "");
+    snprintf(title, sizeof title, "Evidence pack tables: %s", name ? name : "");
     snprintf(version, sizeof version, "%.0f", web_num(extra, "data_version"));
-    const char *pairs[] = {"area_code", web_str(a, "code"), "generated_at",
+    const char *pairs[] = {"area_code", p->authority.code, "generated_at",
                            web_str(extra, "generated_at"), "data_version", version, NULL};
     for (size_t i = 1; pairs[i - 1]; i += 2)
         if (!pairs[i])
             pairs[i] = "";
     struct xlsx_about about = {title, evhttp_request_get_uri(r->req), WEB_OGL_LINE, pairs, 0};
-    struct sheet *s = evidence_sheet(doc, tables_page_arg(r));
+    struct sheet *s = evidence_sheet(p, doc, tables_page_arg(r));
     const struct sheet *sheets[] = {s};
     char err[200];
     unsigned char *x = s ? xlsx_workbook(sheets, 1, &about, len, err, sizeof err) : NULL;
@@ -664,8 +664,10 @@ static int sources_section(struct evbuffer *b, const json_t *doc)
                       "licence of the DfE's figures is in the footer of this pack.</p></section>");
 }
 
-static char *evidence_page(struct request *r, const json_t *doc, size_t *len)
+static char *evidence_page(struct request *r, const struct profile *p, const json_t *doc,
+                           size_t *len)
 {
+    (void)p;
     const json_t *extra = json_object_get(doc, "extra");
     const json_t *a = json_object_get(doc, "authority");
     const char *name = web_str(a, "name");

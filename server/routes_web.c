@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "profile.h"
 #include "routes.h"
 #include "svg.h"
 #include "tables_page.h"
@@ -130,16 +131,13 @@ void route_web_home(struct request *r)
 
 /* A metric the authority has a figure for that anonymous visitors may see
  * (its own unpublished submissions are left out, as the API hides them). */
-static int metric_shown(const json_t *m)
+static int metric_shown(const struct profile_metric *m)
 {
-    size_t i;
-    json_t *p;
-    if (!web_str(m, "period"))
+    if (!m->shown.period)
         return 0;
-    json_array_foreach(json_object_get(m, "series"), i, p) {
-        if (json_is_number(json_object_get(p, "value")))
+    for (size_t i = 0; i < m->n_series; i++)
+        if (m->series[i].cell.has_value)
             return 1;
-    }
     return 0;
 }
 
@@ -236,22 +234,22 @@ static int metric_row(struct evbuffer *b, const json_t *doc, const json_t *m)
     return 0;
 }
 
-static char *authority_render(struct request *r, const json_t *doc, size_t *len)
+static char *authority_render(struct request *r, const struct profile *p, const json_t *doc,
+                              size_t *len)
 {
     (void)r;
-    const json_t *a = json_object_get(doc, "authority");
-    const char *code = web_str(a, "code");
-    const char *name = web_str(a, "name");
+    const struct profile_authority *a = &p->authority;
+    const char *code = a->code;
+    const char *name = a->name;
     struct evbuffer *b = evbuffer_new();
     size_t i;
-    json_t *m;
     char id[32];
     int bad = !b || web_page_begin(b, name, NULL) != 0;
     bad = bad || web_put(b, "<h1>") != 0 || html_escape(b, name) != 0 ||
           web_put(b, "</h1>") != 0 || web_own_banner(b, doc, NULL) != 0 ||
           web_put(b, "<p>ONS code ") != 0 || html_escape(b, code) != 0 ||
-          web_put(b, ", DfE number ") != 0 || html_escape(b, web_str(a, "old_la_code")) != 0 ||
-          web_put(b, ", ") != 0 || html_escape(b, web_str(a, "region_name")) != 0 ||
+          web_put(b, ", DfE number ") != 0 || html_escape(b, a->old_la_code) != 0 ||
+          web_put(b, ", ") != 0 || html_escape(b, a->region_name) != 0 ||
           web_put(b, ".</p>") != 0 || web_boundary_note(b, doc) != 0 ||
           web_put(b, "<nav class=\"links\" aria-label=\"Downloads\"><a href=\"/api/v1/authorities/") != 0 ||
           html_escape(b, code) != 0 || web_put(b, "/evidence\">Evidence pack (printable)</a>"
@@ -281,19 +279,20 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
                      "<th scope=\"col\" class=\"num\">England</th><th scope=\"col\">Data</th>"
                      "</tr></thead><tbody>") != 0;
     size_t shown = 0, unranked = 0;
-    json_array_foreach(metrics, i, m) {
-        if (!bad && metric_shown(m)) {
+    for (i = 0; i < p->n_metrics; i++) {
+        if (!bad && metric_shown(&p->metrics[i])) {
+            const json_t *m = json_array_get(metrics, i);
             bad = metric_row(b, doc, m) != 0;
             shown++;
-            unranked += web_str(m, "rank_note") != NULL;
+            unranked += p->metrics[i].shown.rank_alone;
         }
     }
     bad = bad || web_put(b, "</tbody></table>") != 0 || web_figure_notes(b, doc) != 0;
     /* Why a figure has no rank (the profile's rank_note): never "1 of 1". */
     /* Addressed to the council only when it is the council reading its own
      * page; an anonymous visitor sees a consenting council's quarter. */
-    const char *vis = web_str(doc, "visibility");
-    int own = vis && code && strncmp(vis, "council:", 8) == 0 && strcmp(vis + 8, code) == 0;
+    const char *vis = p->visibility;
+    int own = code && strncmp(vis, "council:", 8) == 0 && strcmp(vis + 8, code) == 0;
     if (unranked)
         bad = bad || web_put(b, "<p class=\"note\" id=\"rank-note\">Not ranked: for that period "
                                 "%s is the only figure that can be shown %s (other councils' "
@@ -305,25 +304,24 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
         bad = bad || web_put(b, "<p class=\"note\" id=\"no-figures\">There are no published "
                                 "figures for this authority yet.</p>") != 0;
 
-    const json_t *nbs = json_object_get(a, "neighbours");
-    if (!bad && json_array_size(nbs)) {
-        json_t *n;
+    if (!bad && a->n_neighbours) {
         bad = web_put(b, "<h2 id=\"neighbours\">Statistical neighbours</h2><table id=\"neighbour-table\">"
                          "<caption>The Department for Education's most similar authorities, "
                          "nearest first</caption><thead><tr><th scope=\"col\" class=\"num\">Rank</th>"
                          "<th scope=\"col\">Authority</th><th scope=\"col\">Closeness</th></tr></thead>"
                          "<tbody>") != 0;
-        json_array_foreach(nbs, i, n) {
-            bad = bad || web_put(b, "<tr><td class=\"num\">%.0f</td><th scope=\"row\"><a href=\"/authorities/",
-                                 web_num(n, "rank")) != 0 ||
-                  html_escape(b, web_str(n, "code")) != 0 || web_put(b, "\">") != 0 ||
-                  html_escape(b, web_str(n, "name")) != 0 || web_put(b, "</a></th><td>") != 0 ||
-                  html_escape(b, web_str(n, "closeness")) != 0 || web_put(b, "</td></tr>") != 0;
+        for (i = 0; i < a->n_neighbours; i++) {
+            const struct profile_neighbour *n = &a->neighbours[i];
+            bad = bad || web_put(b, "<tr><td class=\"num\">%d</td><th scope=\"row\"><a href=\"/authorities/",
+                                 n->rank) != 0 ||
+                  html_escape(b, n->code) != 0 || web_put(b, "\">") != 0 ||
+                  html_escape(b, n->name) != 0 || web_put(b, "</a></th><td>") != 0 ||
+                  html_escape(b, n->closeness) != 0 || web_put(b, "</td></tr>") != 0;
         }
         bad = bad || web_put(b, "</tbody></table>") != 0;
     }
 
-    const json_t *fcs = json_object_get(json_object_get(doc, "extra"), "forecasts");
+    const json_t *fcs = json_object_get(p->extra, "forecasts");
     if (!bad && json_array_size(fcs)) {
         json_t *f;
         bad = web_put(b, "<h2 id=\"forecasts\">Forecasts</h2>") != 0;
@@ -344,9 +342,10 @@ static char *authority_render(struct request *r, const json_t *doc, size_t *len)
     }
     if (!bad && shown) {
         bad = web_put(b, "<h2 id=\"charts\">Over time, against neighbours and England</h2>") != 0;
-        json_array_foreach(metrics, i, m) {
-            if (!metric_shown(m))
+        for (i = 0; i < p->n_metrics; i++) {
+            if (!metric_shown(&p->metrics[i]))
                 continue;
+            const json_t *m = json_array_get(metrics, i);
             snprintf(id, sizeof id, "chart-%zu", i);
             bad = bad || web_put(b, "<h3>") != 0 || html_escape(b, web_str(m, "label")) != 0 ||
                   web_put(b, "</h3>") != 0 || web_metric_figure(b, doc, m, id) != 0;

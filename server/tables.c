@@ -767,3 +767,36 @@ void table_release(struct table *t)
     t->regions = NULL;
     t->n_regions = 0;
 }
+
+const char *table_summary_symbol(const struct table_summary *s)
+{
+    return s->suppressed ? "c" : s->n == 0 ? "x" : NULL;
+}
+
+int table_summary_shows_mean(const struct table_summary *s)
+{
+    return !s->suppressed && s->n > 0;
+}
+
+int table_summary_shows_median(const struct table_summary *s)
+{
+    return table_summary_shows_mean(s) && !s->median_withheld;
+}
+
+const char *table_summary_value_source_name(const struct table_summary *s)
+{
+    switch (s->value_source) {
+    case SUMMARY_VALUE_PUBLISHED: return "published";
+    case SUMMARY_VALUE_SUM: return "sum of authorities";
+    case SUMMARY_VALUE_RATIO: return "ratio of sums of authorities";
+    case SUMMARY_VALUE_NONE: break;
+    }
+    return NULL;
+}
+
+const char *table_cell_symbol(const struct table_cell *c)
+{
+    if (c->has_value)
+        return NULL;
+    return c->exists && c->symbol ? c->symbol : "x";
+}

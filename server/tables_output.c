@@ -24,29 +24,21 @@
 void table_summary_value_json(json_t *o, const struct table_summary *s, int dp)
 {
     json_object_set_new(o, "value", s->has_value ? tq_jnum(s->value, dp) : json_null());
-    json_object_set_new(o, "value_source",
-                        s->value_source == SUMMARY_VALUE_PUBLISHED ? json_string("published")
-                        : s->value_source == SUMMARY_VALUE_SUM     ? json_string("sum of authorities")
-                        : s->value_source == SUMMARY_VALUE_RATIO
-                            ? json_string("ratio of sums of authorities")
-                            : json_null());
+    json_object_set_new(o, "value_source", tq_jstr(table_summary_value_source_name(s)));
     if (s->value_symbol)
         json_object_set_new(o, "value_symbol", json_string(s->value_symbol));
 }
 
 json_t *table_summary_json(const struct table_summary *s, int dp, int additive)
 {
-    int none = s->suppressed || s->n == 0;
+    int mean = table_summary_shows_mean(s);
     json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "n", (json_int_t)s->n, "n_missing",
                           (json_int_t)s->n_missing, "mean",
-                          none ? json_null() : tq_jnum(s->mean, dp), "median",
-                          none || s->median_withheld ? json_null() : tq_jnum(s->median, dp),
-                          "symbol",
-                          s->suppressed ? json_string("c")
-                          : s->n == 0   ? json_string("x")
-                                        : json_null());
+                          mean ? tq_jnum(s->mean, dp) : json_null(), "median",
+                          table_summary_shows_median(s) ? tq_jnum(s->median, dp) : json_null(),
+                          "symbol", tq_jstr(table_summary_symbol(s)));
     if (o && additive)
-        json_object_set_new(o, "total", none ? json_null() : tq_jnum(s->total, dp));
+        json_object_set_new(o, "total", mean ? tq_jnum(s->total, dp) : json_null());
     return o;
 }
 
@@ -73,9 +65,7 @@ json_t *table_cell_json(const struct table_cell *c, int dp)
 
 json_t *table_symbol_json(const struct table_cell *c)
 {
-    if (c->has_value)
-        return json_null();
-    return json_string(c->exists && c->symbol ? c->symbol : "x");
+    return tq_jstr(table_cell_symbol(c));
 }
 
 json_t *table_json(const struct tq *q, const struct table *t, const struct table_meta *tm,

@@ -584,6 +584,41 @@ static void test_table_compute_held_versions(void)
     table_release(&t);
 }
 
+/* What a summary and a cell show: one rule that the JSON, the downloads
+ * and the pages all read (tables.h). */
+static void test_what_summaries_and_cells_show(void)
+{
+    const struct {
+        size_t n;
+        int suppressed, median_withheld;
+        enum summary_value src;
+        const char *symbol, *source;
+        int mean, median;
+    } cases[] = {
+        {5, 0, 0, SUMMARY_VALUE_PUBLISHED, NULL, "published", 1, 1},
+        {5, 0, 1, SUMMARY_VALUE_SUM, NULL, "sum of authorities", 1, 0},
+        {5, 1, 0, SUMMARY_VALUE_RATIO, "c", "ratio of sums of authorities", 0, 0},
+        {0, 0, 0, SUMMARY_VALUE_NONE, "x", NULL, 0, 0},
+        {0, 1, 1, SUMMARY_VALUE_NONE, "c", NULL, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct table_summary s = {.n = cases[i].n, .suppressed = cases[i].suppressed,
+                                  .median_withheld = cases[i].median_withheld,
+                                  .value_source = cases[i].src};
+        const char *sym = table_summary_symbol(&s), *src = table_summary_value_source_name(&s);
+        CHECK(cases[i].symbol ? sym && strcmp(sym, cases[i].symbol) == 0 : sym == NULL);
+        CHECK(cases[i].source ? src && strcmp(src, cases[i].source) == 0 : src == NULL);
+        CHECK(table_summary_shows_mean(&s) == cases[i].mean);
+        CHECK(table_summary_shows_median(&s) == cases[i].median);
+    }
+    struct table_cell value = {.exists = 1, .has_value = 1, .value = 3, .published = 1};
+    struct table_cell symbol = {.exists = 1, .symbol = "c"};
+    struct table_cell none = {0};
+    CHECK(table_cell_symbol(&value) == NULL);
+    CHECK(strcmp(table_cell_symbol(&symbol), "c") == 0);
+    CHECK(strcmp(table_cell_symbol(&none), "x") == 0);
+}
+
 int main(void)
 {
     RUN(test_rank_ties_and_polarity);
@@ -599,5 +634,6 @@ int main(void)
     RUN(test_table_compute_published_never_masked);
     RUN(test_table_compute_waiting_figures);
     RUN(test_table_compute_held_versions);
+    RUN(test_what_summaries_and_cells_show);
     return UNIT_DONE();
 }
