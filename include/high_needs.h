@@ -1,9 +1,10 @@
 /*
  * The High Needs trajectory for the server: the one query that gathers an
  * authority's inputs, the conversion of its answer into the projection's
- * struct hn_inputs (forecasts/hn_projection.c does the arithmetic), the
- * scenario levers read from JSON, and the renderers (JSON, CSV) every
- * caller uses: the API, the web page, the evidence pack and the bench.
+ * struct hn_inputs (forecasts/hn_projection.c does the arithmetic) and
+ * the renderers (JSON, CSV) every caller uses: the API, the web page, the
+ * evidence pack and the bench, in server/high_needs.c; the scenario levers
+ * read from JSON or a form, in server/high_needs_levers.c.
  *
  * No libevent here except the evbuffer the CSV is written into.
  */
@@ -115,6 +116,7 @@ void high_needs_evidence_own(struct request *r, const struct tables_page *page);
 int high_needs_inputs(const json_t *doc, struct hn_inputs *in, struct high_needs_view *view,
                       char *reason, size_t reasonlen) __attribute__((warn_unused_result));
 
+/* ---- server/high_needs_levers.c ---- */
 /* The scenario's levers (borrowed JSON object) into lv, starting from the
  * defaults.  Every problem (unknown lever, wrong type, out of range) is
  * appended to details as {"field","rule","message"}; returns their number. */
