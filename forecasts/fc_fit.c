@@ -172,6 +172,19 @@ void fc_pool_free(struct fc_pool *pl)
     free(pl);
 }
 
+/* Series j's gaps to the panel's centre at t - 1 and t (on the working
+ * scale) into *x and *y; 0 when a figure or a centre is missing. */
+static int centred_gaps(const struct fc_panel *pn, enum fc_scale sc, const double *centre,
+                        int j, int t, double *x, double *y)
+{
+    double a = pn->y[(size_t)j * pn->n + t - 1], b = pn->y[(size_t)j * pn->n + t];
+    if (!isfinite(a) || !isfinite(b) || !isfinite(centre[t - 1]) || !isfinite(centre[t]))
+        return 0;
+    *x = fc_to_scale(sc, a) - centre[t - 1];
+    *y = fc_to_scale(sc, b) - centre[t];
+    return 1;
+}
+
 /* Mean reversion across the panel (proportions).  A proportion such as
  * 20-week timeliness collapses and recovers: an authority far below the
  * others tends to come back, one far above tends to slip.  Each series'
@@ -201,12 +214,9 @@ static void pool_ar(const struct fc_panel *pn, int n_use, enum fc_scale sc,
     }
     for (int j = 0; j < N; j++)
         for (int t = 1; t < n_use; t++) {
-            double a = pn->y[(size_t)j * pn->n + t - 1], b = pn->y[(size_t)j * pn->n + t];
-            if (!isfinite(a) || !isfinite(b) || !isfinite(centre[t - 1])
-                || !isfinite(centre[t]))
+            double x, y;
+            if (!centred_gaps(pn, sc, centre, j, t, &x, &y))
                 continue;
-            double x = fc_to_scale(sc, a) - centre[t - 1];
-            double y = fc_to_scale(sc, b) - centre[t];
             sxy += x * y;
             sxx += x * x;
         }
@@ -219,12 +229,10 @@ static void pool_ar(const struct fc_panel *pn, int n_use, enum fc_scale sc,
         pl->ar_phi = 1;
     for (int j = 0; j < N; j++)
         for (int t = 1; t < n_use; t++) {
-            double a = pn->y[(size_t)j * pn->n + t - 1], b = pn->y[(size_t)j * pn->n + t];
-            if (!isfinite(a) || !isfinite(b) || !isfinite(centre[t - 1])
-                || !isfinite(centre[t]))
+            double x, y;
+            if (!centred_gaps(pn, sc, centre, j, t, &x, &y))
                 continue;
-            double e = (fc_to_scale(sc, b) - centre[t])
-                       - pl->ar_phi * (fc_to_scale(sc, a) - centre[t - 1]);
+            double e = y - pl->ar_phi * x;
             sr += e * e;
             nr++;
         }

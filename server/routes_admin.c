@@ -79,7 +79,7 @@ static void admin_start(struct request *r, void (*next)(struct request *r))
 {
     struct admin_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     form_init(&st->fields);
@@ -474,7 +474,7 @@ static void admin_post_go(struct request *r)
     }
     log_msg(LOG_INFO, r->id, "admin %lld: %s", st->u.user_id, action);
     if (db_pool_write(r->app->pool, sql, n, params, admin_done, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_admin_post(struct request *r)

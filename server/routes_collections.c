@@ -362,7 +362,7 @@ static void collection_fetched(const struct db_reply *reply, void *arg)
     }
     goto done;
 oom:
-    http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+    http_reply_oom(r);
 done:
     for (size_t k = 0; k < nm; k++) {
         table_release(&ms[k].t);
@@ -376,7 +376,7 @@ static void collection_query(struct request *r)
     struct coll_req *q = r->state;
     const char *params[1] = {q->period};
     if (db_pool_query(r->app->pool, COLLECTION_SQL, 1, params, collection_fetched, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void collection_route(struct request *r, int page)
@@ -384,7 +384,7 @@ static void collection_route(struct request *r, int page)
     const char *p = http_param(r, 0);
     struct coll_req *q = calloc(1, sizeof *q);
     if (!q) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     r->state = q;

@@ -83,7 +83,7 @@ static void api_decide_authorised(struct request *r, const struct auth_caller *c
         }
         if (reason && !(st->reason = strdup(json_string_value(reason)))) {
             json_decref(doc);
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
             return;
         }
         json_decref(doc);
@@ -100,7 +100,7 @@ static void api_decide_authorised(struct request *r, const struct auth_caller *c
     if (db_pool_write(r->app->pool,
                       "SELECT submission_decide($1::bigint, $2, NULL, $3::bigint, $4)", 4, params,
                       api_decided, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void api_decide(struct request *r, int approve)
@@ -113,7 +113,7 @@ static void api_decide(struct request *r, int approve)
     }
     struct decide_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     snprintf(st->id, sizeof st->id, "%s", id);

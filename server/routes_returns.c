@@ -467,7 +467,7 @@ static void ret_post(struct request *r)
         const char *params[4] = {id, st->action, uid, reason && *reason ? reason : NULL};
         if (db_pool_write(r->app->pool, "SELECT submission_decide($1::bigint, $2, $3::bigint, NULL, $4)",
                           4, params, ret_decided, r) != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
         return;
     }
     if (!can_submit(&st->u)) {
@@ -505,7 +505,7 @@ static void ret_post(struct request *r)
     if (query_rules_check(r->app->catalogue, rc == SUBMIT_OK ? sd.figures : st->figures,
                           rc == SUBMIT_OK ? sd.withdraw : st->withdraw, &ctx, st->queries) < 0) {
         submit_doc_clear(&sd);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     if (strcmp(st->action, "upload") == 0) {
@@ -568,7 +568,7 @@ static void ret_post(struct request *r)
                       "SELECT submit_return($1, $2, $3::jsonb, $7::jsonb, NULL, $4::bigint, NULL,"
                       " 'application/x-www-form-urlencoded', $5, $6::jsonb)",
                       7, params, ret_stored, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
     free(figures);
     free(qtext);
     free(wtext);
@@ -628,7 +628,7 @@ static void ret_load(struct request *r)
         " 'context', return_context(a.new_la_code, $2))"
         " FROM authorities a WHERE a.new_la_code = $1",
         2, params, ret_doc_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void ret_resolved(struct request *r, const struct session_user *u)
@@ -679,7 +679,7 @@ static void ret_resolved(struct request *r, const struct session_user *u)
         st->figures = json_object();
         st->withdraw = json_array();
         if (!st->figures || !st->withdraw) {
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
             return;
         }
         for (struct evkeyval *kv = st->fields.tqh_first; kv; kv = kv->next.tqe_next)
@@ -709,7 +709,7 @@ static void ret_start(struct request *r, int post)
 {
     struct ret_state *st = calloc(1, sizeof *st);
     if (!st) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     form_init(&st->fields);

@@ -80,7 +80,7 @@ static void list_resolved(struct request *r, const struct session_user *u)
     }
     struct session_user *copy = malloc(sizeof *copy);
     if (!copy) {
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     *copy = *u;
@@ -100,7 +100,7 @@ static void list_resolved(struct request *r, const struct session_user *u)
                       "      LATERAL return_status($1, p.p) s"
                       " ORDER BY k",
                       1, params, list_loaded, r) != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 void route_returns(struct request *r)

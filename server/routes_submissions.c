@@ -188,7 +188,7 @@ static void post_store(struct request *r, PGresult *res)
         json_decref(c);
         json_decref(queries);
         free(qtext);
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
         return;
     }
     json_decref(c);
@@ -207,7 +207,7 @@ static void post_store(struct request *r, PGresult *res)
     free(figures);
     free(qtext);
     if (rc != 0)
-        http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+        http_reply_oom(r);
 }
 
 static void post_decide(struct request *r)
@@ -266,7 +266,7 @@ static void post_validate(struct request *r)
         const char *params[1] = {st->doc.authority};
         if (db_pool_query(r->app->pool, "SELECT new_la_code FROM authorities WHERE old_la_code = $1",
                           1, params, post_dfe_resolved, r) != 0)
-            http_reply_error(r, 500, "internal_error", "out of memory", NULL);
+            http_reply_oom(r);
         return;
     }
     post_checks(r);
