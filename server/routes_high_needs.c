@@ -124,15 +124,10 @@ static void hn_reply_xlsx(struct request *r, const struct high_needs_view *view,
     free(x);
 }
 
-static void trajectory_loaded(const struct db_reply *reply, void *arg)
+static void trajectory_loaded(struct request *r, struct pg_result *rows)
 {
-    struct request *r = arg;
     struct hn_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    json_t *doc = high_needs_reply_doc(reply->res);
+    json_t *doc = high_needs_reply_doc(rows);
     struct hn_inputs in;
     struct high_needs_view view;
     char reason[300];
@@ -234,8 +229,7 @@ static void trajectory_query(struct request *r, const struct auth_caller *caller
     if (caller)
         snprintf(st->who, sizeof st->who, "%s", caller->admin ? "*" : caller->authority);
     const char *params[3] = {http_param(r, 0), st->who, st->scenario[0] ? st->scenario : NULL};
-    if (db_pool_query(r->app->pool, HIGH_NEEDS_INPUTS_SQL, 3, params, trajectory_loaded, r) != 0)
-        http_reply_oom(r);
+    request_query(r, HIGH_NEEDS_INPUTS_SQL, 3, params, trajectory_loaded);
 }
 
 void route_high_needs(struct request *r)

@@ -238,7 +238,7 @@ static void post_authority_checked(struct request *r, PGresult *res)
 }
 
 static void post_checks(struct request *r);
-static void post_dfe_resolved(const struct db_reply *reply, void *arg);
+static void post_dfe_resolved(struct request *r, struct pg_result *res);
 
 static void post_validate(struct request *r)
 {
@@ -264,23 +264,17 @@ static void post_validate(struct request *r)
     /* A DfE number names the authority as well as its ONS code does. */
     if (code_is_dfe_authority(st->doc.authority)) {
         const char *params[1] = {st->doc.authority};
-        if (db_pool_query(r->app->pool, "SELECT new_la_code FROM authorities WHERE old_la_code = $1",
-                          1, params, post_dfe_resolved, r) != 0)
-            http_reply_oom(r);
+        request_query(r, "SELECT new_la_code FROM authorities WHERE old_la_code = $1", 1, params,
+                      post_dfe_resolved);
         return;
     }
     post_checks(r);
 }
 
-static void post_dfe_resolved(const struct db_reply *reply, void *arg)
+static void post_dfe_resolved(struct request *r, struct pg_result *res)
 {
-    struct request *r = arg;
     struct post_state *st = r->state;
-    if (reply->error) {
-        http_reply_db_error(r, reply);
-        return;
-    }
-    if (PQntuples(reply->res) != 1) {
+    if (PQntuples(res) != 1) {
         json_t *d = json_array();
         submit_detail(d, "authority", "unknown_authority",
                       "%s is not the DfE number of a registered authority (GET /api/v1/authorities)",
@@ -288,7 +282,7 @@ static void post_dfe_resolved(const struct db_reply *reply, void *arg)
         http_reply_error(r, 422, "validation_failed", "nothing was stored", d);
         return;
     }
-    snprintf(st->doc.authority, sizeof st->doc.authority, "%s", PQgetvalue(reply->res, 0, 0));
+    snprintf(st->doc.authority, sizeof st->doc.authority, "%s", PQgetvalue(res, 0, 0));
     post_checks(r);
 }
 
