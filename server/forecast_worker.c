@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
 #include "dbsync.h"
 #include "forecast_run.h"
@@ -18,6 +19,13 @@
 
 #define RECHECK_MS 30000     /* data version checked at least this often */
 #define DEBOUNCE_MS 300      /* a burst of notifications causes one refit */
+/* Under a stream of approvals (make load: about 20 a second) every pass
+ * found a newer sign-off, so the worker refitted back to back: the
+ * quarterly pass (~650 ms in the database at load 7) and the staleness
+ * check (~140 ms) took most of a core from the writes that caused them.
+ * A pass now starts at least this long after the previous one started; a
+ * change after a quiet spell is still fitted DEBOUNCE_MS after it. */
+#define PASS_SPACING_MS 3000
 #define LEADER_RETRY_MS 5000 /* a standby worker asks for the lock this often */
 
 /* One forecast worker refits across every server on a database: the one
@@ -144,7 +152,8 @@ static int try_lead(PGconn *conn, char *err, size_t errlen)
  * socket by libpq with their results and waits in its queue, where poll()
  * cannot see it: look there first, or that change would wait for the next
  * recheck (30 s) instead of being fitted now. */
-static int wait_for_change(struct forecast_worker *w, PGconn *conn, int timeout_ms)
+static int wait_for_change(struct forecast_worker *w, PGconn *conn, int timeout_ms,
+                           double last_pass)
 {
     struct pollfd fds[2] = {{w->wake[0], POLLIN, 0}, {conn ? PQsocket(conn) : -1, POLLIN, 0}};
     int queued = conn ? drain_notifies(conn) : 0;
@@ -154,8 +163,10 @@ static int wait_for_change(struct forecast_worker *w, PGconn *conn, int timeout_
     if (queued || (rc > 0 && conn && (fds[1].revents & POLLIN))) {
         PQconsumeInput(conn);
         drain_notifies(conn);
-        /* Let a burst of writes (an import, several submissions) settle. */
-        poll(fds, 1, DEBOUNCE_MS);
+        /* Let a burst of writes (an import, several submissions) settle,
+         * and keep passes PASS_SPACING_MS apart. */
+        double spaced = (last_pass - clock_seconds()) * 1000 + PASS_SPACING_MS;
+        poll(fds, 1, spaced > DEBOUNCE_MS ? (int)spaced : DEBOUNCE_MS);
         PQconsumeInput(conn);
         drain_notifies(conn);
     }
@@ -170,6 +181,7 @@ static void *worker_main(void *arg)
     int leading = 0;         /* this connection holds the leader lock */
     int said_waiting = 0;    /* "not leading" logged since the last change */
     long long quarterly_version = -1;   /* newest sign-off seen by the last quarterly pass */
+    double last_pass = 0;               /* when the last pass started (clock_seconds) */
     char err[512];
 
     while (!w->stop) {
@@ -184,7 +196,7 @@ static void *worker_main(void *arg)
             conn = dbsync_connect_as(w->conninfo, w->options, "sendbench-forecaster", err,
                                      sizeof err);
             if (!conn) {
-                if (wait_for_change(w, NULL, backoff_ms))
+                if (wait_for_change(w, NULL, backoff_ms, 0))
                     break;
                 backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
                 continue;
@@ -209,11 +221,12 @@ static void *worker_main(void *arg)
                          LEADER_RETRY_MS / 1000);
             }
         }
+        last_pass = clock_seconds();
         if (leading && refit_stale(conn, &w->stop, err, sizeof err) < 0)
             log_warn("forecast worker: %s", err);
         if (leading && !w->stop && refit_quarterly(conn, &quarterly_version, err, sizeof err) < 0)
             log_warn("forecast worker: quarterly: %s", err);
-        if (wait_for_change(w, conn, leading ? RECHECK_MS : LEADER_RETRY_MS))
+        if (wait_for_change(w, conn, leading ? RECHECK_MS : LEADER_RETRY_MS, last_pass))
             break;
     }
     if (conn)
