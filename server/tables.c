@@ -660,6 +660,19 @@ int table_compute(struct table *t)
             const struct table_cell *c = agg_cell(t, r, &held);
             if (c != &r->cur)
                 r->cur = *c;
+            /* and so are its other periods: a previous quarter revised
+             * or withdrawn since its release shows as released, and one
+             * still waiting for its batch not at all */
+            struct table_cell *other[] = {&r->prev, &r->year, &r->base};
+            for (size_t k = 0; k < 3; k++) {
+                if (!cell_aggregated(t, r, other[k])) {
+                    withhold_cell(other[k]);
+                    continue;
+                }
+                c = table_cell_for_aggregates(&t->caller, other[k], r->consent_to_name, &held);
+                if (c != other[k])
+                    *other[k] = *c;
+            }
             r->masked = 1;
             codes[n_masked] = r->code ? r->code : "";
             masked_idx[n_masked++] = i;

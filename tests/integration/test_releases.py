@@ -262,9 +262,9 @@ def test_metric_page_draws_the_quarters(t):
          "Camden's own quarter and England's mean without it")
 
 
-def submit(t, num, figures=None, withdraw=None):
+def submit(t, num, figures=None, withdraw=None, period=Q):
     """A version of num's quarter (figures and/or withdrawals), approved."""
-    body = {"authority": CODES[num], "period": Q}
+    body = {"authority": CODES[num], "period": period}
     if figures:
         body["figures"] = figures
     if withdraw:
@@ -376,3 +376,37 @@ def test_own_neighbours_aggregate_never_moves_by_one_neighbour(t):
     t.eq(readings[-1][1], None, "the East's batch brought one neighbour: not shown")
     adm = summaries(t, "ehcp_caseload", token="admin")
     t.true(adm["neighbours"][1] is not None, "an admin's neighbours' aggregate is shown")
+
+
+Q4 = "2025-26 Q4"
+
+
+def masked_rows(t, token):
+    s, doc = t.get_json("/api/v1/tables/ehcp_caseload?group=england&period=%s"
+                        % urllib.parse.quote(Q4), headers={"Authorization": "Bearer " + TOKENS[token]})
+    t.eq(s, 200, "the next quarter's table")
+    return doc, sorted(((r["value"], r["previous_value"]) for r in doc["rows"] if r["masked"]), key=repr)
+
+
+def test_a_masked_row_shows_the_previous_quarter_as_released(t):
+    """docs/disclosure.md rule 12 on a masked row's other columns: once
+    three South West councils' next quarter is released, another council
+    (Camden) sees them as masked rows of England's table, each with its
+    previous quarter beside it.  That previous figure is shown as the
+    aggregates hold it: Dorset's revision of its released quarter, waiting
+    for a batch, must not show as a masked row's previous value (it moved
+    by the revision, and so gave the revised figure away)."""
+    for n, v in (("838", 6301), ("933", 7377), ("878", 8519)):
+        submit(t, n, {"ehcp_caseload": v}, period=Q4)
+    doc, before = masked_rows(t, "202")
+    valued = [(v, p) for v, p in before if v is not None]
+    t.eq(len(valued), 3, "three masked peers with a figure for Camden: %r" % before)
+    t.eq(sorted(p for _, p in valued),
+         sorted(FIGURES[n]["ehcp_caseload"] for n in ("838", "933", "878")),
+         "their previous quarter as released")
+    submit(t, "838", {"ehcp_caseload": 6733})
+    doc, after = masked_rows(t, "202")
+    t.eq(after, before, "Dorset's waiting revision moves no masked row")
+    t.true("6733" not in json.dumps(doc), "the revised figure appears nowhere in Camden's table")
+    own = summaries(t, "ehcp_caseload", token="838")
+    t.eq(own["rows"][CODES["838"]], 6733, "Dorset sees its revision")
