@@ -126,12 +126,16 @@ struct profile {
  * rows hold every cross-section, else runs[k] is the cross-section of the
  * k-th metric's period, tables_xsec.h) for caller, as at period ("" latest).
  * Returns 0; -1 with *status 404 (no such authority) or 500 (out of
- * memory or a malformed row).  Free with profile_release, also on
+ * memory or a malformed row).  Free with profile_clear, also on
  * failure. */
 int profile_compute(struct profile *p, const PGresult *res, int history,
                     const struct xsec_run *runs, const struct auth_caller *caller,
                     const char *period, int *status) __attribute__((warn_unused_result));
-void profile_release(struct profile *p);
+/* Not profile_release: libkrb5 (which libpq loads for GSSAPI over TCP)
+ * exports a function of that name and calls it through the PLT, so a
+ * definition in the executable interposed it and serve crashed in its
+ * first TCP connection (test_sqlstates.test_cut_connection_is_503_and_remade). */
+void profile_clear(struct profile *p);
 
 /* The figures as every renderer shows them (the JSON's numbers): rounded
  * to dp places as published, NAN when not shown.  A cross-section's own

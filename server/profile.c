@@ -570,7 +570,7 @@ done:
     return rc;
 }
 
-void profile_release(struct profile *p)
+void profile_clear(struct profile *p)
 {
     for (size_t k = 0; p->metrics && k < p->n_metrics; k++) {
         free(p->metrics[k].series);

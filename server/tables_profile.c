@@ -193,7 +193,7 @@ static void profile_answer(struct request *r)
     struct profile p;
     if (profile_compute(&p, q->res, q->page != NULL, q->xruns, &q->caller, q->period,
                         &status) != 0) {
-        profile_release(&p);
+        profile_clear(&p);
         if (status == 404)
             tq_bad_param(r, 404, "code", "no such authority");
         else
@@ -214,24 +214,24 @@ static void profile_answer(struct request *r)
         else
             http_reply_oom(r);
         sheet_free(rows);
-        profile_release(&p);
+        profile_clear(&p);
         return;
     }
     json_t *doc = profile_to_json(&p);
     if (!doc) {
-        profile_release(&p);
+        profile_clear(&p);
         http_reply_oom(r);
         return;
     }
     if (!q->page) {
-        profile_release(&p);
+        profile_clear(&p);
         tq_reply_json_doc(r, q, doc);
         return;
     }
     size_t len = 0;
     char *body = q->page->profile(r, &p, doc, &len);
     json_decref(doc);
-    profile_release(&p);
+    profile_clear(&p);
     if (!body) {
         http_reply_oom(r);
         return;
